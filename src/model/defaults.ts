@@ -1,0 +1,47 @@
+// Defaults of the lab: the reference scenario, moved into 198.18.0.0/15.
+
+/** MPL-licensed Consul release used both as the container image and as the test binary built from source. */
+export const CONSUL_VERSION = "1.16.1";
+export const IMAGES = {
+  consul: `hashicorp/consul:${CONSUL_VERSION}`,
+  etcd: "quay.io/coreos/etcd:v3.4.34",
+  zookeeper: "zookeeper:3.8.4",
+  busybox: "busybox:1.36.1",
+  /** The last Docker with --cluster-store: the reference scenario's classic overlay. */
+  dindKv: "docker:20.10.24-dind",
+  /** A current Docker for swarm-mode overlay. */
+  dindSwarm: "docker:27.5.1-dind",
+} as const;
+
+export const DEFAULT_DOCKER_VERSION = { kv: "20.10", swarm: "27.5" } as const;
+export const KV_PORTS = { consul: 8500, etcd: 2379, zookeeper: 2181 } as const;
+/** The port dockerd advertises for the classic overlay's control plane, as in the article. */
+export const CLUSTER_ADVERTISE_PORT = 2376;
+/** First 127.0.0.1 port used to publish dind hosts' Docker APIs (host i gets BASE + i). */
+export const DIND_API_PORT_BASE = 23750;
+
+export const DEFAULTS = {
+  name: "lab",
+  hostKind: "dind",
+  overlayMode: "kv",
+  underlay: { subnet: "198.18.0.0/24", interface: "eth0" },
+  kv: { kind: "consul" },
+  bridge: { bipBase: "198.19.0.0/17", addressPool: "198.19.128.0/17", poolSize: 24 },
+  swarm: { defaultAddrPool: "198.18.128.0/17", maskLength: 24 },
+  hosts: [
+    { name: "host1", address: "198.18.0.11" },
+    { name: "host2", address: "198.18.0.12" },
+  ],
+  networks: [
+    { name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" },
+    { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/25" },
+  ],
+  workloads: [
+    { name: "test1", host: "host1", networks: ["ov_net1"] },
+    { name: "test2", host: "host2", networks: ["ov_net1"] },
+    { name: "test3", host: "host1", networks: ["mv_net1"] },
+  ],
+  verification: { enabled: true, timeoutSeconds: 60 },
+  netnsRoot: "/run/dnlab",
+  netnsStateRoot: "/var/lib/dnlab",
+} as const;

@@ -1,0 +1,10 @@
+// The pure lab model: config -> validated plan. No Pulumi, no I/O.
+export * from "./types.js";
+export * from "./config.js";
+export * from "./errors.js";
+export * from "./ip.js";
+export * from "./daemon.js";
+export * from "./defaults.js";
+export * from "./checks.js";
+export * from "./netns.js";
+export { buildPlan } from "./plan.js";

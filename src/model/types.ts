@@ -1,0 +1,181 @@
+// The validated, normalized lab plan: everything the components, the scripts and the verifier consume.
+
+export const HOST_KINDS = ["dind", "netns", "ssh"] as const;
+export type HostKind = (typeof HOST_KINDS)[number];
+export const KV_KINDS = ["consul", "etcd", "zookeeper"] as const;
+export type KvKind = (typeof KV_KINDS)[number];
+export const OVERLAY_MODES = ["kv", "swarm"] as const;
+export type OverlayMode = (typeof OVERLAY_MODES)[number];
+export const NETWORK_DRIVERS = ["overlay", "macvlan"] as const;
+export type NetworkDriver = (typeof NETWORK_DRIVERS)[number];
+
+export interface UnderlayPlan {
+  /** e.g. 198.18.0.0/24: the "physical" network the hosts share. */
+  subnet: string;
+  prefixLength: number;
+  gateway: string;
+  /** The interface name of the underlay inside every host (eth0, as in the article). */
+  interface: string;
+}
+
+export interface KvPlan {
+  kind: KvKind;
+  address: string;
+  port: number;
+  /** The value of dockerd's --cluster-store, e.g. consul://198.18.0.2:8500. */
+  url: string;
+  /** Container image for the KV server where the host kind runs it as a container. */
+  image: string;
+  /** The KV server's own hostname / node name. */
+  nodeName: string;
+}
+
+export interface SshPlan {
+  user: string;
+  port: number;
+  /** Name of the Pulumi secret config key holding the private key (never the key itself). */
+  privateKeySecret: string;
+}
+
+export interface DaemonPlan {
+  /** dockerd command-line flags owned by the lab (everything but sockets/paths, which depend on the kind). */
+  args: string[];
+  /** The same settings as daemon.json keys (for hosts configured through /etc/docker/daemon.json). */
+  daemonJson: Record<string, unknown>;
+  bip: string;
+  defaultAddressPool: { base: string; size: number };
+  clusterStore?: string;
+  clusterAdvertise?: string;
+  /** Where dockerd keeps its network namespaces (the verifier reads the overlay's vxlan device there). */
+  execRoot: string;
+}
+
+export interface NetnsHostPaths {
+  namespace: string;
+  stateDir: string;
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  socket: string;
+}
+
+export interface HostPlan {
+  name: string;
+  index: number;
+  kind: HostKind;
+  /** Underlay address (no prefix). */
+  address: string;
+  dockerVersion: string;
+  advertiseInterface: string;
+  /** Docker endpoint as the user's machine reaches it: tcp://127.0.0.1:N, unix:///..., ssh://user@host:port. */
+  endpoint: string;
+  daemon: DaemonPlan;
+  ssh?: SshPlan;
+  netns?: NetnsHostPaths;
+  /** dind only: the host port on 127.0.0.1 that publishes the inner daemon's API. */
+  publishedApiPort?: number;
+}
+
+export interface OverlayNetworkPlan {
+  name: string;
+  driver: "overlay";
+  subnet: string;
+  gateway: string;
+  attachable: boolean;
+  mtu?: number;
+  /** The host the network is created on (the others learn it through the KV store or swarm). */
+  createdOn: string;
+}
+
+export interface MacvlanRange {
+  host: string;
+  ipRange: string;
+}
+
+export interface MacvlanNetworkPlan {
+  name: string;
+  driver: "macvlan";
+  subnet: string;
+  gateway: string;
+  /** Parent interface on each host: the underlay interface, or its 802.1q sub-interface (eth0.10). */
+  parent: string;
+  vlan?: number;
+  mtu?: number;
+  ranges: MacvlanRange[];
+}
+
+export type NetworkPlan = OverlayNetworkPlan | MacvlanNetworkPlan;
+
+export interface WorkloadAttachment {
+  network: string;
+  ipv4: string;
+  aliases: string[];
+}
+
+export interface WorkloadPlan {
+  name: string;
+  hostname: string;
+  host: string;
+  image: string;
+  /** The first attachment is the container's primary network (docker run --network). */
+  attachments: WorkloadAttachment[];
+}
+
+export const CHECK_KINDS = [
+  "ping", // container -> container over a network, by name or by IP
+  "dns", // embedded DNS: a name resolves to the container's IP on that network
+  "gwbridge-route", // the container's default route leaves through docker_gwbridge
+  "external", // the container reaches a target outside its overlay (through docker_gwbridge)
+  "vxlan", // the overlay's VXLAN device on a host: its VNI, and encapsulated traffic counted
+  "host-ping", // from a host's own network stack (macvlan: its own children are expected to be unreachable)
+  "cnm", // a container's sandbox, endpoints and networks
+] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+export interface CheckPlan {
+  id: string;
+  kind: CheckKind;
+  /** The container the probe runs in (or, for host-level checks, the host). */
+  from: string;
+  /** The host `from` lives on (or is). */
+  host: string;
+  /** What is probed: a container name, an IP, or a network name (vxlan). */
+  target: string;
+  /** For dns checks: the address the name must resolve to. For ping by name: the IP it must answer from. */
+  expectedIp?: string;
+  network?: string;
+  expect: "pass" | "fail";
+  /** Why the result is expected: shown in the report. */
+  reason: string;
+}
+
+export interface VerificationPlan {
+  enabled: boolean;
+  /** Reached from overlay containers through docker_gwbridge (in our labs: the KV host on the underlay). */
+  externalTarget: string;
+  timeoutSeconds: number;
+}
+
+export interface SwarmPlan {
+  /** swarm init --default-addr-pool */
+  defaultAddrPool: string;
+  defaultAddrPoolMaskLength: number;
+  manager: string;
+}
+
+export interface LabPlan {
+  name: string;
+  hostKind: HostKind;
+  overlayMode: OverlayMode;
+  underlay: UnderlayPlan;
+  /** Absent in swarm mode, where the KV store is not used. */
+  kv?: KvPlan;
+  swarm?: SwarmPlan;
+  hosts: HostPlan[];
+  networks: NetworkPlan[];
+  workloads: WorkloadPlan[];
+  checks: CheckPlan[];
+  verification: VerificationPlan;
+  /** netns kind: root directory of all lab state on the machine; also the underlay switch namespace. */
+  netns?: { root: string; switchNamespace: string; bridge: string; kvNamespace: string };
+}
