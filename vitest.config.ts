@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    // Real-lab files share the machine's kernel (namespaces, daemons): run files one at a time.
+    fileParallelism: false,
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 300_000,
+    reporters: ["default"],
+  },
+});
