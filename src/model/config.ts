@@ -41,7 +41,7 @@ export interface LabConfigInput {
   hostKind?: string;
   overlayMode?: string;
   underlay?: { subnet?: string; gateway?: string; interface?: string };
-  kv?: { kind?: string; address?: string; port?: number; image?: string };
+  kv?: { kind?: string; address?: string; port?: number; image?: string; external?: boolean };
   bridge?: { bipBase?: string; addressPool?: string; poolSize?: number };
   swarm?: { defaultAddrPool?: string; maskLength?: number };
   hosts?: HostInput[];

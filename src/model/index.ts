@@ -8,3 +8,4 @@ export * from "./defaults.js";
 export * from "./checks.js";
 export * from "./netns.js";
 export { buildPlan } from "./plan.js";
+export * from "./kvServer.js";

@@ -152,15 +152,33 @@ export function buildPlan(raw: unknown): LabPlan {
   const kvIn = obj<NonNullable<LabConfigInput["kv"]>>(p, "kv", input.kv);
   const kvKind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, DEFAULTS.kv.kind, "KV store kind");
   let kv: KvPlan | undefined;
+  const external = kvIn.external === true;
+  if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {
+    p.add(K("kv.external"), kvIn.external, "must be true or false", "set kv.external: true for a KV store the lab does not run");
+  }
   if (overlayMode === "kv" && underlay) {
-    const addr = kvIn.address === undefined ? underlay.base + 2 : labIp(p, "kv.address", kvIn.address);
+    // ssh hosts: the KV runs on the first host with host networking, as in the article, unless external.
+    const firstHost = Array.isArray(input.hosts) ? (input.hosts[0] as HostInput | undefined) : undefined;
+    const onHost = hostKind === "ssh" && !external;
+    const addrText = onHost ? (kvIn.address ?? firstHost?.address) : kvIn.address;
+    const addr = addrText === undefined ? underlay.base + 2 : labIp(p, "kv.address", addrText);
+    if (onHost && kvIn.address !== undefined && kvIn.address !== firstHost?.address) {
+      p.add(K("kv.address"), kvIn.address, "on ssh hosts the lab runs the KV store on the first host, at its address", "remove kv.address, or set kv.external: true for a KV store you run yourself");
+    }
+    if (external && kvIn.address === undefined) {
+      p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
+    }
+    if (hostKind === "netns" && kvKind === "zookeeper" && !external) {
+      p.add(K("kv.kind"), kvKind, "netns labs run consul or etcd (zookeeper is not provisioned there)", "use kv.kind consul or etcd, or kv.external: true");
+    }
     if (addr !== undefined) {
-      if (!insideUsable(underlay, addr)) {
+      if (!insideUsable(underlay, addr) && !external) {
         p.add(K("kv.address"), kvIn.address, `not a usable address of the underlay ${formatCidr(underlay)}`, "put the KV store on the underlay subnet");
       } else if (reserved.has(addr)) {
         p.add(K("kv.address"), formatIp(addr), `already used by ${reserved.get(addr)}`, "give the KV store its own address");
-      } else reserved.set(addr, K("kv.address"));
+      } else if (!onHost) reserved.set(addr, K("kv.address"));
       const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kvKind]);
+      const provision: KvPlan["provision"] = external ? "external" : hostKind === "dind" ? "local-container" : hostKind === "netns" ? "netns" : "host-container";
       kv = {
         kind: kvKind,
         address: formatIp(addr),
@@ -168,6 +186,8 @@ export function buildPlan(raw: unknown): LabPlan {
         url: `${kvKind}://${formatIp(addr)}:${port}`,
         image: typeof kvIn.image === "string" ? kvIn.image : IMAGES[kvKind],
         nodeName: `${name}-kv`,
+        provision,
+        ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
       };
     }
   }

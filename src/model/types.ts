@@ -28,6 +28,13 @@ export interface KvPlan {
   image: string;
   /** The KV server's own hostname / node name. */
   nodeName: string;
+  /**
+   * Who runs the KV server: a container on the local engine (dind), a container with host networking
+   * on the first ssh host (as in the article), a process in the netns lab, or nobody (external).
+   */
+  provision: "local-container" | "host-container" | "netns" | "external";
+  /** host-container: the host whose engine runs it. */
+  runsOn?: string;
 }
 
 export interface SshPlan {

@@ -1,0 +1,45 @@
+// How a KV server container is run (image, command, healthcheck), for the kinds the lab provisions
+// as containers. Bound to the lab address only: never 0.0.0.0 on the user's machine.
+import type { KvPlan } from "./types.js";
+
+export interface KvContainerSpec {
+  image: string;
+  command: string[];
+  env: string[];
+  /** Docker healthcheck test; the daemons are configured only once this passes. */
+  healthcheck: string[];
+  /** Where the server keeps its data inside the container (a volume is mounted there). */
+  dataDir: string;
+}
+
+export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
+  const a = kv.address;
+  switch (kv.kind) {
+    case "consul":
+      return {
+        image: kv.image,
+        // The image's entrypoint adds -data-dir=/consul/data and -config-dir for `agent`.
+        command: ["agent", "-server", "-bootstrap-expect=1", "-ui", `-node=${kv.nodeName}`, `-bind=${a}`, `-client=${a}`, `-http-port=${kv.port}`],
+        env: [],
+        healthcheck: ["CMD", "consul", "members", `-http-addr=http://${a}:${kv.port}`],
+        dataDir: "/consul/data",
+      };
+    case "etcd":
+      return {
+        image: kv.image,
+        // Docker's libkv speaks the etcd v2 API, off by default in etcd 3.4.
+        command: ["etcd", `--name=${kv.nodeName}`, "--data-dir=/etcd-data", "--enable-v2=true", `--listen-client-urls=http://${a}:${kv.port}`, `--advertise-client-urls=http://${a}:${kv.port}`],
+        env: [],
+        healthcheck: ["CMD", "etcdctl", `--endpoints=http://${a}:${kv.port}`, "endpoint", "health"],
+        dataDir: "/etcd-data",
+      };
+    case "zookeeper":
+      return {
+        image: kv.image,
+        command: [],
+        env: [`ZOO_CFG_EXTRA=clientPortAddress=${a}`, `ZOO_PORT=${kv.port}`],
+        healthcheck: ["CMD", "zkServer.sh", "status"],
+        dataDir: "/data",
+      };
+  }
+}
