@@ -6,7 +6,7 @@ export interface HostInput {
   address?: string;
   dockerVersion?: string;
   advertiseInterface?: string;
-  ssh?: { user?: string; port?: number; privateKeySecret?: string };
+  ssh?: { user?: string; port?: number; privateKeySecret?: string; identityFile?: string };
 }
 
 export interface NetworkInput {

@@ -21,8 +21,8 @@ export function daemonPlan(d: DaemonInputs): DaemonPlan {
     "default-address-pools": [{ base: d.addressPool.base, size: d.addressPool.size }],
   };
   const plan: DaemonPlan = { args, daemonJson, bip: d.bip, defaultAddressPool: d.addressPool, execRoot: d.execRoot };
-  if (d.overlayMode === "kv") {
-    if (d.clusterStore === undefined) throw new Error("kv overlay mode needs a cluster store");
+  // Without a store (a config error already reported) there is nothing to point the daemon at.
+  if (d.overlayMode === "kv" && d.clusterStore !== undefined) {
     const advertise = `${d.advertiseInterface}:${CLUSTER_ADVERTISE_PORT}`;
     args.push(`--cluster-store=${d.clusterStore}`, `--cluster-advertise=${advertise}`);
     daemonJson["cluster-store"] = d.clusterStore;

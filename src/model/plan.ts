@@ -265,7 +265,12 @@ export function buildPlan(raw: unknown): LabPlan {
           "store the key with `pulumi config set --secret sshPrivateKey < key` and set hosts[].ssh.privateKeySecret: sshPrivateKey",
         );
       }
-      ssh = { user: String(s.user ?? ""), port: int(p, `${key}.ssh.port`, s.port, 1, 65535, 22), privateKeySecret: String(s.privateKeySecret ?? "") };
+      ssh = {
+        user: String(s.user ?? ""),
+        port: int(p, `${key}.ssh.port`, s.port, 1, 65535, 22),
+        privateKeySecret: String(s.privateKeySecret ?? ""),
+        ...(typeof s.identityFile === "string" ? { identityFile: s.identityFile } : {}),
+      };
     } else if (h.ssh !== undefined) {
       p.add(K(`${key}.ssh`), h.ssh, `ssh settings on a ${hostKind} host`, "remove them, or set lab:hostKind: ssh");
     }
@@ -509,9 +514,8 @@ function macvlanRanges(
     }
     // Addresses of hosts, gateway and KV live on the underlay; a macvlan child must never take one.
     if (underlay && overlaps(underlay, r.cidr)) {
-      for (const [ip, owner] of reserved) {
-        if (contains(r.cidr, ip)) p.add(r.key, r.ipRange, `contains ${formatIp(ip)}, used by ${owner}`, "move the range (or that address) so they do not meet");
-      }
+      const taken = [...reserved].filter(([ip]) => contains(r.cidr, ip)).map(([ip, owner]) => `${formatIp(ip)}, used by ${owner}`);
+      if (taken.length > 0) p.add(r.key, r.ipRange, `contains ${taken.join("; ")}`, "move the range (or those addresses) so they do not meet");
     }
   }
   for (let i = 0; i < ranges.length; i++) {

@@ -42,6 +42,8 @@ export interface SshPlan {
   port: number;
   /** Name of the Pulumi secret config key holding the private key (never the key itself). */
   privateKeySecret: string;
+  /** Optional key file on the user's machine for the docker CLI/provider and verifier (else ssh-agent). */
+  identityFile?: string;
 }
 
 export interface DaemonPlan {

@@ -1,0 +1,120 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { type HostPlan, IMAGES, type LabPlan } from "../src/model/index.js";
+import type { ShellStep } from "./steps.js";
+
+/** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
+const DIND_API_PORT = 2375;
+
+export interface DockerHostArgs {
+  plan: LabPlan;
+  host: HostPlan;
+  /** dind: the underlay network on the user's engine. */
+  underlay?: docker.Network;
+  /** Resources the daemon configuration waits for (the KV store must be healthy first). */
+  after: pulumi.Resource[];
+  /** netns: host bring-up (namespace, veth, dockerd) and the locally built busybox image. */
+  netnsStep?: ShellStep;
+  netnsImageStep?: ShellStep;
+  /** ssh: the reversible daemon configuration (apply on create, byte-exact restore on delete). */
+  sshDaemonStep?: ShellStep;
+  /** ssh: the private key, from a Pulumi secret. */
+  sshPrivateKey?: pulumi.Output<string>;
+}
+
+/**
+ * One lab host and its daemon configuration, plus a docker.Provider pointed at it.
+ * Kinds: dind (privileged Docker-in-Docker container on the local engine), netns (a network namespace
+ * with its own dockerd on this Linux machine), ssh (a real machine whose dockerd is reconfigured).
+ */
+export class DockerHost extends pulumi.ComponentResource {
+  readonly provider: docker.Provider;
+  readonly endpoint: pulumi.Output<string>;
+  readonly name: string;
+  /** The resource that means "daemon configured and answering". */
+  readonly daemon: pulumi.Resource;
+  /** netns: the locally built workload image, which containers must wait for. */
+  readonly image?: pulumi.Resource;
+  readonly daemonArgs: pulumi.Output<string[]>;
+
+  constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:host:DockerHost", name, {}, opts);
+    const { plan, host } = args;
+    this.name = host.name;
+    switch (host.kind) {
+      case "dind": {
+        if (!args.underlay) throw new Error("a dind host needs the underlay network");
+        const image = new docker.RemoteImage(
+          `${name}-dind`,
+          { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: true },
+          { parent: this },
+        );
+        const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-${host.name}-data` }, { parent: this });
+        this.daemon = new docker.Container(
+          name,
+          {
+            name: `${plan.name}-${host.name}`,
+            // Classic overlay gossip (serf) needs a unique hostname per daemon.
+            hostname: host.name,
+            image: image.imageId,
+            privileged: true,
+            envs: ["DOCKER_TLS_CERTDIR="],
+            // The entrypoint prepends dockerd to flag-only commands.
+            command: [`--host=tcp://0.0.0.0:${DIND_API_PORT}`, "--host=unix:///var/run/docker.sock", "--tls=false", ...host.daemon.args],
+            networksAdvanced: [{ name: args.underlay.name, ipv4Address: host.address }],
+            ports: [{ internal: DIND_API_PORT, external: host.publishedApiPort!, ip: "127.0.0.1" }],
+            mounts: [{ type: "volume", source: data.name, target: "/var/lib/docker" }],
+            healthcheck: { tests: ["CMD", "docker", "info"], interval: "2s", timeout: "5s", retries: 60, startPeriod: "2s" },
+            wait: true,
+            waitTimeout: 180,
+          },
+          { parent: this, dependsOn: args.after },
+        );
+        break;
+      }
+      case "netns": {
+        if (!args.netnsStep || !args.netnsImageStep) throw new Error("a netns host needs its bring-up and image steps");
+        // host-up returns once `docker info` answers on the host's socket.
+        this.daemon = new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, dependsOn: args.after });
+        this.image = new command.local.Command(
+          `${name}-image`,
+          { create: args.netnsImageStep.create, delete: args.netnsImageStep.delete },
+          { parent: this, dependsOn: [this.daemon] },
+        );
+        break;
+      }
+      case "ssh": {
+        if (!args.sshDaemonStep || !host.ssh || !args.sshPrivateKey) throw new Error("an ssh host needs its daemon step, ssh settings and key");
+        this.daemon = new command.remote.Command(
+          name,
+          {
+            connection: { host: host.address, port: host.ssh.port, user: host.ssh.user, privateKey: args.sshPrivateKey },
+            create: args.sshDaemonStep.create,
+            delete: args.sshDaemonStep.delete,
+            // Re-apply when the lab's flags change; the script restores first, so nothing accumulates.
+            triggers: [JSON.stringify(host.daemon.daemonJson)],
+          },
+          { parent: this, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        break;
+      }
+    }
+    const sshOpts = host.ssh
+      ? ["-o", "StrictHostKeyChecking=accept-new", ...(host.ssh.identityFile ? ["-i", host.ssh.identityFile] : [])]
+      : undefined;
+    this.provider = new docker.Provider(
+      `${name}-provider`,
+      {
+        host: host.endpoint,
+        ...(sshOpts ? { sshOpts } : {}),
+        // The daemon does not exist yet at preview time on a first run.
+        disableDockerDaemonCheck: true,
+      },
+      { parent: this, dependsOn: [this.daemon] },
+    );
+    this.endpoint = pulumi.output(host.endpoint);
+    this.daemonArgs = pulumi.output(host.daemon.args);
+    this.registerOutputs({ endpoint: this.endpoint, daemonArgs: this.daemonArgs });
+  }
+}

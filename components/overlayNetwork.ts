@@ -1,0 +1,55 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { LabPlan, OverlayNetworkPlan } from "../src/model/index.js";
+import type { DockerHost } from "./dockerHost.js";
+
+export interface OverlayNetworkArgs {
+  plan: LabPlan;
+  network: OverlayNetworkPlan;
+  hosts: DockerHost[];
+  /** swarm mode: the overlay can only be created once every host has joined. */
+  after?: pulumi.Resource[];
+}
+
+/**
+ * A VXLAN overlay (ov_net1) created on one host. In kv mode the other daemons learn it through the
+ * KV store; in swarm mode it is attachable so standalone containers on every node can join it. The
+ * component reads the network back through every other host's provider: an id that matches proves
+ * the network really spans the hosts.
+ */
+export class OverlayNetwork extends pulumi.ComponentResource {
+  readonly network: docker.Network;
+  readonly id: pulumi.Output<string>;
+  readonly subnet: pulumi.Output<string>;
+  /** host name -> the network id that host reports. */
+  readonly seenOn: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:network:OverlayNetwork", name, {}, opts);
+    const { network } = args;
+    const creator = args.hosts.find((h) => h.name === network.createdOn);
+    if (!creator) throw new Error(`overlay ${network.name}: unknown host ${network.createdOn}`);
+    this.network = new docker.Network(
+      name,
+      {
+        name: network.name,
+        driver: "overlay",
+        attachable: network.attachable,
+        ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway }],
+        ...(network.mtu !== undefined ? { options: { "com.docker.network.driver.mtu": String(network.mtu) } } : {}),
+      },
+      { parent: this, provider: creator.provider, dependsOn: args.after ?? [] },
+    );
+    const views: Record<string, pulumi.Output<string>> = {};
+    for (const h of args.hosts) {
+      views[h.name] =
+        h === creator
+          ? this.network.id
+          : docker.getNetworkOutput({ name: network.name }, { provider: h.provider, parent: this, dependsOn: [this.network] }).id;
+    }
+    this.id = this.network.id;
+    this.subnet = pulumi.output(network.subnet);
+    this.seenOn = pulumi.all(views);
+    this.registerOutputs({ id: this.id, subnet: this.subnet, seenOn: this.seenOn });
+  }
+}

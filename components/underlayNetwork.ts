@@ -1,0 +1,60 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { LabPlan } from "../src/model/index.js";
+import type { ShellStep } from "./steps.js";
+
+export interface UnderlayNetworkArgs {
+  plan: LabPlan;
+  /** netns kind: the step that creates the switch namespace and its bridge. */
+  netnsSwitch?: ShellStep;
+}
+
+/**
+ * The "physical" network the lab hosts share (the article's 172.17.0.0/24 LAN, here in 198.18.0.0/15).
+ * dind: a bridge network on the user's engine; netns: a bridge in its own namespace; ssh: the real
+ * network, which the stack does not create.
+ */
+export class UnderlayNetwork extends pulumi.ComponentResource {
+  /** dind: the Docker network the host containers and the KV container attach to. */
+  readonly network?: docker.Network;
+  /** netns: the switch namespace command. */
+  readonly switchCommand?: command.local.Command;
+  readonly subnet: pulumi.Output<string>;
+  readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: UnderlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:network:UnderlayNetwork", name, {}, opts);
+    const { plan } = args;
+    let netName = "";
+    if (plan.hostKind === "dind") {
+      netName = `${plan.name}-underlay`;
+      this.network = new docker.Network(
+        name,
+        {
+          name: netName,
+          driver: "bridge",
+          ipamConfigs: [{ subnet: plan.underlay.subnet, gateway: plan.underlay.gateway }],
+          labels: [{ label: "dnlab.lab", value: plan.name }],
+        },
+        { parent: this },
+      );
+    } else if (plan.hostKind === "netns") {
+      if (!args.netnsSwitch) throw new Error("netns underlay needs its switch step");
+      netName = plan.netns?.switchNamespace ?? "";
+      this.switchCommand = new command.local.Command(
+        name,
+        { create: args.netnsSwitch.create, delete: args.netnsSwitch.delete },
+        { parent: this },
+      );
+    }
+    this.subnet = pulumi.output(plan.underlay.subnet);
+    this.name = pulumi.output(netName);
+    this.registerOutputs({ subnet: this.subnet, name: this.name });
+  }
+
+  /** The resource later steps must wait for (none for ssh: the network is already there). */
+  get ready(): pulumi.Resource[] {
+    return [this.network, this.switchCommand].filter((r): r is NonNullable<typeof r> => r !== undefined);
+  }
+}

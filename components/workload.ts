@@ -1,0 +1,49 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { WorkloadPlan } from "../src/model/index.js";
+import type { DockerHost } from "./dockerHost.js";
+
+export interface WorkloadArgs {
+  workload: WorkloadPlan;
+  host: DockerHost;
+  /** The image on that host: a pulled RemoteImage (dind, ssh) or the name of a locally built one (netns). */
+  image: pulumi.Input<string>;
+  /** Networks the container attaches to, by name, and whatever must exist before it starts. */
+  networks: pulumi.Resource[];
+}
+
+/** Stops at once on SIGTERM (a plain `sleep` as PID 1 ignores it and costs 10 s per destroy). */
+export const WORKLOAD_COMMAND = ["sh", "-c", "trap 'exit 0' TERM INT; sleep 2147483647 & wait"];
+
+/** A busybox container of the scenario (test1, test2, test3) with static addresses from the model. */
+export class Workload extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly host: string;
+  readonly ips: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:workload:Workload", name, {}, opts);
+    const { workload: w } = args;
+    this.host = w.host;
+    this.container = new docker.Container(
+      name,
+      {
+        name: w.name,
+        hostname: w.hostname,
+        image: args.image,
+        command: WORKLOAD_COMMAND,
+        // The first attachment is the primary network, as `docker run --network` would make it.
+        networksAdvanced: w.attachments.map((a) => ({
+          name: a.network,
+          ipv4Address: a.ipv4,
+          ...(a.aliases.length > 0 ? { aliases: a.aliases } : {}),
+        })),
+        restart: "unless-stopped",
+        destroyGraceSeconds: 5,
+      },
+      { parent: this, provider: args.host.provider, dependsOn: args.networks },
+    );
+    this.ips = pulumi.output(Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])));
+    this.registerOutputs({ ips: this.ips, host: this.host });
+  }
+}

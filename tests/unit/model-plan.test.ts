@@ -1,0 +1,147 @@
+// The plan's mappings: addresses, daemon flags per overlay mode, macvlan partitions, checks.
+import { describe, expect, it } from "vitest";
+import { buildPlan, daemonPlan, parseCidr, overlaps, split, formatCidr } from "../../src/model/index.js";
+
+describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
+  const plan = buildPlan({});
+
+  it("has two dind hosts, Consul, ov_net1, mv_net1 and test1..test3", () => {
+    expect(plan.hostKind).toBe("dind");
+    expect(plan.hosts.map((h) => [h.name, h.address, h.endpoint])).toEqual([
+      ["host1", "198.18.0.11", "tcp://127.0.0.1:23751"],
+      ["host2", "198.18.0.12", "tcp://127.0.0.1:23752"],
+    ]);
+    expect(plan.kv).toMatchObject({ kind: "consul", address: "198.18.0.2", port: 8500, url: "consul://198.18.0.2:8500", provision: "local-container" });
+    expect(plan.networks.map((n) => `${n.name}:${n.driver}:${n.subnet}`)).toEqual(["ov_net1:overlay:198.18.100.0/24", "mv_net1:macvlan:198.18.0.0/24"]);
+    expect(plan.workloads.map((w) => `${w.name}@${w.host}:${w.attachments.map((a) => `${a.network}=${a.ipv4}`).join(",")}`)).toEqual([
+      "test1@host1:ov_net1=198.18.100.2",
+      "test2@host2:ov_net1=198.18.100.3",
+      "test3@host1:mv_net1=198.18.0.128",
+    ]);
+  });
+
+  it("computes the classic cluster-store flags, as in the article", () => {
+    expect(plan.hosts[0]!.daemon.args).toEqual([
+      "--bip",
+      "198.19.0.1/24",
+      "--default-address-pool",
+      "base=198.19.128.0/17,size=24",
+      "--cluster-store=consul://198.18.0.2:8500",
+      "--cluster-advertise=eth0:2376",
+    ]);
+    expect(plan.hosts[1]!.daemon.bip).toBe("198.19.1.1/24");
+    expect(plan.hosts[1]!.daemon.daemonJson).toEqual({
+      bip: "198.19.1.1/24",
+      "default-address-pools": [{ base: "198.19.128.0/17", size: 24 }],
+      "cluster-store": "consul://198.18.0.2:8500",
+      "cluster-advertise": "eth0:2376",
+    });
+  });
+
+  it("gives every host a disjoint macvlan ip-range inside the subnet, away from host addresses", () => {
+    const mv = plan.networks.find((n) => n.driver === "macvlan");
+    expect(mv?.driver === "macvlan" && mv.ranges).toEqual([
+      { host: "host1", ipRange: "198.18.0.128/26" },
+      { host: "host2", ipRange: "198.18.0.192/26" },
+    ]);
+  });
+
+  it("derives the verification checks of the scenario", () => {
+    const ids = plan.checks.map((c) => `${c.id}:${c.expect}`);
+    expect(ids).toContain("ping-name:test2->test1@ov_net1:pass");
+    expect(ids).toContain("ping-name:test1->test2@ov_net1:pass");
+    expect(ids).toContain("ping-ip:test2->test1@ov_net1:pass");
+    expect(ids).toContain("dns:test2->test1@ov_net1:pass");
+    expect(ids).toContain("gwbridge-route:test1@ov_net1:pass");
+    expect(ids).toContain("external:test1->198.18.0.2:pass");
+    expect(ids).toContain("vxlan:host1@ov_net1:pass");
+    expect(ids).toContain("host-ping:host1->test3@mv_net1:fail");
+    expect(ids).toContain("host-ping:host2->test3@mv_net1:pass");
+    expect(ids).toContain("cnm:test3:pass");
+    const dns = plan.checks.find((c) => c.id === "dns:test2->test1@ov_net1");
+    expect(dns?.expectedIp).toBe("198.18.100.2");
+    expect(new Set(plan.checks.map((c) => c.id)).size).toBe(plan.checks.length);
+  });
+});
+
+describe("overlay modes", () => {
+  it("swarm mode drops the cluster-store flags and plans an address pool and a manager", () => {
+    const plan = buildPlan({ overlayMode: "swarm" });
+    expect(plan.kv).toBeUndefined();
+    expect(plan.swarm).toEqual({ defaultAddrPool: "198.18.128.0/17", defaultAddrPoolMaskLength: 24, manager: "host1" });
+    for (const h of plan.hosts) {
+      expect(h.daemon.args.join(" ")).not.toContain("cluster");
+      expect(h.daemon.clusterStore).toBeUndefined();
+      expect(h.dockerVersion).toBe("27.5");
+    }
+    expect(plan.networks[0]).toMatchObject({ name: "ov_net1", attachable: true });
+    // No KV: the external target is the underlay gateway.
+    expect(plan.verification.externalTarget).toBe("198.18.0.1");
+  });
+
+  it("etcd in kv mode points the daemons at etcd's v2 endpoint", () => {
+    const plan = buildPlan({ hostKind: "netns", kv: { kind: "etcd" } });
+    expect(plan.hosts[0]!.daemon.args).toContain("--cluster-store=etcd://198.18.0.2:2379");
+    expect(plan.kv?.provision).toBe("netns");
+  });
+
+  it("daemonPlan is the single source of flags", () => {
+    const d = daemonPlan({ overlayMode: "kv", bip: "198.19.3.1/24", addressPool: { base: "198.19.128.0/17", size: 24 }, clusterStore: "zookeeper://198.18.0.2:2181", advertiseInterface: "ens3", execRoot: "/var/run/docker" });
+    expect(d.clusterAdvertise).toBe("ens3:2376");
+    expect(d.args).toContain("--cluster-store=zookeeper://198.18.0.2:2181");
+  });
+});
+
+describe("host kinds", () => {
+  it("netns hosts get their own namespace, socket, data-root and exec-root", () => {
+    const plan = buildPlan({ hostKind: "netns", name: "t9" });
+    const h = plan.hosts[1]!;
+    expect(h.netns).toEqual({
+      namespace: "t9-host2",
+      stateDir: "/var/lib/dnlab/t9/host2",
+      dataRoot: "/var/lib/dnlab/t9/host2/data",
+      execRoot: "/run/dnlab/t9/host2.exec",
+      pidFile: "/run/dnlab/t9/host2.pid",
+      socket: "/run/dnlab/t9/host2.sock",
+    });
+    expect(h.endpoint).toBe("unix:///run/dnlab/t9/host2.sock");
+    expect(h.daemon.execRoot).toBe("/run/dnlab/t9/host2.exec");
+    expect(plan.netns).toMatchObject({ switchNamespace: "t9-sw", kvNamespace: "t9-kv" });
+  });
+
+  it("ssh hosts run the KV on the first host, as in the article, and reach Docker over ssh", () => {
+    const plan = buildPlan({
+      hostKind: "ssh",
+      hosts: [
+        { name: "h1", address: "198.18.0.11", ssh: { user: "lab", port: 2222, privateKeySecret: "sshKey" } },
+        { name: "h2", address: "198.18.0.12", ssh: { user: "lab", privateKeySecret: "sshKey" } },
+      ],
+      workloads: [],
+    });
+    expect(plan.kv).toMatchObject({ address: "198.18.0.11", provision: "host-container", runsOn: "h1" });
+    expect(plan.hosts.map((h) => h.endpoint)).toEqual(["ssh://lab@198.18.0.11:2222", "ssh://lab@198.18.0.12:22"]);
+    expect(plan.hosts[0]!.ssh).toEqual({ user: "lab", port: 2222, privateKeySecret: "sshKey" });
+  });
+
+  it("an 802.1q macvlan uses the VLAN sub-interface as parent", () => {
+    const plan = buildPlan({ networks: [{ name: "mv10", driver: "macvlan", subnet: "198.18.10.0/24", vlan: 10 }], workloads: [] });
+    expect(plan.networks[0]).toMatchObject({ parent: "eth0.10", vlan: 10 });
+  });
+});
+
+describe("scaling the plan", () => {
+  it("partitions macvlan ranges for many hosts without overlap", () => {
+    const hosts = Array.from({ length: 8 }, (_, i) => ({ name: `h${i + 1}`, address: `198.18.0.${11 + i}` }));
+    const plan = buildPlan({ hosts, workloads: [] });
+    const mv = plan.networks.find((n) => n.driver === "macvlan");
+    if (mv?.driver !== "macvlan") throw new Error("no macvlan");
+    const ranges = mv.ranges.map((r) => parseCidr(r.ipRange)!);
+    expect(ranges).toHaveLength(8);
+    for (let i = 0; i < ranges.length; i++) for (let j = i + 1; j < ranges.length; j++) expect(overlaps(ranges[i]!, ranges[j]!)).toBe(false);
+    expect(plan.hosts.map((h) => h.daemon.bip)).toEqual(hosts.map((_, i) => `198.19.${i}.1/24`));
+  });
+
+  it("split makes equal power-of-two blocks", () => {
+    expect(split(parseCidr("198.18.0.128/25")!, 3).map(formatCidr)).toEqual(["198.18.0.128/27", "198.18.0.160/27", "198.18.0.192/27", "198.18.0.224/27"]);
+  });
+});

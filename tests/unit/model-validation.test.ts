@@ -1,0 +1,236 @@
+// One test per validation rule: each asserts the key, the value and the fix are named.
+import { describe, expect, it } from "vitest";
+import { buildPlan, type LabConfigInput, LabConfigError } from "../../src/model/index.js";
+
+function problems(config: LabConfigInput | unknown): string[] {
+  try {
+    buildPlan(config);
+  } catch (e) {
+    expect(e).toBeInstanceOf(LabConfigError);
+    return (e as LabConfigError).message.split("\n").slice(1).map((l) => l.trim());
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+/** Exactly one problem line for `key`, containing every fragment. */
+function expectProblem(config: LabConfigInput | unknown, key: string, ...fragments: string[]): void {
+  const lines = problems(config).filter((l) => l.startsWith(`- ${key} = `));
+  expect(lines, `no problem for ${key} in:\n${problems(config).join("\n")}`).toHaveLength(1);
+  for (const f of fragments) expect(lines[0]).toContain(f);
+  expect(lines[0]).toContain("Fix: ");
+}
+
+const twoSsh = (extra: object = {}) => ({
+  hostKind: "ssh",
+  hosts: [
+    { name: "host1", address: "198.18.0.11", ssh: { user: "root", privateKeySecret: "sshKey" } },
+    { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "sshKey" } },
+  ],
+  ...extra,
+});
+
+describe("validation", () => {
+  it("accepts the default (dev) configuration", () => {
+    expect(() => buildPlan({})).not.toThrow();
+  });
+
+  it("reports every problem in one error, before anything else", () => {
+    const lines = problems({ hostKind: "vm", overlayMode: "mesh", kv: { kind: "redis" } });
+    expect(lines).toHaveLength(3);
+    expect(lines.join("\n")).toMatch(/lab:hostKind.*lab:overlayMode.*lab:kv\.kind/s);
+  });
+
+  it("rejects a malformed CIDR", () => {
+    expectProblem({ networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/33" }], workloads: [] }, "lab:networks[0].subnet", '"198.18.100.0/33"', "not a CIDR", "a.b.c.d/n");
+  });
+
+  it("rejects a CIDR with host bits set", () => {
+    expectProblem({ underlay: { subnet: "198.18.0.5/24" } }, "lab:underlay.subnet", '"198.18.0.5/24"', "host bits");
+  });
+
+  it("rejects a malformed IP", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.300" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", '"198.18.0.300"', "not an IPv4 address");
+  });
+
+  it("keeps every address inside 198.18.0.0/15", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "10.0.0.11" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", '"10.0.0.11"', "outside the lab range 198.18.0.0/15");
+  });
+
+  it("rejects an overlay overlapping the underlay", () => {
+    expectProblem({ networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.0.0/25" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:underlay.subnet (198.18.0.0/24)");
+  });
+
+  it("rejects two overlays that overlap", () => {
+    expectProblem(
+      { networks: [{ name: "a", driver: "overlay", subnet: "198.18.100.0/24" }, { name: "b", driver: "overlay", subnet: "198.18.100.128/25" }], workloads: [] },
+      "lab:networks[1].subnet",
+      "overlaps lab:networks[0].subnet (198.18.100.0/24)",
+    );
+  });
+
+  it("rejects an overlay overlapping the bridge address pool", () => {
+    expectProblem({ networks: [{ name: "ov", driver: "overlay", subnet: "198.19.200.0/24" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:bridge.addressPool");
+  });
+
+  it("rejects a macvlan subnet that overlaps the underlay without being it", () => {
+    expectProblem({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/25", ipRangePool: "198.18.0.64/26" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:underlay.subnet");
+  });
+
+  it("accepts a macvlan network on exactly the underlay subnet (same L2 segment)", () => {
+    const plan = buildPlan({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24" }], workloads: [] });
+    expect(plan.networks[0]).toMatchObject({ driver: "macvlan", subnet: "198.18.0.0/24", parent: "eth0" });
+  });
+
+  it("rejects duplicate host names (overlay gossip needs unique hostnames)", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host1", address: "198.18.0.12" }], workloads: [] }, "lab:hosts[1].name", '"host1"', "duplicate host name", "unique hostname");
+  });
+
+  it("rejects duplicate host addresses", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host2", address: "198.18.0.11" }], workloads: [] }, "lab:hosts[1].address", "already used by lab:hosts[0].address");
+  });
+
+  it("rejects a host outside the underlay subnet", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "198.18.5.11" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", "not a usable address of the underlay 198.18.0.0/24");
+  });
+
+  it("rejects duplicate container names", () => {
+    expectProblem(
+      { workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"] }, { name: "test1", host: "host2", networks: ["ov_net1"] }] },
+      "lab:workloads[1].name",
+      '"test1"',
+      "duplicate container name",
+    );
+  });
+
+  it("rejects a workload on an unknown host", () => {
+    expectProblem({ workloads: [{ name: "test1", host: "host9", networks: ["ov_net1"] }] }, "lab:workloads[0].host", '"host9"', "unknown host", "use one of host1, host2");
+  });
+
+  it("rejects a workload on an unknown network", () => {
+    expectProblem({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net9"] }] }, "lab:workloads[0].networks[0]", '"ov_net9"', "unknown network", "use one of ov_net1, mv_net1");
+  });
+
+  it("rejects a macvlan range outside its subnet", () => {
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.1.0/28", host2: "198.18.0.144/28" } }], workloads: [] },
+      "lab:networks[0].ipRanges.host1",
+      '"198.18.1.0/28"',
+      "outside the macvlan subnet 198.18.0.0/24",
+    );
+  });
+
+  it("rejects macvlan ranges that overlap between hosts", () => {
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.144/28" } }], workloads: [] },
+      "lab:networks[0].ipRanges.host2",
+      "overlaps host1's range 198.18.0.128/27",
+      "disjoint",
+    );
+  });
+
+  it("rejects a macvlan range that contains a host's address", () => {
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.0/28", host2: "198.18.0.144/28" } }], workloads: [] },
+      "lab:networks[0].ipRanges.host1",
+      "198.18.0.11, used by lab:hosts[0].address",
+    );
+  });
+
+  it("rejects more containers than an overlay subnet holds", () => {
+    const workloads = Array.from({ length: 6 }, (_, i) => ({ name: `c${i}`, host: i % 2 ? "host2" : "host1", networks: ["small"] }));
+    const lines = problems({ networks: [{ name: "small", driver: "overlay", subnet: "198.18.100.0/29" }], workloads });
+    // /29: 8 addresses - network - broadcast - gateway = 5 containers.
+    expect(lines.filter((l) => l.includes("more containers than subnet 198.18.100.0/29 holds"))).toHaveLength(1);
+    expect(lines[0]).toContain("lab:workloads[5].networks");
+  });
+
+  it("rejects more containers than a host's macvlan range holds", () => {
+    const workloads = Array.from({ length: 5 }, (_, i) => ({ name: `m${i}`, host: "host1", networks: ["mv"] }));
+    const lines = problems({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/29" }], workloads });
+    expect(lines.join("\n")).toContain("more containers than host1's range 198.18.0.128/30 holds");
+  });
+
+  it("rejects an unknown KV kind", () => {
+    expectProblem({ kv: { kind: "redis" } }, "lab:kv.kind", '"redis"', "unknown KV store kind", "consul, etcd, zookeeper");
+  });
+
+  it("rejects an unknown host kind", () => {
+    expectProblem({ hostKind: "vm" }, "lab:hostKind", '"vm"', "unknown host kind", "dind, netns, ssh");
+  });
+
+  it("rejects an unknown overlay mode", () => {
+    expectProblem({ overlayMode: "mesh" }, "lab:overlayMode", '"mesh"', "unknown overlay mode", "kv, swarm");
+  });
+
+  it("rejects an unknown network driver", () => {
+    expectProblem({ networks: [{ name: "n", driver: "ipvlan", subnet: "198.18.100.0/24" }], workloads: [] }, "lab:networks[0].driver", '"ipvlan"', "overlay, macvlan");
+  });
+
+  it("refuses kv mode on Docker 23+ and advises swarm", () => {
+    expectProblem(
+      { hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "24.0.7" }, { name: "host2", address: "198.18.0.12" }] },
+      "lab:hosts[0].dockerVersion",
+      '"24.0.7"',
+      "Docker 23.0 removed",
+      "lab:overlayMode to swarm",
+    );
+  });
+
+  it("accepts Docker 23+ in swarm mode", () => {
+    const plan = buildPlan({ overlayMode: "swarm", hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "27.5.1" }, { name: "host2", address: "198.18.0.12" }] });
+    expect(plan.hosts[0]!.daemon.clusterStore).toBeUndefined();
+  });
+
+  it("requires the ssh login user for ssh hosts", () => {
+    expectProblem(
+      { hostKind: "ssh", hosts: [{ name: "host1", address: "198.18.0.11", ssh: { privateKeySecret: "k" } }, { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } }] },
+      "lab:hosts[0].ssh.user",
+      "login user",
+    );
+  });
+
+  it("requires the ssh private key (as a secret) for ssh hosts", () => {
+    expectProblem(
+      { hostKind: "ssh", hosts: [{ name: "host1", address: "198.18.0.11", ssh: { user: "root" } }, { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } }] },
+      "lab:hosts[0].ssh.privateKeySecret",
+      "private key",
+      "pulumi config set --secret",
+    );
+  });
+
+  it("rejects ssh settings on a non-ssh host", () => {
+    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11", ssh: { user: "root" } }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].ssh", "ssh settings on a dind host");
+  });
+
+  it("rejects a KV address that collides with a host", () => {
+    expectProblem({ kv: { address: "198.18.0.11" } }, "lab:hosts[0].address", "already used by lab:kv.address");
+  });
+
+  it("rejects zookeeper on netns labs", () => {
+    expectProblem({ hostKind: "netns", kv: { kind: "zookeeper" } }, "lab:kv.kind", "netns labs run consul or etcd");
+  });
+
+  it("rejects a non-attachable overlay in swarm mode", () => {
+    expectProblem({ overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", attachable: false }], workloads: [] }, "lab:networks[0].attachable", "attachable");
+  });
+
+  it("rejects macvlan-only settings on an overlay", () => {
+    expectProblem({ networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", parent: "eth1" }], workloads: [] }, "lab:networks[0].parent", "only macvlan networks");
+  });
+
+  it("rejects a VLAN id out of range", () => {
+    expectProblem({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.4.0/24", vlan: 5000 }], workloads: [] }, "lab:networks[0].vlan", "5000", "1 to 4094");
+  });
+
+  it("rejects an ssh lab whose kv.address is not the first host", () => {
+    expectProblem(twoSsh({ kv: { address: "198.18.0.2" } }), "lab:kv.address", "first host");
+  });
+
+  it("rejects a bad lab name (it prefixes containers and namespaces)", () => {
+    expectProblem({ name: "My Lab" }, "lab:name", '"My Lab"', "invalid name");
+  });
+
+  it("rejects a non-object config", () => {
+    expectProblem(["not", "a", "map"], "lab:(root)", "must be an object");
+  });
+});
