@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install what the netns/ssh labs need on a Debian 12 machine, only the packages that are missing.
+# Safe to re-run, needs no terminal (CI=true, no stdin). Consul is not packaged by Debian; it is
+# built from source separately (npm run consul:build).
+#
+# docker.io's maintainer scripts would start the system docker.service/containerd.service. The labs
+# never use them: every lab dockerd has its own socket, data-root, exec-root and its own supervised
+# containerd. But dockerd silently adopts a system containerd when /run/containerd/containerd.sock
+# exists, which would make all lab hosts share one containerd. So when this script installs docker.io
+# it keeps those services from starting (and from starting at boot), and it warns if a system
+# containerd is already running.
+#
+# usage: scripts/install-deps.sh   (as root)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+# needrestart (a docker.io recommend) would otherwise ask which services to restart.
+export NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
+
+PACKAGES=(docker.io busybox-static etcd-server iproute2 tcpdump iputils-ping openssh-server openssh-client util-linux)
+log() { printf '[install-deps] %s\n' "$*"; }
+
+[ "$(id -u)" = 0 ] || { echo "[install-deps] error: run as root (apt-get needs it)" >&2; exit 1; }
+command -v apt-get >/dev/null || { echo "[install-deps] error: apt-get not found; this script targets Debian 12" >&2; exit 1; }
+
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if installed "$p"; then log "present: $p"; else missing+=("$p"); fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  log "all packages present, nothing to install"
+else
+  log "installing: ${missing[*]}"
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ ! -e "$policy" ]; then
+    # Exit code 101 = "action forbidden": invoke-rc.d / deb-systemd-invoke do not start services.
+    printf '#!/bin/sh\n# temporary, from dnlab install-deps.sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+    log "temporary $policy keeps docker.io from starting the system dockerd/containerd"
+  fi
+  restore() { [ "$own_policy" = 1 ] && rm -f "$policy" && log "removed temporary $policy"; return 0; }
+  trap restore EXIT
+  apt-get update -q </dev/null
+  apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+    # We installed them and the labs do not use them: do not let them start at boot either.
+    log "disabling system docker.service/docker.socket/containerd.service (lab daemons run their own)"
+    systemctl disable --now docker.socket docker.service containerd.service </dev/null >/dev/null 2>&1 || true
+  fi
+fi
+
+# Verify what the lab scripts call, not just the package database.
+for b in /usr/sbin/dockerd /usr/bin/docker /usr/bin/containerd /usr/bin/etcd /bin/busybox; do
+  [ -x "$b" ] || { echo "[install-deps] error: $b missing after install" >&2; exit 1; }
+done
+for b in tcpdump nsenter unshare ip ping ssh sshd; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null || { echo "[install-deps] error: $b not found after install" >&2; exit 1; }
+done
+log "dockerd $(/usr/sbin/dockerd --version | sed 's/^Docker version //'), etcd $(/usr/bin/etcd --version | head -1 | sed 's/^etcd Version: //')"
+if [ -S /run/containerd/containerd.sock ]; then
+  log "WARNING: a system containerd listens on /run/containerd/containerd.sock; lab dockerds would adopt it, so host-up.sh refuses to start. Stop it first (systemctl disable --now docker containerd)."
+fi
+log "done"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# One Docker host as a network namespace: a veth into the lab switch (eth0 inside, with the host's
+# underlay address and a default route via the underlay gateway) and its own dockerd, started as in
+# lab-recipe.md: nsenter --net + unshare --uts with a unique hostname (classic overlay gossip breaks
+# on equal hostnames), its own data-root, exec-root, pidfile and socket. Idempotent: a running,
+# responsive daemon is left alone. If bring-up fails, everything this host had is torn down again
+# (host-down.sh), so a failed create never leaves a half-built host behind.
+#
+# usage: host-up.sh --name host1 --namespace LAB-host1 --switch LAB-sw --bridge br0 --switch-end v-host1
+#                   --iface eth0 --address 198.18.0.11/24 --gateway 198.18.0.1
+#                   --state-dir D --data-root D --exec-root D --pidfile F --socket S
+#                   [--timeout 60] [--dockerd /usr/sbin/dockerd] -- DOCKERD_FLAGS...
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+parse_args "$@"
+need name namespace switch bridge switch-end iface address gateway state-dir data-root exec-root pidfile socket
+name=${ARG[name]} ns=${ARG[namespace]}
+state=${ARG[state-dir]} data=${ARG[data-root]} exec_root=${ARG[exec-root]}
+pidfile=${ARG[pidfile]} sock=${ARG[socket]}
+timeout=$(opt timeout 60)
+dockerd=$(opt dockerd /usr/sbin/dockerd)
+logfile="$state/dockerd.log"
+[[ "${ARG[address]}" == */* ]] || die "--address must be address/prefix, got '${ARG[address]}'"
+[ -x "$dockerd" ] || die "dockerd not found at $dockerd (run scripts/install-deps.sh)"
+[ -x "$DOCKER" ] || die "docker client not found at $DOCKER (run scripts/install-deps.sh)"
+# dockerd uses a system containerd instead of starting its own when this socket exists; all lab
+# hosts would then share one containerd (and its state), and host teardown would not be isolated.
+if [ -S /run/containerd/containerd.sock ]; then
+  die "a system containerd is listening on /run/containerd/containerd.sock; lab dockerds would share it. Stop it (e.g. systemctl disable --now containerd docker) and retry"
+fi
+
+ready() { timeout 10 "$DOCKER" -H "unix://$sock" info >/dev/null 2>&1; }
+
+cleanup_on_failure() {
+  local rc=$?
+  [ $rc -ne 0 ] || return 0
+  trap - EXIT
+  log "bring-up of $name failed (exit $rc); tearing the host down again"
+  "$(dirname "$0")/host-down.sh" --namespace "$ns" --state-dir "$state" --data-root "$data" \
+    --exec-root "$exec_root" --pidfile "$pidfile" --socket "$sock" || true
+  exit $rc
+}
+trap cleanup_on_failure EXIT
+
+mkdir -p "$state" "$data" "$exec_root" "$(dirname "$pidfile")" "$(dirname "$sock")"
+ensure_ns "$ns"
+attach_to_switch "$ns" "${ARG[iface]}" "${ARG[switch]}" "${ARG[bridge]}" "${ARG[switch-end]}" "${ARG[address]}" "${ARG[gateway]}"
+
+pid=$(cat "$pidfile" 2>/dev/null || true)
+if pid_is "$pid" "$pidfile"; then
+  log "dockerd for $name already running (pid $pid)"
+else
+  # A stale pidfile whose pid now belongs to another process would make dockerd refuse to start.
+  rm -f -- "$pidfile"
+  log "starting dockerd for $name in $ns (log: $logfile)"
+  # setsid + all fds redirected: the daemon must outlive this script and must not hold the caller's
+  # stdout open (Pulumi's local.Command waits for EOF on it).
+  setsid nsenter --net="/run/netns/$ns" unshare --uts \
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" \
+    "$dockerd" --data-root "$data" --exec-root "$exec_root" --pidfile "$pidfile" -H "unix://$sock" "${REST[@]}" \
+    </dev/null >>"$logfile" 2>&1 &
+  pid=$!
+fi
+
+# Readiness: the API answers. Fail fast if the daemon died, and show why.
+deadline=$((SECONDS + timeout))
+until ready; do
+  if ! pid_is "$pid" "$pidfile"; then
+    die "dockerd for $name exited during start-up; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
+  fi
+  if [ $SECONDS -ge $deadline ]; then
+    die "dockerd for $name not ready after ${timeout}s (docker -H unix://$sock info fails); last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
+  fi
+  sleep 0.2
+done
+recorded=$(cat "$pidfile" 2>/dev/null || true)
+[ "$recorded" = "$pid" ] || die "dockerd pid $pid differs from its pidfile ($recorded): refusing to track the wrong process"
+trap - EXIT
+log "host $name ready: ${ARG[address]} in $ns, dockerd pid $pid, unix://$sock"

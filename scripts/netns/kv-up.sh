@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The classic overlay's key-value store as its own host on the underlay: a namespace with a veth into
+# the lab switch, running etcd (v2 API enabled: Docker 20.10's KV client speaks v2) or consul (a
+# binary whose path is given; Debian has no consul package). Idempotent: a running store whose PID
+# is recorded is left alone. On failure the KV host is torn down again (kv-down.sh).
+#
+# usage: kv-up.sh --kind etcd|consul --name NODE --namespace LAB-kv --switch LAB-sw --bridge br0
+#                 --switch-end v-kv --iface eth0 --address 198.18.0.2/24 --gateway 198.18.0.1
+#                 --port 2379 --dir /run/dnlab/LAB/kv [--consul-bin PATH] [--etcd-bin /usr/bin/etcd]
+#                 [--timeout 60]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+parse_args "$@"
+need kind name namespace switch bridge switch-end iface address gateway port dir
+kind=${ARG[kind]} node=${ARG[name]} ns=${ARG[namespace]} dir=${ARG[dir]} port=${ARG[port]}
+cidr=${ARG[address]}
+[[ "$cidr" == */* ]] || die "--address must be address/prefix, got '$cidr'"
+ip=${cidr%/*}
+timeout=$(opt timeout 60)
+pidfile="$dir/kv.pid" logfile="$dir/kv.log" data="$dir/data"
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (install busybox-static: scripts/install-deps.sh)"
+
+case "$kind" in
+  etcd)
+    bin=$(opt etcd-bin /usr/bin/etcd)
+    [ -x "$bin" ] || die "etcd not found at $bin (install etcd-server: scripts/install-deps.sh)"
+    [ "$port" != 2380 ] || die "--port 2380 is etcd's peer port; use 2379"
+    cmd=("$bin" --name "$node" --data-dir "$data" --enable-v2=true
+      --listen-client-urls "http://$ip:$port" --advertise-client-urls "http://$ip:$port"
+      --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380"
+      --initial-cluster "$node=http://$ip:2380")
+    # /v2/keys answers only when the v2 API is on, which is exactly what dockerd needs.
+    probe_path="/v2/keys/"
+    probe_ok() { grep -q '"action":"get"'; }
+    ;;
+  consul)
+    bin=$(opt consul-bin)
+    [ -n "$bin" ] || die "--consul-bin is required for kind consul (build it: npm run consul:build)"
+    [ -x "$bin" ] || die "consul binary not found or not executable at '$bin' (build it: npm run consul:build)"
+    [ "$port" = 8500 ] || die "consul's HTTP port is fixed at 8500 here, got --port $port"
+    # No update checks: the namespace has no way out anyway, but do not even try.
+    cmd=("$bin" agent -server -bootstrap-expect=1 -ui "-node=$node" "-bind=$ip" "-client=$ip"
+      "-data-dir=$data" -hcl 'disable_update_check = true')
+    probe_path="/v1/status/leader"
+    # A leader looks like "198.18.0.2:8300"; an empty string ("") means no leader elected yet.
+    probe_ok() { grep -q '"[^"]\+"'; }
+    ;;
+  zookeeper) die "kind zookeeper is not supported on netns hosts (use etcd or consul)" ;;
+  *) die "unknown --kind '$kind' (etcd or consul)" ;;
+esac
+
+probe() { in_ns "$ns" timeout 5 "$BUSYBOX" wget -qO- "http://$ip:$port$probe_path" 2>/dev/null | probe_ok; }
+
+cleanup_on_failure() {
+  local rc=$?
+  [ $rc -ne 0 ] || return 0
+  trap - EXIT
+  log "KV bring-up failed (exit $rc); tearing the KV host down again"
+  "$(dirname "$0")/kv-down.sh" --namespace "$ns" --dir "$dir" || true
+  exit $rc
+}
+trap cleanup_on_failure EXIT
+
+mkdir -p "$data"
+ensure_ns "$ns"
+attach_to_switch "$ns" "${ARG[iface]}" "${ARG[switch]}" "${ARG[bridge]}" "${ARG[switch-end]}" "$cidr" "${ARG[gateway]}"
+
+pid=$(cat "$pidfile" 2>/dev/null || true)
+if pid_is "$pid" "$data"; then
+  log "$kind already running (pid $pid)"
+else
+  log "starting $kind $node at $ip:$port in $ns (log: $logfile)"
+  # setsid + redirected fds: the server outlives this script and does not hold the caller's stdout.
+  CHECKPOINT_DISABLE=1 setsid nsenter --net="/run/netns/$ns" "${cmd[@]}" </dev/null >>"$logfile" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pidfile"
+fi
+
+deadline=$((SECONDS + timeout))
+until probe; do
+  pid_is "$pid" "$data" || die "$kind exited during start-up; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
+  [ $SECONDS -lt $deadline ] || die "$kind not ready after ${timeout}s (GET http://$ip:$port$probe_path); last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
+  sleep 0.3
+done
+trap - EXIT
+log "$kind ready at http://$ip:$port (pid $pid)"
