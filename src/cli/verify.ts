@@ -1,0 +1,163 @@
+// npm run verify -- [--config lab.json | --plan plan.json] [--endpoint host1=unix:///...] [--json] [--timeout S]
+// Exit codes: 0 every check as expected, 1 any unexpected result, 2 bad usage (nothing was probed).
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { buildPlan, type LabPlan, LabConfigError } from "../model/index.js";
+import { formatTable, resolveEndpoints, statusOf, verifyLab, type VerifyOptions } from "../verify/index.js";
+
+const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [options]
+
+  --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
+  --plan FILE          an already built LabPlan (JSON), e.g. from the stack's outputs
+  --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
+  --json               print the report as JSON instead of a table
+  --timeout S          per-check timeout in seconds (default: the plan's, at most 30)
+  --concurrency N      probes in flight at once (default 32)
+  --ssh-key FILE       private key for ssh:// endpoints (ssh -i)
+  --helper-image IMG   image of the host-level helper container (default: the workloads' image)
+  --quiet              no per-check progress on stderr
+  -h, --help           this text
+
+exit: 0 all checks as expected, 1 any unexpected result, 2 bad usage`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface CliArgs {
+  plan: LabPlan;
+  json: boolean;
+  quiet: boolean;
+  options: VerifyOptions;
+}
+
+function readJson(path: string, flag: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: not valid JSON (${(e as Error).message}); write the file as JSON`);
+  }
+}
+
+function asPlan(raw: unknown, path: string): LabPlan {
+  const p = raw as Partial<LabPlan> | null;
+  const missing = (["name", "hosts", "workloads", "checks", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
+  if (missing.length || !Array.isArray(p!.hosts) || !Array.isArray(p!.checks)) {
+    throw new UsageError(
+      `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
+    );
+  }
+  return p as LabPlan;
+}
+
+function positiveNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} ${JSON.stringify(v)}: must be a positive ${integer ? "whole number" : "number"}, e.g. ${flag} ${integer ? 16 : 20}`);
+  }
+  return n;
+}
+
+export function parseCli(argv: string[]): CliArgs | "help" {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        config: { type: "string" },
+        plan: { type: "string" },
+        endpoint: { type: "string", multiple: true },
+        json: { type: "boolean" },
+        timeout: { type: "string" },
+        concurrency: { type: "string" },
+        "ssh-key": { type: "string" },
+        "helper-image": { type: "string" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
+  }
+  const v = a.values;
+  if (v.help) return "help";
+  if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
+  let plan: LabPlan;
+  try {
+    plan = v.plan !== undefined ? asPlan(readJson(v.plan, "--plan"), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config") : {});
+  } catch (e) {
+    if (e instanceof LabConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const endpoints: Record<string, string> = {};
+  for (const e of v.endpoint ?? []) {
+    const eq = e.indexOf("=");
+    if (eq <= 0 || eq === e.length - 1) throw new UsageError(`--endpoint ${JSON.stringify(e)}: write it as HOST=URL, e.g. --endpoint host1=unix:///run/dnlab/lab/host1.sock`);
+    endpoints[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  try {
+    resolveEndpoints(plan, endpoints); // unknown host names and malformed URLs are usage errors
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const timeout = positiveNumber("--timeout", v.timeout, false);
+  const concurrency = positiveNumber("--concurrency", v.concurrency, true);
+  const options: VerifyOptions = {
+    endpoints,
+    ...(timeout !== undefined ? { checkTimeoutMs: timeout * 1000 } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(v["ssh-key"] !== undefined ? { ssh: { identityFile: v["ssh-key"] } } : {}),
+    ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
+  };
+  return { plan, json: v.json ?? false, quiet: v.quiet ?? false, options };
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let args: CliArgs | "help";
+  try {
+    args = parseCli(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`verify: error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === "help") {
+    out.write(USAGE + "\n");
+    return 0;
+  }
+  const { plan, json, quiet, options } = args;
+  if (!quiet && !json) err.write(`verify: ${plan.checks.length} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`);
+  const report = await verifyLab(plan, {
+    ...options,
+    ...(!quiet && !json ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
+  });
+  out.write(json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+  return report.ok ? 0 : 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`verify: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

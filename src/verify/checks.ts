@@ -1,0 +1,579 @@
+// The probes behind every CheckPlan kind. All checks of a run go out concurrently (bounded), each under
+// its own timeout; VXLAN counters are sampled before and after the container probes so that they show
+// the traffic this very run pushed through the tunnel.
+import type { CheckKind, CheckPlan, HostPlan, LabPlan } from "../model/index.js";
+import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "./engine.js";
+import {
+  type DevCounters,
+  findVxlanDevice,
+  ipInSubnet,
+  overlaySandboxName,
+  parseDefaultRoute,
+  parseIpAddr,
+  parseIpLink,
+  parseNslookup,
+  parsePing,
+  parseProcNetDev,
+  vniFromKvRecord,
+  vniFromOptions,
+} from "./parse.js";
+
+export type Outcome = "pass" | "fail";
+
+export interface CheckResult {
+  id: string;
+  kind: CheckKind;
+  from: string;
+  host: string;
+  target: string;
+  network?: string;
+  expect: Outcome;
+  /** What the probe observed. */
+  outcome: Outcome;
+  /** outcome === expect, and the probe could actually run. */
+  ok: boolean;
+  /** The plan expects this check to fail (e.g. a host pinging its own macvlan child). */
+  expected: boolean;
+  /** The probe could not run at all (container stopped, daemon unreachable, timeout): never ok. */
+  error: boolean;
+  /** Why the plan expects this outcome. */
+  reason: string;
+  /** What happened. */
+  detail: string;
+  durationMs: number;
+  data?: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  /** Docker engine per host name. */
+  engines: ReadonlyMap<string, DockerEngine>;
+  /** Per-check timeout (default 20 s). */
+  checkTimeoutMs?: number;
+  /** Probes in flight at once (default 32: enough for 50 containers without swamping two dockerds). */
+  concurrency?: number;
+  /** Image of the host-level helper container (default: the image of a workload on that host). */
+  helperImage?: string;
+  /** ping attempts before a probe counts as failed (default 2: the first packet to a new peer may be lost to ARP/VXLAN learning). */
+  pingAttempts?: number;
+  /** Called as each check finishes (progress output). */
+  onResult?: (r: CheckResult) => void;
+}
+
+/** A probe that could not run: the result is an error, whatever the expectation. */
+export class ProbeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProbeError";
+  }
+}
+
+interface ProbeOutcome {
+  outcome: Outcome;
+  detail: string;
+  data?: Record<string, unknown>;
+}
+
+/** Runs fn over items with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) return;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** Resolves with fn's value, or rejects with a ProbeError after ms (and aborts the signal fn got). */
+export async function withDeadline<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      reject(new ProbeError(`${what} timed out after ${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(ac.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeState(c: ContainerInfo): string {
+  const s = c.State;
+  return s.Status === "exited" && s.ExitCode !== undefined ? `exited with code ${s.ExitCode}` : s.Status;
+}
+
+interface NetState {
+  route: string;
+  addrs: ReturnType<typeof parseIpAddr>;
+  macs: Map<string, string>;
+}
+
+interface VxlanSample {
+  networkId: string;
+  sandbox: string;
+  device?: string;
+  vni?: number;
+  vniSource?: string;
+  counters?: DevCounters;
+  error?: string;
+}
+
+const HELPER_LABEL = "dnlab.verify";
+
+/** One verification run: caches what several checks need, owns the helper containers. */
+export class VerifyRun {
+  private readonly hosts: Map<string, HostPlan>;
+  private readonly containers = new Map<string, Promise<ContainerInfo | undefined>>();
+  private readonly netStates = new Map<string, Promise<NetState>>();
+  private readonly networks = new Map<string, Promise<NetworkInfo | undefined>>();
+  private readonly reachable = new Map<string, Promise<string | undefined>>();
+  private readonly helpers = new Map<string, Promise<string>>();
+  private readonly before = new Map<string, VxlanSample>();
+  private readonly workloadByIp = new Map<string, { name: string; host: string }>();
+  private readonly workloadHost = new Map<string, string>();
+  private readonly checkTimeoutMs: number;
+  private readonly pingAttempts: number;
+  /** Hosts whose helper needs the exec-root netns dir (they have vxlan checks in this run). */
+  private readonly netnsHosts: Set<string>;
+
+  constructor(
+    private readonly plan: LabPlan,
+    checks: readonly CheckPlan[],
+    private readonly o: RunOptions,
+  ) {
+    this.netnsHosts = new Set(checks.filter((c) => c.kind === "vxlan").map((c) => c.host));
+    this.hosts = new Map(plan.hosts.map((h) => [h.name, h]));
+    for (const w of plan.workloads) {
+      this.workloadHost.set(w.name, w.host);
+      for (const a of w.attachments) this.workloadByIp.set(a.ipv4, { name: w.name, host: w.host });
+    }
+    this.checkTimeoutMs = o.checkTimeoutMs ?? 20_000;
+    this.pingAttempts = Math.max(1, o.pingAttempts ?? 2);
+  }
+
+  private engine(host: string): DockerEngine {
+    const e = this.o.engines.get(host);
+    if (!e) throw new ProbeError(`no Docker endpoint for host ${host}`);
+    return e;
+  }
+
+  private once<T>(cache: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {
+    let p = cache.get(key);
+    if (!p) {
+      p = fn();
+      cache.set(key, p);
+      p.catch(() => undefined); // a rejected cache entry is reported by whoever awaits it
+    }
+    return p;
+  }
+
+  /** undefined when the host's daemon answers; otherwise why not. */
+  private hostProblem(host: string): Promise<string | undefined> {
+    return this.once(this.reachable, host, async () => {
+      const e = this.o.engines.get(host);
+      if (!e) return `no Docker endpoint for host ${host}`;
+      try {
+        await e.ping({ timeoutMs: 5_000 });
+        return undefined;
+      } catch (err) {
+        return `host ${host}'s Docker endpoint ${e.endpoint} is unreachable: ${(err as Error).message}`;
+      }
+    });
+  }
+
+  private async requireHost(host: string): Promise<DockerEngine> {
+    const problem = await this.hostProblem(host);
+    if (problem) throw new ProbeError(problem);
+    return this.engine(host);
+  }
+
+  private inspect(host: string, name: string): Promise<ContainerInfo | undefined> {
+    return this.once(this.containers, `${host}/${name}`, async () => (await this.requireHost(host)).inspectContainer(name));
+  }
+
+  /** The container, running; otherwise a ProbeError with a clear reason. */
+  private async running(host: string, name: string): Promise<ContainerInfo> {
+    const c = await this.inspect(host, name);
+    if (!c) throw new ProbeError(`container ${name} does not exist on ${host}`);
+    if (!c.State.Running) throw new ProbeError(`container ${name} is not running (${describeState(c)})`);
+    return c;
+  }
+
+  private network(host: string, name: string): Promise<NetworkInfo | undefined> {
+    return this.once(this.networks, `${host}/${name}`, async () => (await this.requireHost(host)).inspectNetwork(name));
+  }
+
+  private async execIn(host: string, container: string, cmd: string[], signal: AbortSignal): Promise<ExecResult> {
+    await this.running(host, container);
+    return this.engine(host).exec(container, cmd, { signal, timeoutMs: this.checkTimeoutMs });
+  }
+
+  private netState(host: string, container: string): Promise<NetState> {
+    return this.once(this.netStates, `${host}/${container}`, async () => {
+      await this.running(host, container);
+      const r = await this.engine(host).exec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], {
+        timeoutMs: this.checkTimeoutMs,
+      });
+      if (r.exitCode !== 0) throw new ProbeError(`ip route/addr/link in ${container} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim()}`);
+      const [route = "", addr = "", link = ""] = r.stdout.split("@@\n");
+      return { route, addrs: parseIpAddr(addr), macs: parseIpLink(link) };
+    });
+  }
+
+  // ---- host-level helper container ----
+
+  private helperImage(host: string): string {
+    if (this.o.helperImage) return this.o.helperImage;
+    const w = this.plan.workloads.find((x) => x.host === host) ?? this.plan.workloads[0];
+    return w?.image ?? "busybox:latest";
+  }
+
+  /** A helper on the host's own network stack: host network and pid, CAP_SYS_ADMIN for nsenter, the exec-root netns dir at /netns. */
+  private helper(host: string): Promise<string> {
+    return this.once(this.helpers, host, async () => {
+      const e = await this.requireHost(host);
+      const h = this.hosts.get(host);
+      const lifetime = Math.ceil(this.checkTimeoutMs / 1000) * 4 + 120; // exits (and is auto-removed) even if we die
+      const suffix = Math.random().toString(36).slice(2, 8);
+      // --privileged is not used: on hosts whose capability bounding set lacks one cap runc refuses it;
+      // nsenter --net only needs CAP_SYS_ADMIN.
+      const id = await e.createContainer(
+        {
+          image: this.helperImage(host),
+          cmd: ["sleep", String(lifetime)],
+          name: `dnlab-verify-${host}-${suffix}`,
+          labels: { [HELPER_LABEL]: this.plan.name },
+          networkMode: "host",
+          pidMode: "host",
+          capAdd: ["SYS_ADMIN"],
+          binds: this.netnsHosts.has(host) && h ? [`${h.daemon.execRoot}/netns:/netns:ro`] : [],
+          autoRemove: true,
+        },
+        { timeoutMs: this.checkTimeoutMs },
+      );
+      try {
+        await e.startContainer(id, { timeoutMs: this.checkTimeoutMs });
+      } catch (err) {
+        await e.removeContainer(id).catch(() => undefined);
+        throw new ProbeError(`helper container on ${host} did not start: ${(err as Error).message}`);
+      }
+      return id;
+    });
+  }
+
+  private async execOnHost(host: string, cmd: string[], signal: AbortSignal): Promise<ExecResult> {
+    const id = await this.helper(host);
+    return this.engine(host).exec(id, cmd, { signal, timeoutMs: this.checkTimeoutMs });
+  }
+
+  /** Removes the helper containers (they also remove themselves when their sleep ends). */
+  async cleanup(): Promise<void> {
+    await Promise.all(
+      [...this.helpers].map(async ([host, p]) => {
+        const id = await p.catch(() => undefined);
+        if (id) await this.engine(host).removeContainer(id, { timeoutMs: 15_000 }).catch(() => undefined);
+      }),
+    );
+  }
+
+  // ---- probes ----
+
+  /**
+   * One-packet pings, retried (pingAttempts) only when a reply is expected: the first packet to a new
+   * peer may be lost to ARP/VXLAN learning, while a retry of a ping expected to fail only costs time.
+   */
+  private async ping(run: (cmd: string[]) => Promise<ExecResult>, target: string, expect: Outcome, expectedIp?: string): Promise<ProbeOutcome> {
+    const attempts: { exitCode: number; replyFrom?: string; error?: string }[] = [];
+    let last = parsePing("");
+    const tries = expect === "pass" ? this.pingAttempts : 1;
+    for (let i = 0; i < tries; i++) {
+      const r = await run(["ping", "-c", "1", "-W", "2", target]);
+      last = parsePing(r.stdout + "\n" + r.stderr);
+      attempts.push({ exitCode: r.exitCode, ...(last.replyFrom ? { replyFrom: last.replyFrom } : {}), ...(last.resolveError ? { error: last.resolveError } : {}) });
+      if (last.resolveError) break; // a name that does not resolve will not resolve a moment later
+      if (r.exitCode === 0 && last.replies > 0) {
+        const data = { resolved: last.resolved, replyFrom: last.replyFrom, rttMs: last.rttMs, attempts: attempts.length };
+        if (expectedIp !== undefined && last.replyFrom !== expectedIp) {
+          return { outcome: "fail", detail: `${target} answered from ${last.replyFrom ?? "?"}, expected ${expectedIp}`, data };
+        }
+        const named = last.resolved && last.resolved !== target ? `${target} is ${last.resolved}, ` : "";
+        return { outcome: "pass", detail: `${named}reply from ${last.replyFrom} in ${last.rttMs ?? "?"} ms`, data };
+      }
+    }
+    const why = last.resolveError ?? `no reply from ${target} (${attempts.length} attempt${attempts.length === 1 ? "" : "s"}, ${2 * attempts.length} s)`;
+    return { outcome: "fail", detail: why, data: { resolved: last.resolved, attempts: attempts.length } };
+  }
+
+  /** When a probe toward a lab container fails, say whether that container is down. */
+  private async targetNote(target: string): Promise<string> {
+    const w = this.workloadHost.has(target) ? { name: target, host: this.workloadHost.get(target)! } : this.workloadByIp.get(target);
+    if (!w) return "";
+    try {
+      const c = await this.inspect(w.host, w.name);
+      if (!c) return `; target container ${w.name} does not exist on ${w.host}`;
+      if (!c.State.Running) return `; target container ${w.name} is not running (${describeState(c)})`;
+    } catch {
+      /* the host is unreachable: its own checks say so */
+    }
+    return "";
+  }
+
+  private async probe(c: CheckPlan, signal: AbortSignal): Promise<ProbeOutcome> {
+    switch (c.kind) {
+      case "ping":
+      case "external": {
+        const r = await this.ping((cmd) => this.execIn(c.host, c.from, cmd, signal), c.target, c.expect, c.expectedIp);
+        if (r.outcome === "fail") r.detail += await this.targetNote(c.target);
+        return r;
+      }
+      case "host-ping": {
+        const r = await this.ping((cmd) => this.execOnHost(c.host, cmd, signal), c.target, c.expect);
+        if (r.outcome === "fail") r.detail += await this.targetNote(c.target);
+        return r;
+      }
+      case "dns":
+        return this.dns(c, signal);
+      case "gwbridge-route":
+        return this.gwbridgeRoute(c);
+      case "cnm":
+        return this.cnm(c);
+      case "vxlan":
+        return this.vxlan(c, signal);
+    }
+  }
+
+  private async dns(c: CheckPlan, signal: AbortSignal): Promise<ProbeOutcome> {
+    const r = await this.execIn(c.host, c.from, ["nslookup", c.target], signal);
+    const ns = parseNslookup(r.stdout + "\n" + r.stderr);
+    const data = { server: ns.server, addresses: ns.addresses };
+    if (c.expectedIp !== undefined && ns.addresses.includes(c.expectedIp)) {
+      return { outcome: "pass", detail: `${c.target} -> ${ns.addresses.join(", ")} (server ${ns.server ?? "?"})`, data };
+    }
+    const got = ns.addresses.length ? `resolved to ${ns.addresses.join(", ")}` : ns.error ?? `no answer (exit ${r.exitCode})`;
+    return { outcome: "fail", detail: `${c.target}: ${got}, expected ${c.expectedIp ?? "an address"}${await this.targetNote(c.target)}`, data };
+  }
+
+  private async gwbridgeRoute(c: CheckPlan): Promise<ProbeOutcome> {
+    const st = await this.netState(c.host, c.from);
+    const def = parseDefaultRoute(st.route);
+    if (!def) return { outcome: "fail", detail: `${c.from} has no default route`, data: { routes: st.route.trim() } };
+    const gw = await this.network(c.host, "docker_gwbridge");
+    const subnets = (gw?.IPAM?.Config ?? []).map((x) => x.Subnet).filter((s): s is string => typeof s === "string");
+    const ips = st.addrs.filter((a) => a.name === def.dev);
+    const data = { dev: def.dev, via: def.via, addresses: ips.map((a) => a.cidr), gwbridgeSubnets: subnets };
+    if (!gw) return { outcome: "fail", detail: `no docker_gwbridge network on ${c.host}`, data };
+    const hit = ips.find((a) => subnets.some((s) => ipInSubnet(a.ip, s)));
+    if (hit) return { outcome: "pass", detail: `default via ${def.via ?? "-"} dev ${def.dev} (${hit.ip} in docker_gwbridge ${subnets.join(", ")})`, data };
+    return { outcome: "fail", detail: `default route leaves through ${def.dev} (${ips.map((a) => a.cidr).join(", ") || "no IPv4"}), not docker_gwbridge ${subnets.join(", ")}`, data };
+  }
+
+  private async cnm(c: CheckPlan): Promise<ProbeOutcome> {
+    const info = await this.running(c.host, c.from);
+    const st = await this.netState(c.host, c.from);
+    const ifaceOf = (ip: string | undefined): string | undefined => st.addrs.find((a) => a.ip === ip)?.name;
+    const endpoints = Object.entries(info.NetworkSettings.Networks ?? {}).map(([network, ep]) => ({
+      network,
+      networkId: ep.NetworkID,
+      endpointId: ep.EndpointID,
+      ip: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen ?? 32}` : undefined,
+      mac: ep.MacAddress,
+      gateway: ep.Gateway,
+      interface: ifaceOf(ep.IPAddress),
+    }));
+    const gw = await this.network(c.host, "docker_gwbridge").catch(() => undefined);
+    const gwSubnets = (gw?.IPAM?.Config ?? []).map((x) => x.Subnet).filter((s): s is string => typeof s === "string");
+    const known = new Set(endpoints.map((e) => e.interface));
+    const interfaces = st.addrs
+      .filter((a) => a.name !== "lo")
+      .map((a) => ({
+        name: a.name,
+        ip: a.cidr,
+        mac: st.macs.get(a.name),
+        ...(known.has(a.name) ? {} : gwSubnets.some((s) => ipInSubnet(a.ip, s)) ? { network: "docker_gwbridge" } : {}),
+      }));
+    const data = {
+      sandboxId: info.NetworkSettings.SandboxID,
+      sandboxKey: info.NetworkSettings.SandboxKey,
+      pid: info.State.Pid,
+      endpoints,
+      interfaces,
+    };
+    const problems: string[] = [];
+    if (!info.NetworkSettings.SandboxKey) problems.push("no sandbox");
+    const w = this.plan.workloads.find((x) => x.name === c.from);
+    for (const a of w?.attachments ?? []) {
+      const ep = endpoints.find((e) => e.network === a.network);
+      if (!ep) problems.push(`no endpoint on ${a.network}`);
+      else if (ep.ip?.split("/")[0] !== a.ipv4) problems.push(`${a.network} endpoint has ${ep.ip ?? "no IP"}, planned ${a.ipv4}`);
+      else if (!ep.interface) problems.push(`no interface in the sandbox carries ${a.ipv4}`);
+    }
+    const eps = endpoints.map((e) => `${e.network}: ${e.interface ?? "?"} ${e.ip ?? "-"} ${e.mac ?? ""}`.trim());
+    const extra = interfaces.filter((i) => i.network).map((i) => `${i.network}: ${i.name} ${i.ip}`);
+    const sandbox = `sandbox ${(info.NetworkSettings.SandboxID ?? "").slice(0, 12)} ${info.NetworkSettings.SandboxKey ?? ""}`.trim();
+    const detail = `${sandbox}; ${[...eps, ...extra].join("; ")}`;
+    return problems.length ? { outcome: "fail", detail: `${problems.join("; ")} (${detail})`, data } : { outcome: "pass", detail, data };
+  }
+
+  private async sampleVxlan(host: string, network: string, signal: AbortSignal): Promise<VxlanSample> {
+    const net = await this.network(host, network);
+    if (!net) throw new ProbeError(`network ${network} does not exist on ${host}`);
+    if (net.Driver !== "overlay") throw new ProbeError(`network ${network} on ${host} is ${net.Driver}, not overlay`);
+    const sandbox = overlaySandboxName(net.Id);
+    const s: VxlanSample = { networkId: net.Id, sandbox };
+    const r = await this.execOnHost(host, ["nsenter", `--net=/netns/${sandbox}`, "cat", "/proc/net/dev"], signal);
+    let dev = r.exitCode === 0 ? findVxlanDevice(parseProcNetDev(r.stdout), net.Id) : undefined;
+    if (!dev) {
+      // Docker keeps the device in the host's namespace when it cannot use a sandbox ("vx-<vni>-<id>").
+      const hostDevs = await this.execOnHost(host, ["cat", "/proc/net/dev"], signal);
+      const d = findVxlanDevice(parseProcNetDev(hostDevs.stdout), net.Id);
+      if (d?.vni !== undefined) dev = d;
+    }
+    if (!dev) {
+      s.error =
+        r.exitCode !== 0
+          ? `overlay sandbox ${sandbox} not readable under ${this.hosts.get(host)?.daemon.execRoot ?? "?"}/netns: ${(r.stderr || r.stdout).trim()}`
+          : `no VXLAN device in overlay sandbox ${sandbox}`;
+      return s;
+    }
+    s.device = dev.name;
+    s.counters = dev.counters;
+    if (dev.vni !== undefined) {
+      s.vni = dev.vni;
+      s.vniSource = "device name";
+    } else if (vniFromOptions(net.Options) !== undefined) {
+      s.vni = vniFromOptions(net.Options);
+      s.vniSource = "network options";
+    } else {
+      const v = await this.vniFromKv(host, net.Id, signal);
+      if (v !== undefined) {
+        s.vni = v;
+        s.vniSource = `${this.plan.kv?.kind} record`;
+      }
+    }
+    return s;
+  }
+
+  /** Classic overlay: the VNI lives in the network's KV record (the sandbox's vxlan0 name does not carry it). */
+  private async vniFromKv(host: string, networkId: string, signal: AbortSignal): Promise<number | undefined> {
+    const kv = this.plan.kv;
+    if (!kv || this.plan.overlayMode !== "kv") return undefined;
+    const key = `docker/network/v1.0/overlay/network/${networkId}`;
+    const url =
+      kv.kind === "consul"
+        ? `http://${kv.address}:${kv.port}/v1/kv/${key}?raw`
+        : kv.kind === "etcd"
+          ? `http://${kv.address}:${kv.port}/v2/keys/${key}`
+          : undefined;
+    if (!url) return undefined;
+    // No `wget -T`: Debian's static busybox 1.35 crashes on it; the exec's own timeout bounds the call.
+    const r = await this.execOnHost(host, ["wget", "-q", "-O", "-", url], signal).catch(() => undefined);
+    return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+  }
+
+  /** Phase 0: counters before the probes. Errors are kept: the vxlan check reports them later. */
+  async sampleBefore(checks: readonly CheckPlan[]): Promise<void> {
+    await Promise.all(
+      checks
+        .filter((c) => c.kind === "vxlan")
+        .map(async (c) => {
+          try {
+            const s = await withDeadline(this.checkTimeoutMs, `vxlan sample on ${c.host}`, (sig) => this.sampleVxlan(c.host, c.network ?? c.target, sig));
+            this.before.set(`${c.host}/${c.network ?? c.target}`, s);
+          } catch {
+            /* the after-sample reports the problem */
+          }
+        }),
+    );
+  }
+
+  private async vxlan(c: CheckPlan, signal: AbortSignal): Promise<ProbeOutcome> {
+    const after = await this.sampleVxlan(c.host, c.network ?? c.target, signal);
+    const before = this.before.get(`${c.host}/${c.network ?? c.target}`);
+    const data: Record<string, unknown> = { networkId: after.networkId.slice(0, 12), sandbox: after.sandbox };
+    if (after.error || !after.counters || !after.device) return { outcome: "fail", detail: after.error ?? "no VXLAN device", data };
+    const a = after.counters;
+    Object.assign(data, {
+      device: after.device,
+      vni: after.vni ?? null,
+      vniSource: after.vniSource ?? null,
+      rxPackets: a.rxPackets,
+      txPackets: a.txPackets,
+      rxBytes: a.rxBytes,
+      txBytes: a.txBytes,
+      txErrors: a.txErrors,
+      txDropped: a.txDropped,
+    });
+    let delta = "";
+    if (before?.counters && before.device === after.device) {
+      const d = { rxPackets: a.rxPackets - before.counters.rxPackets, txPackets: a.txPackets - before.counters.txPackets };
+      data.delta = d;
+      delta = `, this run +${d.rxPackets}/+${d.txPackets}`;
+    }
+    const vni = after.vni !== undefined ? `VNI ${after.vni}` : "VNI unknown";
+    const detail = `${after.device} (${vni}) in ${after.sandbox}: rx ${a.rxPackets} / tx ${a.txPackets} packets${delta}`;
+    const pass = a.rxPackets > 0 && a.txPackets > 0;
+    return { outcome: pass ? "pass" : "fail", detail: pass ? detail : `${detail}: no encapsulated traffic`, data };
+  }
+
+  /** Runs one check under its timeout; never throws. */
+  async runCheck(c: CheckPlan): Promise<CheckResult> {
+    const started = performance.now();
+    let p: ProbeOutcome;
+    let error = false;
+    try {
+      await this.requireHost(c.host);
+      p = await withDeadline(this.checkTimeoutMs, c.id, (signal) => this.probe(c, signal));
+    } catch (err) {
+      error = true;
+      p = { outcome: "fail", detail: err instanceof Error ? err.message : String(err) };
+    }
+    const r: CheckResult = {
+      id: c.id,
+      kind: c.kind,
+      from: c.from,
+      host: c.host,
+      target: c.target,
+      ...(c.network ? { network: c.network } : {}),
+      expect: c.expect,
+      outcome: p.outcome,
+      ok: !error && p.outcome === c.expect,
+      expected: c.expect === "fail",
+      error,
+      reason: c.reason,
+      detail: p.detail,
+      durationMs: Math.round(performance.now() - started),
+      ...(p.data ? { data: p.data } : {}),
+    };
+    this.o.onResult?.(r);
+    return r;
+  }
+}
+
+/**
+ * Runs the checks: VXLAN counters first, then every container/host probe concurrently, then the VXLAN
+ * checks (after the probes have sent traffic through the tunnels). Results come back in plan order.
+ */
+export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: RunOptions): Promise<CheckResult[]> {
+  const run = new VerifyRun(plan, checks, o);
+  const limit = o.concurrency ?? 32;
+  try {
+    const indexed = checks.map((c, i) => ({ c, i }));
+    const vx = indexed.filter((x) => x.c.kind === "vxlan");
+    const rest = indexed.filter((x) => x.c.kind !== "vxlan");
+    await run.sampleBefore(vx.map((x) => x.c));
+    const out = new Array<CheckResult>(checks.length);
+    await mapLimit(rest, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
+    await mapLimit(vx, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
+    return out;
+  } finally {
+    await run.cleanup();
+  }
+}

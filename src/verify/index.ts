@@ -1,0 +1,63 @@
+// The verifier: a LabPlan's checks against the live Docker hosts, independent of the Pulumi engine.
+import type { CheckPlan, LabPlan } from "../model/index.js";
+import { type CheckResult, runChecks } from "./checks.js";
+import { type DockerEngine, HttpDockerEngine, parseEndpoint, type SshOptions } from "./engine.js";
+import { buildReport, type VerifyReport } from "./report.js";
+
+export * from "./checks.js";
+export * from "./engine.js";
+export * from "./parse.js";
+export * from "./report.js";
+
+export interface VerifyOptions {
+  /** Endpoint overrides per host name (otherwise plan.hosts[i].endpoint). */
+  endpoints?: Readonly<Record<string, string>>;
+  /** How to reach a host (default: HttpDockerEngine). Tests pass fakes. */
+  engineFactory?: (endpoint: string, host: string) => DockerEngine;
+  ssh?: SshOptions;
+  /** Per-check timeout (default: the plan's verification.timeoutSeconds, at most 30 s). */
+  checkTimeoutMs?: number;
+  concurrency?: number;
+  helperImage?: string;
+  pingAttempts?: number;
+  /** Only these checks (default: plan.checks). */
+  checks?: readonly CheckPlan[];
+  onResult?: (r: CheckResult) => void;
+}
+
+/** The endpoint used for each host: overrides first, then the plan. Unknown hosts in overrides are an error. */
+export function resolveEndpoints(plan: LabPlan, overrides: Readonly<Record<string, string>> = {}): Map<string, string> {
+  for (const host of Object.keys(overrides)) {
+    if (!plan.hosts.some((h) => h.name === host)) {
+      throw new Error(`--endpoint ${host}=...: no host named ${JSON.stringify(host)} in the plan; use one of ${plan.hosts.map((h) => h.name).join(", ")}`);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const h of plan.hosts) {
+    const e = overrides[h.name] ?? h.endpoint;
+    parseEndpoint(e); // a malformed endpoint is a usage error, before anything runs
+    out.set(h.name, e);
+  }
+  return out;
+}
+
+export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<VerifyReport> {
+  const endpoints = resolveEndpoints(plan, o.endpoints);
+  const engines = new Map<string, DockerEngine>();
+  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh));
+  const startedAt = new Date();
+  const t0 = performance.now();
+  try {
+    const results = await runChecks(plan, o.checks ?? plan.checks, {
+      engines,
+      checkTimeoutMs: o.checkTimeoutMs ?? Math.min(plan.verification.timeoutSeconds, 30) * 1000,
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.helperImage !== undefined ? { helperImage: o.helperImage } : {}),
+      ...(o.pingAttempts !== undefined ? { pingAttempts: o.pingAttempts } : {}),
+      ...(o.onResult ? { onResult: o.onResult } : {}),
+    });
+    return buildReport(plan.name, startedAt, performance.now() - t0, results);
+  } finally {
+    for (const e of engines.values()) e.close();
+  }
+}

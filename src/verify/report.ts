@@ -1,0 +1,97 @@
+// Verification results as structured JSON and as a plain, aligned text table.
+import type { CheckResult } from "./checks.js";
+
+export interface VerifySummary {
+  total: number;
+  /** ok and expected to pass. */
+  passed: number;
+  /** ok and expected to fail (the failure the plan predicts happened). */
+  expectedFailures: number;
+  /** not ok: unexpected failures, unexpected passes, and probes that could not run. */
+  failed: number;
+  unexpectedPasses: number;
+  errors: number;
+}
+
+export interface VerifyReport {
+  lab: string;
+  startedAt: string;
+  wallMs: number;
+  ok: boolean;
+  summary: VerifySummary;
+  slowest?: { id: string; durationMs: number };
+  results: CheckResult[];
+}
+
+export function summarize(results: readonly CheckResult[]): VerifySummary {
+  const s: VerifySummary = { total: results.length, passed: 0, expectedFailures: 0, failed: 0, unexpectedPasses: 0, errors: 0 };
+  for (const r of results) {
+    if (r.ok) {
+      if (r.expected) s.expectedFailures++;
+      else s.passed++;
+    } else {
+      s.failed++;
+      if (r.error) s.errors++;
+      else if (r.outcome === "pass") s.unexpectedPasses++;
+    }
+  }
+  return s;
+}
+
+export function buildReport(lab: string, startedAt: Date, wallMs: number, results: CheckResult[]): VerifyReport {
+  const summary = summarize(results);
+  const slow = results.reduce<CheckResult | undefined>((m, r) => (m === undefined || r.durationMs > m.durationMs ? r : m), undefined);
+  return {
+    lab,
+    startedAt: startedAt.toISOString(),
+    wallMs: Math.round(wallMs),
+    ok: summary.failed === 0,
+    summary,
+    ...(slow ? { slowest: { id: slow.id, durationMs: slow.durationMs } } : {}),
+    results,
+  };
+}
+
+/** The status word of one row. */
+export function statusOf(r: CheckResult): string {
+  if (r.ok) return r.expected ? "XFAIL" : "PASS";
+  if (r.error) return "ERROR";
+  return r.outcome === "pass" ? "XPASS!" : "FAIL";
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`;
+
+export function summaryLine(s: VerifySummary): string {
+  const extra: string[] = [];
+  if (s.unexpectedPasses) extra.push(`${s.unexpectedPasses} unexpectedly passed`);
+  if (s.errors) extra.push(`${s.errors} could not run`);
+  return `verify: ${s.passed} passed, ${plural(s.expectedFailures, "expected failure")}, ${s.failed} failed${extra.length ? ` (${extra.join(", ")})` : ""}`;
+}
+
+function pad(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - text.length));
+}
+
+/** An aligned table: STATUS, CHECK, KIND, FROM, TARGET, TIME, DETAIL (expected failures also show why). */
+export function formatTable(report: VerifyReport, o: { maxDetail?: number } = {}): string {
+  const max = o.maxDetail ?? 140;
+  const head = ["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"];
+  const rows = report.results.map((r) => {
+    let detail = r.detail;
+    if (r.expected) detail = `${detail} [expected: ${r.reason}]`;
+    else if (!r.ok && r.outcome === "pass") detail = `${detail} [expected to fail: ${r.reason}]`;
+    if (detail.length > max) detail = detail.slice(0, max - 1) + "…";
+    return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, detail];
+  });
+  const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < widths.length ? pad(c, widths[i]!) : c))
+      .join("  ")
+      .trimEnd();
+  const out = [line(head), ...rows.map(line)];
+  out.push("");
+  const slow = report.slowest ? `; slowest ${report.slowest.id} ${(report.slowest.durationMs / 1000).toFixed(2)}s` : "";
+  out.push(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall${slow})`);
+  return out.join("\n") + "\n";
+}
