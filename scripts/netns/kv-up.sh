@@ -38,10 +38,9 @@ case "$kind" in
     bin=$(opt consul-bin)
     [ -n "$bin" ] || die "--consul-bin is required for kind consul (build it: npm run consul:build)"
     [ -x "$bin" ] || die "consul binary not found or not executable at '$bin' (build it: npm run consul:build)"
-    [ "$port" = 8500 ] || die "consul's HTTP port is fixed at 8500 here, got --port $port"
     # No update checks: the namespace has no way out anyway, but do not even try.
     cmd=("$bin" agent -server -bootstrap-expect=1 -ui "-node=$node" "-bind=$ip" "-client=$ip"
-      "-data-dir=$data" -hcl 'disable_update_check = true')
+      "-http-port=$port" "-data-dir=$data" -hcl 'disable_update_check = true')
     probe_path="/v1/status/leader"
     # A leader looks like "198.18.0.2:8300"; an empty string ("") means no leader elected yet.
     probe_ok() { grep -q '"[^"]\+"'; }

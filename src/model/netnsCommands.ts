@@ -1,0 +1,207 @@
+// The netns lab as command lines: for every bring-up step (switch, KV host, Docker hosts, busybox
+// images) the argv that creates it and the argv that deletes it. Pure: the Pulumi components
+// (local.Command) and the TypeScript driver (src/lab/netnsLab.ts) both run exactly these, from the
+// repository root, so the scripts under scripts/netns/ receive every name, path and address from the
+// plan and never invent one.
+import { IMAGES } from "./defaults.js";
+import type { HostPlan, LabPlan } from "./types.js";
+
+export interface NetnsCommandOptions {
+  /** Path of the consul binary (kv.kind consul; Debian has no package, it is built from source). */
+  consulBinary?: string;
+  /** Static busybox the image is built from (busybox-static). */
+  busyboxPath?: string;
+  /** Directory of the scripts, relative to the repository root. */
+  scriptsDir?: string;
+  /** Readiness timeout passed to host-up/kv-up, in seconds. */
+  readinessTimeoutSeconds?: number;
+}
+
+export type NetnsStepKind = "switch" | "kv" | "host" | "image";
+
+export interface NetnsStep {
+  /** Stable id: "switch", "kv", "host:host1", "image:host1". */
+  id: string;
+  kind: NetnsStepKind;
+  /** The Docker host the step belongs to (host and image steps). */
+  host?: string;
+  create: string[];
+  delete: string[];
+}
+
+export interface NetnsLabCommands {
+  switch: NetnsStep;
+  kv?: NetnsStep;
+  hosts: NetnsStep[];
+  images: NetnsStep[];
+}
+
+export const DEFAULT_BUSYBOX_PATH = "/bin/busybox";
+export const DEFAULT_NETNS_SCRIPTS_DIR = "scripts/netns";
+/** The tag the recipe builds; workload image names are added as further tags. */
+export const BUSYBOX_BASE_TAG = "busybox:latest";
+/** The KV host's veth end in the switch namespace (host ends start with "v-" or "vx"). */
+export const KV_SWITCH_END = "kv";
+
+const IFNAMSIZ = 15;
+
+/** The host's veth end inside the switch namespace: v-<host> when it fits in an interface name. */
+export function switchEndName(host: Pick<HostPlan, "name" | "index">): string {
+  const byName = `v-${host.name}`;
+  return byName.length <= IFNAMSIZ ? byName : `vx${host.index}`;
+}
+
+/** Where the KV host keeps its data, pid and log (inside the lab's runtime root). */
+export function netnsKvDir(plan: LabPlan): string {
+  return `${requireNetns(plan).root}/kv`;
+}
+
+/** The lab's own top-level directories (removed, when empty, after everything else). */
+export function netnsLabDirs(plan: LabPlan): string[] {
+  const root = requireNetns(plan).root;
+  const stateRoots = new Set(plan.hosts.map((h) => dirname(requireHostPaths(h).stateDir)));
+  return [root, ...[...stateRoots].filter((d) => d !== root)];
+}
+
+/** Is this image name one the lab can build locally (a busybox repository, any tag)? */
+export function isBusyboxImage(image: string): boolean {
+  const repo = image.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
+  return repo === "busybox" || repo.endsWith("/busybox");
+}
+
+/** The tags built on a host: busybox:latest, the default workload image, every workload image of the plan. */
+export function busyboxTags(plan: LabPlan): string[] {
+  const tags = [BUSYBOX_BASE_TAG, IMAGES.busybox];
+  for (const w of plan.workloads) if (!tags.includes(w.image)) tags.push(w.image);
+  return tags;
+}
+
+export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): NetnsLabCommands {
+  const lab = requireNetns(plan);
+  const dir = opts.scriptsDir ?? DEFAULT_NETNS_SCRIPTS_DIR;
+  const script = (name: string): string[] => ["bash", `${dir}/${name}.sh`];
+  const timeout = opts.readinessTimeoutSeconds === undefined ? [] : ["--timeout", String(opts.readinessTimeoutSeconds)];
+  const prefix = `/${plan.underlay.prefixLength}`;
+  const uplink = (ns: string, end: string, address: string): string[] => [
+    "--namespace", ns,
+    "--switch", lab.switchNamespace,
+    "--bridge", lab.bridge,
+    "--switch-end", end,
+    "--iface", plan.underlay.interface,
+    "--address", address + prefix,
+    "--gateway", plan.underlay.gateway,
+  ];
+
+  plan.workloads.forEach((w, i) => {
+    if (!isBusyboxImage(w.image)) {
+      throw new Error(
+        `lab:workloads[${i}].image = ${JSON.stringify(w.image)}: netns labs have no registry, only busybox images built from busybox-static exist. ` +
+          `Fix: remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name.`,
+      );
+    }
+  });
+
+  const sw: NetnsStep = {
+    id: "switch",
+    kind: "switch",
+    create: [...script("switch-up"), "--namespace", lab.switchNamespace, "--bridge", lab.bridge, "--gateway", plan.underlay.gateway + prefix],
+    delete: [...script("switch-down"), "--namespace", lab.switchNamespace, ...netnsLabDirs(plan).flatMap((d) => ["--rmdir", d])],
+  };
+
+  let kv: NetnsStep | undefined;
+  if (plan.kv && plan.kv.provision === "netns") {
+    const k = plan.kv;
+    if (k.kind !== "etcd" && k.kind !== "consul") {
+      throw new Error(`lab:kv.kind = ${JSON.stringify(k.kind)}: netns labs run etcd or consul. Fix: set kv.kind to etcd or consul.`);
+    }
+    const consul: string[] = [];
+    if (k.kind === "consul") {
+      if (!opts.consulBinary) {
+        throw new Error(
+          'lab:kv.kind = "consul" on a netns lab needs a consul binary, and none was given. ' +
+            "Fix: build it (npm run consul:build) and pass its path (consulBinary / --consul-bin), or set kv.kind to etcd.",
+        );
+      }
+      consul.push("--consul-bin", opts.consulBinary);
+    }
+    const kvDir = netnsKvDir(plan);
+    kv = {
+      id: "kv",
+      kind: "kv",
+      create: [
+        ...script("kv-up"),
+        "--kind", k.kind,
+        "--name", k.nodeName,
+        ...uplink(lab.kvNamespace, KV_SWITCH_END, k.address),
+        "--port", String(k.port),
+        "--dir", kvDir,
+        ...consul,
+        ...timeout,
+      ],
+      delete: [...script("kv-down"), "--namespace", lab.kvNamespace, "--dir", kvDir],
+    };
+  }
+
+  const hosts = plan.hosts.map((h): NetnsStep => {
+    const p = requireHostPaths(h);
+    const paths = ["--state-dir", p.stateDir, "--data-root", p.dataRoot, "--exec-root", p.execRoot, "--pidfile", p.pidFile, "--socket", p.socket];
+    return {
+      id: `host:${h.name}`,
+      kind: "host",
+      host: h.name,
+      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, "--", ...h.daemon.args],
+      delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
+    };
+  });
+
+  const tags = busyboxTags(plan);
+  const images = plan.hosts.map((h): NetnsStep => {
+    const p = requireHostPaths(h);
+    return {
+      id: `image:${h.name}`,
+      kind: "image",
+      host: h.name,
+      create: [
+        ...script("busybox-image"),
+        "--socket", p.socket,
+        "--rootfs", `${p.stateDir}/busybox-rootfs`,
+        "--busybox", opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH,
+        ...tags.flatMap((t) => ["--tag", t]),
+      ],
+      // The image lives in the host's data-root, which host-down removes.
+      delete: ["true"],
+    };
+  });
+
+  return { switch: sw, ...(kv ? { kv } : {}), hosts, images };
+}
+
+/** All steps in bring-up order: switch, KV, hosts, images (teardown runs them in reverse). */
+export function netnsSteps(plan: LabPlan, opts: NetnsCommandOptions = {}): NetnsStep[] {
+  const c = netnsCommands(plan, opts);
+  return [c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images];
+}
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quote an argv for sh: safe words stay bare, everything else is single-quoted. */
+export function shellJoin(argv: readonly string[]): string {
+  return argv.map((a) => (SAFE.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+function requireNetns(plan: LabPlan): NonNullable<LabPlan["netns"]> {
+  if (plan.hostKind !== "netns" || !plan.netns) {
+    throw new Error(`lab:hostKind = ${JSON.stringify(plan.hostKind)}: netns commands exist only for netns labs. Fix: set hostKind to netns.`);
+  }
+  return plan.netns;
+}
+
+function requireHostPaths(h: HostPlan): NonNullable<HostPlan["netns"]> {
+  if (!h.netns) throw new Error(`host ${h.name} has no netns paths (the plan was not built with hostKind netns)`);
+  return h.netns;
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
