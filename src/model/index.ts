@@ -9,3 +9,4 @@ export * from "./checks.js";
 export * from "./netns.js";
 export { buildPlan } from "./plan.js";
 export * from "./kvServer.js";
+export * from "./netnsCommands.js";
