@@ -9,4 +9,5 @@ export * from "./checks.js";
 export * from "./netns.js";
 export { buildPlan } from "./plan.js";
 export * from "./kvServer.js";
+export * from "./topology.js";
 export * from "./netnsCommands.js";
