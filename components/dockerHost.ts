@@ -100,14 +100,11 @@ export class DockerHost extends pulumi.ComponentResource {
         break;
       }
     }
-    const sshOpts = host.ssh
-      ? ["-o", "StrictHostKeyChecking=accept-new", ...(host.ssh.identityFile ? ["-i", host.ssh.identityFile] : [])]
-      : undefined;
     this.provider = new docker.Provider(
       `${name}-provider`,
       {
         host: host.endpoint,
-        ...(sshOpts ? { sshOpts } : {}),
+        ...sshOptsOf(host),
         // The daemon does not exist yet at preview time on a first run.
         disableDockerDaemonCheck: true,
       },
@@ -117,4 +114,10 @@ export class DockerHost extends pulumi.ComponentResource {
     this.daemonArgs = pulumi.output(host.daemon.args);
     this.registerOutputs({ endpoint: this.endpoint, daemonArgs: this.daemonArgs });
   }
+}
+
+/** The docker provider's ssh options: the docker CLI's ssh transport, with the host's key file if set. */
+export function sshOptsOf(host: HostPlan): { sshOpts?: string[] } {
+  if (!host.ssh) return {};
+  return { sshOpts: ["-o", "StrictHostKeyChecking=accept-new", ...(host.ssh.identityFile ? ["-i", host.ssh.identityFile] : [])] };
 }

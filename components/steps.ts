@@ -1,7 +1,33 @@
-// A host-side step as shell command lines for @pulumi/command: computed by the model, run by Pulumi.
+// Host-side steps as shell command lines for @pulumi/command. The model computes them (pure
+// functions over the plan); the components only run them.
 export interface ShellStep {
   /** Stable id, used in resource names. */
   id: string;
   create: string;
   delete: string;
+  /** Extra environment for the command (e.g. DOCKER_HOST). Secrets are passed separately. */
+  environment?: Record<string, string>;
+}
+
+export interface NetnsSteps {
+  switch: ShellStep;
+  kv?: ShellStep;
+  hosts: Record<string, ShellStep>;
+  images: Record<string, ShellStep>;
+}
+
+export interface SwarmSteps {
+  /** Runs on the manager; prints the worker join token as the last line of stdout. */
+  init: ShellStep;
+  /** Per worker; reads the token from $SWARM_JOIN_TOKEN. */
+  join: Record<string, ShellStep>;
+}
+
+export interface LabSteps {
+  netns?: NetnsSteps;
+  /** ssh hosts: reversible daemon configuration per host. */
+  sshDaemon?: Record<string, ShellStep>;
+  swarm?: SwarmSteps;
+  /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
+  verify?: ShellStep;
 }

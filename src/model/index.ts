@@ -11,3 +11,4 @@ export { buildPlan } from "./plan.js";
 export * from "./kvServer.js";
 export * from "./topology.js";
 export * from "./netnsCommands.js";
+export * from "./dockerKv.js";

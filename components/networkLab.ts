@@ -1,0 +1,156 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { LabPlan } from "../src/model/index.js";
+import { DockerHost, sshOptsOf } from "./dockerHost.js";
+import { KvRegistrations } from "./kvRegistrations.js";
+import { KvServer } from "./kvServer.js";
+import { MacvlanNetwork } from "./macvlanNetwork.js";
+import { OverlayNetwork } from "./overlayNetwork.js";
+import type { LabSteps } from "./steps.js";
+import { SwarmCluster } from "./swarmCluster.js";
+import { UnderlayNetwork } from "./underlayNetwork.js";
+import { Verification } from "./verification.js";
+import { Workload } from "./workload.js";
+
+export interface NetworkLabArgs {
+  plan: LabPlan;
+  steps: LabSteps;
+  /** ssh hosts: private keys by secret config name (values are Pulumi secrets). */
+  sshKeys?: Record<string, pulumi.Output<string>>;
+}
+
+/**
+ * The whole lab: underlay -> KV store -> hosts (daemons configured once the KV is healthy) ->
+ * [swarm] -> overlay and macvlan networks -> workloads -> verification.
+ */
+export class NetworkLab extends pulumi.ComponentResource {
+  readonly underlay: UnderlayNetwork;
+  readonly kv?: KvServer;
+  readonly hosts: DockerHost[] = [];
+  readonly swarm?: SwarmCluster;
+  readonly overlays: OverlayNetwork[] = [];
+  readonly macvlans: MacvlanNetwork[] = [];
+  readonly workloads: Workload[] = [];
+  readonly kvRegistrations?: KvRegistrations;
+  readonly verification?: Verification;
+
+  constructor(name: string, args: NetworkLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:index:NetworkLab", name, {}, opts);
+    const { plan, steps } = args;
+    const parent = { parent: this };
+    const netns = steps.netns;
+    if (plan.hostKind === "netns" && !netns) throw new Error("netns labs need their bring-up steps");
+
+    this.underlay = new UnderlayNetwork(`${name}-underlay`, { plan, ...(netns ? { netnsSwitch: netns.switch } : {}) }, parent);
+
+    // The KV store comes first unless it runs on an ssh host, whose engine must exist first.
+    const kvOnHost = plan.kv?.provision === "host-container";
+    if (plan.kv && !kvOnHost) {
+      this.kv = new KvServer(
+        `${name}-kv`,
+        {
+          plan,
+          kv: plan.kv,
+          ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
+          ...(netns?.kv ? { netnsStep: netns.kv } : {}),
+        },
+        { parent: this, dependsOn: this.underlay.ready },
+      );
+    }
+    let kvReady: pulumi.Resource[] = this.kv ? this.kv.ready : [];
+    if (plan.kv && kvOnHost) {
+      const runsOn = plan.hosts.find((h) => h.name === plan.kv?.runsOn);
+      if (!runsOn) throw new Error(`KV host ${plan.kv.runsOn} is not a lab host`);
+      // The article's way: consul with host networking on the first host, before any daemon points at it.
+      const bootstrap = new docker.Provider(`${name}-kv-host-provider`, { host: runsOn.endpoint, disableDockerDaemonCheck: true, ...sshOptsOf(runsOn) }, parent);
+      this.kv = new KvServer(`${name}-kv`, { plan, kv: plan.kv, hostProvider: bootstrap }, parent);
+      kvReady = this.kv.ready;
+    }
+
+    for (const host of plan.hosts) {
+      const keyName = host.ssh?.privateKeySecret;
+      const key = keyName ? args.sshKeys?.[keyName] : undefined;
+      if (host.kind === "ssh" && !key) throw new Error(`ssh host ${host.name}: secret ${keyName} was not provided`);
+      const hostNetns = netns ? { netnsStep: netns.hosts[host.name]!, netnsImageStep: netns.images[host.name]! } : {};
+      const sshStep = steps.sshDaemon?.[host.name];
+      this.hosts.push(
+        new DockerHost(
+          `${name}-${host.name}`,
+          {
+            plan,
+            host,
+            after: [...this.underlay.ready, ...kvReady],
+            ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
+            ...hostNetns,
+            ...(sshStep ? { sshDaemonStep: sshStep } : {}),
+            ...(key ? { sshPrivateKey: key } : {}),
+          },
+          parent,
+        ),
+      );
+    }
+
+    let networksAfter: pulumi.Resource[] = [];
+    if (plan.overlayMode === "swarm") {
+      if (!steps.swarm) throw new Error("swarm mode needs its init/join steps");
+      this.swarm = new SwarmCluster(`${name}-swarm`, { plan, hosts: this.hosts, steps: steps.swarm }, parent);
+      networksAfter = this.swarm.ready;
+    } else {
+      // Classic overlay: every daemon must be registered in the KV before the network spans them.
+      networksAfter = this.hosts.map((h) => h.daemon);
+    }
+
+    const overlayByName = new Map<string, OverlayNetwork>();
+    const macvlanByName = new Map<string, MacvlanNetwork>();
+    for (const net of plan.networks) {
+      if (net.driver === "overlay") {
+        const ov = new OverlayNetwork(`${name}-${net.name}`, { plan, network: net, hosts: this.hosts, after: networksAfter }, parent);
+        this.overlays.push(ov);
+        overlayByName.set(net.name, ov);
+      } else {
+        const mv = new MacvlanNetwork(`${name}-${net.name}`, { plan, network: net, hosts: this.hosts }, parent);
+        this.macvlans.push(mv);
+        macvlanByName.set(net.name, mv);
+      }
+    }
+
+    // One image per host and image name: pulled through the host's provider, or built locally (netns).
+    const images = new Map<string, pulumi.Input<string>>();
+    const imageDeps = new Map<string, pulumi.Resource[]>();
+    for (const w of plan.workloads) {
+      const host = this.hosts.find((h) => h.name === w.host)!;
+      const key = `${w.host}/${w.image}`;
+      if (images.has(key)) continue;
+      if (host.image) {
+        images.set(key, w.image);
+        imageDeps.set(key, [host.image]);
+      } else {
+        const img = new docker.RemoteImage(`${name}-${w.host}-${w.image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: w.image, keepLocally: true }, { parent: this, provider: host.provider });
+        images.set(key, img.imageId);
+        imageDeps.set(key, []);
+      }
+    }
+    for (const w of plan.workloads) {
+      const host = this.hosts.find((h) => h.name === w.host)!;
+      const key = `${w.host}/${w.image}`;
+      const nets: pulumi.Resource[] = [...(imageDeps.get(key) ?? [])];
+      for (const a of w.attachments) {
+        const ov = overlayByName.get(a.network)?.network;
+        const mv = macvlanByName.get(a.network)?.perHost[w.host];
+        if (ov) nets.push(ov);
+        if (mv) nets.push(mv);
+      }
+      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image: images.get(key)!, networks: nets }, parent));
+    }
+
+    const containers = this.workloads.map((w) => w.container);
+    if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
+      this.kvRegistrations = new KvRegistrations(`${name}-kv-registrations`, { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] }, parent);
+    }
+    if (plan.verification.enabled && steps.verify && plan.checks.length > 0) {
+      const subjects: pulumi.CustomResource[] = [...this.overlays.map((o) => o.network), ...this.macvlans.flatMap((m) => Object.values(m.perHost)), ...containers];
+      this.verification = new Verification(`${name}-verify`, { plan, step: steps.verify, subjects }, parent);
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,24 @@
+// The lab stack: read config, validate it into a plan (nothing is registered if it is wrong),
+// build the lab, export what a user needs to find and use it.
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkLab } from "./components/networkLab.js";
+import { labOutputs } from "./src/stack/outputs.js";
+import { readLabConfig } from "./src/stack/readConfig.js";
+import { labSteps } from "./src/stack/steps.js";
+import { buildPlan } from "./src/model/index.js";
+
+const config = new pulumi.Config("lab");
+const plan = buildPlan(readLabConfig(config));
+const sshKeys = Object.fromEntries(
+  [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
+);
+const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan), sshKeys });
+const out = labOutputs(plan, lab);
+
+export const consulUi = out.consulUi;
+export const hosts = out.hosts;
+export const networks = out.networks;
+export const containers = out.containers;
+export const kvRegistrations = out.kvRegistrations;
+export const verification = out.verification;
+export const topology = out.topology;

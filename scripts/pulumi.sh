@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# npm run up|preview|destroy|inspect-stack: checks prerequisites first, then drives the Pulumi CLI with a
+# local state backend and an empty passphrase, so the default lab needs no account and no prompt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action="${1:-up}"
+shift || true
+stack="${LAB_STACK:-dev}"
+
+missing=0
+if ! command -v pulumi >/dev/null 2>&1; then
+  cat >&2 <<'MSG'
+error: the Pulumi CLI is not installed (needed for `npm run up/preview/destroy`).
+  Install it:  curl -fsSL https://get.pulumi.com | sh   (then open a new shell, or add ~/.pulumi/bin to PATH)
+  Other ways:  https://www.pulumi.com/docs/install/  (brew install pulumi, choco install pulumi, ...)
+MSG
+  missing=1
+fi
+kind="$(awk -F': *' '/^  lab:hostKind:/ {print $2}' "Pulumi.${stack}.yaml" 2>/dev/null || true)"
+if [ "${kind:-dind}" = "dind" ]; then
+  if ! command -v docker >/dev/null 2>&1; then
+    cat >&2 <<'MSG'
+error: Docker is not installed; the dind lab runs its hosts as containers on your local engine.
+  Install it:  https://docs.docker.com/engine/install/  (Debian/Ubuntu: apt-get install docker.io)
+MSG
+    missing=1
+  elif ! docker info >/dev/null 2>&1; then
+    echo "error: Docker is installed but its daemon does not answer (is it running? are you in the docker group?)" >&2
+    missing=1
+  fi
+fi
+major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$major" -lt 20 ]; then
+  echo "error: Node.js $major is too old; install Node.js 20 or newer (https://nodejs.org)" >&2
+  missing=1
+fi
+[ -d node_modules ] || { echo "error: dependencies are not installed; run: npm ci" >&2; missing=1; }
+[ "$missing" = 0 ] || exit 1
+
+# A local state backend next to the project, no passphrase prompt (lab stacks hold no real secrets
+# unless you add ssh keys: then set PULUMI_CONFIG_PASSPHRASE yourself).
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.lab/state}"
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+mkdir -p .lab/state
+pulumi stack select --create "$stack" >/dev/null
+case "$action" in
+  up) exec pulumi up --yes --skip-preview "$@" ;;
+  preview) exec pulumi preview --diff "$@" ;;
+  destroy) exec pulumi destroy --yes "$@" ;;
+  outputs) exec pulumi stack output --json "$@" ;;
+  *) echo "usage: scripts/pulumi.sh up|preview|destroy|outputs" >&2; exit 2 ;;
+esac

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): installs what the tests need, then runs them all:
+# tsc --noEmit, unit and Pulumi mock tests, and the real-lab tests against real dockerd's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/install-deps.sh
+else
+  echo "[test] not root: skipping apt packages (real-lab tests need root: sudo bash scripts/test.sh)" >&2
+fi
+npm ci --no-audit --no-fund
+# Consul for the real-lab KV tests, built once from the Go module proxy and cached outside the repo.
+if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
+  DNLAB_CONSUL="$(bash scripts/build-consul.sh | tail -n 1)"
+  export DNLAB_CONSUL
+fi
+npm test

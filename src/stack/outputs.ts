@@ -1,0 +1,29 @@
+// The stack outputs, derived from the plan and the lab's components.
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkLab } from "../../components/networkLab.js";
+import { type LabPlan, topologyMermaid } from "../model/index.js";
+
+export function labOutputs(plan: LabPlan, lab: NetworkLab) {
+  const overlayByName = new Map(lab.overlays.map((o, i) => [plan.networks.filter((n) => n.driver === "overlay")[i]!.name, o]));
+  const macvlanByName = new Map(lab.macvlans.map((m, i) => [plan.networks.filter((n) => n.driver === "macvlan")[i]!.name, m]));
+  return {
+    consulUi: lab.kv && plan.kv?.kind === "consul" ? lab.kv.uiUrl : pulumi.output<string | undefined>(undefined),
+    hosts: Object.fromEntries(
+      plan.hosts.map((h, i) => [h.name, { address: h.address, endpoint: lab.hosts[i]!.endpoint, kind: h.kind, daemonArgs: h.daemon.args }]),
+    ),
+    networks: Object.fromEntries(
+      plan.networks.map((n) => {
+        if (n.driver === "overlay") {
+          const o = overlayByName.get(n.name)!;
+          return [n.name, { driver: n.driver, subnet: n.subnet, id: o.id, seenOn: o.seenOn }];
+        }
+        const m = macvlanByName.get(n.name)!;
+        return [n.name, { driver: n.driver, subnet: n.subnet, parent: n.parent, ids: m.ids, ranges: Object.fromEntries(n.ranges.map((r) => [r.host, r.ipRange])) }];
+      }),
+    ),
+    containers: Object.fromEntries(plan.workloads.map((w) => [w.name, { host: w.host, ips: Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])) }])),
+    kvRegistrations: lab.kvRegistrations?.summary,
+    verification: lab.verification ? { summary: lab.verification.summary, checks: lab.verification.checks } : undefined,
+    topology: topologyMermaid(plan),
+  };
+}

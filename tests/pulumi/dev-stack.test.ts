@@ -1,0 +1,135 @@
+// The dev stack (2 dind hosts, Consul, ov_net1, mv_net1, test1..test3) under Pulumi mocks: exactly
+// the expected resources, with the expected inputs, parents and providers.
+import { describe, expect, it } from "vitest";
+import { promiseOf, runLab, type LabRun } from "./harness.js";
+
+const C = "docker:index/container:Container";
+const N = "docker:index/network:Network";
+const P = "pulumi:providers:docker";
+
+describe("dev stack (dind, kv mode)", async () => {
+  const run: LabRun = await runLab({});
+
+  it("registers exactly the expected resources", () => {
+    const names = run.resources.map((r) => `${r.type} ${r.name}`).sort();
+    expect(names).toEqual(
+      [
+        `${N} lab-underlay`,
+        "docker:index/volume:Volume lab-kv-data",
+        "docker:index/remoteImage:RemoteImage lab-kv-image",
+        `${C} lab-kv`,
+        "docker:index/remoteImage:RemoteImage lab-host1-dind",
+        "docker:index/volume:Volume lab-host1-data",
+        `${C} lab-host1`,
+        `${P} lab-host1-provider`,
+        "docker:index/remoteImage:RemoteImage lab-host2-dind",
+        "docker:index/volume:Volume lab-host2-data",
+        `${C} lab-host2`,
+        `${P} lab-host2-provider`,
+        `${N} lab-ov_net1`,
+        `${N} lab-mv_net1-host1`,
+        `${N} lab-mv_net1-host2`,
+        "docker:index/remoteImage:RemoteImage lab-host1-busybox-1-36-1",
+        "docker:index/remoteImage:RemoteImage lab-host2-busybox-1-36-1",
+        `${C} lab-test1`,
+        `${C} lab-test2`,
+        `${C} lab-test3`,
+        "pulumi:providers:consul lab-kv-registrations-provider",
+        "command:local:Command lab-verify",
+        // One component per concept, with its lab:<module>:<Type> token.
+        "lab:index:NetworkLab lab",
+        "lab:network:UnderlayNetwork lab-underlay",
+        "lab:kv:ConsulServer lab-kv",
+        "lab:host:DockerHost lab-host1",
+        "lab:host:DockerHost lab-host2",
+        "lab:network:OverlayNetwork lab-ov_net1",
+        "lab:network:MacvlanNetwork lab-mv_net1",
+        "lab:workload:Workload lab-test1",
+        "lab:workload:Workload lab-test2",
+        "lab:workload:Workload lab-test3",
+        "lab:kv:KvRegistrations lab-kv-registrations",
+        "lab:verify:Verification lab-verify",
+      ].sort(),
+    );
+  });
+
+  it("runs Consul as a healthy single-node server on the lab network, UI on loopback only", () => {
+    const kv = run.one(C, "lab-kv").inputs;
+    expect(kv["command"]).toEqual(["agent", "-server", "-bootstrap-expect=1", "-ui", "-node=lab-kv", "-bind=198.18.0.2", "-client=198.18.0.2", "-http-port=8500"]);
+    expect(kv["image"]).toBe("sha256:lab-kv-image");
+    expect(kv["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: "198.18.0.2" }]);
+    expect(kv["ports"]).toMatchObject([{ internal: 8500, external: 8500, ip: "127.0.0.1" }]);
+    expect(kv["wait"]).toBe(true);
+    expect((kv["healthcheck"] as { tests: string[] }).tests).toEqual(["CMD", "consul", "members", "-http-addr=http://198.18.0.2:8500"]);
+    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-kv-image").inputs["name"]).toBe("hashicorp/consul:1.16.1");
+  });
+
+  it("starts each dind host with the model's daemon flags, API on 127.0.0.1 only", () => {
+    for (const [i, h] of run.plan.hosts.entries()) {
+      const c = run.one(C, `lab-${h.name}`).inputs;
+      expect(c["privileged"]).toBe(true);
+      expect(c["hostname"]).toBe(h.name);
+      expect(c["command"]).toEqual(["--host=tcp://0.0.0.0:2375", "--host=unix:///var/run/docker.sock", "--tls=false", ...h.daemon.args]);
+      expect((c["command"] as string[]).join(" ")).toContain("--cluster-store=consul://198.18.0.2:8500 --cluster-advertise=eth0:2376");
+      expect(c["ports"]).toMatchObject([{ internal: 2375, external: 23751 + i, ip: "127.0.0.1" }]);
+      expect(c["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: h.address }]);
+      expect(run.one(P, `lab-${h.name}-provider`).inputs["host"]).toBe(`tcp://127.0.0.1:${23751 + i}`);
+    }
+    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-host1-dind").inputs["name"]).toBe("docker:20.10.24-dind");
+  });
+
+  it("creates ov_net1 once, through host1's provider, and reads it back on host2", () => {
+    const ov = run.one(N, "lab-ov_net1");
+    expect(ov.inputs).toMatchObject({ name: "ov_net1", driver: "overlay", attachable: false, ipamConfigs: [{ subnet: "198.18.100.0/24", gateway: "198.18.100.1" }] });
+    expect(ov.provider).toContain("lab-host1-provider");
+    const reads = run.invokes.filter((i) => i.token === "docker:index/getNetwork:getNetwork");
+    expect(reads.map((r) => r.args["name"])).toEqual(["ov_net1"]);
+  });
+
+  it("creates mv_net1 on every host with that host's own ip-range and the parent interface", () => {
+    for (const [host, range] of [["host1", "198.18.0.128/26"], ["host2", "198.18.0.192/26"]] as const) {
+      const mv = run.one(N, `lab-mv_net1-${host}`);
+      expect(mv.inputs).toMatchObject({ name: "mv_net1", driver: "macvlan", options: { parent: "eth0" }, ipamConfigs: [{ subnet: "198.18.0.0/24", gateway: "198.18.0.1", ipRange: range }] });
+      expect(mv.provider).toContain(`lab-${host}-provider`);
+    }
+  });
+
+  it("puts test1 on host1 and test2 on host2 on ov_net1, test3 on mv_net1, each through its host's provider", () => {
+    const expected = { test1: ["host1", "ov_net1", "198.18.100.2"], test2: ["host2", "ov_net1", "198.18.100.3"], test3: ["host1", "mv_net1", "198.18.0.128"] };
+    for (const [name, [host, net, ip]] of Object.entries(expected)) {
+      const c = run.one(C, `lab-${name}`);
+      expect(c.provider).toContain(`lab-${host}-provider`);
+      expect(c.inputs).toMatchObject({ name, hostname: name, image: `sha256:lab-${host}-busybox-1-36-1`, networksAdvanced: [{ name: net, ipv4Address: ip }] });
+    }
+  });
+
+  it("parents every resource under its component", async () => {
+    const urn = async (o: { urn: import("@pulumi/pulumi").Output<string> }) => promiseOf(o.urn);
+    // Mock URNs carry the immediate parent's type: check each link of the chain.
+    expect(await urn(run.lab.hosts[0]!)).toMatch(/::lab:index:NetworkLab\$lab:host:DockerHost::lab-host1$/);
+    expect(await urn(run.lab.hosts[0]!.provider)).toMatch(/::lab:host:DockerHost\$pulumi:providers:docker::lab-host1-provider$/);
+    expect(await urn(run.lab.overlays[0]!)).toMatch(/::lab:index:NetworkLab\$lab:network:OverlayNetwork::lab-ov_net1$/);
+    expect(await urn(run.lab.overlays[0]!.network)).toMatch(/::lab:network:OverlayNetwork\$docker:index\/network:Network::lab-ov_net1$/);
+    expect(await urn(run.lab.macvlans[0]!.perHost["host2"]!)).toMatch(/::lab:network:MacvlanNetwork\$docker:index\/network:Network::lab-mv_net1-host2$/);
+    expect(await urn(run.lab.workloads[2]!.container)).toMatch(/::lab:workload:Workload\$docker:index\/container:Container::lab-test3$/);
+    expect(await urn(run.lab.kv!)).toMatch(/::lab:index:NetworkLab\$lab:kv:ConsulServer::lab-kv$/);
+    expect(await urn(run.lab.verification!.run)).toMatch(/::lab:verify:Verification\$command:local:Command::lab-verify$/);
+  });
+
+  it("reads Docker's entries from Consul and summarizes them", async () => {
+    const summary = await promiseOf(run.lab.kvRegistrations!.summary);
+    expect(summary.nodes).toEqual(["198.18.0.11:2376", "198.18.0.12:2376"]);
+    expect(summary.networks.map((n) => n.name)).toEqual(["ov_net1"]);
+    expect(run.one("pulumi:providers:consul", "lab-kv-registrations-provider").inputs["address"]).toBe("127.0.0.1:8500");
+  });
+
+  it("exports the verifier's results", async () => {
+    const summary = await promiseOf(run.lab.verification!.summary);
+    expect(summary).toEqual({ passed: run.plan.checks.length - 1, expectedFailures: 1, failed: 0 });
+    const verify = run.one("command:local:Command", "lab-verify").inputs;
+    expect(verify["create"]).toContain("src/cli/verify.ts");
+    expect(JSON.parse((verify["environment"] as Record<string, string>)["LAB_PLAN_JSON"]!)).toEqual(run.plan);
+    // ov_net1, mv_net1 on each host, test1..test3.
+    expect((verify["triggers"] as unknown[]).length).toBe(1 + 2 + 3);
+  });
+});

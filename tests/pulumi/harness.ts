@@ -1,0 +1,112 @@
+// Runs the lab program under Pulumi mocks and records every registered resource and invoke.
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkLab } from "../../components/networkLab.js";
+import { type LabConfigInput, type LabPlan, buildPlan } from "../../src/model/index.js";
+import { labSteps } from "../../src/stack/steps.js";
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  /** "urn::id" of the explicit provider, if any. */
+  provider?: string;
+  id: string;
+}
+
+export interface LabRun {
+  plan: LabPlan;
+  lab: NetworkLab;
+  resources: Registered[];
+  invokes: { token: string; args: Record<string, unknown> }[];
+  byType(type: string): Registered[];
+  one(type: string, name: string): Registered;
+}
+
+let runCounter = 0;
+
+/** What the mocked verifier prints: every planned check passed or failed as expected. */
+export function fakeVerifierStdout(plan: LabPlan, failIds: string[] = []): string {
+  const results = plan.checks.map((c) => {
+    const failed = failIds.includes(c.id);
+    const outcome = failed ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
+    return { id: c.id, ok: !failed, outcome, expect: c.expect, detail: failed ? "unexpected" : "as expected" };
+  });
+  const failedCount = results.filter((r) => !r.ok).length;
+  const expectedFailures = results.filter((r) => r.ok && r.expect === "fail").length;
+  return JSON.stringify({ summary: { passed: results.length - failedCount - expectedFailures, expectedFailures, failed: failedCount }, results });
+}
+
+export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<string, string> } = {}): Promise<LabRun> {
+  const plan = buildPlan(config);
+  const resources: Registered[] = [];
+  const invokes: LabRun["invokes"] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+        const id = `${args.name}-id`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, ...(args.provider ? { provider: args.provider } : {}), id });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${args.name}`;
+        if (args.type === "command:local:Command") {
+          const create = String(args.inputs["create"] ?? "");
+          state["stdout"] = create.includes("verify") ? fakeVerifierStdout(plan) : create.includes("swarm") && create.includes("init") ? "swarm initialized\nSWMTKN-1-secret-token" : "";
+          state["stderr"] = "";
+        }
+        if (args.type === "command:remote:Command") state["stdout"] = "";
+        return { id, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        invokes.push({ token: args.token, args: args.inputs as Record<string, unknown> });
+        if (args.token === "docker:index/getNetwork:getNetwork") return { id: `${String(args.inputs["name"])}-id`, name: args.inputs["name"] };
+        if (args.token === "consul:index/getKeyPrefix:getKeyPrefix") {
+          return {
+            id: "kv",
+            pathPrefix: "docker/",
+            datacenter: "dc1",
+            subkeys: {
+              "nodes/198.18.0.11:2376": "",
+              "nodes/198.18.0.12:2376": "",
+              "network/v1.0/network/ov_net1-id/": JSON.stringify({ name: "ov_net1", networkType: "overlay", id: "ov_net1-id" }),
+            },
+          };
+        }
+        return {};
+      },
+    },
+    "docker-network-lab",
+    `test${++runCounter}`,
+    false,
+  );
+  const sshKeys = Object.fromEntries(Object.entries(extra.sshKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)]));
+  const lab = new NetworkLab("lab", { plan, steps: labSteps(plan), sshKeys });
+  await settle(resources);
+  return {
+    plan,
+    lab,
+    resources,
+    invokes,
+    byType: (type) => resources.filter((r) => r.type === type),
+    one: (type, name) => {
+      const found = resources.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+      return found[0]!;
+    },
+  };
+}
+
+/** Waits until no resource has been registered for a while (mocks resolve asynchronously). */
+async function settle(resources: Registered[]): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 150) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (resources.length !== last) {
+      last = resources.length;
+      stableSince = Date.now();
+    }
+  }
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
