@@ -78,7 +78,7 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
     false,
   );
   const sshKeys = Object.fromEntries(Object.entries(extra.sshKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)]));
-  const lab = new NetworkLab("lab", { plan, steps: labSteps(plan), sshKeys });
+  const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan), sshKeys });
   await settle(resources);
   return {
     plan,
