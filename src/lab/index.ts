@@ -1,0 +1,4 @@
+// Drivers for real labs on this machine (I/O): the netns lab, and the scenario's networks/containers.
+export * from "./run.js";
+export * from "./netnsLab.js";
+export * from "./workloads.js";

@@ -1,0 +1,176 @@
+// The scenario's networks and containers on real daemons, through the Debian docker CLI
+// (/usr/bin/docker -H <endpoint from the plan>): the overlay on its createdOn host, the macvlan on
+// every host with that host's --ip-range, and the containers with --ip / --hostname / --network-alias.
+// Idempotent: what exists is left alone.
+//
+// Seam for swarm mode: the swarm itself (init on the manager, join on the others) is made by the
+// scripts in scripts/swarm/; applyNetworksAndWorkloads only assumes that the overlay can be created
+// (kv mode: the daemons reach the KV store; swarm mode: the hosts have joined the swarm).
+import type { HostPlan, LabPlan, MacvlanNetworkPlan, NetworkPlan, OverlayNetworkPlan, WorkloadPlan } from "../model/index.js";
+import { run, type RunResult, sleep, tail } from "./run.js";
+
+/** The Debian client: another (older) docker client may sit earlier on PATH. */
+export const DOCKER_CLI = "/usr/bin/docker";
+
+export function hostOf(plan: LabPlan, name: string): HostPlan {
+  const h = plan.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no host named ${JSON.stringify(name)} in lab ${plan.name} (hosts: ${plan.hosts.map((x) => x.name).join(", ")})`);
+  return h;
+}
+
+/** docker CLI argv against one host of the plan. */
+export function dockerArgv(host: HostPlan, args: readonly string[]): string[] {
+  return [DOCKER_CLI, "-H", host.endpoint, ...args];
+}
+
+export async function docker(host: HostPlan, args: readonly string[], timeoutMs = 60_000): Promise<RunResult> {
+  return run(dockerArgv(host, args), { timeoutMs });
+}
+
+/** Like docker(), but a non-zero exit is an error naming the host and the command. */
+export async function dockerOk(host: HostPlan, args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  const r = await docker(host, args, timeoutMs);
+  if (r.code !== 0) throw new Error(`docker on ${host.name} failed: docker ${args.join(" ")}\n${tail(r)}`);
+  return r.stdout;
+}
+
+function mtuOpt(net: NetworkPlan): string[] {
+  return net.mtu === undefined ? [] : ["-o", `com.docker.network.driver.mtu=${net.mtu}`];
+}
+
+/** `docker network create` args for an overlay (run on net.createdOn only). */
+export function overlayCreateArgs(net: OverlayNetworkPlan): string[] {
+  return ["network", "create", "-d", "overlay", "--subnet", net.subnet, "--gateway", net.gateway, ...(net.attachable ? ["--attachable"] : []), ...mtuOpt(net), net.name];
+}
+
+/** `docker network create` args for a macvlan on one host: its own --ip-range (macvlan IPAM is per host). */
+export function macvlanCreateArgs(net: MacvlanNetworkPlan, host: string): string[] {
+  const range = net.ranges.find((r) => r.host === host);
+  if (!range) throw new Error(`macvlan ${net.name} has no ip-range for host ${host}`);
+  return ["network", "create", "-d", "macvlan", "--subnet", net.subnet, "--gateway", net.gateway, "--ip-range", range.ipRange, "-o", `parent=${net.parent}`, ...mtuOpt(net), net.name];
+}
+
+function aliasArgs(flag: string, aliases: readonly string[]): string[] {
+  return aliases.flatMap((a) => [flag, a]);
+}
+
+/** `docker run` args: detached busybox with a tty (its CMD sh stays up), on the first network. */
+export function containerRunArgs(w: WorkloadPlan): string[] {
+  const first = w.attachments[0];
+  if (!first) throw new Error(`workload ${w.name} has no network`);
+  return [
+    "run", "-d", "-i", "-t",
+    "--name", w.name,
+    "--hostname", w.hostname,
+    "--network", first.network,
+    "--ip", first.ipv4,
+    ...aliasArgs("--network-alias", first.aliases),
+    w.image,
+  ];
+}
+
+/** `docker network connect` args for the further attachments. */
+export function connectArgs(w: WorkloadPlan): string[][] {
+  return w.attachments.slice(1).map((a) => ["network", "connect", "--ip", a.ipv4, ...aliasArgs("--alias", a.aliases), a.network, w.name]);
+}
+
+async function exists(host: HostPlan, kind: "network" | "container", name: string): Promise<boolean> {
+  const r = await docker(host, [kind, "inspect", "--format", "{{.Name}}", name]);
+  return r.code === 0;
+}
+
+/** Retry a step that depends on a peer becoming ready (the KV connection, swarm gossip). */
+async function retry<T>(what: string, timeoutMs: number, f: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if (Date.now() >= deadline) throw new Error(`${what}: still failing after ${timeoutMs} ms: ${(e as Error).message}`);
+      await sleep(500);
+    }
+  }
+}
+
+export interface ApplyOptions {
+  log?: (line: string) => void;
+  /** How long to wait for the overlay to appear on the other hosts / for the KV connection. */
+  convergeTimeoutMs?: number;
+}
+
+/** Create the plan's networks (overlay on its createdOn host, macvlan on every host). */
+export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  const wait = opts.convergeTimeoutMs ?? 30_000;
+  for (const net of plan.networks) {
+    if (net.driver === "overlay") {
+      const h = hostOf(plan, net.createdOn);
+      if (!(await exists(h, "network", net.name))) {
+        opts.log?.(`[${h.name}] docker ${overlayCreateArgs(net).join(" ")}`);
+        // Right after start-up a kv-mode daemon may not have connected to the KV store yet.
+        await retry(`create overlay ${net.name} on ${h.name}`, wait, () => dockerOk(h, overlayCreateArgs(net)));
+      }
+    } else {
+      await Promise.all(
+        plan.hosts.map(async (h) => {
+          if (await exists(h, "network", net.name)) return;
+          opts.log?.(`[${h.name}] docker ${macvlanCreateArgs(net, h.name).join(" ")}`);
+          await dockerOk(h, macvlanCreateArgs(net, h.name));
+        }),
+      );
+    }
+  }
+}
+
+/** Wait until a kv-mode overlay created on one host is visible on another (through the KV store). */
+export async function waitForNetwork(host: HostPlan, network: string, timeoutMs = 30_000): Promise<void> {
+  await retry(`network ${network} on ${host.name}`, timeoutMs, () => dockerOk(host, ["network", "inspect", "--format", "{{.Scope}}", network]));
+}
+
+/** Create (or start) the plan's containers, and connect their further networks. */
+export async function applyWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  const wait = opts.convergeTimeoutMs ?? 30_000;
+  for (const w of plan.workloads) {
+    const h = hostOf(plan, w.host);
+    for (const a of w.attachments) {
+      const net = plan.networks.find((n) => n.name === a.network);
+      if (net?.driver === "overlay" && plan.overlayMode === "kv") await waitForNetwork(h, net.name, wait);
+    }
+    if (await exists(h, "container", w.name)) {
+      const state = (await dockerOk(h, ["container", "inspect", "--format", "{{.State.Running}}", w.name])).trim();
+      if (state !== "true") await dockerOk(h, ["start", w.name]);
+    } else {
+      opts.log?.(`[${h.name}] docker ${containerRunArgs(w).join(" ")}`);
+      await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)));
+    }
+    const connected = (await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])).trim().split(/\s+/);
+    for (const args of connectArgs(w)) {
+      const net = args[args.length - 2]!;
+      if (connected.includes(net)) continue;
+      opts.log?.(`[${h.name}] docker ${args.join(" ")}`);
+      await dockerOk(h, args);
+    }
+  }
+}
+
+/** Networks then workloads: everything the scenario puts on the hosts. */
+export async function applyNetworksAndWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  await applyNetworks(plan, opts);
+  await applyWorkloads(plan, opts);
+}
+
+/** Remove the plan's containers and networks (the reverse of applyNetworksAndWorkloads). */
+export async function removeNetworksAndWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  for (const w of [...plan.workloads].reverse()) {
+    const h = hostOf(plan, w.host);
+    if (await exists(h, "container", w.name)) {
+      opts.log?.(`[${h.name}] docker rm -f ${w.name}`);
+      await dockerOk(h, ["rm", "-f", w.name]);
+    }
+  }
+  for (const net of [...plan.networks].reverse()) {
+    const hosts = net.driver === "overlay" ? [hostOf(plan, net.createdOn)] : plan.hosts;
+    for (const h of hosts) {
+      if (await exists(h, "network", net.name)) await dockerOk(h, ["network", "rm", net.name]);
+    }
+  }
+}
