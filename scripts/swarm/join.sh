@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Join a Docker host to the lab's swarm as a worker (idempotent).
 #
-#   DNLAB_SWARM_TOKEN=<token> join.sh <docker-host> <manager-addr:2377> <advertise-addr>
+#   SWARM_JOIN_TOKEN=<token> join.sh <docker-host> <manager-addr:2377> <advertise-addr>
 #
 # The token comes from init.sh's stdout; it is read from the environment, not the command line, so it
 # shows neither in `ps` nor in logs. Already a node that knows this manager: nothing to do. A node of
@@ -9,10 +9,10 @@
 set -euo pipefail
 PROG=swarm/join.sh
 die() { echo "$PROG: error: $*" >&2; exit 1; }
-[ $# -eq 3 ] || die "usage: DNLAB_SWARM_TOKEN=... $PROG <docker-host> <manager-addr:port> <advertise-addr>"
+[ $# -eq 3 ] || die "usage: SWARM_JOIN_TOKEN=... $PROG <docker-host> <manager-addr:port> <advertise-addr>"
 DH=$1 MANAGER=$2 ADDR=$3
-TOKEN=${DNLAB_SWARM_TOKEN:-}
-[[ "$TOKEN" == SWMTKN-* ]] || die "DNLAB_SWARM_TOKEN is not set to a swarm join token (print one with swarm/init.sh)"
+TOKEN=${SWARM_JOIN_TOKEN:-}
+[[ "$TOKEN" == SWMTKN-* ]] || die "SWARM_JOIN_TOKEN is not set to a swarm join token (print one with swarm/init.sh)"
 DOCKER=${DNLAB_DOCKER:-docker}
 d() { "$DOCKER" -H "$DH" "$@"; }
 

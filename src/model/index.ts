@@ -12,3 +12,4 @@ export * from "./kvServer.js";
 export * from "./topology.js";
 export * from "./netnsCommands.js";
 export * from "./dockerKv.js";
+export * from "./remoteCommands.js";
