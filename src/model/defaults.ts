@@ -1,7 +1,7 @@
 // Defaults of the lab: the reference scenario, moved into 198.18.0.0/15.
 
-/** MPL-licensed Consul release used both as the container image and as the test binary built from source. */
-export const CONSUL_VERSION = "1.16.1";
+/** Newest MPL-2.0 Consul release (see tools/consul/README.md): the container image and the test binary built from source. */
+export const CONSUL_VERSION = "1.16.3";
 export const IMAGES = {
   consul: `hashicorp/consul:${CONSUL_VERSION}`,
   etcd: "quay.io/coreos/etcd:v3.4.34",

@@ -61,7 +61,7 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(kv["ports"]).toMatchObject([{ internal: 8500, external: 8500, ip: "127.0.0.1" }]);
     expect(kv["wait"]).toBe(true);
     expect((kv["healthcheck"] as { tests: string[] }).tests).toEqual(["CMD", "consul", "members", "-http-addr=http://198.18.0.2:8500"]);
-    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-kv-image").inputs["name"]).toBe("hashicorp/consul:1.16.1");
+    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-kv-image").inputs["name"]).toBe("hashicorp/consul:1.16.3");
   });
 
   it("starts each dind host with the model's daemon flags, API on 127.0.0.1 only", () => {
