@@ -473,8 +473,9 @@ export class VerifyRun {
           ? `http://${kv.address}:${kv.port}/v2/keys/${key}`
           : undefined;
     if (!url) return undefined;
-    // No `wget -T`: Debian's static busybox 1.35 crashes on it; the exec's own timeout bounds the call.
-    const r = await this.execOnHost(host, ["wget", "-q", "-O", "-", url], signal).catch(() => undefined);
+    // `timeout 3`, not `wget -T 3`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
+    // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.
+    const r = await this.execOnHost(host, ["timeout", "3", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
     return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
   }
 

@@ -183,27 +183,38 @@ export function sshArgs(e: Extract<Endpoint, { kind: "ssh" }>, o: SshOptions = {
 /** A child's stdin/stdout as a socket-like duplex that node:http can speak HTTP over. */
 class ChildSocket extends Duplex {
   private stderr = "";
+  private readonly closed: Promise<number | null>;
   constructor(private readonly child: ChildProcessWithoutNullStreams) {
     super();
+    this.closed = new Promise((resolve) => child.on("close", (code) => resolve(code)));
     child.stdout.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout.pause();
     });
-    child.stdout.on("end", () => this.push(null));
+    // EOF from ssh: a clean end of the stream, or ssh failing (report its exit and stderr, not a hang-up).
+    child.stdout.on("end", () => {
+      void this.closed.then((code) => {
+        if (code !== 0 && code !== null) this.destroy(this.exitError(code));
+        else this.push(null);
+      });
+    });
     child.stderr.on("data", (c: Buffer) => {
       this.stderr = (this.stderr + c.toString("utf8")).slice(-2000);
     });
+    child.stdin.on("error", () => undefined); // EPIPE: reported through _write / the exit below
     child.on("error", (e) => this.destroy(e));
-    child.on("exit", (code) => {
-      if (code !== 0 && code !== null && !this.destroyed) {
-        this.destroy(new Error(`ssh exited with ${code}${this.stderr ? `: ${this.stderr.trim()}` : ""}`));
-      }
-    });
+  }
+  private exitError(code: number | null): Error {
+    return new Error(`ssh exited with ${code}${this.stderr ? `: ${this.stderr.trim()}` : ""}`);
   }
   override _read(): void {
     this.child.stdout.resume();
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.child.stdin.write(chunk, cb);
+    this.child.stdin.write(chunk, (err) => {
+      if (!err) return cb();
+      // ssh is gone (bad host, refused, auth): say what ssh said rather than EPIPE.
+      void this.closed.then((code) => cb(code !== 0 && code !== null ? this.exitError(code) : err));
+    });
   }
   override _final(cb: (e?: Error | null) => void): void {
     this.child.stdin.end(cb);

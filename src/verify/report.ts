@@ -78,8 +78,7 @@ export function formatTable(report: VerifyReport, o: { maxDetail?: number } = {}
   const head = ["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"];
   const rows = report.results.map((r) => {
     let detail = r.detail;
-    if (r.expected) detail = `${detail} [expected: ${r.reason}]`;
-    else if (!r.ok && r.outcome === "pass") detail = `${detail} [expected to fail: ${r.reason}]`;
+    if (r.expected) detail = `${detail} [${r.ok ? "expected" : "expected to fail"}: ${r.reason}]`;
     if (detail.length > max) detail = detail.slice(0, max - 1) + "…";
     return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, detail];
   });

@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { buildPlan, type CheckPlan } from "../../src/model/index.js";
+import { mapLimit, runChecks, withDeadline } from "../../src/verify/checks.js";
+import { verifyLab } from "../../src/verify/index.js";
+import { busyboxPing, makeWorld, sleep } from "./verify-fake.js";
+
+const plan = buildPlan({ hostKind: "netns", name: "vfu", kv: { kind: "etcd" } });
+const byId = <T extends { id: string }>(xs: T[]): Map<string, T> => new Map(xs.map((x) => [x.id, x]));
+
+async function verify(world: ReturnType<typeof makeWorld>, extra: Parameters<typeof verifyLab>[1] = {}) {
+  return verifyLab(plan, { engineFactory: (_e, host) => world.engines.get(host)!, ...extra });
+}
+
+describe("outcome and expectation", () => {
+  it("a healthy lab: every check ok, the host's own macvlan child an expected failure", async () => {
+    const world = makeWorld(plan);
+    const r = await verify(world);
+    expect(r.results.map((x) => x.id)).toEqual(plan.checks.map((c) => c.id)); // plan order
+    expect(r.summary).toMatchObject({ total: 18, passed: 17, expectedFailures: 1, failed: 0 });
+    expect(r.ok).toBe(true);
+    const xfail = r.results.filter((x) => x.expected);
+    expect(xfail.map((x) => x.id)).toEqual(["host-ping:host1->test3@mv_net1"]);
+    expect(xfail[0]).toMatchObject({ outcome: "fail", ok: true, error: false });
+    for (const x of r.results) expect(x.ok, `${x.id}: ${x.detail}`).toBe(true);
+  });
+
+  it("reports what each kind saw: VNI and counters, the gwbridge route, CNM endpoints", async () => {
+    const r = byId((await verify(makeWorld(plan))).results);
+    const vx = r.get("vxlan:host2@ov_net1")!;
+    expect(vx.data).toMatchObject({ device: "vxlan0", vni: 256, sandbox: "1-ov_net1-id" });
+    expect((vx.data as { rxPackets: number }).rxPackets).toBeGreaterThan(0);
+    expect(vx.detail).toContain("VNI 256");
+    expect(r.get("gwbridge-route:test1@ov_net1")!.data).toMatchObject({ dev: "eth1", gwbridgeSubnets: ["198.19.128.0/24"] });
+    const cnm = r.get("cnm:test1")!.data as { endpoints: { network: string; interface: string; ip: string }[]; interfaces: { name: string; network?: string }[] };
+    expect(cnm.endpoints).toEqual([expect.objectContaining({ network: "ov_net1", interface: "eth0", ip: "198.18.100.2/24" })]);
+    expect(cnm.interfaces.find((i) => i.name === "eth1")?.network).toBe("docker_gwbridge");
+  });
+
+  it("an unexpected reply to an expected failure is not ok (XPASS)", async () => {
+    const r = byId((await verify(makeWorld(plan, { reach: () => true }))).results);
+    const x = r.get("host-ping:host1->test3@mv_net1")!;
+    expect(x).toMatchObject({ outcome: "pass", expect: "fail", ok: false, expected: true, error: false });
+  });
+
+  it("ping by name must answer from the planned address", async () => {
+    const world = makeWorld(plan);
+    const inner = world.engines.get("host1")!.onExec;
+    world.engines.get("host1")!.onExec = (c, cmd, e) => (cmd[0] === "ping" && cmd.at(-1) === "test2" ? busyboxPing("test2", "198.18.100.99", true) : inner(c, cmd, e));
+    const r = byId((await verify(world)).results);
+    expect(r.get("ping-name:test1->test2@ov_net1")).toMatchObject({ outcome: "fail", ok: false });
+    expect(r.get("ping-name:test1->test2@ov_net1")!.detail).toBe("test2 answered from 198.18.100.99, expected 198.18.100.3");
+  });
+
+  it("a cut link: exactly the cross-host probes over it fail, nothing else", async () => {
+    // host2 loses the underlay: overlay peers, the KV host and macvlan peers on other hosts are gone.
+    const host2 = new Set(["test2", "host:host2"]);
+    const host2Ips = new Set(["198.18.100.3", "198.18.0.12"]);
+    const world = makeWorld(plan, {
+      reach: (from, ip) => {
+        if (from === "host:host1" && ip === "198.18.0.128") return false;
+        if (host2.has(from)) return false; // nothing but itself
+        return !host2Ips.has(ip);
+      },
+    });
+    const r = await verify(world);
+    expect(r.results.filter((x) => !x.ok).map((x) => x.id).sort()).toEqual(
+      [
+        "external:test2->198.18.0.2",
+        "host-ping:host2->test3@mv_net1",
+        "ping-ip:test1->test2@ov_net1",
+        "ping-ip:test2->test1@ov_net1",
+        "ping-ip:test3->host2@mv_net1",
+        "ping-name:test1->test2@ov_net1",
+        "ping-name:test2->test1@ov_net1",
+      ].sort(),
+    );
+    expect(r.summary).toMatchObject({ passed: 10, expectedFailures: 1, failed: 7, errors: 0 });
+  });
+});
+
+describe("stopped, missing and unreachable", () => {
+  it("a stopped container: its own checks cannot run (clear reason), probes toward it name it", async () => {
+    const r = byId((await verify(makeWorld(plan, { stopped: ["test2"] }))).results);
+    for (const id of ["ping-name:test2->test1@ov_net1", "dns:test2->test1@ov_net1", "gwbridge-route:test2@ov_net1", "cnm:test2"]) {
+      expect(r.get(id), id).toMatchObject({ ok: false, error: true, outcome: "fail" });
+      expect(r.get(id)!.detail).toBe("container test2 is not running (exited with code 137)");
+    }
+    // The fake world still routes to the stopped container's IP (the kernel would not); the name still fails.
+    expect(r.get("cnm:test1")!.ok).toBe(true);
+  });
+
+  it("toward a stopped container, a failing ping says the target is down", async () => {
+    const world = makeWorld(plan, { stopped: ["test2"], reach: (from, ip) => ip !== "198.18.100.3" && !(from === "host:host1" && ip === "198.18.0.128") });
+    const r = byId((await verify(world)).results);
+    expect(r.get("ping-ip:test1->test2@ov_net1")!.detail).toContain("target container test2 is not running (exited with code 137)");
+    expect(r.get("ping-ip:test1->test2@ov_net1")!.error).toBe(false);
+  });
+
+  it("a missing container and an unreachable daemon are errors, never credited as expected failures", async () => {
+    const world = makeWorld(plan);
+    world.engines.get("host2")!.containers.delete("test2");
+    world.engines.get("host1")!.unreachable = "connect ENOENT /run/dnlab/vfu/host1.sock";
+    const r = byId((await verify(world)).results);
+    expect(r.get("cnm:test2")!.detail).toBe("container test2 does not exist on host2");
+    const x = r.get("host-ping:host1->test3@mv_net1")!;
+    expect(x).toMatchObject({ expect: "fail", outcome: "fail", ok: false, error: true });
+    expect(x.detail).toMatch(/^host host1's Docker endpoint unix:\/\/\/run\/dnlab\/vfu\/host1\.sock is unreachable: .*ENOENT/);
+    expect(r.get("host-ping:host2->test3@mv_net1")!.ok).toBe(true); // host2 still reaches test3
+  });
+});
+
+describe("concurrency, ordering, timeouts, cleanup", () => {
+  it("checks run concurrently: wall time near the slowest probe, not the sum", async () => {
+    const world = makeWorld(plan, { execDelayMs: 150 });
+    const t0 = performance.now();
+    const r = await verify(world);
+    const wall = performance.now() - t0;
+    const sum = r.results.reduce((s, x) => s + x.durationMs, 0);
+    expect(r.ok).toBe(true);
+    expect(sum).toBeGreaterThan(18 * 150);
+    // before-sample, probes (a vxlan-free pass), after-sample: a few delays, far below the sum.
+    expect(wall).toBeLessThan(8 * 150);
+  });
+
+  it("a concurrency cap of 1 serialises (the cap is honoured)", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    await mapLimit([1, 2, 3, 4, 5, 6], 2, async () => {
+      peak = Math.max(peak, ++inFlight);
+      await sleep(10);
+      inFlight--;
+    });
+    expect(peak).toBe(2);
+    const world = makeWorld(plan, { execDelayMs: 20 });
+    const t0 = performance.now();
+    await verify(world, { concurrency: 1 });
+    expect(performance.now() - t0).toBeGreaterThan(17 * 20);
+  });
+
+  it("vxlan counters are read before and after every container probe", async () => {
+    const world = makeWorld(plan);
+    await verify(world);
+    for (const e of world.engines.values()) {
+      const reads = e.execs.filter((x) => x.cmd[0] === "nsenter");
+      const probes = e.execs.filter((x) => x.cmd[0] !== "nsenter" && !(x.cmd[0] === "timeout"));
+      expect(reads.length).toBe(2);
+      expect(reads[0]!.end!).toBeLessThanOrEqual(Math.min(...probes.map((p) => p.start)));
+      expect(reads[1]!.start).toBeGreaterThanOrEqual(Math.max(...probes.map((p) => p.end!)));
+    }
+    const r = byId((await verify(makeWorld(plan))).results);
+    expect((r.get("vxlan:host1@ov_net1")!.data as { delta: { txPackets: number } }).delta.txPackets).toBeGreaterThan(0);
+  });
+
+  it("a probe that hangs times out on its own, with the check named, without holding the others", async () => {
+    const world = makeWorld(plan);
+    const inner = world.engines.get("host2")!.onExec;
+    world.engines.get("host2")!.onExec = (c, cmd, e) => (cmd[0] === "nslookup" ? new Promise(() => undefined) : inner(c, cmd, e));
+    const t0 = performance.now();
+    const r = await verify(world, { checkTimeoutMs: 400 });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const bad = r.results.filter((x) => !x.ok);
+    expect(bad.map((x) => x.id)).toEqual(["dns:test2->test1@ov_net1"]);
+    expect(bad[0]).toMatchObject({ error: true, detail: "dns:test2->test1@ov_net1 timed out after 0.4 s" });
+    expect(bad[0]!.durationMs).toBeGreaterThanOrEqual(390);
+  });
+
+  it("withDeadline aborts the signal it handed out", async () => {
+    let aborted = false;
+    await expect(
+      withDeadline(30, "x", (s) => {
+        s.addEventListener("abort", () => (aborted = true));
+        return new Promise(() => undefined);
+      }),
+    ).rejects.toThrow("x timed out after 0.0 s");
+    expect(aborted).toBe(true);
+  });
+
+  it("helper containers: one per host, host network + netns dir, all removed; engines closed", async () => {
+    const world = makeWorld(plan);
+    await verify(world);
+    for (const [host, e] of world.engines) {
+      expect(e.created.length, host).toBe(1);
+      const spec = e.created[0]!.spec;
+      expect(spec).toMatchObject({ networkMode: "host", pidMode: "host", capAdd: ["SYS_ADMIN"], image: "busybox:1.36.1", autoRemove: true });
+      expect(spec.binds).toEqual([`/run/dnlab/vfu/${host}.exec/netns:/netns:ro`]);
+      expect(e.removed).toEqual(e.created.map((c) => c.id));
+      expect(e.closed).toBe(true);
+    }
+  });
+
+  it("duplicate check ids keep their own results (runChecks returns plan order by position)", async () => {
+    const c = plan.checks.find((x) => x.id === "cnm:test1")!;
+    const checks: CheckPlan[] = [c, { ...c }];
+    const world = makeWorld(plan);
+    const r = await runChecks(plan, checks, { engines: world.engines });
+    expect(r).toHaveLength(2);
+    expect(r.every((x) => x.ok)).toBe(true);
+  });
+});
