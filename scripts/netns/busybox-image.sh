@@ -15,7 +15,7 @@ sock=${ARG[socket]} rootfs=${ARG[rootfs]}
 bb=$(opt busybox /bin/busybox)
 mapfile -t tags <<<"${ARG[tag]}"
 [ -x "$bb" ] || die "busybox not found at $bb (install busybox-static: scripts/install-deps.sh)"
-file -b "$bb" 2>/dev/null | grep -q 'dynamically linked' && die "$bb is dynamically linked; the image needs busybox-static"
+[[ "$(file -b "$bb" 2>/dev/null || true)" != *"dynamically linked"* ]] || die "$bb is dynamically linked; the image needs busybox-static"
 d() { timeout 120 "$DOCKER" -H "unix://$sock" "$@"; }
 d info >/dev/null 2>&1 || die "no docker daemon answers on unix://$sock (run host-up.sh first)"
 

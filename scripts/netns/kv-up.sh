@@ -32,7 +32,7 @@ case "$kind" in
       --initial-cluster "$node=http://$ip:2380")
     # /v2/keys answers only when the v2 API is on, which is exactly what dockerd needs.
     probe_path="/v2/keys/"
-    probe_ok() { grep -q '"action":"get"'; }
+    probe_ok() { [[ "$1" == *'"action":"get"'* ]]; }
     ;;
   consul)
     bin=$(opt consul-bin)
@@ -43,13 +43,17 @@ case "$kind" in
       "-http-port=$port" "-data-dir=$data" -hcl 'disable_update_check = true')
     probe_path="/v1/status/leader"
     # A leader looks like "198.18.0.2:8300"; an empty string ("") means no leader elected yet.
-    probe_ok() { grep -q '"[^"]\+"'; }
+    probe_ok() { [[ "$1" =~ \"[^\"]+\" ]]; }
     ;;
   zookeeper) die "kind zookeeper is not supported on netns hosts (use etcd or consul)" ;;
   *) die "unknown --kind '$kind' (etcd or consul)" ;;
 esac
 
-probe() { in_ns "$ns" timeout 5 "$BUSYBOX" wget -qO- "http://$ip:$port$probe_path" 2>/dev/null | probe_ok; }
+probe() {
+  local body
+  body=$(in_ns "$ns" timeout 5 "$BUSYBOX" wget -qO- "http://$ip:$port$probe_path" 2>/dev/null) || return 1
+  probe_ok "$body"
+}
 
 cleanup_on_failure() {
   local rc=$?

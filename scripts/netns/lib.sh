@@ -76,7 +76,10 @@ pid_is() {
   [ -r "/proc/$pid/cmdline" ] || return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
   [ "$state" != "Z" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
+  # Read into a variable first: `producer | grep -q` fails under pipefail when grep exits early.
+  local cmd
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmd" == *"$marker"* ]]
 }
 
 # SIGTERM a recorded pid and WAIT until it has exited (a daemon still exiting keeps its ports and
@@ -153,6 +156,13 @@ wait_until() {
   return 1
 }
 
+# Does the interface carry this address/prefix? (Captured first: `ip | grep -q` trips pipefail.)
+has_addr() {
+  local out
+  out=$(ip -n "$1" -o addr show dev "$2" 2>/dev/null) || return 1
+  [[ "$out" == *" $3 "* ]]
+}
+
 # Attach a namespace to the lab switch: a veth pair created from inside the namespace (so the host
 # end is born as e.g. eth0 there and never clashes with names in the root namespace), the other end
 # enslaved to the switch bridge.
@@ -168,7 +178,7 @@ attach_to_switch() {
   fi
   ip -n "$sw" link set "$swend" master "$bridge"
   ip -n "$sw" link set "$swend" up
-  if ! ip -n "$ns" -o addr show dev "$iface" | grep -qF " ${cidr} "; then
+  if ! has_addr "$ns" "$iface" "$cidr"; then
     ip -n "$ns" addr add "$cidr" dev "$iface"
   fi
   ip -n "$ns" link set "$iface" up

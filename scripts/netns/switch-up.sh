@@ -16,7 +16,7 @@ if ! ip -n "$ns" link show "$br" >/dev/null 2>&1; then
   ip -n "$ns" link add "$br" type bridge
   log "bridge $br created in $ns"
 fi
-if ! ip -n "$ns" -o addr show dev "$br" | grep -qF " ${gw} "; then
+if ! has_addr "$ns" "$br" "$gw"; then
   ip -n "$ns" addr add "$gw" dev "$br"
 fi
 ip -n "$ns" link set "$br" up
