@@ -183,16 +183,16 @@ export function sshArgs(e: Extract<Endpoint, { kind: "ssh" }>, o: SshOptions = {
 /** A child's stdin/stdout as a socket-like duplex that node:http can speak HTTP over. */
 class ChildSocket extends Duplex {
   private stderr = "";
-  private readonly closed: Promise<number | null>;
+  private readonly childClosed: Promise<number | null>;
   constructor(private readonly child: ChildProcessWithoutNullStreams) {
     super();
-    this.closed = new Promise((resolve) => child.on("close", (code) => resolve(code)));
+    this.childClosed = new Promise((resolve) => child.on("close", (code) => resolve(code)));
     child.stdout.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout.pause();
     });
     // EOF from ssh: a clean end of the stream, or ssh failing (report its exit and stderr, not a hang-up).
     child.stdout.on("end", () => {
-      void this.closed.then((code) => {
+      void this.childClosed.then((code) => {
         if (code !== 0 && code !== null) this.destroy(this.exitError(code));
         else this.push(null);
       });
@@ -213,7 +213,7 @@ class ChildSocket extends Duplex {
     this.child.stdin.write(chunk, (err) => {
       if (!err) return cb();
       // ssh is gone (bad host, refused, auth): say what ssh said rather than EPIPE.
-      void this.closed.then((code) => cb(code !== 0 && code !== null ? this.exitError(code) : err));
+      void this.childClosed.then((code) => cb(code !== 0 && code !== null ? this.exitError(code) : err));
     });
   }
   override _final(cb: (e?: Error | null) => void): void {
