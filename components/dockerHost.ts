@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type HostPlan, IMAGES, type LabPlan } from "../src/model/index.js";
+import type { Connection } from "./runStep.js";
 import type { ShellStep } from "./steps.js";
 
 /** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
@@ -19,8 +20,8 @@ export interface DockerHostArgs {
   netnsImageStep?: ShellStep;
   /** ssh: the reversible daemon configuration (apply on create, byte-exact restore on delete). */
   sshDaemonStep?: ShellStep;
-  /** ssh: the private key, from a Pulumi secret. */
-  sshPrivateKey?: pulumi.Output<string>;
+  /** ssh: how to reach the host (user, port, private key from a Pulumi secret). */
+  connection?: Connection;
 }
 
 /**
@@ -85,11 +86,11 @@ export class DockerHost extends pulumi.ComponentResource {
         break;
       }
       case "ssh": {
-        if (!args.sshDaemonStep || !host.ssh || !args.sshPrivateKey) throw new Error("an ssh host needs its daemon step, ssh settings and key");
+        if (!args.sshDaemonStep || !args.connection) throw new Error("an ssh host needs its daemon step and connection");
         this.daemon = new command.remote.Command(
           name,
           {
-            connection: { host: host.address, port: host.ssh.port, user: host.ssh.user, privateKey: args.sshPrivateKey },
+            connection: args.connection,
             create: args.sshDaemonStep.create,
             delete: args.sshDaemonStep.delete,
             // Re-apply when the lab's flags change; the script restores first, so nothing accumulates.

@@ -6,6 +6,7 @@ import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
 import { MacvlanNetwork } from "./macvlanNetwork.js";
 import { OverlayNetwork } from "./overlayNetwork.js";
+import type { Connection } from "./runStep.js";
 import type { LabSteps } from "./steps.js";
 import { SwarmCluster } from "./swarmCluster.js";
 import { UnderlayNetwork } from "./underlayNetwork.js";
@@ -67,10 +68,15 @@ export class NetworkLab extends pulumi.ComponentResource {
       kvReady = this.kv.ready;
     }
 
+    const connections: Record<string, Connection> = {};
     for (const host of plan.hosts) {
-      const keyName = host.ssh?.privateKeySecret;
-      const key = keyName ? args.sshKeys?.[keyName] : undefined;
-      if (host.kind === "ssh" && !key) throw new Error(`ssh host ${host.name}: secret ${keyName} was not provided`);
+      if (!host.ssh) continue;
+      const key = args.sshKeys?.[host.ssh.privateKeySecret];
+      if (!key) throw new Error(`ssh host ${host.name}: secret ${host.ssh.privateKeySecret} was not provided`);
+      connections[host.name] = { host: host.address, port: host.ssh.port, user: host.ssh.user, privateKey: key };
+    }
+    for (const host of plan.hosts) {
+      const connection = connections[host.name];
       const hostNetns = netns ? { netnsStep: netns.hosts[host.name]!, netnsImageStep: netns.images[host.name]! } : {};
       const sshStep = steps.sshDaemon?.[host.name];
       this.hosts.push(
@@ -83,7 +89,7 @@ export class NetworkLab extends pulumi.ComponentResource {
             ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
             ...hostNetns,
             ...(sshStep ? { sshDaemonStep: sshStep } : {}),
-            ...(key ? { sshPrivateKey: key } : {}),
+            ...(connection ? { connection } : {}),
           },
           parent,
         ),
@@ -93,7 +99,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     let networksAfter: pulumi.Resource[] = [];
     if (plan.overlayMode === "swarm") {
       if (!steps.swarm) throw new Error("swarm mode needs its init/join steps");
-      this.swarm = new SwarmCluster(`${name}-swarm`, { plan, hosts: this.hosts, steps: steps.swarm }, parent);
+      this.swarm = new SwarmCluster(`${name}-swarm`, { plan, hosts: this.hosts, steps: steps.swarm, connections }, parent);
       networksAfter = this.swarm.ready;
     } else {
       // Classic overlay: every daemon must be registered in the KV before the network spans them.
@@ -125,7 +131,7 @@ export class NetworkLab extends pulumi.ComponentResource {
         images.set(key, w.image);
         imageDeps.set(key, [host.image]);
       } else {
-        const img = new docker.RemoteImage(`${name}-${w.host}-${w.image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: w.image, keepLocally: true }, { parent: this, provider: host.provider });
+        const img = new docker.RemoteImage(`${name}-${w.host}-${w.image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: w.image, keepLocally: true }, { parent: host, provider: host.provider });
         images.set(key, img.imageId);
         imageDeps.set(key, []);
       }

@@ -7,6 +7,10 @@ export interface ShellStep {
   delete: string;
   /** Extra environment for the command (e.g. DOCKER_HOST). Secrets are passed separately. */
   environment?: Record<string, string>;
+  /** Where it runs: on the user's machine (local.Command) or on the host over ssh (remote.Command). */
+  where?: "local" | "remote";
+  /** The host the step belongs to. */
+  host?: string;
 }
 
 export interface NetnsSteps {
@@ -19,8 +23,9 @@ export interface NetnsSteps {
 export interface SwarmSteps {
   /** Runs on the manager; prints the worker join token as the last line of stdout. */
   init: ShellStep;
-  /** Per worker; reads the token from $SWARM_JOIN_TOKEN. */
+  /** Per worker; the token reaches it as $SWARM_JOIN_TOKEN (local) or in place of `tokenPlaceholder` (remote). */
   join: Record<string, ShellStep>;
+  tokenPlaceholder: string;
 }
 
 export interface LabSteps {

@@ -1,7 +1,20 @@
 // The host-side steps of a plan, as the command lines the components run. Every argv comes from a
 // pure model function; this module only turns them into shell strings for @pulumi/command.
-import type { LabSteps, NetnsSteps, ShellStep } from "../../components/steps.js";
-import { type LabPlan, netnsCommands, type NetnsStep, shellJoin } from "../model/index.js";
+import { readFileSync } from "node:fs";
+import type { LabSteps, NetnsSteps, ShellStep, SwarmSteps } from "../../components/steps.js";
+import {
+  daemonCalls,
+  type LabPlan,
+  localShell,
+  needsSudo,
+  netnsCommands,
+  type NetnsStep,
+  remoteShell,
+  type ScriptCall,
+  shellJoin,
+  swarmCalls,
+  SWARM_TOKEN_PLACEHOLDER,
+} from "../model/index.js";
 
 /** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
 export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -24,9 +37,49 @@ export function verifyStep(): ShellStep {
   return { id: "verify", create: "npx --no-install tsx src/cli/verify.ts --plan-env LAB_PLAN_JSON --json", delete: "true" };
 }
 
+/** A script call as a step: remote ones carry the script on stdin, local ones run from the repo root. */
+function callStep(plan: LabPlan, id: string, create: ScriptCall, del: ScriptCall): ShellStep {
+  const host = plan.hosts.find((h) => h.name === create.host);
+  if (create.where === "remote") {
+    const sudo = host ? needsSudo(host) : false;
+    return { id, host: create.host, where: "remote", create: remoteShell(create, scriptText(create.script), { sudo }), delete: remoteShell(del, scriptText(del.script), { sudo }) };
+  }
+  return { id, host: create.host, where: "local", create: localShell(create), delete: localShell(del), environment: { ...create.env } };
+}
+
+const scripts = new Map<string, string>();
+function scriptText(path: string): string {
+  let text = scripts.get(path);
+  if (text === undefined) {
+    text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    scripts.set(path, text);
+  }
+  return text;
+}
+
+export function sshDaemonSteps(plan: LabPlan): Record<string, ShellStep> {
+  return Object.fromEntries(daemonCalls(plan).map((c) => [c.host, callStep(plan, `daemon:${c.host}`, c.apply, c.restore)]));
+}
+
+export function swarmSteps(plan: LabPlan): SwarmSteps {
+  const calls = swarmCalls(plan, plan.hostKind === "netns" ? { dockerCli: "/usr/bin/docker" } : {});
+  const leave = (host: string): ScriptCall => {
+    const c = calls.leave.find((l) => l.host === host);
+    if (!c) throw new Error(`no swarm leave call for ${host}`);
+    return c;
+  };
+  return {
+    init: callStep(plan, "swarm-init", calls.init, leave(calls.manager)),
+    join: Object.fromEntries(calls.join.map((j) => [j.host, callStep(plan, `swarm-join:${j.host}`, j, leave(j.host))])),
+    tokenPlaceholder: SWARM_TOKEN_PLACEHOLDER,
+  };
+}
+
 export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
   return {
     ...(plan.hostKind === "netns" ? { netns: netnsShellSteps(plan, env) } : {}),
+    ...(plan.hostKind === "ssh" ? { sshDaemon: sshDaemonSteps(plan) } : {}),
+    ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
     ...(plan.verification.enabled ? { verify: verifyStep() } : {}),
   };
 }

@@ -11,6 +11,16 @@ export interface Registered {
   /** "urn::id" of the explicit provider, if any. */
   provider?: string;
   id: string;
+  /** Names of the resources this one depends on, as the engine receives them. */
+  dependsOn: string[];
+  parent?: string;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
 }
 
 export interface LabRun {
@@ -40,11 +50,21 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
   const plan = buildPlan(config);
   const resources: Registered[] = [];
   const invokes: LabRun["invokes"] = [];
+  const requests = new Map<string, RegisterRequest>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
         const id = `${args.name}-id`;
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, ...(args.provider ? { provider: args.provider } : {}), id });
+        const meta = requests.get(`${args.type}::${args.name}`);
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs as Record<string, unknown>,
+          ...(args.provider ? { provider: args.provider } : {}),
+          id,
+          dependsOn: (meta?.getDependenciesList() ?? []).map(nameOfUrn).sort(),
+          ...(meta?.getParent() ? { parent: nameOfUrn(meta.getParent()) } : {}),
+        });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${args.name}`;
         if (args.type === "command:local:Command") {
@@ -77,6 +97,13 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
     `test${++runCounter}`,
     false,
   );
+  // The mock monitor drops dependencies and parents; capture them from the requests it receives.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    requests.set(`${req.getType()}::${req.getName()}`, req);
+    return register(req, cb);
+  };
   const sshKeys = Object.fromEntries(Object.entries(extra.sshKeys ?? {}).map(([k, v]) => [k, pulumi.secret(v)]));
   const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan), sshKeys });
   await settle(resources);
@@ -105,6 +132,10 @@ async function settle(resources: Registered[]): Promise<void> {
       stableSince = Date.now();
     }
   }
+}
+
+function nameOfUrn(urn: string): string {
+  return urn.split("::").pop() ?? urn;
 }
 
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {

@@ -1,0 +1,28 @@
+import * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
+import type { ShellStep } from "./steps.js";
+
+export type Connection = command.types.input.remote.ConnectionArgs;
+
+/**
+ * Runs a step where it belongs: local.Command on the user's machine, or remote.Command on an ssh
+ * host. Remote steps carry their script on stdin, so nothing is copied to the host first.
+ */
+export function runStep(
+  name: string,
+  step: ShellStep,
+  create: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+  connection?: Connection,
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>,
+): command.local.Command | command.remote.Command {
+  if (step.where === "remote") {
+    if (!connection) throw new Error(`step ${step.id} runs on ${step.host ?? "a host"} over ssh, but no connection was given`);
+    return new command.remote.Command(name, { connection, create, delete: step.delete }, { ...opts, additionalSecretOutputs: ["stdout"] });
+  }
+  return new command.local.Command(
+    name,
+    { create, delete: step.delete, ...(environment ?? step.environment ? { environment: environment ?? step.environment ?? {} } : {}) },
+    { ...opts, additionalSecretOutputs: ["stdout"] },
+  );
+}
