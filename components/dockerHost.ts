@@ -60,9 +60,10 @@ export class DockerHost extends pulumi.ComponentResource {
             hostname: host.name,
             image: image.imageId,
             privileged: true,
+            // No TLS: the entrypoint then prepends `dockerd --host=unix:///var/run/docker.sock
+            // --host=tcp://0.0.0.0:2375` to flag-only commands; 2375 is published on loopback only.
             envs: ["DOCKER_TLS_CERTDIR="],
-            // The entrypoint prepends dockerd to flag-only commands.
-            command: [`--host=tcp://0.0.0.0:${DIND_API_PORT}`, "--host=unix:///var/run/docker.sock", "--tls=false", ...host.daemon.args],
+            command: host.daemon.args,
             networksAdvanced: [{ name: args.underlay.name, ipv4Address: host.address }],
             ports: [{ internal: DIND_API_PORT, external: host.publishedApiPort!, ip: "127.0.0.1" }],
             mounts: [{ type: "volume", source: data.name, target: "/var/lib/docker" }],

@@ -69,7 +69,9 @@ describe("dev stack (dind, kv mode)", async () => {
       const c = run.one(C, `lab-${h.name}`).inputs;
       expect(c["privileged"]).toBe(true);
       expect(c["hostname"]).toBe(h.name);
-      expect(c["command"]).toEqual(["--host=tcp://0.0.0.0:2375", "--host=unix:///var/run/docker.sock", "--tls=false", ...h.daemon.args]);
+      // Flags only: the dind entrypoint adds dockerd and its unix + tcp:2375 listeners itself.
+      expect(c["command"]).toEqual(h.daemon.args);
+      expect(c["envs"]).toEqual(["DOCKER_TLS_CERTDIR="]);
       expect((c["command"] as string[]).join(" ")).toContain("--cluster-store=consul://198.18.0.2:8500 --cluster-advertise=eth0:2376");
       expect(c["ports"]).toMatchObject([{ internal: 2375, external: 23751 + i, ip: "127.0.0.1" }]);
       expect(c["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: h.address }]);
