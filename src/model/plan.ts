@@ -20,6 +20,7 @@ import {
   split,
 } from "./ip.js";
 import { netnsHostPaths, netnsLabPaths } from "./netns.js";
+import { isBusyboxImage } from "./netnsCommands.js";
 import {
   HOST_KINDS,
   type HostKind,
@@ -406,6 +407,9 @@ export function buildPlan(raw: unknown): LabPlan {
       const ip = allocate(p, key, net, host, nextIp);
       attachments.push({ network: net.name, ipv4: ip, aliases });
     });
+    if (hostKind === "netns" && typeof w.image === "string" && !isBusyboxImage(w.image)) {
+      p.add(K(`${key}.image`), w.image, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
+    }
     workloads.push({
       name: wname,
       hostname: typeof w.hostname === "string" ? w.hostname : wname,

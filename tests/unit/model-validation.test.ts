@@ -226,6 +226,10 @@ describe("validation", () => {
     expectProblem(twoSsh({ kv: { address: "198.18.0.2" } }), "lab:kv.address", "first host");
   });
 
+  it("rejects a non-busybox image on netns labs (no registry there)", () => {
+    expectProblem({ hostKind: "netns", workloads: [{ name: "web", host: "host1", networks: ["ov_net1"], image: "nginx:1.27" }] }, "lab:workloads[0].image", '"nginx:1.27"', "no registry", "busybox");
+  });
+
   it("rejects a bad lab name (it prefixes containers and namespaces)", () => {
     expectProblem({ name: "My Lab" }, "lab:name", '"My Lab"', "invalid name");
   });
