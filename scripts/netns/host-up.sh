@@ -29,6 +29,23 @@ if [ -S /run/containerd/containerd.sock ]; then
   die "a system containerd is listening on /run/containerd/containerd.sock; lab dockerds would share it. Stop it (e.g. systemctl disable --now containerd docker) and retry"
 fi
 
+# The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
+# consul (its Go client is not packaged), and dockerd then dies with "discovery service not
+# supported". Say so before starting anything.
+for f in "${REST[@]}"; do
+  case "$f" in
+    --cluster-store=*://* | *://*)
+      scheme=${f#--cluster-store=}
+      scheme=${scheme%%://*}
+      case "$scheme" in consul | etcd | zk) ;; *) continue ;; esac
+      [ "$scheme" = zk ] && backend=zookeeper || backend=$scheme
+      if ! grep -q "libkv/store/$backend" "$dockerd"; then
+        die "$dockerd was built without the $backend cluster-store backend (Debian's docker.io has etcd and zookeeper only), so --cluster-store=$scheme://... cannot work. Fix: use kv.kind etcd for netns labs"
+      fi
+      ;;
+  esac
+done
+
 ready() { timeout 10 "$DOCKER" -H "unix://$sock" info >/dev/null 2>&1; }
 
 cleanup_on_failure() {

@@ -58,6 +58,36 @@ async function parallel(steps: NetnsStep[], which: "create" | "delete", opts: Ne
   return settled.map((s) => (s as PromiseFulfilledResult<StepTiming>).value);
 }
 
+/** Debian's dockerd; host-up.sh uses the same default. */
+export const DOCKERD = "/usr/sbin/dockerd";
+
+/**
+ * Checks that need the machine (the pure plan cannot know them), run before anything is created:
+ * one clear error naming the setting, the value and the fix.
+ */
+export async function netnsPreflight(plan: LabPlan, opts: NetnsCommandOptions = {}): Promise<void> {
+  const problems: string[] = [];
+  if (!existsSync(DOCKERD)) problems.push(`${DOCKERD} is missing. Fix: run scripts/install-deps.sh as root`);
+  const kv = plan.kv;
+  if (kv && plan.overlayMode === "kv" && existsSync(DOCKERD)) {
+    const backend = kv.kind === "zookeeper" ? "zookeeper" : kv.kind;
+    const r = await run(["grep", "-q", `libkv/store/${backend}`, DOCKERD]);
+    if (r.code !== 0) {
+      problems.push(
+        `lab:kv.kind = ${JSON.stringify(kv.kind)}: ${DOCKERD} (Debian's docker.io 20.10) was built without the ${backend} cluster-store backend, ` +
+          `so its daemons cannot use ${kv.url}. Fix: set kv.kind to etcd for netns labs`,
+      );
+    }
+  }
+  if (kv?.provision === "netns" && kv.kind === "consul" && opts.consulBinary && !existsSync(opts.consulBinary)) {
+    problems.push(`consul binary ${opts.consulBinary} does not exist. Fix: npm run consul:build and pass the path it prints`);
+  }
+  if (existsSync("/run/containerd/containerd.sock")) {
+    problems.push("a system containerd listens on /run/containerd/containerd.sock and every lab dockerd would adopt it. Fix: systemctl disable --now docker containerd");
+  }
+  if (problems.length > 0) throw new Error(`netns lab ${plan.name} cannot be created here; nothing was created:\n  - ${problems.join("\n  - ")}`);
+}
+
 /**
  * Bring the lab's hosts up. Idempotent (every script is). On failure everything this call started
  * is deleted again, in reverse order, and the original error is rethrown.
@@ -65,6 +95,7 @@ async function parallel(steps: NetnsStep[], which: "create" | "delete", opts: Ne
 export async function upNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
   const c = netnsCommands(plan, opts); // throws on bad input before anything is created
+  await netnsPreflight(plan, opts);
   const started: NetnsStep[] = [];
   const timings: StepTiming[] = [];
   try {

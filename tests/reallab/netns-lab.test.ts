@@ -4,10 +4,10 @@
 // idempotency of up/down, rollback of a failed bring-up, and a teardown that leaves nothing.
 import { spawn } from "node:child_process";
 import { expect, it } from "vitest";
-import { downNetnsLab, isClean, labLeftovers, upNetnsLab } from "../../src/lab/netnsLab.js";
+import { DOCKERD, downNetnsLab, isClean, labLeftovers, netnsPreflight, upNetnsLab } from "../../src/lab/netnsLab.js";
 import { run } from "../../src/lab/run.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
-import { buildPlan, contains, type MacvlanNetworkPlan, parseCidr, parseIp } from "../../src/model/index.js";
+import { buildPlan, contains, type MacvlanNetworkPlan, netnsCommands, parseCidr, parseIp } from "../../src/model/index.js";
 import { describeRealLab } from "./gate.js";
 import { assertNoLeftovers, useNetnsLab } from "./harness.js";
 
@@ -147,4 +147,47 @@ describeRealLab("netns lab: a failed bring-up is rolled back", () => {
     await expect(upNetnsLab(plan)).rejects.toThrow(/consul binary/);
     assertNoLeftovers(plan);
   });
+
+  it("a consul-kv lab is refused before anything is created when dockerd has no consul backend", async () => {
+    const plan = buildPlan({ name: "rlfail", hostKind: "netns" });
+    const hasBackend = (await run(["grep", "-q", "libkv/store/consul", DOCKERD])).code === 0;
+    const check = netnsPreflight(plan, { consulBinary: "/bin/true" });
+    if (hasBackend) await expect(check).resolves.toBeUndefined();
+    else await expect(check).rejects.toThrow(/lab:kv\.kind = "consul".*without the consul cluster-store backend.*Fix: set kv\.kind to etcd/);
+    await expect(upNetnsLab(plan, { consulBinary: "/bin/true" })).rejects.toThrow();
+    assertNoLeftovers(plan);
+  });
 });
+
+// Consul as the KV host (the article's store): Debian's dockerd cannot use it, but the KV host itself
+// must come up, elect itself leader and go away cleanly. The binary comes from npm run consul:build.
+const CONSUL = process.env["DNLAB_CONSUL"] ?? "/var/cache/dnlab/consul-1.16.3/consul";
+describeRealLab(
+  "netns lab: consul KV host",
+  () => {
+    it("starts in its namespace, answers /v1/status/leader, is idempotent, and stops without leftovers", async () => {
+      const plan = buildPlan({ name: "rlconsul", hostKind: "netns" });
+      const c = netnsCommands(plan, { consulBinary: CONSUL });
+      const sh = async (argv: string[]): Promise<void> => {
+        const r = await run(argv);
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+      };
+      await downNetnsLab(plan);
+      try {
+        const t0 = Date.now();
+        await sh(c.switch.create);
+        await sh(c.kv!.create);
+        console.log(`[real-lab] rlconsul: consul KV ready in ${Date.now() - t0} ms`);
+        await sh(c.kv!.create);
+        const leader = await run(["nsenter", `--net=/run/netns/${plan.netns!.kvNamespace}`, "/bin/busybox", "wget", "-qO-", `http://${plan.kv!.address}:8500/v1/status/leader`]);
+        expect(leader.stdout.trim()).toBe(`"${plan.kv!.address}:8300"`);
+      } finally {
+        await sh(c.kv!.delete);
+        await sh(c.switch.delete);
+      }
+      assertNoLeftovers(plan);
+      await sh(c.kv!.delete);
+    }, 120_000);
+  },
+  { binaries: [CONSUL] },
+);
