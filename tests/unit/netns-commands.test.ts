@@ -83,7 +83,9 @@ describe("netnsCommands options and errors", () => {
 
   it("rejects non-netns plans and non-busybox workload images", () => {
     expect(() => netnsCommands(buildPlan({ hostKind: "dind" }))).toThrow(/hostKind = "dind"/);
-    const bad = buildPlan({ hostKind: "netns", kv: { kind: "etcd" }, workloads: [{ name: "w", host: "host1", networks: ["ov_net1"], image: "nginx:1" }] });
+    // buildPlan rejects it already; netnsCommands guards plans that were edited after validation.
+    const bad = buildPlan({ hostKind: "netns", kv: { kind: "etcd" } });
+    bad.workloads[0]!.image = "nginx:1";
     expect(() => netnsCommands(bad)).toThrow(/workloads\[0\]\.image = "nginx:1"/);
   });
 
