@@ -1,0 +1,324 @@
+// Real machines over SSH, played by netns hosts: an sshd runs inside each host's network namespace
+// (own config, host key, key-only auth, port 22 on the host's 198.18 address) and the test drives
+// scripts/remote/docker-daemon.sh over REAL ssh from the lab switch's namespace, exactly as the model
+// renders it (src/model/remoteCommands.ts). The hosts start as swarm-mode netns hosts (no cluster
+// store); applying the kv plan turns them into the article's classic-overlay hosts, restore undoes it.
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { run, type RunResult, sleep, tail } from "../../src/lab/run.js";
+import { docker, dockerOk } from "../../src/lab/workloads.js";
+import {
+  buildPlan,
+  type HostPlan,
+  hostDaemonCalls,
+  type LabConfigInput,
+  netnsCommands,
+  REMOTE_SCRIPTS,
+  type RemoteCommandOptions,
+  remoteShell,
+  type ScriptCall,
+} from "../../src/model/index.js";
+import { describeRealLab, findBinary } from "./gate.js";
+import { useNetnsLab } from "./harness.js";
+
+const LAB = "sh1";
+const config: LabConfigInput = {
+  name: LAB,
+  overlayMode: "swarm",
+  networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }],
+  workloads: [],
+};
+const T = 180_000;
+
+describeRealLab(
+  "ssh hosts: reversible daemon configuration over real ssh",
+  () => {
+    const lab = useNetnsLab(config);
+    const plan = lab.plan;
+    // The same lab in kv mode: its KV step (etcd in <lab>-kv) and the daemon settings to apply.
+    const kvPlan = buildPlan({ ...config, hostKind: "netns", overlayMode: "kv", kv: { kind: "etcd" } });
+    const kvStep = netnsCommands(kvPlan).kv!;
+    const [h1, h2] = plan.hosts as [HostPlan, HostPlan];
+    const sw = plan.netns!.switchNamespace;
+    const sshdDir = (h: HostPlan): string => `${h.netns!.stateDir}/sshd`;
+    const clientKey = (): string => `${sshdDir(h1)}/client_key`;
+    const daemonJson = (h: HostPlan): string => `${h.netns!.stateDir}/daemon.json`;
+    const remoteState = (h: HostPlan): string => `${h.netns!.stateDir}/remote-state`;
+    const scriptText = readFileSync(REMOTE_SCRIPTS.daemon, "utf8");
+    let createdRunSshd = false;
+    let kvUp = false;
+
+    // The model's calls, pointed at the netns host's own files (a real host uses /etc/docker/daemon.json).
+    const remoteOpts = (extra: Partial<RemoteCommandOptions> = {}): RemoteCommandOptions => ({
+      paths: (h) => ({
+        stateDir: remoteState(h),
+        daemonJsonFile: daemonJson(h),
+        dropinFile: `${h.netns!.stateDir}/dnlab.conf`,
+        pidFile: h.netns!.pidFile,
+        logFile: `${h.netns!.stateDir}/dockerd.log`,
+        dockerHost: h.endpoint,
+      }),
+      timeoutSeconds: 90,
+      dockerCli: "/usr/bin/docker",
+      ...extra,
+    });
+    // The kv plan's host (same names and paths as the running swarm-mode host, plus the cluster store).
+    const calls = (h: HostPlan, extra: Partial<RemoteCommandOptions> = {}) => hostDaemonCalls(kvPlan, kvPlan.hosts[h.index]!, remoteOpts(extra));
+    const withEnv = (c: ScriptCall, env: Record<string, string>): ScriptCall => ({ ...c, env: { ...c.env, ...env } });
+
+    /** Run a command on a host over real ssh, from the switch namespace, as root with the lab's key. */
+    function ssh(h: HostPlan, command: string): Promise<RunResult> {
+      return run(
+        [
+          "nsenter", `--net=/run/netns/${sw}`,
+          "ssh", "-i", clientKey(),
+          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+          `root@${h.address}`, command,
+        ],
+        { timeoutMs: 150_000 },
+      );
+    }
+    const remote = (h: HostPlan, c: ScriptCall): Promise<RunResult> => ssh(h, remoteShell(c, scriptText, { sudo: false }));
+    async function remoteOk(h: HostPlan, c: ScriptCall): Promise<string> {
+      const r = await remote(h, c);
+      if (r.code !== 0) throw new Error(`${c.args[0]} on ${h.name} failed (exit ${r.code}):\n${tail(r, 40)}`);
+      return r.stdout;
+    }
+
+    const pidOf = (h: HostPlan): number => Number(readFileSync(h.netns!.pidFile, "utf8").trim());
+    const cmdlineOf = (h: HostPlan): string => readFileSync(`/proc/${pidOf(h)}/cmdline`, "utf8");
+    const clusterStore = async (h: HostPlan): Promise<string> => (await dockerOk(h, ["info", "--format", "{{.ClusterStore}}"])).trim();
+    const sha256 = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
+    async function kvNodes(): Promise<string> {
+      // The KV as Docker's libkv wrote it (etcd v2 API), read from inside the lab.
+      const r = await run(["nsenter", `--net=/run/netns/${sw}`, "busybox", "wget", "-qO-", `http://${kvPlan.kv!.address}:${kvPlan.kv!.port}/v2/keys/docker/nodes`]);
+      return r.stdout;
+    }
+
+    async function startSshd(h: HostPlan): Promise<void> {
+      const d = sshdDir(h);
+      mkdirSync(d, { recursive: true });
+      if (!existsSync(clientKey())) await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", clientKey()]);
+      await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${d}/host_key`]);
+      writeFileSync(`${d}/authorized_keys`, readFileSync(`${clientKey()}.pub`));
+      chmodSync(`${d}/authorized_keys`, 0o600);
+      writeFileSync(
+        `${d}/sshd_config`,
+        [
+          "Port 22",
+          `ListenAddress ${h.address}`,
+          `HostKey ${d}/host_key`,
+          `PidFile ${d}/sshd.pid`,
+          `AuthorizedKeysFile ${d}/authorized_keys`,
+          "PubkeyAuthentication yes",
+          "PasswordAuthentication no",
+          "KbdInteractiveAuthentication no",
+          "PermitRootLogin prohibit-password",
+          "UsePAM no",
+          // The key lives under the lab's state dir, not in a home directory.
+          "StrictModes no",
+          "",
+        ].join("\n"),
+      );
+      // A host of its own: network namespace + UTS namespace with the host's name (a dockerd that
+      // docker-daemon.sh restarts from an ssh session inherits it; overlay gossip needs unique names).
+      await mustRun([
+        "nsenter", `--net=/run/netns/${h.netns!.namespace}`, "unshare", "--uts", "sh", "-c", 'hostname "$1"; shift; exec "$@"', "sh", h.name,
+        findBinary("sshd")!, "-f", `${d}/sshd_config`, "-E", `${d}/sshd.log`,
+      ]);
+      for (let i = 0; i < 50 && !existsSync(`${d}/sshd.pid`); i++) await sleep(100);
+      expect(existsSync(`${d}/sshd.pid`)).toBe(true);
+    }
+
+    async function stopSshd(h: HostPlan): Promise<void> {
+      const pidFile = `${sshdDir(h)}/sshd.pid`;
+      if (!existsSync(pidFile)) return;
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      const alive = (): boolean => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(sshdDir(h));
+      if (alive()) process.kill(pid, "SIGTERM");
+      for (let i = 0; i < 100 && alive(); i++) await sleep(100);
+      rmSync(sshdDir(h), { recursive: true, force: true });
+    }
+
+    beforeAll(async () => {
+      // sshd's privilege separation directory (Debian creates it only from its service unit).
+      if (!existsSync("/run/sshd")) {
+        mkdirSync("/run/sshd", { mode: 0o755 });
+        createdRunSshd = true;
+      }
+      await mustRun(kvStep.create);
+      kvUp = true;
+      await startSshd(h1);
+      await startSshd(h2);
+    }, T);
+
+    afterAll(async () => {
+      // Whatever a failed test left applied is restored first (restore is harmless when nothing is).
+      for (const h of [h1, h2]) {
+        if (existsSync(`${remoteState(h)}/applied`)) await remote(h, calls(h).restore);
+      }
+      await stopSshd(h1);
+      await stopSshd(h2);
+      if (kvUp) await mustRun(kvStep.delete);
+      if (createdRunSshd) rmdirSync("/run/sshd");
+    }, T);
+
+    // h1 starts with a daemon.json of its own (odd formatting, keys the lab does not own); h2 has none.
+    const originalJson = '{ "labels" : ["dnlab-origin=h1"],\n\t"log-level":"info" }\n';
+    const before = { sha: "", mode: 0, mtimeMs: 0, argv: ["", ""], pids: [0, 0] };
+    const tool = findBinary("jq") ? "jq" : findBinary("python3") ? "python3" : "none";
+
+    it("sshd answers on each host's 198.18 address with key-only auth", async () => {
+      for (const h of [h1, h2]) {
+        const r = await ssh(h, "hostname; ip -4 -o addr show dev eth0");
+        expect(r.code, tail(r)).toBe(0);
+        expect(r.stdout).toContain(h.name);
+        expect(r.stdout).toContain(`${h.address}/24`);
+      }
+    }, T);
+
+    it("apply: the daemons get the cluster store, keep unowned keys, and register in the KV", async () => {
+      writeFileSync(daemonJson(h1), originalJson, { mode: 0o640 });
+      const st = statSync(daemonJson(h1));
+      Object.assign(before, {
+        sha: sha256(daemonJson(h1)),
+        mode: st.mode,
+        mtimeMs: st.mtimeMs,
+        argv: [cmdlineOf(h1), cmdlineOf(h2)],
+        pids: [pidOf(h1), pidOf(h2)],
+      });
+      expect(await clusterStore(h1)).toBe("");
+
+      // h2 merges with python3 when the host has it: both JSON tools are exercised.
+      const h2Tool = findBinary("python3") ? "python3" : tool;
+      const out1 = await remoteOk(h1, calls(h1).apply);
+      const out2 = await remoteOk(h2, withEnv(calls(h2).apply, { DNLAB_JSON_TOOL: h2Tool }));
+      const method = tool === "none" ? "flags" : "daemon-json";
+      expect(out1).toContain(`changed=1 method=${method} init=pidfile version=20.10`);
+      expect(out2).toContain("changed=1");
+
+      for (const h of [h1, h2]) {
+        expect(await clusterStore(h)).toBe(kvPlan.kv!.url);
+        expect(pidOf(h)).not.toBe(before.pids[h.index]);
+      }
+      // Both daemons registered as docker/nodes/<advertise address> (the script waited for it).
+      const nodes = await kvNodes();
+      expect(nodes).toContain(`docker/nodes/${h1.address}:2376`);
+      expect(nodes).toContain(`docker/nodes/${h2.address}:2376`);
+      if (method === "daemon-json") {
+        const merged = JSON.parse(readFileSync(daemonJson(h1), "utf8")) as Record<string, unknown>;
+        expect(merged).toMatchObject({ labels: ["dnlab-origin=h1"], "log-level": "info", ...kvPlan.hosts[0]!.daemon.daemonJson });
+        expect(JSON.parse(readFileSync(daemonJson(h2), "utf8"))).toEqual(kvPlan.hosts[1]!.daemon.daemonJson);
+        // The unowned key is in force: the label shows in docker info.
+        expect(await dockerOk(h1, ["info", "--format", "{{json .Labels}}"])).toContain("dnlab-origin=h1");
+        // The lab's flags left the command line (they are in the file now; dockerd refuses both).
+        expect(cmdlineOf(h1)).not.toContain("--bip");
+      }
+      const status = await remoteOk(h1, calls(h1).status);
+      expect(status).toContain("applied=yes");
+      expect(status).toContain(`cluster_store=${kvPlan.kv!.url}`);
+    }, T);
+
+    it("the classic overlay works between the two hosts (network via the KV, ping by name)", async () => {
+      await dockerOk(h1, ["network", "create", "-d", "overlay", "--subnet", "198.18.100.0/24", "ov_net1"]);
+      let seen = "";
+      for (let i = 0; i < 50 && !seen.includes("ov_net1"); i++) {
+        seen = (await docker(h2, ["network", "ls", "--filter", "name=ov_net1", "--format", "{{.Name}} {{.Scope}}"])).stdout;
+        if (!seen.includes("ov_net1")) await sleep(200);
+      }
+      expect(seen.trim()).toBe("ov_net1 global");
+      await dockerOk(h1, ["run", "-d", "--name", "test1", "--hostname", "test1", "--network", "ov_net1", "busybox:latest", "sleep", "3600"]);
+      let r: RunResult | undefined;
+      for (let i = 0; i < 10; i++) {
+        r = await docker(h2, ["run", "--rm", "--name", "test2", "--network", "ov_net1", "busybox:latest", "ping", "-c", "2", "-W", "2", "test1"]);
+        if (r.code === 0) break;
+        await sleep(1000);
+      }
+      expect(r!.code, tail(r!)).toBe(0);
+      expect(r!.stdout).toMatch(/2 packets received/);
+      expect(r!.stdout).toMatch(/PING test1 \(198\.18\.100\.\d+\)/);
+    }, T);
+
+    it("apply again: nothing changes, no restart (same dockerd pids)", async () => {
+      const pids = [pidOf(h1), pidOf(h2)];
+      const json1 = readFileSync(daemonJson(h1));
+      const out1 = await remoteOk(h1, calls(h1).apply);
+      const out2 = await remoteOk(h2, calls(h2).apply);
+      expect(out1).toContain("changed=0");
+      expect(out2).toContain("changed=0");
+      expect([pidOf(h1), pidOf(h2)]).toEqual(pids);
+      expect(readFileSync(daemonJson(h1)).equals(json1)).toBe(true);
+      // The container started before is still running: the daemon was not touched.
+      expect((await dockerOk(h1, ["inspect", "-f", "{{.State.Running}}", "test1"])).trim()).toBe("true");
+    }, T);
+
+    it("restore: files byte-identical, daemons back on their original command lines; twice is harmless", async () => {
+      await dockerOk(h1, ["rm", "-f", "test1"]);
+      await dockerOk(h1, ["network", "rm", "ov_net1"]);
+      for (const h of [h1, h2]) {
+        await remoteOk(h, calls(h).restore);
+        const again = await remote(h, calls(h).restore);
+        expect(again.code, tail(again)).toBe(0);
+        expect(again.stderr).toContain("nothing to restore");
+      }
+      expect(sha256(daemonJson(h1))).toBe(before.sha);
+      const st = statSync(daemonJson(h1));
+      expect(st.mode).toBe(before.mode);
+      expect(st.mtimeMs).toBe(before.mtimeMs);
+      expect(existsSync(daemonJson(h2))).toBe(false);
+      expect([cmdlineOf(h1), cmdlineOf(h2)]).toEqual(before.argv);
+      expect(await clusterStore(h1)).toBe("");
+      expect(await clusterStore(h2)).toBe("");
+      expect(existsSync(remoteState(h1))).toBe(false);
+      rmSync(daemonJson(h1));
+    }, T);
+
+    it("without jq/python3 on the host: the flags method (original command line + the lab's flags), restored", async () => {
+      const original = cmdlineOf(h2);
+      const noJson = (c: ScriptCall): ScriptCall => withEnv(c, { DNLAB_JSON_TOOL: "none" });
+      const out = await remoteOk(h2, noJson(calls(h2).apply));
+      expect(out).toContain("changed=1 method=flags");
+      const argv = cmdlineOf(h2).split("\0");
+      expect(argv).toContain(`--cluster-store=${kvPlan.kv!.url}`);
+      // The lab's flags appear once: the originals were dropped, not duplicated.
+      expect(argv.filter((a) => a === "--bip")).toHaveLength(1);
+      expect(await clusterStore(h2)).toBe(kvPlan.kv!.url);
+      const pid = pidOf(h2);
+      expect(await remoteOk(h2, noJson(calls(h2).apply))).toContain("changed=0");
+      expect(pidOf(h2)).toBe(pid);
+      // Switching method without a restore is refused (exit 5), nothing changes.
+      const sw = await remote(h2, calls(h2, { method: "daemon-json" }).apply);
+      expect(sw.code).toBe(5);
+      expect(sw.stderr).toContain("run restore before applying with daemon-json");
+      await remoteOk(h2, calls(h2).restore);
+      expect(cmdlineOf(h2)).toBe(original);
+      expect(existsSync(daemonJson(h2))).toBe(false);
+    }, T);
+
+    it("kv mode on Docker >= 23 is refused before anything changes (exit 3, names the fix)", async () => {
+      const fakeDir = `${h1.netns!.stateDir}/fake-bin`;
+      mkdirSync(fakeDir, { recursive: true });
+      writeFileSync(`${fakeDir}/dockerd`, '#!/bin/sh\necho "Docker version 24.0.7, build afdd53b"\n', { mode: 0o755 });
+      const fakePath = { PATH: `${fakeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
+      const pid = pidOf(h1);
+      const r = await remote(h1, withEnv(calls(h1).apply, fakePath));
+      const status = await remote(h1, withEnv(calls(h1).status, fakePath));
+      rmSync(fakeDir, { recursive: true });
+      expect(r.code, tail(r)).toBe(3);
+      expect(r.stderr).toMatch(/Docker 24\.0\.7 removed --cluster-store/);
+      expect(r.stderr).toContain("overlay mode swarm");
+      expect(existsSync(remoteState(h1))).toBe(false);
+      expect(pidOf(h1)).toBe(pid);
+      // The version came from the dockerd on PATH (the binary a restart would run).
+      expect(status.stdout).toContain("docker_version=24.0.7");
+    }, T);
+  },
+  { binaries: ["sshd", "ssh", "ssh-keygen"] },
+);
+
+async function mustRun(argv: readonly string[]): Promise<void> {
+  const r = await run(argv, { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.code}):\n${tail(r, 30)}`);
+}
