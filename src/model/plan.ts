@@ -151,7 +151,9 @@ export function buildPlan(raw: unknown): LabPlan {
 
   // KV store (kv mode only; swarm keeps its state in raft)
   const kvIn = obj<NonNullable<LabConfigInput["kv"]>>(p, "kv", input.kv);
-  const kvKind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, DEFAULTS.kv.kind, "KV store kind");
+  // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
+  // backend ("avoid dependencies on consul"), so netns labs default to etcd.
+  const kvKind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, hostKind === "netns" ? "etcd" : DEFAULTS.kv.kind, "KV store kind");
   let kv: KvPlan | undefined;
   const external = kvIn.external === true;
   if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {

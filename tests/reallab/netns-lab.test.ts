@@ -143,13 +143,13 @@ describeRealLab("netns lab: a failed bring-up is rolled back", () => {
   }, 120_000);
 
   it("a consul lab without a consul binary fails before anything is created", async () => {
-    const plan = buildPlan({ name: "rlfail", hostKind: "netns" });
+    const plan = buildPlan({ name: "rlfail", hostKind: "netns", kv: { kind: "consul" } });
     await expect(upNetnsLab(plan)).rejects.toThrow(/consul binary/);
     assertNoLeftovers(plan);
   });
 
   it("a consul-kv lab is refused before anything is created when dockerd has no consul backend", async () => {
-    const plan = buildPlan({ name: "rlfail", hostKind: "netns" });
+    const plan = buildPlan({ name: "rlfail", hostKind: "netns", kv: { kind: "consul" } });
     const hasBackend = (await run(["grep", "-q", "libkv/store/consul", DOCKERD])).code === 0;
     const check = netnsPreflight(plan, { consulBinary: "/bin/true" });
     if (hasBackend) await expect(check).resolves.toBeUndefined();
@@ -166,7 +166,7 @@ describeRealLab(
   "netns lab: consul KV host",
   () => {
     it("starts in its namespace, answers /v1/status/leader, is idempotent, and stops without leftovers", async () => {
-      const plan = buildPlan({ name: "rlconsul", hostKind: "netns" });
+      const plan = buildPlan({ name: "rlconsul", hostKind: "netns", kv: { kind: "consul" } });
       const c = netnsCommands(plan, { consulBinary: CONSUL });
       const sh = async (argv: string[]): Promise<void> => {
         const r = await run(argv);

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { buildPlan, netnsCommands, netnsSteps, shellJoin, switchEndName } from "../../src/model/index.js";
 
-const plan = buildPlan({ hostKind: "netns" });
+// Consul explicitly: the netns default is etcd (Debian's dockerd has no consul backend), the KV step must still handle consul.
+const plan = buildPlan({ hostKind: "netns", kv: { kind: "consul" } });
 const etcdPlan = buildPlan({ hostKind: "netns", name: "t1", kv: { kind: "etcd" } });
 
 describe("netnsCommands (default plan)", () => {
