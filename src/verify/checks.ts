@@ -8,6 +8,7 @@ import {
   findVxlanDevice,
   ipInSubnet,
   overlaySandboxName,
+  pickOverlaySandbox,
   parseDefaultRoute,
   parseIpAddr,
   parseIpLink,
@@ -424,10 +425,19 @@ export class VerifyRun {
 
   private async sampleVxlan(host: string, network: string, signal: AbortSignal): Promise<VxlanSample> {
     const net = await this.network(host, network);
-    if (!net) throw new ProbeError(`network ${network} does not exist on ${host}`);
+    if (!net) {
+      const kv = this.plan.overlayMode === "kv" && this.plan.kv ? ` (a kv-mode overlay is looked up in the cluster store: can ${host} reach ${this.plan.kv.url}?)` : "";
+      throw new ProbeError(`network ${network} not found on ${host}${kv}`);
+    }
     if (net.Driver !== "overlay") throw new ProbeError(`network ${network} on ${host} is ${net.Driver}, not overlay`);
-    const sandbox = overlaySandboxName(net.Id);
-    const s: VxlanSample = { networkId: net.Id, sandbox };
+    const execRoot = this.hosts.get(host)?.daemon.execRoot ?? "?";
+    const ls = await this.execOnHost(host, ["ls", "-1", "/netns"], signal);
+    const sandbox = pickOverlaySandbox(ls.stdout.split("\n"), net.Id);
+    const s: VxlanSample = { networkId: net.Id, sandbox: sandbox ?? overlaySandboxName(net.Id) };
+    if (!sandbox) {
+      s.error = `no overlay sandbox <n>-${net.Id.slice(0, 10)} in ${execRoot}/netns on ${host} (no local container on ${network}?)`;
+      return s;
+    }
     const r = await this.execOnHost(host, ["nsenter", `--net=/netns/${sandbox}`, "cat", "/proc/net/dev"], signal);
     let dev = r.exitCode === 0 ? findVxlanDevice(parseProcNetDev(r.stdout), net.Id) : undefined;
     if (!dev) {
@@ -439,7 +449,7 @@ export class VerifyRun {
     if (!dev) {
       s.error =
         r.exitCode !== 0
-          ? `overlay sandbox ${sandbox} not readable under ${this.hosts.get(host)?.daemon.execRoot ?? "?"}/netns: ${(r.stderr || r.stdout).trim()}`
+          ? `overlay sandbox ${sandbox} in ${execRoot}/netns is not readable (a stale file of a removed sandbox?): ${(r.stderr || r.stdout).trim()}`
           : `no VXLAN device in overlay sandbox ${sandbox}`;
       return s;
     }
@@ -479,14 +489,19 @@ export class VerifyRun {
     return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
   }
 
-  /** Phase 0: counters before the probes. Errors are kept: the vxlan check reports them later. */
+  /**
+   * Phase 0: counters before the probes, for the per-run delta. Bounded tighter than a check: a host
+   * that answers slowly (e.g. its daemon lost its KV store) must not hold every probe back; the
+   * vxlan check itself reports the problem later.
+   */
   async sampleBefore(checks: readonly CheckPlan[]): Promise<void> {
+    const ms = Math.min(this.checkTimeoutMs, 8_000);
     await Promise.all(
       checks
         .filter((c) => c.kind === "vxlan")
         .map(async (c) => {
           try {
-            const s = await withDeadline(this.checkTimeoutMs, `vxlan sample on ${c.host}`, (sig) => this.sampleVxlan(c.host, c.network ?? c.target, sig));
+            const s = await withDeadline(ms, `vxlan sample on ${c.host}`, (sig) => this.sampleVxlan(c.host, c.network ?? c.target, sig));
             this.before.set(`${c.host}/${c.network ?? c.target}`, s);
           } catch {
             /* the after-sample reports the problem */

@@ -149,9 +149,26 @@ export function parseProcNetDev(text: string): Map<string, DevCounters> {
   return out;
 }
 
-/** Overlay sandbox namespace name, as libnetwork names it: "1-" + the first 10 characters of the network id. */
-export function overlaySandboxName(networkId: string): string {
-  return `1-${networkId.slice(0, 10)}`;
+/**
+ * Overlay sandbox namespace name as libnetwork names it: "<init epoch>-" + the first 10 characters of
+ * the network id. The epoch starts at 1 and grows each time the sandbox is re-created on that host
+ * (the last local container left the network and a new one joined): 1-1c0d2f8d31, then 2-1c0d2f8d31.
+ */
+export function overlaySandboxName(networkId: string, epoch = 1): string {
+  return `${epoch}-${networkId.slice(0, 10)}`;
+}
+
+/** The current overlay sandbox among the entries of <exec-root>/netns: the highest epoch for the network. */
+export function pickOverlaySandbox(entries: readonly string[], networkId: string): string | undefined {
+  const id = networkId.slice(0, 10);
+  let best: { name: string; epoch: number } | undefined;
+  for (const e of entries) {
+    const m = /^(\d+)-([0-9a-f]+)$/.exec(e.trim());
+    if (!m || m[2] !== id) continue;
+    const epoch = Number(m[1]);
+    if (!best || epoch > best.epoch) best = { name: e.trim(), epoch };
+  }
+  return best?.name;
 }
 
 /**

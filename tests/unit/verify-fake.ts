@@ -26,7 +26,7 @@ export function container(name: string, networks: Record<string, { ip: string; m
   };
 }
 
-export function network(name: string, driver: string, subnet: string, id = `${name}-id`.padEnd(64, "f")): NetworkInfo {
+export function network(name: string, driver: string, subnet: string, id = Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)): NetworkInfo {
   return { Name: name, Id: id, Driver: driver, IPAM: { Config: [{ Subnet: subnet }] }, Options: {} };
 }
 
@@ -198,7 +198,13 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
         const links = w.attachments.map((_, i) => `${5 + i}: eth${i}@if6: <BROADCAST,UP> mtu 1450 qdisc noqueue \\    link/ether 02:42:00:00:00:0${i + 1} brd ff:ff:ff:ff:ff:ff`);
         return ok(`${route}@@\n${addrs.join("\n")}\n@@\n${links.join("\n")}\n`);
       }
+      if (c0 === "ls") {
+        // A stale file of an earlier sandbox (epoch 1) next to the live one (epoch 2), and a container sandbox.
+        const ids = plan.networks.filter((n) => n.driver === "overlay").map((n) => Buffer.from(n.name).toString("hex").slice(0, 10));
+        return ok(["0123456789ab", ...ids.flatMap((id) => [`1-${id}`, `2-${id}`])].join("\n") + "\n");
+      }
       if (c0 === "nsenter") {
+        if (!/^--net=\/netns\/2-/.test(cmd[1]!)) return failed("nsenter: setns(): can't reassociate to namespace 'net': Invalid argument");
         const n = 3 + hostPings(); // 3: traffic from before this run (counters are cumulative)
         return ok(procNetDev({ lo: [0, 0], br0: [n, n], vxlan0: [n, n], veth0: [n, n] }));
       }

@@ -4,6 +4,7 @@ import {
   findVxlanDevice,
   ipInSubnet,
   overlaySandboxName,
+  pickOverlaySandbox,
   parseDefaultRoute,
   parseIpAddr,
   parseIpLink,
@@ -104,8 +105,11 @@ describe("/proc/net/dev and the VXLAN device", () => {
     expect(findVxlanDevice(host, "1c0d2f8d317430f7")).toMatchObject({ name: "vx-000100-1c0d2", vni: 256 });
     expect(findVxlanDevice(parseProcNetDev(text.replace("vxlan0:", "vx-000100-aaaaa:")), "1c0d2f8d3174")).toBeUndefined();
   });
-  it("names the overlay sandbox 1-<10 chars of the network id>", () => {
+  it("names the overlay sandbox <epoch>-<10 chars of the network id>, and picks the live (highest) epoch", () => {
     expect(overlaySandboxName("1c0d2f8d317430f75536324b2193dc86")).toBe("1-1c0d2f8d31");
+    expect(pickOverlaySandbox(["1-1c0d2f8d31", "f061db2ba7b9", "2-1c0d2f8d31", "3-aaaaaaaaaa", ""], "1c0d2f8d317430f7")).toBe("2-1c0d2f8d31");
+    expect(pickOverlaySandbox(["10-1c0d2f8d31", "9-1c0d2f8d31"], "1c0d2f8d317430f7")).toBe("10-1c0d2f8d31");
+    expect(pickOverlaySandbox(["f061db2ba7b9"], "1c0d2f8d317430f7")).toBeUndefined();
   });
   it("VNI from etcd's v2 wrapper, consul's raw value, and swarm's network options", () => {
     const rec = JSON.stringify({ mtu: 0, secure: false, subnets: [{ SubnetIP: "198.18.100.0/24", GwIP: "198.18.100.1/24", Vni: 256 }] });

@@ -1,0 +1,184 @@
+// The verifier against a real netns lab (classic overlay with etcd, macvlan): all green; then one
+// host's underlay link cut at the switch (exactly the probes over it fail); a stopped container (its
+// checks fail with a clear reason); each restored to green. The CLI's exit codes on the real lab, and
+// the ssh:// transport through `docker system dial-stdio`. No helper container, namespace or daemon
+// is left behind.
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { run } from "../../src/lab/run.js";
+import { dockerOk, hostOf } from "../../src/lab/workloads.js";
+import { type CheckResult, type VerifyOptions, type VerifyReport, verifyLab } from "../../src/verify/index.js";
+import { describeRealLab } from "./gate.js";
+import { useNetnsLab } from "./harness.js";
+
+const LAB = "vf2";
+
+function notOk(r: VerifyReport): string[] {
+  return r.results.filter((x) => !x.ok).map((x) => x.id).sort();
+}
+
+function show(r: VerifyReport): string {
+  return r.results.map((x) => `${x.ok ? "ok " : "NOT"} ${x.id}: ${x.detail}`).join("\n");
+}
+
+describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
+  const lab = useNetnsLab({ name: LAB, kv: { kind: "etcd" } }, { workloads: true });
+  const plan = lab.plan;
+  const tmp = mkdtempSync(join(tmpdir(), "verify-reallab-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const opts: VerifyOptions = { checkTimeoutMs: 20_000 };
+  const verify = (o: VerifyOptions = {}): Promise<VerifyReport> => verifyLab(plan, { ...opts, ...o });
+
+  /** Verifies until every check is as expected (the overlay may need a moment after a repair). */
+  async function untilGreen(what: string, budgetMs = 60_000): Promise<{ report: VerifyReport; ms: number; runs: number }> {
+    const t0 = Date.now();
+    for (let runs = 1; ; runs++) {
+      const report = await verify();
+      if (report.ok || Date.now() - t0 > budgetMs) {
+        expect(report.ok, `${what}: still not green after ${runs} runs:\n${show(report)}`).toBe(true);
+        return { report, ms: Date.now() - t0, runs };
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  async function helpersLeft(): Promise<string[]> {
+    const out: string[] = [];
+    for (const h of plan.hosts) {
+      const ps = await dockerOk(h, ["ps", "-a", "--filter", "label=dnlab.verify", "--format", "{{.Names}}"]);
+      out.push(...ps.split("\n").filter(Boolean).map((n) => `${h.name}/${n}`));
+    }
+    return out;
+  }
+
+  it("full lab: all green, the own-macvlan host ping an expected failure (timings)", async () => {
+    // Traffic first: the overlay's first packets may be lost to learning on a fresh lab.
+    await untilGreen("fresh lab", 30_000);
+    const r = await verify();
+    console.log(`[real-lab] ${LAB}: verify ${r.summary.total} checks in ${r.wallMs} ms wall; slowest ${r.slowest?.id} ${r.slowest?.durationMs} ms`);
+    for (const x of r.results) console.log(`[real-lab]   ${String(x.durationMs).padStart(5)} ms ${x.id}`);
+    expect(r.summary, show(r)).toMatchObject({ total: 18, passed: 17, expectedFailures: 1, failed: 0 });
+    expect(r.results.find((x) => x.expected)?.id).toBe("host-ping:host1->test3@mv_net1");
+    const vx = r.results.filter((x) => x.kind === "vxlan");
+    expect(vx).toHaveLength(2);
+    for (const v of vx) {
+      expect(v.data).toMatchObject({ device: "vxlan0", vni: 256, vniSource: "etcd record" }); // first VNI of a classic overlay
+      expect((v.data as { delta: { txPackets: number; rxPackets: number } }).delta.txPackets).toBeGreaterThan(0);
+      expect((v.data as { delta: { txPackets: number; rxPackets: number } }).delta.rxPackets).toBeGreaterThan(0);
+    }
+    const byName = r.results.find((x) => x.id === "ping-name:test2->test1@ov_net1")!;
+    expect(byName.data).toMatchObject({ replyFrom: plan.workloads.find((w) => w.name === "test1")!.attachments[0]!.ipv4 });
+    const cnm = r.results.find((x) => x.id === "cnm:test1")!.data as { sandboxKey: string; interfaces: { name: string; network?: string }[] };
+    expect(cnm.sandboxKey).toContain(`${hostOf(plan, "host1").daemon.execRoot}/netns/`);
+    expect(cnm.interfaces.some((i) => i.network === "docker_gwbridge")).toBe(true);
+    expect(r.wallMs).toBeLessThan(15_000);
+    expect(await helpersLeft()).toEqual([]);
+  }, 90_000);
+
+  it("CLI on the real lab: table with the summary line, exit 0; --json; exit 1 when a check fails", async () => {
+    const planFile = join(tmp, "plan.json");
+    writeFileSync(planFile, JSON.stringify(plan));
+    const cli = (args: string[]) => run(["npx", "tsx", "src/cli/verify.ts", "--plan", planFile, "--quiet", ...args], { timeoutMs: 90_000 });
+    const green = await cli([]);
+    expect(green.code, green.stdout + green.stderr).toBe(0);
+    expect(green.stdout).toMatch(/^verify: 17 passed, 1 expected failure, 0 failed \(/m);
+    const json = await cli(["--json"]);
+    expect((JSON.parse(json.stdout) as VerifyReport).ok).toBe(true);
+    // A wrong endpoint for host2 (host1's socket): test2 is not there, its checks fail -> exit 1.
+    const wrong = await cli(["--endpoint", `host2=${hostOf(plan, "host1").endpoint}`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain("container test2 does not exist on host2");
+  }, 120_000);
+
+  it("ssh:// endpoints: the same checks through `docker system dial-stdio` over an ssh stand-in", async () => {
+    // A stand-in for ssh that runs what ssh would run on the remote host: docker system dial-stdio.
+    const fake = join(tmp, "ssh");
+    writeFileSync(fake, `#!/bin/sh\n# args: -p PORT -o BatchMode=yes -- USER@HOST docker system dial-stdio\nexec /usr/bin/docker -H "$DNLAB_FAKE_SSH_TARGET" system dial-stdio\n`);
+    chmodSync(fake, 0o755);
+    process.env["DNLAB_FAKE_SSH_TARGET"] = hostOf(plan, "host2").endpoint;
+    try {
+      const r = await verify({ endpoints: { host2: `ssh://root@${hostOf(plan, "host2").address}:22` }, ssh: { command: fake } });
+      expect(r.summary, show(r)).toMatchObject({ passed: 17, expectedFailures: 1, failed: 0 });
+    } finally {
+      delete process.env["DNLAB_FAKE_SSH_TARGET"];
+    }
+  }, 90_000);
+
+  it("cut host2's underlay link: exactly the probes over it fail; restored: green again", async () => {
+    const sw = plan.netns!.switchNamespace;
+    const ns = hostOf(plan, "host2").netns!.namespace;
+    // eth0@ifN inside host2: N is the switch-side veth's index in the switch namespace.
+    const link = spawnSync("ip", ["-n", ns, "-o", "link", "show", "eth0"], { encoding: "utf8" }).stdout;
+    const peerIndex = /eth0@if(\d+)/.exec(link)?.[1];
+    expect(peerIndex, link).toBeDefined();
+    const peer = /^\d+:\s+([^@:]+)/.exec(spawnSync("ip", ["-n", sw, "-o", "link", "show"], { encoding: "utf8" }).stdout.split("\n").find((l) => l.startsWith(`${peerIndex}:`)) ?? "")?.[1];
+    expect(peer).toBeDefined();
+    const setLink = (state: "up" | "down"): void => {
+      const r = spawnSync("ip", ["-n", sw, "link", "set", peer!, state], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`ip link set ${peer} ${state}: ${r.stderr}`);
+    };
+    let cut: VerifyReport;
+    setLink("down");
+    try {
+      cut = await verify();
+    } finally {
+      setLink("up");
+    }
+    console.log(`[real-lab] ${LAB}: with host2's link cut: ${cut.wallMs} ms wall\n${show(cut)}`);
+    // Data plane: every probe whose packets cross host2's link. Control plane: host2's daemon lost its
+    // KV store too, so it can no longer look up the global overlay (vxlan) nor start its helper (host-ping).
+    expect(notOk(cut)).toEqual(
+      [
+        "ping-name:test1->test2@ov_net1",
+        "ping-ip:test1->test2@ov_net1",
+        "ping-name:test2->test1@ov_net1",
+        "ping-ip:test2->test1@ov_net1",
+        "external:test2->198.18.0.2",
+        "host-ping:host2->test3@mv_net1",
+        "ping-ip:test3->host2@mv_net1",
+        "vxlan:host2@ov_net1",
+      ].sort(),
+    );
+    const byId = new Map(cut.results.map((x) => [x.id, x] as [string, CheckResult]));
+    expect(byId.get("ping-ip:test1->test2@ov_net1")).toMatchObject({ outcome: "fail", error: false });
+    expect(byId.get("ping-ip:test1->test2@ov_net1")!.detail).toMatch(/^no reply from 198\.18\.100\.3/);
+    expect(byId.get("vxlan:host2@ov_net1")!.detail).toMatch(/ov_net1.*host2|host2.*ov_net1|timed out/);
+    expect(byId.get("vxlan:host1@ov_net1")!.ok).toBe(true);
+    expect(byId.get("host-ping:host1->test3@mv_net1")).toMatchObject({ ok: true, expected: true });
+
+    const green = await untilGreen("after restoring the link");
+    console.log(`[real-lab] ${LAB}: green again ${green.ms} ms after the link came back (${green.runs} run(s))`);
+  }, 240_000);
+
+  it("stop a container: its checks fail with a clear reason, probes toward it fail; started again: green", async () => {
+    const h2 = hostOf(plan, "host2");
+    await dockerOk(h2, ["stop", "-t", "1", "test2"]);
+    let stopped: VerifyReport;
+    try {
+      stopped = await verify();
+    } finally {
+      await dockerOk(h2, ["start", "test2"]);
+    }
+    console.log(`[real-lab] ${LAB}: with test2 stopped: ${stopped.wallMs} ms wall\n${show(stopped)}`);
+    const from = stopped.results.filter((x) => x.from === "test2");
+    expect(from.length).toBe(6);
+    for (const x of from) {
+      expect(x, x.id).toMatchObject({ ok: false, error: true });
+      expect(x.detail).toMatch(/^container test2 is not running \(exited with code \d+\)$/);
+    }
+    const toward = stopped.results.filter((x) => x.from === "test1" && (x.target === "test2" || x.target === "198.18.100.3"));
+    expect(toward.map((x) => x.id).sort()).toEqual(["dns:test1->test2@ov_net1", "ping-ip:test1->test2@ov_net1", "ping-name:test1->test2@ov_net1"]);
+    for (const x of toward) {
+      expect(x, x.id).toMatchObject({ ok: false, error: false, outcome: "fail" });
+      expect(x.detail).toContain("target container test2 is not running");
+    }
+    // host2 has no container left on ov_net1: Docker removed the overlay's sandbox there.
+    expect(notOk(stopped)).toEqual([...from, ...toward].map((x) => x.id).concat("vxlan:host2@ov_net1").sort());
+    const green = await untilGreen("after starting test2 again");
+    console.log(`[real-lab] ${LAB}: green again ${green.ms} ms after test2 started (${green.runs} run(s))`);
+    expect(await helpersLeft()).toEqual([]);
+  }, 240_000);
+});
