@@ -34,55 +34,45 @@ export class KvServer extends pulumi.ComponentResource {
     const { kv, plan } = args;
     const spec = kvContainerSpec(kv);
     let ui = `http://${kv.address}:${kv.port}`;
-    const healthcheck = { tests: spec.healthcheck, interval: "2s", timeout: "2s", retries: 30, startPeriod: "2s" };
+    // What both container placements share: the server, healthy before anything points at it.
+    const container = (provider: docker.Provider | undefined, placement: Partial<docker.ContainerArgs>): docker.Container => {
+      const opts = { parent: this, ...(provider ? { provider } : {}) };
+      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, opts);
+      return new docker.Container(
+        name,
+        {
+          name: `${plan.name}-kv`,
+          hostname: kv.nodeName,
+          image: image.imageId,
+          command: spec.command,
+          envs: spec.env,
+          healthcheck: { tests: spec.healthcheck, interval: "2s", timeout: "2s", retries: 30, startPeriod: "2s" },
+          wait: true,
+          waitTimeout: 120,
+          restart: "unless-stopped",
+          ...placement,
+        },
+        opts,
+      );
+    };
     switch (kv.provision) {
       case "local-container": {
         if (!args.underlay) throw new Error("a local KV container needs the underlay network");
         const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-kv-data` }, { parent: this });
-        const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this });
-        const c = new docker.Container(
-          name,
-          {
-            name: `${plan.name}-kv`,
-            hostname: kv.nodeName,
-            image: image.imageId,
-            command: spec.command,
-            envs: spec.env,
+        this.ready.push(
+          container(undefined, {
             networksAdvanced: [{ name: args.underlay.name, ipv4Address: kv.address }],
             // The UI/API for the user, on loopback only; the daemons use the lab address.
             ports: [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }],
             mounts: [{ type: "volume", source: data.name, target: spec.dataDir }],
-            healthcheck,
-            wait: true,
-            waitTimeout: 120,
-            restart: "unless-stopped",
-          },
-          { parent: this },
+          }),
         );
         ui = `http://127.0.0.1:${kv.port}`;
-        this.ready.push(c);
         break;
       }
       case "host-container": {
         if (!args.hostProvider) throw new Error("a KV container on a host needs that host's provider");
-        const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this, provider: args.hostProvider });
-        const c = new docker.Container(
-          name,
-          {
-            name: `${plan.name}-kv`,
-            hostname: kv.nodeName,
-            image: image.imageId,
-            command: spec.command,
-            envs: spec.env,
-            networkMode: "host",
-            healthcheck,
-            wait: true,
-            waitTimeout: 120,
-            restart: "unless-stopped",
-          },
-          { parent: this, provider: args.hostProvider },
-        );
-        this.ready.push(c);
+        this.ready.push(container(args.hostProvider, { networkMode: "host" }));
         break;
       }
       case "netns": {
