@@ -4,7 +4,9 @@
 // renders it (src/model/remoteCommands.ts). The hosts start as swarm-mode netns hosts (no cluster
 // store); applying the kv plan turns them into the article's classic-overlay hosts, restore undoes it.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { run, type RunResult, sleep, tail } from "../../src/lab/run.js";
 import { docker, dockerOk } from "../../src/lab/workloads.js";
@@ -322,3 +324,116 @@ async function mustRun(argv: readonly string[]): Promise<void> {
   const r = await run(argv, { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.code}):\n${tail(r, 30)}`);
 }
+
+// systemd hosts cannot be reached here (no systemd on the test machines): the same script against
+// stand-ins for systemctl, dockerd --version and the docker CLI, which log every call. What is real:
+// the drop-in it writes, its backup/restore, and which systemctl calls it makes when.
+describeRealLab("docker-daemon.sh on a systemd host (stand-in systemctl)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dnlab-systemd-"));
+  const bin = `${dir}/bin`;
+  const logFile = `${dir}/calls.log`;
+  const dropin = `${dir}/docker.service.d/dnlab.conf`;
+  const stateDir = `${dir}/state`;
+  const originalDropin = "[Service]\nEnvironment=SITE=1\n";
+  const execStart = "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --bip 10.1.0.1/24";
+  const labFlags = ["--bip", "198.19.0.1/24", "--default-address-pool", "base=198.19.128.0/17,size=24", "--label", "note=50% $HOME x"];
+
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(dirname(dropin), { recursive: true });
+    writeFileSync(
+      `${bin}/systemctl`,
+      [
+        "#!/bin/sh",
+        `echo "systemctl $*" >> ${logFile}`,
+        'case "$1" in',
+        '  show) echo "{ path=/usr/bin/dockerd ; argv[]=$FAKE_EXECSTART ; ignore_errors=no ; start_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }" ;;',
+        "  is-active) exit 0 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    writeFileSync(`${bin}/docker`, `#!/bin/sh\necho "docker $*" >> ${logFile}\necho 20.10.24\n`, { mode: 0o755 });
+    writeFileSync(`${bin}/dockerd`, '#!/bin/sh\necho "Docker version 20.10.24, build fake"\n', { mode: 0o755 });
+    writeFileSync(dropin, originalDropin, { mode: 0o644 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const common = (jsonFile = `${dir}/daemon.json`): string[] => [
+    "--state-dir", stateDir, "--daemon-json-file", jsonFile, "--dropin-file", dropin,
+    "--docker-host", "unix:///nonexistent.sock", "--init", "systemd", "--timeout", "5",
+  ];
+  async function script(args: string[], execStartLine = execStart): Promise<RunResult & { calls: string[] }> {
+    writeFileSync(logFile, "");
+    const r = await run(["bash", REMOTE_SCRIPTS.daemon, ...args], {
+      env: { ...process.env, PATH: `${bin}:${process.env["PATH"] ?? "/usr/bin:/bin"}`, DNLAB_DOCKER: `${bin}/docker`, FAKE_EXECSTART: execStartLine },
+    });
+    return { ...r, calls: readFileSync(logFile, "utf8").split("\n").filter((l) => l.startsWith("systemctl") && !l.includes(" show ")) };
+  }
+  const apply = (method = "auto", jsonFile?: string) =>
+    script(["apply", "--mode", "swarm", ...common(jsonFile), "--method", method, "--daemon-json", '{"bip":"198.19.0.1/24"}', "--", ...labFlags]);
+
+  it("daemon-json is refused while ExecStart sets one of the lab's flags (exit 5, nothing written)", async () => {
+    const r = await apply("daemon-json");
+    expect(r.code, tail(r)).toBe(5);
+    expect(r.stderr).toContain("Fix: use --method flags");
+    expect(existsSync(stateDir)).toBe(false);
+    expect(readFileSync(dropin, "utf8")).toBe(originalDropin);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("auto -> flags: a drop-in that replaces ExecStart (original flags minus the lab's, plus the lab's), then reload + restart", async () => {
+    const r = await apply();
+    expect(r.code, tail(r)).toBe(0);
+    expect(r.stdout).toContain("changed=1 method=flags init=systemd");
+    expect(readFileSync(dropin, "utf8")).toBe(
+      [
+        "# Written by dnlab docker-daemon.sh; `docker-daemon.sh restore` puts back what was here.",
+        "[Service]",
+        "ExecStart=",
+        // systemd specifiers: % -> %%, $ -> $$; an argument with spaces is double-quoted.
+        'ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --bip 198.19.0.1/24 --default-address-pool base=198.19.128.0/17,size=24 --label "note=50%% $$HOME x"',
+        "",
+      ].join("\n"),
+    );
+    expect(r.calls).toEqual(["systemctl is-active --quiet docker.service", "systemctl daemon-reload", "systemctl restart docker.service"]);
+  });
+
+  it("apply again: no write, no restart, even though ExecStart now shows the lab's flags", async () => {
+    const before = readFileSync(dropin);
+    const r = await apply("auto");
+    expect(r.code, tail(r)).toBe(0);
+    expect(r.stdout).toContain("changed=0");
+    expect(readFileSync(dropin).equals(before)).toBe(true);
+    expect(r.calls).toEqual(["systemctl is-active --quiet docker.service"]);
+  });
+
+  it("restore: the site's own drop-in back byte for byte, reload + restart; twice is harmless", async () => {
+    const r = await script(["restore", ...common()]);
+    expect(r.code, tail(r)).toBe(0);
+    expect(readFileSync(dropin, "utf8")).toBe(originalDropin);
+    expect(r.calls).toEqual(["systemctl daemon-reload", "systemctl restart docker.service"]);
+    expect(existsSync(stateDir)).toBe(false);
+    const again = await script(["restore", ...common()]);
+    expect(again.code).toBe(0);
+    expect(again.calls).toEqual([]);
+  });
+
+  it("daemon-json under systemd: merged into the file dockerd reads; restore removes a file that was not there", async () => {
+    const json = `${dir}/etc-docker/daemon.json`;
+    const line = `/usr/bin/dockerd -H fd:// --config-file ${json}`;
+    const args = ["apply", "--mode", "swarm", ...common(json), "--daemon-json", '{"bip":"198.19.0.1/24"}', "--", ...labFlags];
+    const r = await script(args, line);
+    expect(r.code, tail(r)).toBe(0);
+    expect(r.stdout).toContain("changed=1 method=daemon-json");
+    expect(JSON.parse(readFileSync(json, "utf8"))).toEqual({ bip: "198.19.0.1/24" });
+    expect(readFileSync(dropin, "utf8")).toBe(originalDropin);
+    expect(r.calls).toEqual(["systemctl is-active --quiet docker.service", "systemctl daemon-reload", "systemctl restart docker.service"]);
+    const back = await script(["restore", ...common(json)], line);
+    expect(back.code, tail(back)).toBe(0);
+    expect(existsSync(json)).toBe(false);
+    // apply had to create the directory: restore removes it again.
+    expect(existsSync(dirname(json))).toBe(false);
+  });
+});
