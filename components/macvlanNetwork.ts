@@ -37,7 +37,7 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
           options,
           ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ipRange: r.ipRange }],
         },
-        { parent: this, provider: host.provider },
+        { parent: this, provider: host.provider, deleteBeforeReplace: true },
       );
       this.perHost[r.host] = net;
       ids[r.host] = net.id;

@@ -139,14 +139,12 @@ export class NetworkLab extends pulumi.ComponentResource {
     for (const w of plan.workloads) {
       const host = this.hosts.find((h) => h.name === w.host)!;
       const key = `${w.host}/${w.image}`;
-      const nets: pulumi.Resource[] = [...(imageDeps.get(key) ?? [])];
+      const nets: Record<string, docker.Network> = {};
       for (const a of w.attachments) {
-        const ov = overlayByName.get(a.network)?.network;
-        const mv = macvlanByName.get(a.network)?.perHost[w.host];
-        if (ov) nets.push(ov);
-        if (mv) nets.push(mv);
+        const net = overlayByName.get(a.network)?.network ?? macvlanByName.get(a.network)?.perHost[w.host];
+        if (net) nets[a.network] = net;
       }
-      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image: images.get(key)!, networks: nets }, parent));
+      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image: images.get(key)!, networks: nets, after: imageDeps.get(key) ?? [] }, parent));
     }
 
     const containers = this.workloads.map((w) => w.container);

@@ -38,7 +38,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway }],
         ...(network.mtu !== undefined ? { options: { "com.docker.network.driver.mtu": String(network.mtu) } } : {}),
       },
-      { parent: this, provider: creator.provider, dependsOn: args.after ?? [] },
+      // Names are unique per daemon: the old network must go before its replacement exists.
+      { parent: this, provider: creator.provider, dependsOn: args.after ?? [], deleteBeforeReplace: true },
     );
     const views: Record<string, pulumi.Output<string>> = {};
     for (const h of args.hosts) {

@@ -8,8 +8,10 @@ export interface WorkloadArgs {
   host: DockerHost;
   /** The image on that host: a pulled RemoteImage (dind, ssh) or the name of a locally built one (netns). */
   image: pulumi.Input<string>;
-  /** Networks the container attaches to, by name, and whatever must exist before it starts. */
-  networks: pulumi.Resource[];
+  /** The networks the container attaches to, by name, on its host. */
+  networks: Record<string, docker.Network>;
+  /** Whatever else must exist first (a locally built image). */
+  after?: pulumi.Resource[];
 }
 
 /** Stops at once on SIGTERM (a plain `sleep` as PID 1 ignores it and costs 10 s per destroy). */
@@ -38,10 +40,13 @@ export class Workload extends pulumi.ComponentResource {
           ipv4Address: a.ipv4,
           ...(a.aliases.length > 0 ? { aliases: a.aliases } : {}),
         })),
+        // A replaced network gets a new id: the label changes with it, so the container is replaced
+        // too (Docker cannot remove a network that still has endpoints, nor re-attach them).
+        labels: Object.entries(args.networks).map(([net, n]) => ({ label: `dnlab.network.${net}`, value: n.id })),
         restart: "unless-stopped",
         destroyGraceSeconds: 5,
       },
-      { parent: this, provider: args.host.provider, dependsOn: args.networks },
+      { parent: this, provider: args.host.provider, dependsOn: [...Object.values(args.networks), ...(args.after ?? [])] },
     );
     this.ips = pulumi.output(Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])));
     this.registerOutputs({ ips: this.ips, host: this.host });

@@ -55,8 +55,8 @@ describe("config changes", async () => {
       ].sort(),
     );
     // Three hosts split the macvlan pool in four: every host's range shrinks from /26 to /27, so
-    // mv_net1 changes on host1 and host2, and so do test3 (its address is unchanged, but it is
-    // re-created on the replaced network) and the verification's plan.
+    // mv_net1 changes on host1 and host2 (test3 follows through its network-id label when the
+    // engine replaces the network), and the verification gets the new plan.
     expect(d.changed).toEqual(
       [
         "docker:index/network:Network lab-mv_net1-host1",
