@@ -275,12 +275,15 @@ export class VerifyRun {
     return this.engine(host).exec(id, cmd, { signal, timeoutMs: this.checkTimeoutMs });
   }
 
-  /** Removes the helper containers (they also remove themselves when their sleep ends). */
+  /**
+   * Removes the helper containers. Bounded: a daemon that hangs (e.g. waiting for its lost KV store)
+   * must not hold the report; such a helper still exits and removes itself when its sleep ends.
+   */
   async cleanup(): Promise<void> {
     await Promise.all(
       [...this.helpers].map(async ([host, p]) => {
         const id = await p.catch(() => undefined);
-        if (id) await this.engine(host).removeContainer(id, { timeoutMs: 15_000 }).catch(() => undefined);
+        if (id) await this.engine(host).removeContainer(id, { timeoutMs: 5_000 }).catch(() => undefined);
       }),
     );
   }
