@@ -1,0 +1,58 @@
+// The argv of bench/baseline/bringup.sh for a plan: every name, path and address from the model, so
+// the script builds the same layout as the lab driver (and the driver's teardown removes it).
+import { busyboxTags, DEFAULT_BUSYBOX_PATH, KV_SWITCH_END, type LabPlan, netnsKvDir, switchEndName } from "../src/model/index.js";
+
+export const BASELINE_SCRIPT = "bench/baseline/bringup.sh";
+
+function field(what: string, v: string): string {
+  if (v.includes(";")) throw new Error(`baseline: ${what} ${JSON.stringify(v)} contains ';', the script's field separator`);
+  return v;
+}
+
+/** Plans the baseline can build: netns, etcd KV run by the lab, one overlay, one container per host on it. */
+export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybox?: string } = {}): string[] {
+  const lab = plan.netns;
+  const kv = plan.kv;
+  const net = plan.networks[0];
+  if (plan.hostKind !== "netns" || !lab) throw new Error(`baseline: lab ${plan.name} is not a netns lab`);
+  if (!kv || kv.kind !== "etcd" || kv.provision !== "netns") throw new Error(`baseline: lab ${plan.name} needs an etcd KV store run by the lab`);
+  if (plan.networks.length !== 1 || !net || net.driver !== "overlay") throw new Error(`baseline: lab ${plan.name} needs exactly one overlay network`);
+  const prefix = `/${plan.underlay.prefixLength}`;
+  const image = plan.workloads[0]?.image;
+  if (!image) throw new Error(`baseline: lab ${plan.name} has no workloads`);
+  const hosts = plan.hosts.map((h) => {
+    const p = h.netns;
+    if (!p) throw new Error(`baseline: host ${h.name} has no netns paths`);
+    const ws = plan.workloads.filter((w) => w.host === h.name);
+    const w = ws[0];
+    if (ws.length !== 1 || !w || w.attachments.length !== 1 || w.attachments[0]!.network !== net.name || w.image !== image) {
+      throw new Error(`baseline: host ${h.name} needs exactly one container, on ${net.name}, with image ${image}`);
+    }
+    const fields = [h.name, p.namespace, switchEndName(h), h.address + prefix, p.stateDir, p.dataRoot, p.execRoot, p.pidFile, p.socket, w.name, w.attachments[0]!.ipv4, ...h.daemon.args];
+    return ["--host", fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";")];
+  });
+  return [
+    "bash",
+    BASELINE_SCRIPT,
+    "--switch", lab.switchNamespace,
+    "--bridge", lab.bridge,
+    "--gateway", plan.underlay.gateway + prefix,
+    "--iface", plan.underlay.interface,
+    "--kv-namespace", lab.kvNamespace,
+    "--kv-switch-end", KV_SWITCH_END,
+    "--kv-name", kv.nodeName,
+    "--kv-address", kv.address + prefix,
+    "--kv-port", String(kv.port),
+    "--kv-dir", netnsKvDir(plan),
+    "--network", net.name,
+    "--subnet", net.subnet,
+    "--network-gateway", net.gateway,
+    // Removed by the script after the import; host-down removes the state dir in any case.
+    "--rootfs", `${plan.hosts[0]!.netns!.stateDir}/busybox-rootfs`,
+    ...busyboxTags(plan).flatMap((t) => ["--tag", t]),
+    "--image", image,
+    "--busybox", o.busybox ?? DEFAULT_BUSYBOX_PATH,
+    "--timeout", String(o.timeoutSeconds ?? 60),
+    ...hosts.flat(),
+  ];
+}

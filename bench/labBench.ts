@@ -1,0 +1,184 @@
+// The real-lab parts of the benchmark (netns labs on this machine): bring-up ours vs the baseline
+// script (a), verification wall time vs the slowest probe (b), teardown and leftovers (c).
+// Every lab this module brings up is registered until it has been torn down, so the runner can tear
+// everything down on failure or on a signal (cleanupAll).
+import { describeLeftovers, downNetnsLab, isClean, labLeftovers, upNetnsLab } from "../src/lab/netnsLab.js";
+import { run, tail } from "../src/lab/run.js";
+import { applyNetworksAndWorkloads } from "../src/lab/workloads.js";
+import { buildPlan, type LabPlan } from "../src/model/index.js";
+import { verifyLab } from "../src/verify/index.js";
+import { baselineArgs } from "./baselineArgs.js";
+import { bringupConfig, ringChecks, verifyConfig } from "./configs.js";
+import type { BringupCase, VerifyCase } from "./results.js";
+import { median } from "./stats.js";
+
+export type Log = (line: string) => void;
+
+const active = new Map<string, LabPlan>();
+
+/** Tear down a lab and report what is left of it ("" when nothing). */
+async function teardown(plan: LabPlan, log: Log): Promise<{ ms: number; left: string[] }> {
+  const t0 = performance.now();
+  let err: string | undefined;
+  try {
+    await downNetnsLab(plan);
+  } catch (e) {
+    err = (e as Error).message;
+    log(`  teardown of ${plan.name} failed: ${err.split("\n")[0]}`);
+  }
+  const ms = performance.now() - t0;
+  const l = labLeftovers(plan);
+  const left = isClean(l) ? [] : describeLeftovers(l).split("\n").map((x) => `${plan.name}: ${x}`);
+  if (err === undefined && left.length === 0) active.delete(plan.name);
+  if (err !== undefined) left.unshift(`${plan.name}: teardown error: ${err.split("\n")[0]}`);
+  return { ms, left };
+}
+
+/** Tear down every lab still registered (failure or signal). Returns what could not be cleaned. */
+export async function cleanupAll(log: Log): Promise<string[]> {
+  const left: string[] = [];
+  for (const plan of [...active.values()]) {
+    log(`cleanup: tearing down ${plan.name}`);
+    left.push(...(await teardown(plan, log)).left);
+    active.delete(plan.name);
+  }
+  return left;
+}
+
+/** A lab of an earlier, crashed bench run: remove it before measuring. */
+async function clearStale(plan: LabPlan, log: Log): Promise<void> {
+  if (isClean(labLeftovers(plan))) return;
+  log(`  ${plan.name}: leftovers of an earlier run, tearing them down first`);
+  await downNetnsLab(plan);
+  const l = labLeftovers(plan);
+  if (!isClean(l)) throw new Error(`lab ${plan.name} cannot be cleared before the bench:\n${describeLeftovers(l)}`);
+}
+
+function groupSteps(steps: { id: string; ms: number }[]): Record<string, number> {
+  // Hosts and images come up in parallel: a phase lasts as long as its slowest step.
+  const out: Record<string, number> = {};
+  for (const st of steps) {
+    const k = st.id.startsWith("host:") ? "hosts" : st.id.startsWith("image:") ? "images" : st.id;
+    out[k] = Math.max(out[k] ?? 0, st.ms);
+  }
+  return out;
+}
+
+export interface BringupOptions {
+  hosts: number;
+  runs: number;
+  oursLab: string;
+  scriptLab: string;
+  log: Log;
+}
+
+export async function benchBringup(o: BringupOptions): Promise<BringupCase> {
+  const ours = buildPlan(bringupConfig(o.oursLab, o.hosts));
+  const script = buildPlan(bringupConfig(o.scriptLab, o.hosts));
+  const argv = baselineArgs(script);
+  const c: BringupCase = { hosts: o.hosts, oursMs: [], scriptMs: [], oursSteps: {}, teardownMs: [], scriptTeardownMs: [], leftovers: [], errors: [] };
+  const stepRuns: Record<string, number>[] = [];
+  await clearStale(ours, o.log);
+  await clearStale(script, o.log);
+
+  const runOurs = async (i: number): Promise<void> => {
+    active.set(ours.name, ours);
+    try {
+      const t0 = performance.now();
+      const up = await upNetnsLab(ours);
+      const t1 = performance.now();
+      await applyNetworksAndWorkloads(ours);
+      const t2 = performance.now();
+      c.oursMs.push(t2 - t0);
+      stepRuns.push({ ...groupSteps(up.steps), "networks+containers": t2 - t1 });
+      o.log(`  run ${i}: ours ${((t2 - t0) / 1000).toFixed(2)} s`);
+    } catch (e) {
+      c.errors.push(`ours, run ${i}: ${(e as Error).message}`);
+      o.log(`  run ${i}: ours FAILED: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const down = await teardown(ours, o.log);
+    c.teardownMs.push(down.ms);
+    c.leftovers.push(...down.left);
+  };
+
+  const runScript = async (i: number): Promise<void> => {
+    active.set(script.name, script);
+    const r = await run(argv, { timeoutMs: 600_000 });
+    if (r.code === 0) {
+      c.scriptMs.push(r.ms);
+      o.log(`  run ${i}: script ${(r.ms / 1000).toFixed(2)} s`);
+    } else {
+      c.errors.push(`script, run ${i}: exit ${r.code ?? "timeout"}: ${tail(r, 5)}`);
+      o.log(`  run ${i}: script FAILED (exit ${r.code ?? "timeout"}): ${tail(r, 3)}`);
+    }
+    const down = await teardown(script, o.log);
+    c.scriptTeardownMs.push(down.ms);
+    c.leftovers.push(...down.left);
+  };
+
+  for (let i = 1; i <= o.runs; i++) {
+    // Alternate which goes first, so neither always runs on a machine still busy with the other's teardown.
+    if (i % 2 === 1) {
+      await runOurs(i);
+      await runScript(i);
+    } else {
+      await runScript(i);
+      await runOurs(i);
+    }
+  }
+  const keys = [...new Set(stepRuns.flatMap((x) => Object.keys(x)))];
+  for (const k of keys) {
+    const xs = stepRuns.map((x) => x[k]).filter((v): v is number => v !== undefined);
+    if (xs.length) c.oursSteps[k] = median(xs);
+  }
+  return c;
+}
+
+export interface VerifyBenchOptions {
+  containers: readonly number[];
+  runs: number;
+  lab: string;
+  concurrency?: number;
+  log: Log;
+}
+
+/** One lab with the largest container count; each smaller case verifies its first N containers. */
+export async function benchVerify(o: VerifyBenchOptions): Promise<{ setupMs?: number; cases: VerifyCase[]; leftovers: string[]; errors: string[] }> {
+  const max = Math.max(...o.containers);
+  const plan = buildPlan(verifyConfig(o.lab, max));
+  const cases: VerifyCase[] = [];
+  const errors: string[] = [];
+  let setupMs: number | undefined;
+  await clearStale(plan, o.log);
+  active.set(plan.name, plan);
+  try {
+    const t0 = performance.now();
+    await upNetnsLab(plan);
+    await applyNetworksAndWorkloads(plan);
+    setupMs = performance.now() - t0;
+    o.log(`  lab ${plan.name} with ${max} containers up in ${(setupMs / 1000).toFixed(1)} s`);
+    for (const n of o.containers) {
+      // Same lab name, same allocation order: the first n containers of the big lab are this plan's.
+      const sub = buildPlan(verifyConfig(o.lab, n));
+      const checks = ringChecks(sub);
+      const concurrency = o.concurrency ?? 32;
+      const c: VerifyCase = { containers: n, checks: checks.length, concurrency, wallMs: [], slowestMs: [], slowestIds: [], failures: [] };
+      for (let i = 1; i <= o.runs; i++) {
+        const rep = await verifyLab(sub, { checks, concurrency });
+        c.wallMs.push(rep.wallMs);
+        c.slowestMs.push(rep.slowest?.durationMs ?? 0);
+        c.slowestIds.push(rep.slowest?.id ?? "");
+        for (const x of rep.results.filter((y) => !y.ok)) c.failures.push(`run ${i}: ${x.id}: ${x.detail.split("\n")[0]}`);
+        o.log(
+          `  ${n} containers, run ${i}: ${checks.length} checks in ${(rep.wallMs / 1000).toFixed(2)} s, slowest ${rep.slowest?.id} ${((rep.slowest?.durationMs ?? 0) / 1000).toFixed(2)} s, ${rep.summary.failed} unexpected`,
+        );
+      }
+      cases.push(c);
+    }
+  } catch (e) {
+    errors.push((e as Error).message);
+    o.log(`  verification bench FAILED: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const down = await teardown(plan, o.log);
+  return { ...(setupMs !== undefined ? { setupMs } : {}), cases, leftovers: down.left, errors };
+}
