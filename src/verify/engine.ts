@@ -94,6 +94,17 @@ export interface NetworkInfo {
   Containers?: Record<string, { Name?: string; EndpointID?: string; MacAddress?: string; IPv4Address?: string }> | null;
 }
 
+/** The subset of GET /info that `npm run inspect` reads (daemon mode: cluster store or swarm). */
+export interface EngineInfo {
+  Name?: string;
+  ServerVersion?: string;
+  ClusterStore?: string;
+  ClusterAdvertise?: string;
+  Swarm?: { LocalNodeState?: string; NodeID?: string; ControlAvailable?: boolean } | null;
+  Containers?: number;
+  ContainersRunning?: number;
+}
+
 export interface ExecResult {
   exitCode: number;
   stdout: string;
@@ -367,6 +378,11 @@ export class HttpDockerEngine implements DockerEngine {
 
   version(o?: CallOptions): Promise<{ Version: string; ApiVersion: string }> {
     return this.json("GET", "/version", undefined, o);
+  }
+
+  /** GET /info (used by inspect; not part of DockerEngine, so the verifier's fakes need not provide it). */
+  info(o?: CallOptions): Promise<EngineInfo> {
+    return this.json("GET", "/info", undefined, o);
   }
 
   inspectContainer(nameOrId: string, o?: CallOptions): Promise<ContainerInfo | undefined> {
