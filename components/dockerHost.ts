@@ -93,9 +93,10 @@ export class DockerHost extends pulumi.ComponentResource {
           {
             connection: args.connection,
             create: args.sshDaemonStep.create,
+            // No triggers: a replacement would run the new apply before the old restore and undo it.
+            // The settings are part of `create`, so a change re-runs apply in place (it is idempotent).
+            update: args.sshDaemonStep.create,
             delete: args.sshDaemonStep.delete,
-            // Re-apply when the lab's flags change; the script restores first, so nothing accumulates.
-            triggers: [JSON.stringify(host.daemon.daemonJson)],
           },
           { parent: this, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] },
         );

@@ -35,21 +35,34 @@ else
   log "installing: ${missing[*]}"
   policy=/usr/sbin/policy-rc.d
   own_policy=0
-  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ ! -e "$policy" ]; then
+  # None of the packages' system services are used by the labs (docker, containerd, etcd, sshd): keep
+  # them all from starting, so nothing listens in the root namespace and no containerd gets adopted.
+  if [ ! -e "$policy" ]; then
     # Exit code 101 = "action forbidden": invoke-rc.d / deb-systemd-invoke do not start services.
     printf '#!/bin/sh\n# temporary, from dnlab install-deps.sh\nexit 101\n' >"$policy"
     chmod 755 "$policy"
     own_policy=1
-    log "temporary $policy keeps docker.io from starting the system dockerd/containerd"
+    log "temporary $policy keeps the packages from starting system services (dockerd, containerd, etcd, sshd)"
   fi
   restore() { [ "$own_policy" = 1 ] && rm -f "$policy" && log "removed temporary $policy"; return 0; }
   trap restore EXIT
   apt-get update -q </dev/null
   apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
-  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+  if [ -d /run/systemd/system ]; then
     # We installed them and the labs do not use them: do not let them start at boot either.
-    log "disabling system docker.service/docker.socket/containerd.service (lab daemons run their own)"
-    systemctl disable --now docker.socket docker.service containerd.service </dev/null >/dev/null 2>&1 || true
+    # Only the services of packages installed just now: a machine's own sshd or docker stays as it was.
+    units=()
+    for p in "${missing[@]}"; do
+      case "$p" in
+        docker.io) units+=(docker.socket docker.service containerd.service) ;;
+        etcd-server) units+=(etcd.service) ;;
+        openssh-server) units+=(ssh.service) ;;
+      esac
+    done
+    for unit in "${units[@]}"; do
+      systemctl disable --now "$unit" </dev/null >/dev/null 2>&1 || true
+    done
+    [ ${#units[@]} -eq 0 ] || log "disabled the new system services ${units[*]} (lab daemons run their own)"
   fi
 fi
 
