@@ -1,6 +1,7 @@
 // npm run verify -- [--config lab.json | --plan plan.json] [--endpoint host1=unix:///...] [--json] [--timeout S]
 // Exit codes: 0 every check as expected, 1 any unexpected result, 2 bad usage (nothing was probed).
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { buildPlan, type LabPlan, LabConfigError } from "../model/index.js";
@@ -17,6 +18,7 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
   --ssh-key FILE       private key for ssh:// endpoints (ssh -i)
   --helper-image IMG   image of the host-level helper container (default: the workloads' image)
   --quiet              no per-check progress on stderr
+  --save FILE          also write the JSON report to FILE (npm run inspect reads .lab/last-verify.json)
   -h, --help           this text
 
 exit: 0 all checks as expected, 1 any unexpected result, 2 bad usage`;
@@ -32,6 +34,8 @@ export interface CliArgs {
   plan: LabPlan;
   json: boolean;
   quiet: boolean;
+  /** Where to write the JSON report as well (--save). */
+  save?: string;
   options: VerifyOptions;
 }
 
@@ -86,6 +90,7 @@ export function parseCli(argv: string[]): CliArgs | "help" {
         "ssh-key": { type: "string" },
         "helper-image": { type: "string" },
         quiet: { type: "boolean" },
+        save: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -122,7 +127,7 @@ export function parseCli(argv: string[]): CliArgs | "help" {
     ...(v["ssh-key"] !== undefined ? { ssh: { identityFile: v["ssh-key"] } } : {}),
     ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
   };
-  return { plan, json: v.json ?? false, quiet: v.quiet ?? false, options };
+  return { plan, json: v.json ?? false, quiet: v.quiet ?? false, ...(v.save !== undefined ? { save: v.save } : {}), options };
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -147,6 +152,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     ...(!quiet && !json ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
   });
   out.write(json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+  if (args.save !== undefined) {
+    mkdirSync(dirname(args.save), { recursive: true });
+    writeFileSync(args.save, JSON.stringify(report, null, 2) + "\n");
+  }
   return report.ok ? 0 : 1;
 }
 
