@@ -56,6 +56,8 @@ export interface RunOptions {
   helperImage?: string;
   /** ping attempts before a probe counts as failed (default 2: the first packet to a new peer may be lost to ARP/VXLAN learning). */
   pingAttempts?: number;
+  /** How long cleanup waits for a helper container still being created (default 5 s). */
+  cleanupGraceMs?: number;
   /** Called as each check finishes (progress output). */
   onResult?: (r: CheckResult) => void;
 }
@@ -137,6 +139,7 @@ export class VerifyRun {
   private readonly networks = new Map<string, Promise<NetworkInfo | undefined>>();
   private readonly reachable = new Map<string, Promise<string | undefined>>();
   private readonly helpers = new Map<string, Promise<string>>();
+  private readonly helperNames = new Map<string, string>();
   private readonly before = new Map<string, VxlanSample>();
   private readonly workloadByIp = new Map<string, { name: string; host: string }>();
   private readonly workloadHost = new Map<string, string>();
@@ -244,13 +247,15 @@ export class VerifyRun {
       const h = this.hosts.get(host);
       const lifetime = Math.ceil(this.checkTimeoutMs / 1000) * 4 + 120; // exits (and is auto-removed) even if we die
       const suffix = Math.random().toString(36).slice(2, 8);
+      const name = `dnlab-verify-${host}-${suffix}`;
+      this.helperNames.set(host, name);
       // --privileged is not used: on hosts whose capability bounding set lacks one cap runc refuses it;
       // nsenter --net only needs CAP_SYS_ADMIN.
       const id = await e.createContainer(
         {
           image: this.helperImage(host),
           cmd: ["sleep", String(lifetime)],
-          name: `dnlab-verify-${host}-${suffix}`,
+          name,
           labels: { [HELPER_LABEL]: this.plan.name },
           networkMode: "host",
           pidMode: "host",
@@ -282,8 +287,10 @@ export class VerifyRun {
   async cleanup(): Promise<void> {
     await Promise.all(
       [...this.helpers].map(async ([host, p]) => {
-        const id = await p.catch(() => undefined);
-        if (id) await this.engine(host).removeContainer(id, { timeoutMs: 5_000 }).catch(() => undefined);
+        // A create/start still pending on a hung daemon is not waited for: remove by name instead.
+        const id = await Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, this.o.cleanupGraceMs ?? 5_000))]);
+        const ref = id ?? this.helperNames.get(host);
+        if (ref) await this.engine(host).removeContainer(ref, { timeoutMs: 5_000 }).catch(() => undefined);
       }),
     );
   }

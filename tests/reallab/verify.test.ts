@@ -45,13 +45,17 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     }
   }
 
+  /** Helper containers still there; a removal the daemon is still finishing gets a few seconds. */
   async function helpersLeft(): Promise<string[]> {
-    const out: string[] = [];
-    for (const h of plan.hosts) {
-      const ps = await dockerOk(h, ["ps", "-a", "--filter", "label=dnlab.verify", "--format", "{{.Names}}"]);
-      out.push(...ps.split("\n").filter(Boolean).map((n) => `${h.name}/${n}`));
+    for (let i = 0; ; i++) {
+      const out: string[] = [];
+      for (const h of plan.hosts) {
+        const ps = await dockerOk(h, ["ps", "-a", "--filter", "label=dnlab.verify", "--format", "{{.Names}}"]);
+        out.push(...ps.split("\n").filter(Boolean).map((n) => `${h.name}/${n}`));
+      }
+      if (out.length === 0 || i >= 10) return out;
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    return out;
   }
 
   it("full lab: all green, the own-macvlan host ping an expected failure (timings)", async () => {

@@ -188,6 +188,20 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     }
   });
 
+  it("a daemon that hangs on creating the helper: the check times out, cleanup removes the helper by name", async () => {
+    const world = makeWorld(plan);
+    const e1 = world.engines.get("host1")!;
+    e1.createContainer = () => new Promise(() => undefined);
+    const t0 = performance.now();
+    const r = await runChecks(plan, plan.checks, { engines: world.engines, checkTimeoutMs: 300, cleanupGraceMs: 100 });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.find((x) => x.id === "host-ping:host1->test3@mv_net1")).toMatchObject({ ok: false, error: true });
+    expect(r.find((x) => x.id === "vxlan:host1@ov_net1")).toMatchObject({ ok: false, error: true });
+    expect(e1.removed).toHaveLength(1);
+    expect(e1.removed[0]).toMatch(/^dnlab-verify-host1-[a-z0-9]+$/);
+    expect(r.filter((x) => !x.ok).map((x) => x.id).sort()).toEqual(["host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
+  });
+
   it("duplicate check ids keep their own results (runChecks returns plan order by position)", async () => {
     const c = plan.checks.find((x) => x.id === "cnm:test1")!;
     const checks: CheckPlan[] = [c, { ...c }];
