@@ -2,7 +2,7 @@
 //                  [--big-runs N] [--out DIR]
 // Writes DIR/results.json and DIR/results.md (default: bench/). Root on Linux only: it brings up real
 // netns labs (names bn1, bn2, bn3) and tears every one of them down again, also on failure or Ctrl-C.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -93,11 +93,43 @@ export function privilegeProblem(platform: string = process.platform, uid: numbe
   return undefined;
 }
 
+const GNU_TIME = "/usr/bin/time";
+
+export class EvalFailure extends Error {
+  constructor(
+    message: string,
+    readonly ms: number,
+    readonly maxRssMB: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** One evaluation in a child process; GNU time records its peak RSS even when it dies (out of memory). */
 async function evalOnce(c: EvalCase): Promise<EvalSample> {
-  const r = await run([process.execPath, "--import", "tsx", "bench/pulumiEval.ts", JSON.stringify(c)], { timeoutMs: 900_000 });
-  const last = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.code === 0 && last.startsWith("{")) return JSON.parse(last) as EvalSample;
-  throw new Error(`exit ${r.code ?? "timeout"}: ${tail(r, 4).replace(/\s+/g, " ").slice(0, 400)}`);
+  const dir = mkdtempSync(join(os.tmpdir(), "dnlab-bench-"));
+  const timeFile = join(dir, "time");
+  try {
+    const child = [process.execPath, "--import", "tsx", "bench/pulumiEval.ts", JSON.stringify(c)];
+    const argv = existsSync(GNU_TIME) ? [GNU_TIME, "-o", timeFile, "-f", "%M", ...child] : child;
+    const r = await run(argv, { timeoutMs: 600_000 });
+    const last = r.stdout.trim().split("\n").pop() ?? "";
+    if (r.code === 0 && last.startsWith("{")) return JSON.parse(last) as EvalSample;
+    let maxRssMB: number | undefined;
+    try {
+      const kb = Number(readFileSync(timeFile, "utf8").trim().split("\n").pop());
+      if (Number.isFinite(kb) && kb > 0) maxRssMB = kb / 1024;
+    } catch {
+      /* no GNU time */
+    }
+    const out = tail(r, 40);
+    const why = /heap out of memory|Reached heap limit/.test(out)
+      ? "JavaScript heap out of memory"
+      : out.replace(/\s+/g, " ").slice(-300);
+    throw new EvalFailure(`exit ${r.code ?? "timeout"}: ${why}`, r.ms, maxRssMB);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function benchPulumi(o: BenchOptions, log: (l: string) => void): Promise<EvalResult[]> {
@@ -111,8 +143,10 @@ async function benchPulumi(o: BenchOptions, log: (l: string) => void): Promise<E
         res.samples.push(s);
         log(`  ${c.id}, run ${i}: ${(s.evalMs / 1000).toFixed(2)} s (buildPlan ${(s.planMs / 1000).toFixed(2)} s), ${s.resources} resources, peak RSS ${s.maxRssMB.toFixed(0)} MB`);
       } catch (e) {
-        res.errors.push((e as Error).message);
-        log(`  ${c.id}, run ${i}: FAILED ${(e as Error).message}`);
+        const f = e instanceof EvalFailure ? e : undefined;
+        const at = f ? ` after ${(f.ms / 1000).toFixed(0)} s${f.maxRssMB !== undefined ? `, peak RSS ${f.maxRssMB.toFixed(0)} MB` : ""}` : "";
+        res.errors.push(`${(e as Error).message}${at}`);
+        log(`  ${c.id}, run ${i}: FAILED ${(e as Error).message}${at}`);
         break; // the same input fails the same way
       }
     }

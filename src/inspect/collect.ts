@@ -1,0 +1,343 @@
+// What a running lab looks like, read from its Docker hosts with the verifier's engine client: hosts
+// (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
+// network, against the plan), and the last saved verification report.
+import { readFileSync } from "node:fs";
+import type { KvPlan, LabPlan } from "../model/index.js";
+import type { CallOptions, ContainerInfo, DockerEngine, EngineInfo, NetworkInfo } from "../verify/engine.js";
+import { HttpDockerEngine, type SshOptions } from "../verify/engine.js";
+import { resolveEndpoints } from "../verify/index.js";
+import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
+import type { VerifyReport } from "../verify/report.js";
+
+/** Where `npm run verify -- --save` is pointed by default, and where inspect looks. */
+export const LAST_VERIFY_FILE = ".lab/last-verify.json";
+
+/** The engine calls inspect makes: the verifier's client (HttpDockerEngine) provides them all. */
+export type InspectEngine = Pick<DockerEngine, "endpoint" | "version" | "inspectContainer" | "listNetworks" | "exec" | "close"> & {
+  info(o?: CallOptions): Promise<EngineInfo>;
+};
+
+export interface InspectHost {
+  name: string;
+  kind: string;
+  address: string;
+  endpoint: string;
+  reachable: boolean;
+  error?: string;
+  /** The daemon's own hostname (classic overlay gossip needs it unique). */
+  hostname?: string;
+  dockerVersion?: string;
+  apiVersion?: string;
+  /** "cluster-store etcd://... (advertise eth0:2376)", "swarm active (manager)", or "standalone". */
+  mode?: string;
+  clusterStore?: string;
+  clusterAdvertise?: string;
+  swarm?: string;
+  containersRunning?: number;
+}
+
+export interface InspectNetworkOnHost {
+  host: string;
+  /** The network exists on this host (unknown when the host is unreachable). */
+  present: boolean | undefined;
+  id?: string;
+  scope?: string;
+  subnet?: string;
+  ipRange?: string;
+}
+
+export interface InspectNetwork {
+  name: string;
+  driver: string;
+  /** As the daemons report it (global: shared through the KV store or swarm; local: per host). */
+  scope?: string;
+  subnet: string;
+  plannedSubnet: string;
+  vni?: number;
+  vniSource?: string;
+  hosts: InspectNetworkOnHost[];
+}
+
+export interface InspectContainer {
+  name: string;
+  host: string;
+  /** running, exited (137), ..., missing, or unknown (host unreachable). */
+  state: string;
+  running: boolean;
+  /** Network -> IPv4 as the daemon reports it. */
+  ips: Record<string, string>;
+  /** Differences from the plan (wrong IP, missing attachment). */
+  problems: string[];
+}
+
+export interface LastVerification {
+  file: string;
+  found: boolean;
+  error?: string;
+  lab?: string;
+  startedAt?: string;
+  wallMs?: number;
+  ok?: boolean;
+  summary?: VerifyReport["summary"];
+  /** Checks that did not come out as expected. */
+  failed?: { id: string; detail: string }[];
+  /** The saved report is of another lab than the one inspected. */
+  otherLab?: boolean;
+}
+
+export interface InspectReport {
+  lab: string;
+  hostKind: string;
+  overlayMode: string;
+  kv?: { kind: string; url: string };
+  inspectedAt: string;
+  /** Every host reachable, every container running with its planned IPs, every network on its hosts. */
+  healthy: boolean;
+  hosts: InspectHost[];
+  networks: InspectNetwork[];
+  containers: InspectContainer[];
+  lastVerification: LastVerification;
+}
+
+export interface InspectOptions {
+  endpoints?: Readonly<Record<string, string>>;
+  engineFactory?: (endpoint: string, host: string) => InspectEngine;
+  ssh?: SshOptions;
+  /** Per engine call (default 5 s). */
+  timeoutMs?: number;
+  /** Read the classic overlay's VNI from the KV store through a running container (default true). */
+  readVni?: boolean;
+  /** The saved verification report (default LAST_VERIFY_FILE). */
+  verifyFile?: string;
+  now?: () => Date;
+}
+
+function describeMode(info: EngineInfo): string {
+  const state = info.Swarm?.LocalNodeState;
+  if (state && state !== "inactive") return `swarm ${state}${info.Swarm?.ControlAvailable ? " (manager)" : ""}`;
+  if (info.ClusterStore) return `cluster-store ${info.ClusterStore}${info.ClusterAdvertise ? ` (advertise ${info.ClusterAdvertise})` : ""}`;
+  return "standalone";
+}
+
+function shortId(id: string | undefined): string | undefined {
+  return id === undefined ? undefined : id.slice(0, 12);
+}
+
+/** The URL of the classic overlay's record of a network in the KV store (etcd v2 or consul). */
+export function kvRecordUrl(kv: Pick<KvPlan, "kind" | "address" | "port">, networkId: string): string | undefined {
+  const key = `docker/network/v1.0/overlay/network/${networkId}`;
+  if (kv.kind === "consul") return `http://${kv.address}:${kv.port}/v1/kv/${key}?raw`;
+  if (kv.kind === "etcd") return `http://${kv.address}:${kv.port}/v2/keys/${key}`;
+  return undefined;
+}
+
+interface IpamConfig {
+  Subnet?: string;
+  IPRange?: string;
+}
+
+function ipam(net: NetworkInfo | undefined): IpamConfig | undefined {
+  return (net?.IPAM?.Config ?? undefined)?.[0] as IpamConfig | undefined;
+}
+
+export function readLastVerification(file: string, lab: string): LastVerification {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? { file, found: false } : { file, found: false, error: `cannot read: ${code ?? (e as Error).message}` };
+  }
+  let r: Partial<VerifyReport>;
+  try {
+    r = JSON.parse(text) as Partial<VerifyReport>;
+  } catch (e) {
+    return { file, found: true, error: `not JSON: ${(e as Error).message}` };
+  }
+  if (typeof r !== "object" || r === null || !r.summary || !Array.isArray(r.results)) {
+    return { file, found: true, error: "not a verification report (no summary/results); write it with npm run verify -- --save FILE" };
+  }
+  return {
+    file,
+    found: true,
+    ...(r.lab !== undefined ? { lab: r.lab } : {}),
+    ...(r.startedAt !== undefined ? { startedAt: r.startedAt } : {}),
+    ...(r.wallMs !== undefined ? { wallMs: r.wallMs } : {}),
+    ...(r.ok !== undefined ? { ok: r.ok } : {}),
+    summary: r.summary,
+    failed: r.results.filter((x) => !x.ok).map((x) => ({ id: x.id, detail: x.detail })),
+    otherLab: r.lab !== undefined && r.lab !== lab,
+  };
+}
+
+export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise<InspectReport> {
+  const endpoints = resolveEndpoints(plan, o.endpoints);
+  const timeoutMs = o.timeoutMs ?? 5_000;
+  const call: CallOptions = { timeoutMs };
+  const engines = new Map<string, InspectEngine>();
+  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh));
+  try {
+    // Hosts: version and /info, all at once.
+    const hosts = await Promise.all(
+      plan.hosts.map(async (h): Promise<InspectHost> => {
+        const engine = engines.get(h.name)!;
+        const base = { name: h.name, kind: h.kind, address: h.address, endpoint: engine.endpoint };
+        try {
+          const [v, info] = await Promise.all([engine.version(call), engine.info(call)]);
+          const swarm = info.Swarm?.LocalNodeState;
+          return {
+            ...base,
+            reachable: true,
+            dockerVersion: v.Version,
+            apiVersion: v.ApiVersion,
+            mode: describeMode(info),
+            ...(info.Name ? { hostname: info.Name } : {}),
+            ...(info.ClusterStore ? { clusterStore: info.ClusterStore } : {}),
+            ...(info.ClusterAdvertise ? { clusterAdvertise: info.ClusterAdvertise } : {}),
+            ...(swarm ? { swarm } : {}),
+            ...(info.ContainersRunning !== undefined ? { containersRunning: info.ContainersRunning } : {}),
+          };
+        } catch (e) {
+          return { ...base, reachable: false, error: (e as Error).message };
+        }
+      }),
+    );
+    const reachable = new Set(hosts.filter((h) => h.reachable).map((h) => h.name));
+
+    // Networks: one list per reachable host.
+    const lists = new Map<string, NetworkInfo[]>();
+    await Promise.all(
+      [...reachable].map(async (host) => {
+        try {
+          lists.set(host, await engines.get(host)!.listNetworks(call));
+        } catch {
+          /* reported as unknown presence */
+        }
+      }),
+    );
+
+    // Containers of the plan, on their hosts.
+    const infos = new Map<string, ContainerInfo | undefined | Error>();
+    await Promise.all(
+      plan.workloads.map(async (w) => {
+        if (!reachable.has(w.host)) return;
+        try {
+          infos.set(w.name, await engines.get(w.host)!.inspectContainer(w.name, call));
+        } catch (e) {
+          infos.set(w.name, e as Error);
+        }
+      }),
+    );
+
+    const networks = await Promise.all(
+      plan.networks.map(async (n): Promise<InspectNetwork> => {
+        // An overlay is created once and seen by every host; a macvlan exists on every host with its own range.
+        const onHosts = plan.hosts.map((h): InspectNetworkOnHost => {
+          const list = lists.get(h.name);
+          if (!list) return { host: h.name, present: undefined };
+          const found = list.find((x) => x.Name === n.name);
+          if (!found) return { host: h.name, present: false };
+          const cfg = ipam(found);
+          return {
+            host: h.name,
+            present: true,
+            ...(found.Id ? { id: shortId(found.Id)! } : {}),
+            ...(found.Scope ? { scope: found.Scope } : {}),
+            ...(cfg?.Subnet ? { subnet: cfg.Subnet } : {}),
+            ...(cfg?.IPRange ? { ipRange: cfg.IPRange } : {}),
+          };
+        });
+        const seen = onHosts.find((x) => x.present);
+        const full = seen ? lists.get(seen.host)?.find((x) => x.Name === n.name) : undefined;
+        const out: InspectNetwork = {
+          name: n.name,
+          driver: full?.Driver ?? n.driver,
+          ...(seen?.scope ? { scope: seen.scope } : {}),
+          subnet: seen?.subnet ?? n.subnet,
+          plannedSubnet: n.subnet,
+          hosts: onHosts,
+        };
+        if (n.driver === "overlay" && full) {
+          const fromOptions = vniFromOptions(full.Options);
+          if (fromOptions !== undefined) {
+            out.vni = fromOptions;
+            out.vniSource = "network options";
+          } else if ((o.readVni ?? true) && plan.kv && plan.overlayMode === "kv") {
+            const v = await vniThroughContainer(plan, n.name, full.Id, engines, infos, call);
+            if (v !== undefined) {
+              out.vni = v;
+              out.vniSource = `${plan.kv.kind} record`;
+            }
+          }
+        }
+        return out;
+      }),
+    );
+
+    const containers = plan.workloads.map((w): InspectContainer => {
+      const base = { name: w.name, host: w.host };
+      if (!reachable.has(w.host)) return { ...base, state: "unknown (host unreachable)", running: false, ips: {}, problems: [] };
+      const c = infos.get(w.name);
+      if (c instanceof Error) return { ...base, state: `unknown (${c.message})`, running: false, ips: {}, problems: [] };
+      if (c === undefined) return { ...base, state: "missing", running: false, ips: {}, problems: ["not created"] };
+      const ips: Record<string, string> = {};
+      for (const [net, ep] of Object.entries(c.NetworkSettings.Networks ?? {})) if (ep.IPAddress) ips[net] = ep.IPAddress;
+      const problems: string[] = [];
+      for (const a of w.attachments) {
+        if (!(a.network in (c.NetworkSettings.Networks ?? {}))) problems.push(`not on ${a.network}`);
+        else if (c.State.Running && ips[a.network] !== a.ipv4) problems.push(`${a.network}: ${ips[a.network] ?? "no IP"}, planned ${a.ipv4}`);
+      }
+      const s = c.State;
+      const state = s.Status === "exited" && s.ExitCode !== undefined ? `exited (${s.ExitCode})` : s.Status;
+      return { ...base, state, running: s.Running, ips, problems };
+    });
+
+    const healthy =
+      hosts.every((h) => h.reachable) &&
+      containers.every((c) => c.running && c.problems.length === 0) &&
+      networks.every((n) => (n.driver === "overlay" ? n.hosts.some((h) => h.present) : n.hosts.every((h) => h.present)));
+
+    return {
+      lab: plan.name,
+      hostKind: plan.hostKind,
+      overlayMode: plan.overlayMode,
+      ...(plan.kv ? { kv: { kind: plan.kv.kind, url: plan.kv.url } } : {}),
+      inspectedAt: (o.now ?? (() => new Date()))().toISOString(),
+      healthy,
+      hosts,
+      networks,
+      containers,
+      lastVerification: readLastVerification(o.verifyFile ?? LAST_VERIFY_FILE, plan.name),
+    };
+  } finally {
+    for (const e of engines.values()) e.close();
+  }
+}
+
+/**
+ * Classic overlay: the VNI sits in the network's KV record. A running container on the network
+ * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox wget.
+ */
+async function vniThroughContainer(
+  plan: LabPlan,
+  network: string,
+  networkId: string,
+  engines: ReadonlyMap<string, InspectEngine>,
+  infos: ReadonlyMap<string, ContainerInfo | undefined | Error>,
+  call: CallOptions,
+): Promise<number | undefined> {
+  const url = plan.kv ? kvRecordUrl(plan.kv, networkId) : undefined;
+  if (!url) return undefined;
+  const w = plan.workloads.find((x) => {
+    const c = infos.get(x.name);
+    return c !== undefined && !(c instanceof Error) && c.State.Running && x.attachments.some((a) => a.network === network);
+  });
+  if (!w) return undefined;
+  try {
+    // `timeout 3`, not `wget -T`: Debian's static busybox crashes on -T (see the verifier).
+    const r = await engines.get(w.host)!.exec(w.name, ["timeout", "3", "wget", "-q", "-O", "-", url], call);
+    return r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+  } catch {
+    return undefined;
+  }
+}
