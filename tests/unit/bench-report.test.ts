@@ -113,7 +113,11 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     ],
     verify: {
       setupMs: 40_000,
-      cases: [{ containers: 50, checks: 302, concurrency: 32, wallMs: [9000, 10000, 11000], slowestMs: [2000, 2000, 2000], slowestIds: ["x"], failures: [] }],
+      warmup: { wallMs: 12_000, failures: ["ping-name:c46->c47@ov_net1: bad address 'c47'"] },
+      cases: [
+        { containers: 4, checks: 26, concurrency: 32, wallMs: [2400], slowestMs: [900], slowestIds: ["x"], failures: [] },
+        { containers: 50, checks: 302, concurrency: 32, wallMs: [9000, 10000, 11000], slowestMs: [2000, 2000, 2000], slowestIds: ["x"], failures: [] },
+      ],
       leftovers: [],
       errors: [],
     },
@@ -137,6 +141,8 @@ describe("results.md", () => {
     expect(byWhat("bring-up, 8 hosts").why).toMatch(/networks\+containers 12\.00 s/);
     expect(byWhat("verification, 50")).toMatchObject({ measured: "5.00x", met: false });
     expect(byWhat("verification, 50").why).toMatch(/10 wave/);
+    expect(byWhat("verification, 4 ")).toMatchObject({ measured: "2.67x", met: false });
+    expect(byWhat("verification, 4 ").why).toMatch(/all 26 checks are in flight at once.*other 1\.50 s.*fixed phases/);
     expect(byWhat("program evaluation")).toMatchObject({ measured: "3.00 s", met: false });
     expect(byWhat("program evaluation").why).toMatch(/30000 checks/);
     expect(byWhat("teardown")).toMatchObject({ measured: "nothing", met: true });
@@ -148,6 +154,7 @@ describe("results.md", () => {
     expect(md).toContain("| bring-up, 8 hosts: ours / script | <= 1.5x | 2.10x | **missed** |");
     expect(md).toMatch(/time k = 1\.00, 1\.00 \(linear\)/);
     expect(md).toContain("nothing was left after any teardown");
+    expect(md).toContain("1 unexpected result(s) right after bring-up (overlay convergence): ping-name:c46->c47@ov_net1: bad address 'c47'.");
   });
   it("reports leftovers as a missed target", () => {
     const r = results();
