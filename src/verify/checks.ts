@@ -240,7 +240,7 @@ export class VerifyRun {
     return w?.image ?? "busybox:latest";
   }
 
-  /** A helper on the host's own network stack: host network and pid, CAP_SYS_ADMIN for nsenter, the exec-root netns dir at /netns. */
+  /** A helper on the host's own network stack: host network, CAP_SYS_ADMIN for nsenter, the exec-root netns dir at /netns. */
   private helper(host: string): Promise<string> {
     return this.once(this.helpers, host, async () => {
       const e = await this.requireHost(host);
@@ -257,8 +257,9 @@ export class VerifyRun {
           cmd: ["sleep", String(lifetime)],
           name,
           labels: { [HELPER_LABEL]: this.plan.name },
+          // Host network only. Not --pid host: nsenter --net=<file> does not need it, and a PID
+          // namespace of its own keeps every signal the helper sends (busybox `timeout`) inside it.
           networkMode: "host",
-          pidMode: "host",
           capAdd: ["SYS_ADMIN"],
           binds: this.netnsHosts.has(host) && h ? [`${h.daemon.execRoot}/netns:/netns:ro`] : [],
           autoRemove: true,
@@ -493,9 +494,9 @@ export class VerifyRun {
           ? `http://${kv.address}:${kv.port}/v2/keys/${key}`
           : undefined;
     if (!url) return undefined;
-    // `timeout 3`, not `wget -T 3`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
+    // `timeout 5`, not `wget -T 5`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
     // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.
-    const r = await this.execOnHost(host, ["timeout", "3", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
+    const r = await this.execOnHost(host, ["timeout", "5", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
     return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
   }
 

@@ -181,7 +181,8 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     for (const [host, e] of world.engines) {
       expect(e.created.length, host).toBe(1);
       const spec = e.created[0]!.spec;
-      expect(spec).toMatchObject({ networkMode: "host", pidMode: "host", capAdd: ["SYS_ADMIN"], image: "busybox:1.36.1", autoRemove: true });
+      expect(spec).toMatchObject({ networkMode: "host", capAdd: ["SYS_ADMIN"], image: "busybox:1.36.1", autoRemove: true });
+      expect(spec.pidMode).toBeUndefined();
       expect(spec.binds).toEqual([`/run/dnlab/vfu/${host}.exec/netns:/netns:ro`]);
       expect(e.removed).toEqual(e.created.map((c) => c.id));
       expect(e.closed).toBe(true);
