@@ -1,50 +1,135 @@
-// How the classic overlay's daemons use the KV store, read back from its entries: the nodes that
-// registered (docker/nodes/<advertise addr>) and the global-scope networks
-// (docker/network/v1.0/network/<id>/ whose value is the network's JSON).
+// How the classic overlay's daemons use the KV store, read back from its entries. The layout, as
+// Docker 20.10 (libnetwork + libkv) really writes it into Consul (captured in a real netns lab; see
+// tests/unit/fixtures/docker-kv-consul.json). Consul keys of libnetwork objects end in "/", etcd's
+// do not; both are accepted:
+//   docker/nodes/<advertise ip:port>                          value: the same address (discovery)
+//   docker/network/v1.0/network/<network id>/                 value: the network's JSON (name, networkType, scope ...)
+//   docker/network/v1.0/overlay/network/<network id>/         value: {"subnets":[{"SubnetIP","GwIP","Vni"}]}
+//   docker/network/v1.0/endpoint/<network id>/<endpoint id>/  value: the endpoint's JSON (name, ep_iface.addr, locator = host)
+//   docker/network/v1.0/endpoint_count/<network id>/          value: {"Count":N}
+//   docker/network/v1.0/{idm,ipam}/...                        bitmaps of VNIs and addresses (not summarized)
+// Folder entries (a key ending in "/" with no value) carry nothing and are ignored.
 export interface DockerKvEntry {
   key: string;
   value: string;
+}
+
+export interface DockerKvNetwork {
+  id: string;
+  name?: string;
+  /** networkType: "overlay" for the classic overlay. */
+  type?: string;
+  /** From the overlay driver's own record. */
+  subnets?: string[];
+  vni?: number[];
+  /** Endpoints the store counts for this network (endpoint_count). */
+  endpointCount?: number;
+}
+
+export interface DockerKvEndpoint {
+  network: string;
+  id: string;
+  /** The container's name on the network. */
+  name?: string;
+  /** Its address on the network, with prefix (ep_iface.addr), e.g. 198.18.100.2/24. */
+  address?: string;
+  /** The underlay address of the host the container runs on (libnetwork's "locator"). */
+  host?: string;
 }
 
 export interface DockerKvSummary {
   /** Advertise addresses (ip:port) of the registered daemons, sorted. */
   nodes: string[];
   /** Global-scope networks held in the store, sorted by name. */
-  networks: { id: string; name?: string; type?: string }[];
+  networks: DockerKvNetwork[];
+  /** Endpoints (containers attached to global networks), sorted by network then name. */
+  endpoints: DockerKvEndpoint[];
 }
 
+const ID = "([0-9a-zA-Z_.-]+)";
 const NODE = /^docker\/nodes\/([^/]+)\/?$/;
-const NETWORK = /^docker\/network\/v1\.0\/network\/([0-9a-zA-Z_-]+)\/?$/;
+const NETWORK = new RegExp(`^docker/network/v1\\.0/network/${ID}/?$`);
+const OVERLAY = new RegExp(`^docker/network/v1\\.0/overlay/network/${ID}/?$`);
+const ENDPOINT = new RegExp(`^docker/network/v1\\.0/endpoint/${ID}/${ID}/?$`);
+const ENDPOINT_COUNT = new RegExp(`^docker/network/v1\\.0/endpoint_count/${ID}/?$`);
 
 export function summarizeDockerKv(entries: readonly DockerKvEntry[]): DockerKvSummary {
   const nodes = new Set<string>();
-  const networks = new Map<string, { id: string; name?: string; type?: string }>();
+  const networks = new Map<string, DockerKvNetwork>();
+  const overlays = new Map<string, { subnets: string[]; vni: number[] }>();
+  const counts = new Map<string, number>();
+  const endpoints: DockerKvEndpoint[] = [];
   for (const { key, value } of entries) {
     const k = key.replace(/^\/+/, "");
-    const node = NODE.exec(k);
-    if (node) {
-      nodes.add(node[1]!);
-      continue;
-    }
-    const net = NETWORK.exec(k);
-    if (net) {
-      const id = net[1]!;
+    let m: RegExpExecArray | null;
+    if ((m = NODE.exec(k))) {
+      nodes.add(m[1]!);
+    } else if ((m = NETWORK.exec(k))) {
       const doc = parseJson(value);
-      const name = typeof doc?.["name"] === "string" ? doc["name"] : undefined;
-      const type = typeof doc?.["networkType"] === "string" ? doc["networkType"] : undefined;
-      networks.set(id, { id, ...(name ? { name } : {}), ...(type ? { type } : {}) });
+      const name = str(doc?.["name"]);
+      const type = str(doc?.["networkType"]);
+      networks.set(m[1]!, { id: m[1]!, ...(name ? { name } : {}), ...(type ? { type } : {}) });
+    } else if ((m = OVERLAY.exec(k))) {
+      const subnets = parseJson(value)?.["subnets"];
+      const list = Array.isArray(subnets) ? subnets.filter(isRecord) : [];
+      overlays.set(m[1]!, {
+        subnets: list.map((s) => str(s["SubnetIP"])).filter((s): s is string => s !== undefined),
+        vni: list.map((s) => s["Vni"]).filter((v): v is number => typeof v === "number"),
+      });
+    } else if ((m = ENDPOINT_COUNT.exec(k))) {
+      const count = parseJson(value)?.["Count"];
+      if (typeof count === "number") counts.set(m[1]!, count);
+    } else if ((m = ENDPOINT.exec(k))) {
+      const doc = parseJson(value);
+      if (doc === undefined) continue;
+      const iface = doc["ep_iface"];
+      const name = str(doc["name"]);
+      const address = isRecord(iface) ? str(iface["addr"]) : undefined;
+      const host = str(doc["locator"]);
+      endpoints.push({ network: m[1]!, id: m[2]!, ...(name ? { name } : {}), ...(address ? { address } : {}), ...(host ? { host } : {}) });
     }
+  }
+  for (const [id, net] of networks) {
+    const o = overlays.get(id);
+    if (o && o.subnets.length > 0) net.subnets = o.subnets;
+    if (o && o.vni.length > 0) net.vni = o.vni;
+    const c = counts.get(id);
+    if (c !== undefined) net.endpointCount = c;
   }
   return {
     nodes: [...nodes].sort(),
     networks: [...networks.values()].sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id)),
+    endpoints: endpoints.sort((a, b) => a.network.localeCompare(b.network) || (a.name ?? a.id).localeCompare(b.name ?? b.id)),
   };
+}
+
+/**
+ * Consul's answer to GET /v1/kv/<prefix>?recurse (a JSON array of {Key, Value: base64 | null, ...})
+ * as entries for summarizeDockerKv. Throws on anything that is not that shape: a wrong URL or a
+ * proxy's error page must not read as "Docker wrote nothing".
+ */
+export function dockerKvEntriesFromConsul(body: unknown): DockerKvEntry[] {
+  if (!Array.isArray(body)) throw new Error(`Consul KV answer: expected a JSON array of {Key, Value}, got ${typeof body}`);
+  return body.map((e: unknown, i): DockerKvEntry => {
+    if (!isRecord(e) || typeof e["Key"] !== "string") throw new Error(`Consul KV answer: item ${i} has no string Key`);
+    const v = e["Value"];
+    if (v !== null && v !== undefined && typeof v !== "string") throw new Error(`Consul KV answer: item ${i} (${e["Key"]}) has a non-string Value`);
+    return { key: e["Key"], value: typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : "" };
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(text) as unknown;
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined;
   }
