@@ -15,6 +15,8 @@ export interface NetnsCommandOptions {
   scriptsDir?: string;
   /** Readiness timeout passed to host-up/kv-up, in seconds. */
   readinessTimeoutSeconds?: number;
+  /** dockerd binary for host-up (default /usr/sbin/dockerd). Debian's has no Consul store: scripts/build-dockerd-consul.sh builds one that has. */
+  dockerdBinary?: string;
 }
 
 export type NetnsStepKind = "switch" | "kv" | "host" | "image";
@@ -149,7 +151,7 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
       id: `host:${h.name}`,
       kind: "host",
       host: h.name,
-      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, "--", ...h.daemon.args],
+      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, ...(opts.dockerdBinary ? ["--dockerd", opts.dockerdBinary] : []), "--", ...h.daemon.args],
       delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
     };
   });
