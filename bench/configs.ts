@@ -65,6 +65,11 @@ export interface EvalCase {
   containers: number;
   /** Whether the plan's checks go to the Verification step (the whole plan, as JSON, in its environment). */
   verification: boolean;
+  /**
+   * false: run with Node's source maps off. tsx turns them on, and the Pulumi SDK captures a stack trace
+   * for every promise and resource it creates; this case shows what that costs.
+   */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -102,6 +107,7 @@ export const EVAL_HOST_COUNTS = [2, 10, 50, 100, 200] as const;
 export function evalCases(): EvalCase[] {
   return [
     ...EVAL_HOST_COUNTS.map((h) => ({ id: `${h}-hosts`, hosts: h, containers: h, verification: true })),
+    { id: "100-hosts-nosourcemaps", hosts: 100, containers: 100, verification: true, sourceMaps: false },
     // Without the Verification step first: it completes; with it (the default config) the plan, which
     // then holds 2.7 million checks, also goes to the step as JSON.
     { id: "1000-containers-noverify", hosts: 10, containers: 1000, verification: false },

@@ -31,6 +31,7 @@ export interface EvalSample {
 const MB = 1024 * 1024;
 
 export async function evaluate(c: EvalCase): Promise<EvalSample> {
+  if (c.sourceMaps === false) process.setSourceMapsEnabled(false);
   const baseRssMB = process.memoryUsage().rss / MB;
   let registered = 0;
   let lastAt = performance.now();

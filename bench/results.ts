@@ -141,7 +141,7 @@ export function evalGrowth(results: readonly EvalResult[]): {
   mbPerHost?: number;
   timeR2?: number;
 } {
-  const series = results.filter((r) => r.case.containers === r.case.hosts && r.case.verification && evalSummary(r, "evalMs"));
+  const series = results.filter((r) => r.case.containers === r.case.hosts && r.case.verification && r.case.sourceMaps !== false && evalSummary(r, "evalMs"));
   const hosts = series.map((r) => r.case.hosts);
   const time = series.map((r) => evalSummary(r, "evalMs")!.median);
   const base = series.map((r) => Math.min(...okSamples(r).map((x) => x.baseRssMB)));
@@ -221,7 +221,9 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       ...(allLeft.length > 0 ? { why: allLeft.join("; ") } : {}),
     });
   }
-  const h100 = r.pulumi.find((x) => x.case.hosts === 100 && x.case.containers === 100 && x.case.verification);
+  const h100 = r.pulumi.find((x) => x.case.hosts === 100 && x.case.containers === 100 && x.case.verification && x.case.sourceMaps !== false);
+  const h100nosm = r.pulumi.find((x) => x.case.hosts === 100 && x.case.sourceMaps === false);
+  const nosm = h100nosm ? evalSummary(h100nosm, "evalMs") : undefined;
   if (h100) {
     const e = evalSummary(h100, "evalMs");
     const p = evalSummary(h100, "planMs");
@@ -237,7 +239,9 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
             why:
               `buildPlan takes ${sec(p.median)} (the plan has ${sample.checks} checks: 3 per ordered cross-host container pair, ` +
               `quadratic in containers); the other ${sec(e.median - p.median)} is the Pulumi runtime registering ` +
-              `${sample.resources} resources (${((e.median - p.median) / sample.resources).toFixed(1)} ms each under mocks)`,
+              `${sample.resources} resources (${((e.median - p.median) / sample.resources).toFixed(1)} ms each under mocks): ` +
+              `the SDK captures a stack trace for every promise it makes (debuggablePromise) and for every resource` +
+              (nosm ? `, and tsx maps each through source maps: with source maps off the same program takes ${sec(nosm.median)}` : ""),
           }
         : met === undefined
           ? { why: h100.errors.join("; ") || "no complete run" }
@@ -387,7 +391,7 @@ export function renderMarkdown(r: BenchResults): string {
           const mem = evalSummary(x, "maxRssMB");
           const first = okSamples(x)[0];
           return [
-            x.case.id + (x.case.verification ? "" : " (verification off)"),
+            x.case.id + (x.case.verification ? "" : " (verification off)") + (x.case.sourceMaps === false ? " (source maps off)" : ""),
             String(x.case.hosts),
             String(x.case.containers + 1),
             first ? String(first.resources) : "n/a",
@@ -402,6 +406,20 @@ export function renderMarkdown(r: BenchResults): string {
         ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
       ),
     );
+    const big = r.pulumi.find((x) => x.case.containers >= 1000 && x.case.verification);
+    const bigOff = r.pulumi.find((x) => x.case.containers >= 1000 && !x.case.verification);
+    const off = bigOff ? okSamples(bigOff)[0] : undefined;
+    if (off) {
+      out.push(
+        "",
+        `At ${bigOff!.case.containers} containers the plan holds ${off.checks} checks (3 per ordered cross-host container pair: ` +
+          `they grow with the square of the containers), ${off.planJsonMB.toFixed(0)} MB as JSON; buildPlan alone takes ` +
+          `${sec(evalSummary(bigOff!, "planMs")!.median)}.` +
+          (big && okSamples(big).length === 0 && big.errors[0]
+            ? ` With verification on, that plan also goes, as JSON, into the Verification step's environment: ${big.errors[0].split("\n")[0]}.`
+            : ""),
+      );
+    }
     const g = evalGrowth(r.pulumi);
     if (g.hosts.length >= 2) {
       const steps = g.hosts.slice(1).map((h, i) => `${g.hosts[i]}→${h}`);
