@@ -20,7 +20,8 @@ export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
         image: kv.image,
         // The image's entrypoint adds -data-dir=/consul/data and -config-dir for `agent`.
         command: ["agent", "-server", "-bootstrap-expect=1", "-ui", `-node=${kv.nodeName}`, `-bind=${a}`, `-client=${a}`, `-http-port=${kv.port}`],
-        env: [],
+        // No update check: lab traffic stays in the lab.
+        env: ["CHECKPOINT_DISABLE=1"],
         healthcheck: ["CMD", "consul", "members", `-http-addr=http://${a}:${kv.port}`],
         dataDir: "/consul/data",
       };

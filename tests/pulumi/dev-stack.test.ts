@@ -60,6 +60,7 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(kv["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: "198.18.0.2" }]);
     expect(kv["ports"]).toMatchObject([{ internal: 8500, external: 8500, ip: "127.0.0.1" }]);
     expect(kv["wait"]).toBe(true);
+    expect(kv["envs"]).toEqual(["CHECKPOINT_DISABLE=1"]);
     expect((kv["healthcheck"] as { tests: string[] }).tests).toEqual(["CMD", "consul", "members", "-http-addr=http://198.18.0.2:8500"]);
     expect(run.one("docker:index/remoteImage:RemoteImage", "lab-kv-image").inputs["name"]).toBe("hashicorp/consul:1.16.3");
   });
