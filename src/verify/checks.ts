@@ -446,7 +446,7 @@ export class VerifyRun {
     const sandbox = pickOverlaySandbox(ls.stdout.split("\n"), net.Id);
     const s: VxlanSample = { networkId: net.Id, sandbox: sandbox ?? overlaySandboxName(net.Id) };
     if (!sandbox) {
-      s.error = `no overlay sandbox <n>-${net.Id.slice(0, 10)} in ${execRoot}/netns on ${host} (no local container on ${network}?)`;
+      s.error = `no overlay sandbox <epoch>-${net.Id.slice(0, 9)}… in ${execRoot}/netns on ${host} (no local container on ${network}?)`;
       return s;
     }
     const r = await this.execOnHost(host, ["nsenter", `--net=/netns/${sandbox}`, "cat", "/proc/net/dev"], signal);

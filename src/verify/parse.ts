@@ -150,23 +150,24 @@ export function parseProcNetDev(text: string): Map<string, DevCounters> {
 }
 
 /**
- * Overlay sandbox namespace name as libnetwork names it: "<init epoch>-" + the first 10 characters of
- * the network id. The epoch starts at 1 and grows each time the sandbox is re-created on that host
- * (the last local container left the network and a new one joined): 1-1c0d2f8d31, then 2-1c0d2f8d31.
+ * Overlay sandbox namespace name as libnetwork names it: osl.GenerateKey("<init epoch>-" + network id),
+ * i.e. the first 12 characters. The epoch starts at 1 and grows each time the sandbox is re-created on
+ * that host (the last local container left the network and a new one joined): 1-1c0d2f8d31,
+ * 2-1c0d2f8d31, ..., 13-1c0d2f8d3 (one id character fewer once the epoch has two digits).
  */
 export function overlaySandboxName(networkId: string, epoch = 1): string {
-  return `${epoch}-${networkId.slice(0, 10)}`;
+  return `${epoch}-${networkId}`.slice(0, 12);
 }
 
 /** The current overlay sandbox among the entries of <exec-root>/netns: the highest epoch for the network. */
 export function pickOverlaySandbox(entries: readonly string[], networkId: string): string | undefined {
-  const id = networkId.slice(0, 10);
   let best: { name: string; epoch: number } | undefined;
-  for (const e of entries) {
-    const m = /^(\d+)-([0-9a-f]+)$/.exec(e.trim());
-    if (!m || m[2] !== id) continue;
+  for (const raw of entries) {
+    const e = raw.trim();
+    const m = /^(\d+)-[0-9a-f]+$/.exec(e);
+    if (!m || overlaySandboxName(networkId, Number(m[1])) !== e) continue;
     const epoch = Number(m[1]);
-    if (!best || epoch > best.epoch) best = { name: e.trim(), epoch };
+    if (!best || epoch > best.epoch) best = { name: e, epoch };
   }
   return best?.name;
 }
