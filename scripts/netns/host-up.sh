@@ -31,7 +31,8 @@ fi
 
 # The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
 # consul (its Go client is not packaged), and dockerd then dies with "discovery service not
-# supported". Say so before starting anything.
+# supported". Say so before starting anything; scripts/build-dockerd.sh builds one that has it
+# (pass it as --dockerd).
 for f in "${REST[@]}"; do
   case "$f" in
     --cluster-store=*://* | *://*)
@@ -40,7 +41,7 @@ for f in "${REST[@]}"; do
       case "$scheme" in consul | etcd | zk) ;; *) continue ;; esac
       [ "$scheme" = zk ] && backend=zookeeper || backend=$scheme
       if ! grep -q "libkv/store/$backend" "$dockerd"; then
-        die "$dockerd was built without the $backend cluster-store backend (Debian's docker.io has etcd and zookeeper only), so --cluster-store=$scheme://... cannot work. Fix: use kv.kind etcd for netns labs"
+        die "$dockerd was built without the $backend cluster-store backend (Debian's docker.io has etcd and zookeeper only), so --cluster-store=$scheme://... cannot work. Fix: use kv.kind etcd, or --dockerd with a dockerd that has it (npm run dockerd:build prints one; DNLAB_DOCKERD)"
       fi
       ;;
   esac

@@ -1,4 +1,4 @@
-// npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--hosts-only]
+// npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]
 //
 // Drives a netns lab on this machine without Pulumi: the same scripts and the same plan.
 //   up      switch, KV, hosts, busybox images; then (kv mode) the scenario's networks and containers
@@ -12,12 +12,13 @@ import { describeLeftovers, downNetnsLab, isClean, labLeftovers, upNetnsLab } fr
 import { run } from "../lab/run.js";
 import { applyNetworksAndWorkloads, docker } from "../lab/workloads.js";
 
-const USAGE = "usage: npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--hosts-only]";
+const USAGE = "usage: npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]";
 
 interface Args {
   command: string;
   config?: string;
   consulBin?: string;
+  dockerdBin?: string;
   hostsOnly: boolean;
 }
 
@@ -32,6 +33,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === "--config") out.config = value();
     else if (a === "--consul-bin") out.consulBin = value();
+    else if (a === "--dockerd-bin") out.dockerdBin = value();
     else if (a === "--hosts-only") out.hostsOnly = true;
     else if (!a.startsWith("-") && out.command === "") out.command = a;
     else throw new Error(`unknown argument ${JSON.stringify(a)}. ${USAGE}`);
@@ -80,7 +82,9 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const plan = loadPlan(args.config);
   const consulBinary = args.consulBin ?? process.env["DNLAB_CONSUL"];
-  const opts = { log, ...(consulBinary ? { consulBinary } : {}) };
+  // A dockerd other than Debian's (npm run dockerd:build: one with the consul cluster store).
+  const dockerdBinary = args.dockerdBin ?? process.env["DNLAB_DOCKERD"];
+  const opts = { log, ...(consulBinary ? { consulBinary } : {}), ...(dockerdBinary ? { dockerdBinary } : {}) };
   switch (args.command) {
     case "up": {
       const up = await upNetnsLab(plan, opts);

@@ -67,15 +67,27 @@ export const DOCKERD = "/usr/sbin/dockerd";
  */
 export async function netnsPreflight(plan: LabPlan, opts: NetnsCommandOptions = {}): Promise<void> {
   const problems: string[] = [];
-  if (!existsSync(DOCKERD)) problems.push(`${DOCKERD} is missing. Fix: run scripts/install-deps.sh as root`);
+  // The dockerd the hosts will run (host-up.sh --dockerd): the cluster-store backends are compiled
+  // in, so the KV check is about that very binary.
+  const dockerd = opts.dockerdBinary ?? DOCKERD;
+  const haveDockerd = existsSync(dockerd);
+  if (!haveDockerd) {
+    problems.push(
+      opts.dockerdBinary === undefined
+        ? `${DOCKERD} is missing. Fix: run scripts/install-deps.sh as root`
+        : `dockerdBinary = ${JSON.stringify(dockerd)} does not exist. Fix: npm run dockerd:build and pass the path it prints (DNLAB_DOCKERD), or leave it unset for ${DOCKERD}`,
+    );
+  }
   const kv = plan.kv;
-  if (kv && plan.overlayMode === "kv" && existsSync(DOCKERD)) {
+  if (kv && plan.overlayMode === "kv" && haveDockerd) {
     const backend = kv.kind === "zookeeper" ? "zookeeper" : kv.kind;
-    const r = await run(["grep", "-q", `libkv/store/${backend}`, DOCKERD]);
+    const r = await run(["grep", "-q", `libkv/store/${backend}`, dockerd]);
     if (r.code !== 0) {
+      const which = dockerd === DOCKERD ? `${DOCKERD} (Debian's docker.io 20.10)` : dockerd;
       problems.push(
-        `lab:kv.kind = ${JSON.stringify(kv.kind)}: ${DOCKERD} (Debian's docker.io 20.10) was built without the ${backend} cluster-store backend, ` +
-          `so its daemons cannot use ${kv.url}. Fix: set kv.kind to etcd for netns labs`,
+        `lab:kv.kind = ${JSON.stringify(kv.kind)}: ${which} was built without the ${backend} cluster-store backend, ` +
+          `so its daemons cannot use ${kv.url}. Fix: set kv.kind to etcd, or use a dockerd that has it: ` +
+          `npm run dockerd:build, then DNLAB_DOCKERD=<the path it prints> (dockerdBinary)`,
       );
     }
   }

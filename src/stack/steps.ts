@@ -21,13 +21,19 @@ export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string |
   return env["DNLAB_CONSUL"];
 }
 
+/** The dockerd the netns hosts run, when not Debian's: `npm run dockerd:build` prints it (it has the consul store). */
+export function dockerdBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env["DNLAB_DOCKERD"];
+}
+
 function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
 }
 
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const consul = consulBinaryPath(env);
-  const c = netnsCommands(plan, consul ? { consulBinary: consul } : {});
+  const dockerd = dockerdBinaryPath(env);
+  const c = netnsCommands(plan, { ...(consul ? { consulBinary: consul } : {}), ...(dockerd ? { dockerdBinary: dockerd } : {}) });
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
   return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
