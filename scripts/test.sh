@@ -14,8 +14,8 @@ npm ci --no-audit --no-fund
 if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
   DNLAB_CONSUL="$(bash scripts/build-consul.sh | tail -n 1)"
   export DNLAB_CONSUL
-  # dockerd 20.10.24 with the consul cluster store (Debian's has none), from the module proxy too.
-  DNLAB_DOCKERD="$(bash scripts/build-dockerd.sh | tail -n 1)"
+  # Debian's dockerd 20.10.24 rebuilt with the consul cluster store it drops (avoid-consul.patch).
+  DNLAB_DOCKERD="$(bash scripts/build-dockerd-consul.sh | tail -n 1)"
   export DNLAB_DOCKERD
 fi
 npm test

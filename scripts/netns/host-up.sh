@@ -31,7 +31,7 @@ fi
 
 # The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
 # consul (its Go client is not packaged), and dockerd then dies with "discovery service not
-# supported". Say so before starting anything; scripts/build-dockerd.sh builds one that has it
+# supported". Say so before starting anything; scripts/build-dockerd-consul.sh builds one that has it
 # (pass it as --dockerd).
 for f in "${REST[@]}"; do
   case "$f" in

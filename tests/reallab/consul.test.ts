@@ -31,8 +31,9 @@ describeRealLab(
   () => {
     // describe.skip still collects: build only when the suite really runs.
     const runs = realLabGate(GATE).ok;
-    const consulBinary = runs ? build("scripts/build-consul.sh") : "consul";
-    const dockerdBinary = runs ? build("scripts/build-dockerd-consul.sh") : "dockerd";
+    // scripts/test.sh builds both first and exports their paths; a bare `vitest` builds them here.
+    const consulBinary = process.env["DNLAB_CONSUL"] ?? (runs ? build("scripts/build-consul.sh") : "consul");
+    const dockerdBinary = process.env["DNLAB_DOCKERD"] ?? (runs ? build("scripts/build-dockerd-consul.sh") : "dockerd");
     const lab = useNetnsLab({ name: LAB, kv: { kind: "consul" } }, { workloads: true, consulBinary, dockerdBinary });
     const plan = lab.plan;
     const kv = plan.kv!;
