@@ -1,8 +1,13 @@
-// The verifier against a real netns lab (classic overlay with etcd, macvlan): all green; then one
-// host's underlay link cut at the switch (exactly the probes over it fail); a stopped container (its
-// checks fail with a clear reason); each restored to green. The CLI's exit codes on the real lab, and
+// The verifier against a real netns lab (classic overlay with etcd, macvlan): all green; a stopped
+// container (its checks fail with a clear reason); then one host's underlay link cut at the switch
+// (exactly the probes over it fail); each restored to green. The CLI's exit codes on the real lab, and
 // the ssh:// transport through `docker system dial-stdio`. No helper container, namespace or daemon
 // is left behind.
+//
+// Order matters: the stop/start test runs before the link cut. Docker 20.10's classic overlay has a
+// defect the verifier exposes: once host2's daemon has lost and regained its KV store, a container
+// restarted on host2 no longer resolves the names of remote containers (dns/ping-name test2->test1
+// fail for minutes, while by-IP pings pass) — reproduced by hand, not a verifier problem.
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,6 +116,71 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     }
   }, 90_000);
 
+  it("stop the macvlan container: its checks cannot run (clear reason), the host ping toward it fails; started again: green", async () => {
+    const h1 = hostOf(plan, "host1");
+    await dockerOk(h1, ["stop", "-t", "1", "test3"]);
+    let stopped: VerifyReport;
+    try {
+      stopped = await verify();
+    } finally {
+      await dockerOk(h1, ["start", "test3"]);
+    }
+    console.log(`[real-lab] ${LAB}: with test3 stopped: ${stopped.wallMs} ms wall\n${show(stopped)}`);
+    const byId = new Map(stopped.results.map((x) => [x.id, x] as [string, CheckResult]));
+    for (const id of ["ping-ip:test3->host2@mv_net1", "cnm:test3"]) {
+      expect(byId.get(id), id).toMatchObject({ ok: false, error: true });
+      expect(byId.get(id)!.detail).toMatch(/^container test3 is not running \(exited with code \d+\)$/);
+    }
+    expect(byId.get("host-ping:host2->test3@mv_net1")).toMatchObject({ ok: false, error: false, outcome: "fail" });
+    expect(byId.get("host-ping:host2->test3@mv_net1")!.detail).toContain("; target container test3 is not running");
+    // host1 never reaches its own macvlan child: still the expected failure, probed for real.
+    expect(byId.get("host-ping:host1->test3@mv_net1")).toMatchObject({ ok: true, expected: true, error: false });
+    expect(notOk(stopped)).toEqual(["cnm:test3", "host-ping:host2->test3@mv_net1", "ping-ip:test3->host2@mv_net1"]);
+    const green = await untilGreen("after starting test3 again");
+    console.log(`[real-lab] ${LAB}: green again ${green.ms} ms after test3 started (${green.runs} run(s))`);
+  }, 240_000);
+
+  it("stop an overlay container: its checks cannot run, probes toward it fail, host2's overlay sandbox is gone; started again: green", async () => {
+    const h2 = hostOf(plan, "host2");
+    await dockerOk(h2, ["stop", "-t", "1", "test2"]);
+    let stopped: VerifyReport;
+    try {
+      stopped = await verify();
+    } finally {
+      await dockerOk(h2, ["start", "test2"]);
+    }
+    console.log(`[real-lab] ${LAB}: with test2 stopped: ${stopped.wallMs} ms wall\n${show(stopped)}`);
+    const from = stopped.results.filter((x) => x.from === "test2");
+    expect(from.length).toBe(6);
+    for (const x of from) {
+      expect(x, x.id).toMatchObject({ ok: false, error: true });
+      expect(x.detail).toMatch(/^container test2 is not running \(exited with code \d+\)$/);
+    }
+    const toward = stopped.results.filter((x) => x.from === "test1" && (x.target === "test2" || x.target === "198.18.100.3"));
+    expect(toward.map((x) => x.id).sort()).toEqual(["dns:test1->test2@ov_net1", "ping-ip:test1->test2@ov_net1", "ping-name:test1->test2@ov_net1"]);
+    for (const x of toward) {
+      expect(x, x.id).toMatchObject({ ok: false, error: false, outcome: "fail" });
+      expect(x.detail).toContain("target container test2 is not running");
+    }
+    // host2 has no container left on ov_net1: Docker removed the overlay's sandbox there.
+    expect(notOk(stopped)).toEqual([...from, ...toward].map((x) => x.id).concat("vxlan:host2@ov_net1").sort());
+
+    // Docker 20.10 classic-overlay defect (reproduced by hand): now and then a container restarted on
+    // host2 never again resolves remote names (dns/ping-name test2->test1 fail for minutes while the
+    // by-IP pings pass). The verifier reports exactly that; a further restart of test2 clears it.
+    let green = await verify();
+    for (let i = 0; !green.ok && i < 10; i++) {
+      const names = notOk(green).every((id) => id === "dns:test2->test1@ov_net1" || id === "ping-name:test2->test1@ov_net1");
+      if (names && i >= 3) {
+        console.log(`[real-lab] ${LAB}: Docker defect: test2 does not resolve test1 after its restart; restarting test2 again`);
+        await dockerOk(h2, ["restart", "-t", "1", "test2"]);
+      } else await new Promise((r) => setTimeout(r, 2000));
+      green = await verify();
+    }
+    expect(green.ok, `after starting test2 again:\n${show(green)}`).toBe(true);
+    expect(await helpersLeft()).toEqual([]);
+  }, 300_000);
+
   it("cut host2's underlay link: exactly the probes over it fail; restored: green again", async () => {
     const sw = plan.netns!.switchNamespace;
     const ns = hostOf(plan, "host2").netns!.namespace;
@@ -155,34 +225,7 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
 
     const green = await untilGreen("after restoring the link");
     console.log(`[real-lab] ${LAB}: green again ${green.ms} ms after the link came back (${green.runs} run(s))`);
-  }, 240_000);
-
-  it("stop a container: its checks fail with a clear reason, probes toward it fail; started again: green", async () => {
-    const h2 = hostOf(plan, "host2");
-    await dockerOk(h2, ["stop", "-t", "1", "test2"]);
-    let stopped: VerifyReport;
-    try {
-      stopped = await verify();
-    } finally {
-      await dockerOk(h2, ["start", "test2"]);
-    }
-    console.log(`[real-lab] ${LAB}: with test2 stopped: ${stopped.wallMs} ms wall\n${show(stopped)}`);
-    const from = stopped.results.filter((x) => x.from === "test2");
-    expect(from.length).toBe(6);
-    for (const x of from) {
-      expect(x, x.id).toMatchObject({ ok: false, error: true });
-      expect(x.detail).toMatch(/^container test2 is not running \(exited with code \d+\)$/);
-    }
-    const toward = stopped.results.filter((x) => x.from === "test1" && (x.target === "test2" || x.target === "198.18.100.3"));
-    expect(toward.map((x) => x.id).sort()).toEqual(["dns:test1->test2@ov_net1", "ping-ip:test1->test2@ov_net1", "ping-name:test1->test2@ov_net1"]);
-    for (const x of toward) {
-      expect(x, x.id).toMatchObject({ ok: false, error: false, outcome: "fail" });
-      expect(x.detail).toContain("target container test2 is not running");
-    }
-    // host2 has no container left on ov_net1: Docker removed the overlay's sandbox there.
-    expect(notOk(stopped)).toEqual([...from, ...toward].map((x) => x.id).concat("vxlan:host2@ov_net1").sort());
-    const green = await untilGreen("after starting test2 again");
-    console.log(`[real-lab] ${LAB}: green again ${green.ms} ms after test2 started (${green.runs} run(s))`);
+    // The helper whose start hung on host2 during the cut is gone too.
     expect(await helpersLeft()).toEqual([]);
   }, 240_000);
 });
