@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { baselineArgs } from "../../bench/baselineArgs.js";
 import { bringupConfig, evalCases, evalConfig, hostAddress, ringChecks, verifyConfig } from "../../bench/configs.js";
 import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
-import { type BenchResults, renderMarkdown, targetChecks } from "../../bench/results.js";
+import { type BenchResults, renderMarkdown, rising, targetChecks } from "../../bench/results.js";
 import { buildPlan } from "../../src/model/index.js";
 
 describe("bench configs", () => {
@@ -133,6 +133,12 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
 }
 
 describe("results.md", () => {
+  it("a rising memory exponent is called out", () => {
+    expect(rising([0.4, 0.8, 1.0, 1.25])).toBe(true);
+    expect(rising([0.4, 0.8, 0.7, 1.25])).toBe(false);
+    expect(rising([0.4, 0.6, 0.9])).toBe(false);
+  });
+
   it("marks met and missed targets, and says why a missed one is missed", () => {
     const t = targetChecks(results());
     const byWhat = (s: string) => t.find((x) => x.what.startsWith(s))!;
@@ -154,7 +160,10 @@ describe("results.md", () => {
     expect(md).toContain("| bring-up, 8 hosts: ours / script | <= 1.5x | 2.10x | **missed** |");
     expect(md).toMatch(/time k = 1\.00, 1\.00 \(linear\)/);
     expect(md).toContain("nothing was left after any teardown");
-    expect(md).toContain("1 unexpected result(s) right after bring-up (overlay convergence): ping-name:c46->c47@ov_net1: bad address 'c47'.");
+    expect(md).toContain("1 unexpected result(s) right after bring-up: ping-name:c46->c47@ov_net1: bad address 'c47'. None of them failed again");
+    const r = results();
+    r.verify.cases[1]!.failures = ["run 1: ping-name:c46->c47@ov_net1: bad address 'c47'"];
+    expect(renderMarkdown(r)).toContain("1 of them failed again in the measured runs: not a slow convergence");
   });
   it("reports leftovers as a missed target", () => {
     const r = results();
