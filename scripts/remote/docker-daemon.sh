@@ -186,10 +186,17 @@ argv_config_file() {
 }
 
 running_pid() {
-  local pid
+  local pid cmd
   [ -n "$PIDFILE" ] && [ -s "$PIDFILE" ] || return 1
   pid=$(tr -dc '0-9' <"$PIDFILE")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A stale pidfile may name a recycled pid: only a dockerd that uses this very pidfile (or names
+  # none, i.e. the default one) is ours to signal.
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmd" == *dockerd* ]] || return 1
+  if [[ "$cmd" == *--pidfile* ]]; then
+    [[ "$cmd" == *"--pidfile $PIDFILE "* || "$cmd" == *"--pidfile=$PIDFILE "* || "$cmd" == *"-p $PIDFILE "* ]] || return 1
+  fi
   echo "$pid"
 }
 
