@@ -11,6 +11,7 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON), e.g. from the stack's outputs
+  --plan-env VAR       the LabPlan as JSON in environment variable VAR (how the Pulumi stack runs it)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of a table
   --timeout S          per-check timeout in seconds (default: the plan's, at most 30)
@@ -53,6 +54,17 @@ function readJson(path: string, flag: string): unknown {
   }
 }
 
+/** The Verification component hands the plan over in an environment variable (no temp file). */
+function planFromEnv(name: string): unknown {
+  const text = process.env[name];
+  if (text === undefined || text === "") throw new UsageError(`--plan-env ${name}: the variable is not set; set it to a LabPlan as JSON`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--plan-env ${name}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
 function asPlan(raw: unknown, path: string): LabPlan {
   const p = raw as Partial<LabPlan> | null;
   const missing = (["name", "hosts", "workloads", "checks", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
@@ -83,6 +95,7 @@ export function parseCli(argv: string[]): CliArgs | "help" {
       options: {
         config: { type: "string" },
         plan: { type: "string" },
+        "plan-env": { type: "string" },
         endpoint: { type: "string", multiple: true },
         json: { type: "boolean" },
         timeout: { type: "string" },
@@ -99,10 +112,17 @@ export function parseCli(argv: string[]): CliArgs | "help" {
   }
   const v = a.values;
   if (v.help) return "help";
-  if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
+  if ([v.config, v.plan, v["plan-env"]].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError("--config, --plan and --plan-env are alternatives; pass only one of them");
+  }
   let plan: LabPlan;
   try {
-    plan = v.plan !== undefined ? asPlan(readJson(v.plan, "--plan"), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config") : {});
+    plan =
+      v.plan !== undefined
+        ? asPlan(readJson(v.plan, "--plan"), v.plan)
+        : v["plan-env"] !== undefined
+          ? asPlan(planFromEnv(v["plan-env"]), `$${v["plan-env"]}`)
+          : buildPlan(v.config !== undefined ? readJson(v.config, "--config") : {});
   } catch (e) {
     if (e instanceof LabConfigError) throw new UsageError(e.message);
     throw e;
@@ -152,6 +172,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     ...(!quiet && !json ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
   });
   out.write(json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+  // With --json (the stack's way), a failure still shows the readable table: it is what `pulumi up` prints.
+  if (json && !report.ok) err.write(formatTable(report));
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });
     writeFileSync(args.save, JSON.stringify(report, null, 2) + "\n");

@@ -38,9 +38,18 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
   return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
 
-/** The verifier as a command: reads the plan from LAB_PLAN_JSON (set by the Verification component). */
-export function verifyStep(): ShellStep {
-  return { id: "verify", create: "npx --no-install tsx src/cli/verify.ts --plan-env LAB_PLAN_JSON --json", delete: "true" };
+/** Where the last verification is kept for `npm run inspect`. */
+export const LAST_VERIFY_FILE = ".lab/last-verify.json";
+
+/**
+ * The verifier as a command: the plan comes from LAB_PLAN_JSON (set by the Verification component),
+ * the JSON report goes to stdout (the stack's outputs) and to .lab/ (npm run inspect), and a failure
+ * prints the readable table on stderr and exits 1, which fails `pulumi up`.
+ */
+export function verifyStep(plan: LabPlan): ShellStep {
+  const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
+  const argv = ["npx", "--no-install", "tsx", "src/cli/verify.ts", "--plan-env", "LAB_PLAN_JSON", "--json", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
+  return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
 
 /** A script call as a step: remote ones carry the script on stdin, local ones run from the repo root. */
@@ -86,6 +95,6 @@ export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): L
     ...(plan.hostKind === "netns" ? { netns: netnsShellSteps(plan, env) } : {}),
     ...(plan.hostKind === "ssh" ? { sshDaemon: sshDaemonSteps(plan) } : {}),
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
-    ...(plan.verification.enabled ? { verify: verifyStep() } : {}),
+    ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
   };
 }

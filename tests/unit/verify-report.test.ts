@@ -102,9 +102,33 @@ describe("verify CLI usage", () => {
     expect(c.plan).toEqual(p);
   });
 
+  it("--plan-env reads the plan the Verification component puts in the environment", () => {
+    const p = buildPlan({ hostKind: "netns", name: "vfe" });
+    process.env["DNLAB_TEST_PLAN"] = JSON.stringify(p);
+    try {
+      const c = parseCli(["--plan-env", "DNLAB_TEST_PLAN", "--json"]);
+      if (c === "help") throw new Error("help");
+      expect(c.plan).toEqual(p);
+    } finally {
+      delete process.env["DNLAB_TEST_PLAN"];
+    }
+  });
+
+  it("--json on a failing lab: JSON on stdout, the readable table on stderr (what `pulumi up` shows), exit 1", async () => {
+    const gone = join(dir, "no-daemon.sock");
+    const r = await cli(["--config", file("lab-gone.json", JSON.stringify({ hostKind: "netns", name: "vfg" })), "--json", "--quiet", "--endpoint", `host1=unix://${gone}`, "--endpoint", `host2=unix://${gone}`, "--timeout", "2"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out) as { ok: boolean; summary: { failed: number } };
+    expect(report.ok).toBe(false);
+    expect(report.summary.failed).toBeGreaterThan(0);
+    expect(r.err).toMatch(/ERROR/);
+    expect(r.err).toMatch(/verify: 0 passed, 0 expected failures, \d+ failed/);
+  });
+
   const bad: [string, string[], RegExp][] = [
     ["unknown flag", ["--bogus"], /Unknown option '--bogus'/],
-    ["both sources", ["--config", "a.json", "--plan", "b.json"], /--config and --plan are alternatives/],
+    ["both sources", ["--config", "a.json", "--plan", "b.json"], /--config, --plan and --plan-env are alternatives/],
+    ["--plan-env unset", ["--plan-env", "DNLAB_TEST_UNSET_VAR"], /--plan-env DNLAB_TEST_UNSET_VAR: the variable is not set/],
     ["unreadable file", ["--config", "/nonexistent/lab.json"], /--config \/nonexistent\/lab.json: cannot read the file \(ENOENT\)/],
     ["unknown host in --endpoint", ["--endpoint", "host9=unix:///x.sock"], /no host named "host9" in the plan; use one of host1, host2/],
     ["malformed --endpoint", ["--endpoint", "host1"], /write it as HOST=URL/],
