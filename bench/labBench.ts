@@ -3,7 +3,8 @@
 // Every lab this module brings up is registered until it has been torn down, so the runner can tear
 // everything down on failure or on a signal (cleanupAll).
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers, upNetnsLab } from "../src/lab/netnsLab.js";
-import { run, tail } from "../src/lab/run.js";
+import { spawn, type ChildProcess } from "node:child_process";
+import { REPO_ROOT, type RunResult, sleep, tail } from "../src/lab/run.js";
 import { applyNetworksAndWorkloads } from "../src/lab/workloads.js";
 import { buildPlan, type LabPlan } from "../src/model/index.js";
 import { verifyLab } from "../src/verify/index.js";
@@ -15,31 +16,97 @@ import { median } from "./stats.js";
 export type Log = (line: string) => void;
 
 const active = new Map<string, LabPlan>();
+/** The baseline script while it runs: stopped first on a signal, so it cannot rebuild what cleanup removes. */
+const scripts = new Set<ChildProcess>();
 
-/** Tear down a lab and report what is left of it ("" when nothing). */
-async function teardown(plan: LabPlan, log: Log): Promise<{ ms: number; left: string[] }> {
+export class BenchStopped extends Error {
+  constructor() {
+    super("interrupted");
+    this.name = "BenchStopped";
+  }
+}
+
+let stopRequested = false;
+
+/**
+ * Ctrl-C / SIGTERM: no new step starts (the next checkpoint throws BenchStopped), the baseline script
+ * is stopped now, and the step in flight finishes; the runner's cleanup then tears everything down.
+ */
+export function requestStop(): void {
+  stopRequested = true;
+  for (const child of scripts) child.kill("SIGTERM");
+}
+
+function checkpoint(): void {
+  if (stopRequested) throw new BenchStopped();
+}
+
+function spawnScript(argv: readonly string[], timeoutMs: number): Promise<RunResult> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    scripts.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.on("error", (e) => {
+      stderr += String(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      scripts.delete(child);
+      resolve({ code: signal ? null : code, stdout, stderr: signal ? `${stderr}\n(killed by ${signal})` : stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+const oneLine = (m: string): string => m.split("\n").map((x) => x.trim()).filter(Boolean).join(" / ").slice(0, 400);
+
+/**
+ * Tear down a lab and report what is left of it (empty: nothing). A teardown that fails is tried once
+ * more (an interrupted script, e.g. after Ctrl-C, leaves work that the next run finishes); what counts
+ * is what labLeftovers finds at the end.
+ */
+async function teardown(plan: LabPlan, log: Log): Promise<{ ms: number; left: string[]; error?: string }> {
   const t0 = performance.now();
   let err: string | undefined;
-  try {
-    await downNetnsLab(plan);
-  } catch (e) {
-    err = (e as Error).message;
-    log(`  teardown of ${plan.name} failed: ${err.split("\n")[0]}`);
+  let firstError: string | undefined;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await downNetnsLab(plan);
+      err = undefined;
+    } catch (e) {
+      err = oneLine((e as Error).message);
+      firstError ??= err;
+      log(`  teardown of ${plan.name} failed (attempt ${attempt}): ${err}`);
+    }
+    if (err === undefined && isClean(labLeftovers(plan))) break;
   }
   const ms = performance.now() - t0;
   const l = labLeftovers(plan);
   const left = isClean(l) ? [] : describeLeftovers(l).split("\n").map((x) => `${plan.name}: ${x}`);
-  if (err === undefined && left.length === 0) active.delete(plan.name);
-  if (err !== undefined) left.unshift(`${plan.name}: teardown error: ${err.split("\n")[0]}`);
-  return { ms, left };
+  if (left.length === 0) active.delete(plan.name);
+  else if (err !== undefined) left.unshift(`${plan.name}: teardown error: ${err}`);
+  return { ms, left, ...(firstError !== undefined ? { error: firstError } : {}) };
 }
 
 /** Tear down every lab still registered (failure or signal). Returns what could not be cleaned. */
 export async function cleanupAll(log: Log): Promise<string[]> {
+  for (const child of scripts) child.kill("SIGTERM");
   const left: string[] = [];
-  for (const plan of [...active.values()]) {
+  // Not concurrent with the main flow (that stopped at a checkpoint), but labs may still be registered
+  // while this runs if it was forced by a second signal: loop until none is left.
+  while (active.size > 0) {
+    const plan = [...active.values()][0]!;
     log(`cleanup: tearing down ${plan.name}`);
-    left.push(...(await teardown(plan, log)).left);
+    let down = await teardown(plan, log);
+    // A bring-up step that was still running (it is not ours to kill) may finish after the teardown:
+    // look again a moment later.
+    await sleep(2000);
+    if (!isClean(labLeftovers(plan))) down = await teardown(plan, log);
+    left.push(...down.left);
     active.delete(plan.name);
   }
   return left;
@@ -82,28 +149,34 @@ export async function benchBringup(o: BringupOptions): Promise<BringupCase> {
   await clearStale(script, o.log);
 
   const runOurs = async (i: number): Promise<void> => {
+    checkpoint();
     active.set(ours.name, ours);
     try {
       const t0 = performance.now();
       const up = await upNetnsLab(ours);
       const t1 = performance.now();
+      checkpoint();
       await applyNetworksAndWorkloads(ours);
       const t2 = performance.now();
       c.oursMs.push(t2 - t0);
       stepRuns.push({ ...groupSteps(up.steps), "networks+containers": t2 - t1 });
       o.log(`  run ${i}: ours ${((t2 - t0) / 1000).toFixed(2)} s`);
     } catch (e) {
+      if (e instanceof BenchStopped) throw e;
       c.errors.push(`ours, run ${i}: ${(e as Error).message}`);
       o.log(`  run ${i}: ours FAILED: ${(e as Error).message.split("\n")[0]}`);
     }
     const down = await teardown(ours, o.log);
+    if (down.error) c.errors.push(`teardown of ours, run ${i}: ${down.error}`);
     c.teardownMs.push(down.ms);
     c.leftovers.push(...down.left);
   };
 
   const runScript = async (i: number): Promise<void> => {
+    checkpoint();
     active.set(script.name, script);
-    const r = await run(argv, { timeoutMs: 600_000 });
+    const r = await spawnScript(argv, 600_000);
+    checkpoint();
     if (r.code === 0) {
       c.scriptMs.push(r.ms);
       o.log(`  run ${i}: script ${(r.ms / 1000).toFixed(2)} s`);
@@ -112,6 +185,7 @@ export async function benchBringup(o: BringupOptions): Promise<BringupCase> {
       o.log(`  run ${i}: script FAILED (exit ${r.code ?? "timeout"}): ${tail(r, 3)}`);
     }
     const down = await teardown(script, o.log);
+    if (down.error) c.errors.push(`teardown of the script's lab, run ${i}: ${down.error}`);
     c.scriptTeardownMs.push(down.ms);
     c.leftovers.push(...down.left);
   };
@@ -154,7 +228,9 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
   active.set(plan.name, plan);
   try {
     const t0 = performance.now();
+    checkpoint();
     await upNetnsLab(plan);
+    checkpoint();
     await applyNetworksAndWorkloads(plan);
     setupMs = performance.now() - t0;
     o.log(`  lab ${plan.name} with ${max} containers up in ${(setupMs / 1000).toFixed(1)} s`);
@@ -171,6 +247,7 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
       const concurrency = o.concurrency ?? 32;
       const c: VerifyCase = { containers: n, checks: checks.length, concurrency, wallMs: [], slowestMs: [], slowestIds: [], failures: [] };
       for (let i = 1; i <= o.runs; i++) {
+        checkpoint();
         const rep = await verifyLab(sub, { checks, concurrency });
         c.wallMs.push(rep.wallMs);
         c.slowestMs.push(rep.slowest?.durationMs ?? 0);
@@ -183,9 +260,11 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
       cases.push(c);
     }
   } catch (e) {
+    if (e instanceof BenchStopped) throw e;
     errors.push((e as Error).message);
     o.log(`  verification bench FAILED: ${(e as Error).message.split("\n")[0]}`);
   }
   const down = await teardown(plan, o.log);
+  if (down.error) errors.push(`teardown: ${down.error}`);
   return { ...(setupMs !== undefined ? { setupMs } : {}), ...(warmup ? { warmup } : {}), cases, leftovers: down.left, errors };
 }

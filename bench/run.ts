@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { REPO_ROOT, run, tail } from "../src/lab/run.js";
 import { type EvalCase, evalCases } from "./configs.js";
-import { benchBringup, benchVerify, cleanupAll } from "./labBench.js";
+import { BenchStopped, benchBringup, benchVerify, cleanupAll, requestStop } from "./labBench.js";
 import { machineInfo } from "./machine.js";
 import type { EvalSample } from "./pulumiEval.js";
 import { type BenchResults, type EvalResult, renderMarkdown } from "./results.js";
@@ -132,9 +132,10 @@ async function evalOnce(c: EvalCase): Promise<EvalSample> {
   }
 }
 
-async function benchPulumi(o: BenchOptions, log: (l: string) => void): Promise<EvalResult[]> {
+async function benchPulumi(o: BenchOptions, log: (l: string) => void, stopped: () => boolean): Promise<EvalResult[]> {
   const out: EvalResult[] = [];
   for (const c of evalCases()) {
+    if (stopped()) throw new BenchStopped();
     const res: EvalResult = { case: c, samples: [], errors: [] };
     const runs = c.containers >= 1000 ? o.bigRuns : o.runs;
     for (let i = 1; i <= runs; i++) {
@@ -192,12 +193,17 @@ export async function main(argv: string[]): Promise<number> {
     skipped: SECTIONS.filter((s) => !o.only.includes(s)),
   };
 
-  // Ctrl-C / kill: tear down whatever is up, then exit.
-  let stopping = false;
+  // Ctrl-C / kill: the step in flight finishes, nothing new starts, everything is torn down (below, in
+  // finally). A second signal tears down at once.
+  let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`bench: ${sig}: tearing down the bench labs`);
+    signals++;
+    if (signals === 1) {
+      log(`bench: ${sig}: stopping after the current step, then tearing down the bench labs (again to tear down now)`);
+      requestStop();
+      return;
+    }
+    log(`bench: ${sig} again: tearing down now`);
     cleanupAll(log).then(
       (left) => {
         if (left.length) log(`bench: left behind:\n${left.join("\n")}`);
@@ -216,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
         try {
           results.bringup.push(await benchBringup({ hosts, runs: o.runs, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log }));
         } catch (e) {
+          if (e instanceof BenchStopped) throw e;
           results.errors.push(`bring-up ${hosts} hosts: ${(e as Error).message}`);
           log(`  FAILED: ${(e as Error).message}`);
         }
@@ -225,16 +232,22 @@ export async function main(argv: string[]): Promise<number> {
       log(`b. verification, ${o.containers.join("/")} containers (${o.runs} runs each)`);
       results.verify = await benchVerify({ containers: o.containers, runs: o.runs, lab: BENCH_LABS.verify, log });
     }
-    if (o.only.includes("pulumi")) {
+    if (o.only.includes("pulumi") && signals === 0) {
       log(`d. program evaluation under Pulumi mocks (${o.runs} runs, ${o.bigRuns} for 1000 containers)`);
-      results.pulumi = await benchPulumi(o, log);
+      results.pulumi = await benchPulumi(o, log, () => signals > 0);
     }
   } catch (e) {
-    results.errors.push((e as Error).message);
-    log(`bench: FAILED: ${(e as Error).message}`);
+    if (!(e instanceof BenchStopped)) {
+      results.errors.push((e as Error).message);
+      log(`bench: FAILED: ${(e as Error).message}`);
+    }
   } finally {
     const left = await cleanupAll(log);
     if (left.length) results.errors.push(`left behind after cleanup: ${left.join("; ")}`);
+  }
+  if (signals > 0) {
+    log(`bench: interrupted; results not written${results.errors.length ? `\n${results.errors.join("\n")}` : ""}`);
+    return 130;
   }
 
   results.durationMs = performance.now() - t0;
