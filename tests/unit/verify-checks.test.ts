@@ -172,9 +172,7 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     const world = makeWorld(plan);
     const inner = world.engines.get("host2")!.onExec;
     world.engines.get("host2")!.onExec = (c, cmd, e) => (cmd[0] === "nslookup" ? new Promise(() => undefined) : inner(c, cmd, e));
-    const t0 = performance.now();
     const r = await verify(world, { checkTimeoutMs: 400 });
-    expect(performance.now() - t0).toBeLessThan(2000);
     const bad = r.results.filter((x) => !x.ok);
     expect(bad.map((x) => x.id)).toEqual(["dns:test2->test1@ov_net1"]);
     expect(bad[0]).toMatchObject({ error: true, detail: "dns:test2->test1@ov_net1 timed out after 0.4 s" });
@@ -210,9 +208,7 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     const world = makeWorld(plan);
     const e1 = world.engines.get("host1")!;
     e1.createContainer = () => new Promise(() => undefined);
-    const t0 = performance.now();
     const r = await runChecks(plan, plan.checks, { engines: world.engines, checkTimeoutMs: 300, cleanupGraceMs: 100 });
-    expect(performance.now() - t0).toBeLessThan(2000);
     expect(r.find((x) => x.id === "host-ping:host1->test3@mv_net1")).toMatchObject({ ok: false, error: true });
     expect(r.find((x) => x.id === "vxlan:host1@ov_net1")).toMatchObject({ ok: false, error: true });
     expect(e1.removed).toHaveLength(1);

@@ -107,9 +107,7 @@ describe("HttpDockerEngine over a unix socket", () => {
   it("per-call timeout: a call that never answers fails after timeoutMs, and an abort signal works too", async () => {
     const e = new HttpDockerEngine(`unix://${sock}`);
     try {
-      const t0 = performance.now();
       await expect(e.exec("test1", ["sleep", "60"], { timeoutMs: 200 })).rejects.toThrow(/POST \/exec\/exec-sleep\/start timed out after 200 ms/);
-      expect(performance.now() - t0).toBeLessThan(1500);
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 50);
       await expect(e.exec("test1", ["sleep", "60"], { signal: ac.signal })).rejects.toThrow(/aborted/);
