@@ -18,4 +18,18 @@ if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
   DNLAB_DOCKERD="$(bash scripts/build-dockerd-consul.sh | tail -n 1)"
   export DNLAB_DOCKERD
 fi
-npm test
+mkdir -p .lab
+status=0
+npm test -- --reporter=default --reporter=json --outputFile=.lab/vitest.json || status=$?
+# One plain closing line, with the real-lab tests counted on their own.
+if [ -s .lab/vitest.json ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(".lab/vitest.json", "utf8"));
+    const all = r.testResults.flatMap((f) => f.assertionResults.map((a) => ({ file: f.name, status: a.status })));
+    const real = all.filter((t) => t.file.includes("/tests/reallab/"));
+    const n = (xs, s) => xs.filter((t) => t.status === s).length;
+    console.log(`real-lab: ${n(real, "passed")} passed, ${n(real, "failed")} failed, ${n(real, "skipped") + n(real, "pending")} skipped`);
+    console.log(`${n(all, "passed")} passed, ${n(all, "failed")} failed, ${n(all, "skipped") + n(all, "pending")} skipped`);
+  '
+fi
+exit "$status"
