@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type HostPlan, IMAGES, type LabPlan } from "../src/model/index.js";
+import type { HostPlan, LabPlan } from "../src/model/index.js";
 import type { Connection } from "./runStep.js";
 import type { ShellStep } from "./steps.js";
 
@@ -13,6 +13,8 @@ export interface DockerHostArgs {
   host: HostPlan;
   /** dind: the underlay network on the user's engine. */
   underlay?: docker.Network;
+  /** dind: the Docker-in-Docker image, pulled once on the user's engine for every host. */
+  dindImage?: docker.RemoteImage;
   /** Resources the daemon configuration waits for (the KV store must be healthy first). */
   after: pulumi.Resource[];
   /** netns: host bring-up (namespace, veth, dockerd) and the locally built busybox image. */
@@ -45,12 +47,7 @@ export class DockerHost extends pulumi.ComponentResource {
     this.name = host.name;
     switch (host.kind) {
       case "dind": {
-        if (!args.underlay) throw new Error("a dind host needs the underlay network");
-        const image = new docker.RemoteImage(
-          `${name}-dind`,
-          { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: true },
-          { parent: this },
-        );
+        if (!args.underlay || !args.dindImage) throw new Error("a dind host needs the underlay network and the dind image");
         const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-${host.name}-data` }, { parent: this });
         this.daemon = new docker.Container(
           name,
@@ -58,7 +55,7 @@ export class DockerHost extends pulumi.ComponentResource {
             name: `${plan.name}-${host.name}`,
             // Classic overlay gossip (serf) needs a unique hostname per daemon.
             hostname: host.name,
-            image: image.imageId,
+            image: args.dindImage.imageId,
             privileged: true,
             // No TLS: the entrypoint then prepends `dockerd --host=unix:///var/run/docker.sock
             // --host=tcp://0.0.0.0:2375` to flag-only commands; 2375 is published on loopback only.

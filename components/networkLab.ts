@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan } from "../src/model/index.js";
+import { IMAGES, type LabPlan } from "../src/model/index.js";
 import { DockerHost, sshOptsOf } from "./dockerHost.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
@@ -68,6 +68,11 @@ export class NetworkLab extends pulumi.ComponentResource {
       kvReady = this.kv.ready;
     }
 
+    // dind hosts all run on the user's engine: one image resource serves them all.
+    const dindImage =
+      plan.hostKind === "dind"
+        ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: true }, parent)
+        : undefined;
     const connections: Record<string, Connection> = {};
     for (const host of plan.hosts) {
       if (!host.ssh) continue;
@@ -87,6 +92,7 @@ export class NetworkLab extends pulumi.ComponentResource {
             host,
             after: [...this.underlay.ready, ...kvReady],
             ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
+            ...(dindImage ? { dindImage } : {}),
             ...hostNetns,
             ...(sshStep ? { sshDaemonStep: sshStep } : {}),
             ...(connection ? { connection } : {}),

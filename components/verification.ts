@@ -24,6 +24,12 @@ export interface VerificationCheckResult {
   detail: string;
 }
 
+/** What the verifier reads on stdin: the plan, minus the checks it derives itself (planChecks). */
+export function verifierInput(plan: LabPlan): string {
+  const { checks: _derived, ...rest } = plan;
+  return JSON.stringify(rest);
+}
+
 /** Reads the verifier's JSON report (the last JSON document on stdout). */
 export function parseVerifierOutput(stdout: string): { summary: VerificationSummary; checks: VerificationCheckResult[] } {
   const start = stdout.indexOf("{");
@@ -54,7 +60,9 @@ export class Verification extends pulumi.ComponentResource {
         // Re-run on every change of what is probed (ids change on replacement).
         update: args.step.create,
         triggers: args.subjects.map((r) => r.id),
-        environment: { ...(args.step.environment ?? {}), LAB_PLAN_JSON: JSON.stringify(args.plan) },
+        // The plan without its checks (the verifier derives them): large labs have many thousands.
+        stdin: verifierInput(args.plan),
+        ...(args.step.environment ? { environment: args.step.environment } : {}),
         logging: "stderr",
       },
       { parent: this, dependsOn: args.subjects },

@@ -4,14 +4,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { buildPlan, type LabPlan, LabConfigError } from "../model/index.js";
+import { buildPlan, type LabPlan, LabConfigError, planChecks } from "../model/index.js";
 import { formatTable, resolveEndpoints, statusOf, verifyLab, type VerifyOptions } from "../verify/index.js";
 
 const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [options]
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
-  --plan FILE          an already built LabPlan (JSON), e.g. from the stack's outputs
-  --plan-env VAR       the LabPlan as JSON in environment variable VAR (how the Pulumi stack runs it)
+  --plan FILE          an already built LabPlan (JSON); "-" reads it from stdin (how the stack runs it)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of a table
   --timeout S          per-check timeout in seconds (default: the plan's, at most 30)
@@ -40,12 +39,19 @@ export interface CliArgs {
   options: VerifyOptions;
 }
 
-function readJson(path: string, flag: string): unknown {
+export interface CliIo {
+  /** Reads standard input (for `--plan -`). */
+  readStdin: () => string;
+}
+
+const processIo: CliIo = { readStdin: () => readFileSync(0, "utf8") };
+
+function readJson(path: string, flag: string, io: CliIo = processIo): unknown {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = path === "-" ? io.readStdin() : readFileSync(path, "utf8");
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`${flag} ${path}: cannot read ${path === "-" ? "stdin" : "the file"} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
     return JSON.parse(text);
@@ -54,26 +60,17 @@ function readJson(path: string, flag: string): unknown {
   }
 }
 
-/** The Verification component hands the plan over in an environment variable (no temp file). */
-function planFromEnv(name: string): unknown {
-  const text = process.env[name];
-  if (text === undefined || text === "") throw new UsageError(`--plan-env ${name}: the variable is not set; set it to a LabPlan as JSON`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--plan-env ${name}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 function asPlan(raw: unknown, path: string): LabPlan {
   const p = raw as Partial<LabPlan> | null;
-  const missing = (["name", "hosts", "workloads", "checks", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
-  if (missing.length || !Array.isArray(p!.hosts) || !Array.isArray(p!.checks)) {
+  const missing = (["name", "hosts", "networks", "workloads", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
+  if (missing.length || !Array.isArray(p!.hosts) || (p!.checks !== undefined && !Array.isArray(p!.checks))) {
     throw new UsageError(
       `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
     );
   }
-  return p as LabPlan;
+  // The checks are a pure function of the plan: the stack leaves them out of what it hands over.
+  const plan = p as LabPlan;
+  return plan.checks === undefined ? { ...plan, checks: planChecks(plan) } : plan;
 }
 
 function positiveNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
@@ -85,7 +82,7 @@ function positiveNumber(flag: string, v: string | undefined, integer: boolean): 
   return n;
 }
 
-export function parseCli(argv: string[]): CliArgs | "help" {
+export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help" {
   let a;
   try {
     a = parseArgs({
@@ -95,7 +92,6 @@ export function parseCli(argv: string[]): CliArgs | "help" {
       options: {
         config: { type: "string" },
         plan: { type: "string" },
-        "plan-env": { type: "string" },
         endpoint: { type: "string", multiple: true },
         json: { type: "boolean" },
         timeout: { type: "string" },
@@ -112,17 +108,10 @@ export function parseCli(argv: string[]): CliArgs | "help" {
   }
   const v = a.values;
   if (v.help) return "help";
-  if ([v.config, v.plan, v["plan-env"]].filter((x) => x !== undefined).length > 1) {
-    throw new UsageError("--config, --plan and --plan-env are alternatives; pass only one of them");
-  }
+  if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
   let plan: LabPlan;
   try {
-    plan =
-      v.plan !== undefined
-        ? asPlan(readJson(v.plan, "--plan"), v.plan)
-        : v["plan-env"] !== undefined
-          ? asPlan(planFromEnv(v["plan-env"]), `$${v["plan-env"]}`)
-          : buildPlan(v.config !== undefined ? readJson(v.config, "--config") : {});
+    plan = v.plan !== undefined ? asPlan(readJson(v.plan, "--plan", io), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config", io) : {});
   } catch (e) {
     if (e instanceof LabConfigError) throw new UsageError(e.message);
     throw e;

@@ -42,13 +42,14 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
 export const LAST_VERIFY_FILE = ".lab/last-verify.json";
 
 /**
- * The verifier as a command: the plan comes from LAB_PLAN_JSON (set by the Verification component),
+ * The verifier as a command: the plan comes on stdin (set by the Verification component; an
+ * environment variable would hit the kernel's 128 KiB limit on large labs),
  * the JSON report goes to stdout (the stack's outputs) and to .lab/ (npm run inspect), and a failure
  * prints the readable table on stderr and exits 1, which fails `pulumi up`.
  */
 export function verifyStep(plan: LabPlan): ShellStep {
   const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
-  const argv = ["npx", "--no-install", "tsx", "src/cli/verify.ts", "--plan-env", "LAB_PLAN_JSON", "--json", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
+  const argv = ["npx", "--no-install", "tsx", "src/cli/verify.ts", "--plan", "-", "--json", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
   return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
 

@@ -47,7 +47,6 @@ describe("config changes", async () => {
     expect(d.added).toEqual(
       [
         "lab:host:DockerHost lab-host3",
-        "docker:index/remoteImage:RemoteImage lab-host3-dind",
         "docker:index/volume:Volume lab-host3-data",
         "docker:index/container:Container lab-host3",
         "pulumi:providers:docker lab-host3-provider",

@@ -18,11 +18,10 @@ describe("dev stack (dind, kv mode)", async () => {
         "docker:index/volume:Volume lab-kv-data",
         "docker:index/remoteImage:RemoteImage lab-kv-image",
         `${C} lab-kv`,
-        "docker:index/remoteImage:RemoteImage lab-host1-dind",
+        "docker:index/remoteImage:RemoteImage lab-dind-image",
         "docker:index/volume:Volume lab-host1-data",
         `${C} lab-host1`,
         `${P} lab-host1-provider`,
-        "docker:index/remoteImage:RemoteImage lab-host2-dind",
         "docker:index/volume:Volume lab-host2-data",
         `${C} lab-host2`,
         `${P} lab-host2-provider`,
@@ -78,7 +77,8 @@ describe("dev stack (dind, kv mode)", async () => {
       expect(c["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: h.address }]);
       expect(run.one(P, `lab-${h.name}-provider`).inputs["host"]).toBe(`tcp://127.0.0.1:${23751 + i}`);
     }
-    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-host1-dind").inputs["name"]).toBe("docker:20.10.24-dind");
+    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-dind-image").inputs["name"]).toBe("docker:20.10.24-dind");
+    expect(run.one(C, "lab-host2").inputs["image"]).toBe("sha256:lab-dind-image");
   });
 
   it("creates ov_net1 once, through host1's provider, and reads it back on host2", () => {
@@ -134,7 +134,7 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(summary).toEqual({ passed: run.plan.checks.length - 1, expectedFailures: 1, failed: 0 });
     const verify = run.one("command:local:Command", "lab-verify").inputs;
     expect(verify["create"]).toContain("src/cli/verify.ts");
-    expect(JSON.parse((verify["environment"] as Record<string, string>)["LAB_PLAN_JSON"]!)).toEqual(run.plan);
+    expect(JSON.parse(verify["stdin"] as string)).toMatchObject({ name: "lab", hosts: run.plan.hosts });
     // ov_net1, mv_net1 on each host, test1..test3.
     expect((verify["triggers"] as unknown[]).length).toBe(1 + 2 + 3);
   });

@@ -95,7 +95,7 @@ describe("swarm mode on dind", async () => {
   });
 
   it("uses current dind, no cluster store, an attachable overlay created after every node joined", () => {
-    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-host1-dind").inputs["name"]).toBe("docker:27.5.1-dind");
+    expect(run.one("docker:index/remoteImage:RemoteImage", "lab-dind-image").inputs["name"]).toBe("docker:27.5.1-dind");
     expect(String(run.one("docker:index/container:Container", "lab-host1").inputs["command"])).not.toContain("cluster-store");
     expect(run.byType("lab:kv:ConsulServer")).toEqual([]);
     const ov = run.one("docker:index/network:Network", "lab-ov_net1");

@@ -1,6 +1,7 @@
 // The Verification component: what it runs, what it exports, and how a failing lab reaches the user.
 import { describe, expect, it } from "vitest";
 import { parseVerifierOutput } from "../../components/verification.js";
+import { parseCli } from "../../src/cli/verify.js";
 import { buildPlan } from "../../src/model/index.js";
 import { buildReport, type CheckResult, formatTable } from "../../src/verify/index.js";
 import { promiseOf, runLab } from "./harness.js";
@@ -17,11 +18,16 @@ function resultsFor(failing: string[]): CheckResult[] {
 describe("Verification", async () => {
   const run = await runLab({});
 
-  it("runs the verifier with the plan in its environment, saving the report for npm run inspect", () => {
-    const cmd = run.one("command:local:Command", "lab-verify").inputs as { create: string; update: string; environment: Record<string, string> };
-    expect(cmd.create).toBe("npx --no-install tsx src/cli/verify.ts --plan-env LAB_PLAN_JSON --json --quiet --save .lab/last-verify.json");
+  it("runs the verifier with the plan on stdin, saving the report for npm run inspect", () => {
+    const cmd = run.one("command:local:Command", "lab-verify").inputs as { create: string; update: string; stdin: string };
+    expect(cmd.create).toBe("npx --no-install tsx src/cli/verify.ts --plan - --json --quiet --save .lab/last-verify.json");
     expect(cmd.update).toBe(cmd.create);
-    expect(JSON.parse(cmd.environment["LAB_PLAN_JSON"]!)).toEqual(run.plan);
+    // The verifier derives the checks again from the rest of the plan: the same list.
+    const handed = JSON.parse(cmd.stdin) as Record<string, unknown>;
+    expect(handed["checks"]).toBeUndefined();
+    const c = parseCli(["--plan", "-"], { readStdin: () => cmd.stdin });
+    if (c === "help") throw new Error("help");
+    expect(c.plan).toEqual(run.plan);
   });
 
   it("re-runs whenever a probed network or container changes (their ids are its triggers)", () => {
