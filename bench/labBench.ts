@@ -212,7 +212,10 @@ export interface VerifyBenchOptions {
   containers: readonly number[];
   runs: number;
   lab: string;
+  /** The verifier's concurrency (default: its own default, 32). */
   concurrency?: number;
+  /** Further concurrency levels tried on the largest container count (is the limit concurrency or the hosts?). */
+  extraConcurrency?: readonly number[];
   log: Log;
 }
 
@@ -240,11 +243,15 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
     const w = await verifyLab(plan, { checks: ringChecks(plan), concurrency: o.concurrency ?? 32 });
     warmup = { wallMs: w.wallMs, failures: w.results.filter((x) => !x.ok).map((x) => `${x.id}: ${x.detail.split("\n")[0]}`) };
     o.log(`  warm-up: ${w.results.length} checks in ${(w.wallMs / 1000).toFixed(2)} s, ${w.summary.failed} unexpected`);
-    for (const n of o.containers) {
+    const base = o.concurrency ?? 32;
+    const runsOf = [
+      ...o.containers.map((n) => ({ n, concurrency: base })),
+      ...(o.extraConcurrency ?? []).filter((k) => k !== base).map((k) => ({ n: max, concurrency: k })),
+    ];
+    for (const { n, concurrency } of runsOf) {
       // Same lab name, same allocation order: the first n containers of the big lab are this plan's.
       const sub = buildPlan(verifyConfig(o.lab, n));
       const checks = ringChecks(sub);
-      const concurrency = o.concurrency ?? 32;
       const c: VerifyCase = { containers: n, checks: checks.length, concurrency, wallMs: [], slowestMs: [], slowestIds: [], failures: [] };
       for (let i = 1; i <= o.runs; i++) {
         checkpoint();
@@ -254,7 +261,7 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
         c.slowestIds.push(rep.slowest?.id ?? "");
         for (const x of rep.results.filter((y) => !y.ok)) c.failures.push(`run ${i}: ${x.id}: ${x.detail.split("\n")[0]}`);
         o.log(
-          `  ${n} containers, run ${i}: ${checks.length} checks in ${(rep.wallMs / 1000).toFixed(2)} s, slowest ${rep.slowest?.id} ${((rep.slowest?.durationMs ?? 0) / 1000).toFixed(2)} s, ${rep.summary.failed} unexpected`,
+          `  ${n} containers, ${concurrency} in flight, run ${i}: ${checks.length} checks in ${(rep.wallMs / 1000).toFixed(2)} s, slowest ${rep.slowest?.id} ${((rep.slowest?.durationMs ?? 0) / 1000).toFixed(2)} s, ${rep.summary.failed} unexpected`,
         );
       }
       cases.push(c);

@@ -184,7 +184,16 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
           : {}),
     });
   }
+  const base = r.verify.cases[0]?.concurrency;
   for (const c of r.verify.cases) {
+    if (c.concurrency !== base) continue; // extra concurrency levels explain, they are not targets
+    const more = r.verify.cases.filter((x) => x.containers === c.containers && x.concurrency !== c.concurrency);
+    const moreText = more
+      .map((x) => {
+        const mw = s(x.wallMs);
+        return mw ? `; with ${x.concurrency} in flight the wall time is ${sec(mw.median)} (${fmtRatio(verifyRatio(x))} the slowest probe)` : "";
+      })
+      .join("");
     const q = verifyRatio(c);
     const w = s(c.wallMs);
     const sl = s(c.slowestMs);
@@ -204,7 +213,7 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
                   `a helper container per host that reads the VXLAN counters before and after the probes, and its removal`
                 : `${c.checks} checks with at most ${c.concurrency} in flight run in ${waves} waves; every probe is a docker exec ` +
                   `that the two dockerds (and containerd/runc) serve on ${r.machine.cpus} cores, so the wall time (${sec(w.median)}) ` +
-                  `is bounded by exec throughput, not by the slowest probe (${sec(sl.median)})`,
+                  `is bounded by exec throughput, not by the slowest probe (${sec(sl.median)})${moreText}`,
           }
         : met === undefined
           ? { why: r.verify.errors.join("; ") || "no complete run" }

@@ -230,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (o.only.includes("verify")) {
       log(`b. verification, ${o.containers.join("/")} containers (${o.runs} runs each)`);
-      results.verify = await benchVerify({ containers: o.containers, runs: o.runs, lab: BENCH_LABS.verify, log });
+      results.verify = await benchVerify({ containers: o.containers, runs: o.runs, lab: BENCH_LABS.verify, extraConcurrency: [128], log });
     }
     if (o.only.includes("pulumi") && signals === 0) {
       log(`d. program evaluation under Pulumi mocks (${o.runs} runs, ${o.bigRuns} for 1000 containers)`);
