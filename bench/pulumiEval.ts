@@ -20,7 +20,7 @@ export interface EvalSample {
   evalMs: number;
   resources: number;
   checks: number;
-  /** Size of the plan as JSON (what the Verification step receives in its environment). */
+  /** Size of the plan as JSON (its checks included): what the model hands around at this size. */
   planJsonMB: number;
   /** RSS after loading the modules, before the program ran. */
   baseRssMB: number;

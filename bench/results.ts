@@ -438,7 +438,7 @@ export function renderMarkdown(r: BenchResults): string {
           `they grow with the square of the containers), ${off.planJsonMB.toFixed(0)} MB as JSON; buildPlan alone takes ` +
           `${sec(evalSummary(bigOff!, "planMs")!.median)}.` +
           (big && okSamples(big).length === 0 && big.errors[0]
-            ? ` With verification on, that plan also goes, as JSON, into the Verification step's environment: ${big.errors[0].split("\n")[0]}.`
+            ? ` With verification on (the step receives the plan), the evaluation failed: ${big.errors[0].split("\n")[0]}.`
             : ""),
       );
     }
