@@ -1,6 +1,7 @@
 // The host-side steps of a plan, as the command lines the components run. Every argv comes from a
 // pure model function; this module only turns them into shell strings for @pulumi/command.
 import { readFileSync } from "node:fs";
+import { LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabSteps, NetnsSteps, ShellStep, SwarmSteps } from "../../components/steps.js";
 import {
   daemonCalls,
@@ -37,9 +38,6 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
   return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
-
-/** Where the last verification is kept for `npm run inspect`. */
-export const LAST_VERIFY_FILE = ".lab/last-verify.json";
 
 /**
  * The verifier as a command: the plan comes on stdin (set by the Verification component; an
