@@ -2,12 +2,13 @@
 // A running lab at a glance: hosts, networks, containers and the last saved verification.
 // Exit codes: 0 the lab is as planned, 1 it is not (host unreachable, container missing/stopped/wrong IP,
 // network absent), 2 bad usage (nothing was contacted).
-import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
-import { buildPlan, type LabPlan, LabConfigError } from "../model/index.js";
-import { resolveEndpoints } from "../verify/index.js";
+import type { LabPlan } from "../model/index.js";
+import { endpointsFromArgs, planFromArgs, positiveNumber, UsageError } from "./labArgs.js";
+
+export { UsageError } from "./labArgs.js";
 
 const USAGE = `usage: npm run inspect -- [--config lab.json | --plan plan.json] [options]
 
@@ -24,39 +25,10 @@ const USAGE = `usage: npm run inspect -- [--config lab.json | --plan plan.json] 
 
 exit: 0 the lab is as planned, 1 it is not, 2 bad usage`;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 export interface InspectCliArgs {
   plan: LabPlan;
   json: boolean;
   options: InspectOptions;
-}
-
-function readJson(path: string, flag: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${flag} ${path}: not valid JSON (${(e as Error).message}); write the file as JSON`);
-  }
-}
-
-function asPlan(raw: unknown, path: string): LabPlan {
-  const p = raw as Partial<LabPlan> | null;
-  if (p === null || typeof p !== "object" || typeof p.name !== "string" || !Array.isArray(p.hosts) || !Array.isArray(p.networks) || !Array.isArray(p.workloads)) {
-    throw new UsageError(`--plan ${path}: not a LabPlan (needs name, hosts, networks, workloads); pass a plan built by buildPlan, or use --config for a lab config`);
-  }
-  return p as LabPlan;
 }
 
 export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
@@ -83,31 +55,10 @@ export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
   }
   const v = a.values;
   if (v.help) return "help";
-  if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
-  let plan: LabPlan;
-  try {
-    plan = v.plan !== undefined ? asPlan(readJson(v.plan, "--plan"), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config") : {});
-  } catch (e) {
-    if (e instanceof LabConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-  const endpoints: Record<string, string> = {};
-  for (const e of v.endpoint ?? []) {
-    const eq = e.indexOf("=");
-    if (eq <= 0 || eq === e.length - 1) throw new UsageError(`--endpoint ${JSON.stringify(e)}: write it as HOST=URL, e.g. --endpoint host1=unix:///run/dnlab/lab/host1.sock`);
-    endpoints[e.slice(0, eq)] = e.slice(eq + 1);
-  }
-  try {
-    resolveEndpoints(plan, endpoints);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  let timeoutMs: number | undefined;
-  if (v.timeout !== undefined) {
-    const n = Number(v.timeout);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--timeout ${JSON.stringify(v.timeout)}: must be a positive number of seconds, e.g. --timeout 5`);
-    timeoutMs = n * 1000;
-  }
+  const plan = planFromArgs(v);
+  const endpoints = endpointsFromArgs(plan, v.endpoint);
+  const timeout = positiveNumber("--timeout", v.timeout, false);
+  const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
   return {
     plan,
     json: v.json ?? false,

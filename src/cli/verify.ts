@@ -1,11 +1,14 @@
 // npm run verify -- [--config lab.json | --plan plan.json] [--endpoint host1=unix:///...] [--json] [--timeout S]
 // Exit codes: 0 every check as expected, 1 any unexpected result, 2 bad usage (nothing was probed).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { buildPlan, type LabPlan, LabConfigError, planChecks } from "../model/index.js";
-import { formatTable, resolveEndpoints, statusOf, verifyLab, type VerifyOptions } from "../verify/index.js";
+import type { LabPlan } from "../model/index.js";
+import { formatTable, statusOf, verifyLab, type VerifyOptions } from "../verify/index.js";
+import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
+
+export { UsageError } from "./labArgs.js";
 
 const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [options]
 
@@ -23,13 +26,6 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
 
 exit: 0 all checks as expected, 1 any unexpected result, 2 bad usage`;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 export interface CliArgs {
   plan: LabPlan;
   json: boolean;
@@ -37,49 +33,6 @@ export interface CliArgs {
   /** Where to write the JSON report as well (--save). */
   save?: string;
   options: VerifyOptions;
-}
-
-export interface CliIo {
-  /** Reads standard input (for `--plan -`). */
-  readStdin: () => string;
-}
-
-const processIo: CliIo = { readStdin: () => readFileSync(0, "utf8") };
-
-function readJson(path: string, flag: string, io: CliIo = processIo): unknown {
-  let text: string;
-  try {
-    text = path === "-" ? io.readStdin() : readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot read ${path === "-" ? "stdin" : "the file"} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${flag} ${path}: not valid JSON (${(e as Error).message}); write the file as JSON`);
-  }
-}
-
-function asPlan(raw: unknown, path: string): LabPlan {
-  const p = raw as Partial<LabPlan> | null;
-  const missing = (["name", "hosts", "networks", "workloads", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
-  if (missing.length || !Array.isArray(p!.hosts) || (p!.checks !== undefined && !Array.isArray(p!.checks))) {
-    throw new UsageError(
-      `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
-    );
-  }
-  // The checks are a pure function of the plan: the stack leaves them out of what it hands over.
-  const plan = p as LabPlan;
-  return plan.checks === undefined ? { ...plan, checks: planChecks(plan) } : plan;
-}
-
-function positiveNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} ${JSON.stringify(v)}: must be a positive ${integer ? "whole number" : "number"}, e.g. ${flag} ${integer ? 16 : 20}`);
-  }
-  return n;
 }
 
 export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help" {
@@ -108,25 +61,8 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
   }
   const v = a.values;
   if (v.help) return "help";
-  if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
-  let plan: LabPlan;
-  try {
-    plan = v.plan !== undefined ? asPlan(readJson(v.plan, "--plan", io), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config", io) : {});
-  } catch (e) {
-    if (e instanceof LabConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-  const endpoints: Record<string, string> = {};
-  for (const e of v.endpoint ?? []) {
-    const eq = e.indexOf("=");
-    if (eq <= 0 || eq === e.length - 1) throw new UsageError(`--endpoint ${JSON.stringify(e)}: write it as HOST=URL, e.g. --endpoint host1=unix:///run/dnlab/lab/host1.sock`);
-    endpoints[e.slice(0, eq)] = e.slice(eq + 1);
-  }
-  try {
-    resolveEndpoints(plan, endpoints); // unknown host names and malformed URLs are usage errors
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const plan = planFromArgs(v, io);
+  const endpoints = endpointsFromArgs(plan, v.endpoint);
   const timeout = positiveNumber("--timeout", v.timeout, false);
   const concurrency = positiveNumber("--concurrency", v.concurrency, true);
   const options: VerifyOptions = {
