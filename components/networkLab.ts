@@ -127,30 +127,29 @@ export class NetworkLab extends pulumi.ComponentResource {
     }
 
     // One image per host and image name: pulled through the host's provider, or built locally (netns).
-    const images = new Map<string, pulumi.Input<string>>();
-    const imageDeps = new Map<string, pulumi.Resource[]>();
-    for (const w of plan.workloads) {
-      const host = this.hosts.find((h) => h.name === w.host)!;
-      const key = `${w.host}/${w.image}`;
-      if (images.has(key)) continue;
-      if (host.image) {
-        images.set(key, w.image);
-        imageDeps.set(key, [host.image]);
-      } else {
-        const img = new docker.RemoteImage(`${name}-${w.host}-${w.image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: w.image, keepLocally: true }, { parent: host, provider: host.provider });
-        images.set(key, img.imageId);
-        imageDeps.set(key, []);
+    const images = new Map<string, { image: pulumi.Input<string>; after: pulumi.Resource[] }>();
+    const imageOn = (host: DockerHost, image: string) => {
+      const key = `${host.name}/${image}`;
+      let found = images.get(key);
+      if (!found) {
+        if (host.image) found = { image, after: [host.image] };
+        else {
+          const pulled = new docker.RemoteImage(`${name}-${host.name}-${image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: image, keepLocally: true }, { parent: host, provider: host.provider });
+          found = { image: pulled.imageId, after: [] };
+        }
+        images.set(key, found);
       }
-    }
+      return found;
+    };
     for (const w of plan.workloads) {
       const host = this.hosts.find((h) => h.name === w.host)!;
-      const key = `${w.host}/${w.image}`;
+      const { image, after } = imageOn(host, w.image);
       const nets: Record<string, docker.Network> = {};
       for (const a of w.attachments) {
         const net = overlayByName.get(a.network)?.network ?? macvlanByName.get(a.network)?.perHost[w.host];
         if (net) nets[a.network] = net;
       }
-      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image: images.get(key)!, networks: nets, after: imageDeps.get(key) ?? [] }, parent));
+      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image, networks: nets, after }, parent));
     }
 
     const containers = this.workloads.map((w) => w.container);
