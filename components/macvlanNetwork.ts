@@ -15,6 +15,8 @@ export interface MacvlanNetworkArgs {
  * --ip-range from the model: otherwise two hosts would hand out the same first address.
  */
 export class MacvlanNetwork extends pulumi.ComponentResource {
+  /** The network's name in the plan (mv_net1). */
+  readonly name: string;
   /** host name -> that host's network. */
   readonly perHost: Record<string, docker.Network> = {};
   readonly ids: pulumi.Output<Record<string, string>>;
@@ -23,6 +25,7 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: MacvlanNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:network:MacvlanNetwork", name, {}, opts);
     const { network } = args;
+    this.name = network.name;
     const ids: Record<string, pulumi.Output<string>> = {};
     for (const r of network.ranges) {
       const host = args.hosts.find((h) => h.name === r.host);

@@ -18,6 +18,8 @@ export interface OverlayNetworkArgs {
  * the network really spans the hosts.
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
+  /** The network's name in the plan (ov_net1). */
+  readonly name: string;
   readonly network: docker.Network;
   readonly id: pulumi.Output<string>;
   readonly subnet: pulumi.Output<string>;
@@ -27,6 +29,7 @@ export class OverlayNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:network:OverlayNetwork", name, {}, opts);
     const { network } = args;
+    this.name = network.name;
     const creator = args.hosts.find((h) => h.name === network.createdOn);
     if (!creator) throw new Error(`overlay ${network.name}: unknown host ${network.createdOn}`);
     this.network = new docker.Network(

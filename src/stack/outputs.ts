@@ -4,8 +4,8 @@ import type { NetworkLab } from "../../components/networkLab.js";
 import { type LabPlan, topologyMermaid } from "../model/index.js";
 
 export function labOutputs(plan: LabPlan, lab: NetworkLab) {
-  const overlayByName = new Map(lab.overlays.map((o, i) => [plan.networks.filter((n) => n.driver === "overlay")[i]!.name, o]));
-  const macvlanByName = new Map(lab.macvlans.map((m, i) => [plan.networks.filter((n) => n.driver === "macvlan")[i]!.name, m]));
+  const overlayByName = new Map(lab.overlays.map((o) => [o.name, o]));
+  const macvlanByName = new Map(lab.macvlans.map((m) => [m.name, m]));
   return {
     consulUi: lab.kv && plan.kv?.kind === "consul" ? lab.kv.uiUrl : pulumi.output<string | undefined>(undefined),
     hosts: Object.fromEntries(

@@ -1,6 +1,9 @@
 // The dev stack (2 dind hosts, Consul, ov_net1, mv_net1, test1..test3) under Pulumi mocks: exactly
 // the expected resources, with the expected inputs, parents and providers.
 import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { labOutputs } from "../../src/stack/outputs.js";
+import { topologyMermaid } from "../../src/model/index.js";
 import { promiseOf, runLab, type LabRun } from "./harness.js";
 
 const C = "docker:index/container:Container";
@@ -127,6 +130,20 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(summary.nodes).toEqual(["198.18.0.11:2376", "198.18.0.12:2376"]);
     expect(summary.networks.map((n) => n.name)).toEqual(["ov_net1"]);
     expect(run.one("pulumi:providers:consul", "lab-kv-registrations-provider").inputs["address"]).toBe("127.0.0.1:8500");
+  });
+
+  it("exports the Consul UI, hosts' endpoints, networks with id/subnet/driver, containers with host and IPs, the topology", async () => {
+    const out = await promiseOf(pulumi.output(labOutputs(run.plan, run.lab)));
+    expect(out.consulUi).toBe("http://127.0.0.1:8500/ui/");
+    expect(out.hosts["host2"]).toMatchObject({ address: "198.18.0.12", endpoint: "tcp://127.0.0.1:23752", kind: "dind" });
+    expect(out.networks["ov_net1"]).toEqual({ driver: "overlay", subnet: "198.18.100.0/24", id: "lab-ov_net1-id", seenOn: { host1: "lab-ov_net1-id", host2: "ov_net1-id" } });
+    expect(out.networks["mv_net1"]).toMatchObject({ driver: "macvlan", subnet: "198.18.0.0/24", parent: "eth0", ids: { host1: "lab-mv_net1-host1-id", host2: "lab-mv_net1-host2-id" }, ranges: { host1: "198.18.0.128/26", host2: "198.18.0.192/26" } });
+    expect(out.containers).toEqual({
+      test1: { host: "host1", ips: { ov_net1: "198.18.100.2" } },
+      test2: { host: "host2", ips: { ov_net1: "198.18.100.3" } },
+      test3: { host: "host1", ips: { mv_net1: "198.18.0.128" } },
+    });
+    expect(out.topology).toBe(topologyMermaid(run.plan));
   });
 
   it("exports the verifier's results", async () => {
