@@ -16,7 +16,7 @@ error: the Pulumi CLI is not installed (needed for `npm run up/preview/destroy`)
 MSG
   missing=1
 fi
-kind="$(awk -F': *' '/^  lab:hostKind:/ {print $2}' "Pulumi.${stack}.yaml" 2>/dev/null || true)"
+kind="$(sed -n 's/^  lab:hostKind: *//p' "Pulumi.${stack}.yaml" 2>/dev/null | tr -d "\"' " | head -n1 || true)"
 if [ "${kind:-dind}" = "dind" ]; then
   if ! command -v docker >/dev/null 2>&1; then
     cat >&2 <<'MSG'
