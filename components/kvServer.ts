@@ -37,7 +37,7 @@ export class KvServer extends pulumi.ComponentResource {
     // What both container placements share: the server, healthy before anything points at it.
     const container = (provider: docker.Provider | undefined, placement: Partial<docker.ContainerArgs>): docker.Container => {
       const opts = { parent: this, ...(provider ? { provider } : {}) };
-      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, opts);
+      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: false }, opts);
       return new docker.Container(
         name,
         {
