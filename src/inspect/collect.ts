@@ -2,7 +2,9 @@
 // (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
 // network, against the plan), and the last saved verification report.
 import { readFileSync } from "node:fs";
-import type { KvPlan, LabPlan } from "../model/index.js";
+import { type KvPlan, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
+
+export { LAST_VERIFY_FILE } from "../model/index.js";
 import type { CallOptions, ContainerInfo, DockerEngine, EngineInfo, NetworkInfo } from "../verify/engine.js";
 import { HttpDockerEngine, type SshOptions } from "../verify/engine.js";
 import { resolveEndpoints } from "../verify/index.js";
@@ -10,7 +12,6 @@ import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
 import type { VerifyReport } from "../verify/report.js";
 
 /** Where `npm run verify -- --save` is pointed by default, and where inspect looks. */
-export const LAST_VERIFY_FILE = ".lab/last-verify.json";
 
 /** The engine calls inspect makes: the verifier's client (HttpDockerEngine) provides them all. */
 export type InspectEngine = Pick<DockerEngine, "endpoint" | "version" | "inspectContainer" | "listNetworks" | "exec" | "close"> & {

@@ -45,3 +45,6 @@ export const DEFAULTS = {
   netnsRoot: "/run/dnlab",
   netnsStateRoot: "/var/lib/dnlab",
 } as const;
+
+/** Where the last verification report is saved (the stack's verify step) and read (npm run inspect). */
+export const LAST_VERIFY_FILE = ".lab/last-verify.json";

@@ -1,11 +1,11 @@
 // The host-side steps of a plan, as the command lines the components run. Every argv comes from a
 // pure model function; this module only turns them into shell strings for @pulumi/command.
 import { readFileSync } from "node:fs";
-import { LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabSteps, NetnsSteps, ShellStep, SwarmSteps } from "../../components/steps.js";
 import {
   daemonCalls,
   type LabPlan,
+  LAST_VERIFY_FILE,
   localShell,
   needsSudo,
   netnsCommands,
