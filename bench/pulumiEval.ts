@@ -55,7 +55,7 @@ export async function evaluate(c: EvalCase): Promise<EvalSample> {
         return {};
       },
     },
-    "docker-network-lab",
+    "lab",
     `bench-${c.id}`,
     false,
   );

@@ -14,6 +14,9 @@ export interface Registered {
   /** Names of the resources this one depends on, as the engine receives them. */
   dependsOn: string[];
   parent?: string;
+  /** Names of the resources whose replacement replaces this one (the replaceWith option). */
+  replaceWith: string[];
+  deleteBeforeReplace: boolean;
 }
 
 interface RegisterRequest {
@@ -21,6 +24,8 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getReplaceWithList(): string[];
+  getDeletebeforereplace(): boolean;
 }
 
 export interface LabRun {
@@ -64,6 +69,8 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
           id,
           dependsOn: (meta?.getDependenciesList() ?? []).map(nameOfUrn).sort(),
           ...(meta?.getParent() ? { parent: nameOfUrn(meta.getParent()) } : {}),
+          replaceWith: (meta?.getReplaceWithList() ?? []).map(nameOfUrn).sort(),
+          deleteBeforeReplace: meta?.getDeletebeforereplace() ?? false,
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${args.name}`;
@@ -93,7 +100,7 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
         return {};
       },
     },
-    "docker-network-lab",
+    "lab",
     `test${++runCounter}`,
     false,
   );
