@@ -36,7 +36,7 @@ export class DockerHost extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   readonly name: string;
   /** The resource that means "daemon configured and answering". */
-  readonly daemon: pulumi.Resource;
+  readonly daemon: pulumi.CustomResource;
   /** netns: the locally built workload image, which containers must wait for. */
   readonly image?: pulumi.Resource;
   readonly daemonArgs: pulumi.Output<string[]>;
@@ -94,21 +94,22 @@ export class DockerHost extends pulumi.ComponentResource {
             // The settings are part of `create`, so a change re-runs apply in place (it is idempotent).
             update: args.sshDaemonStep.create,
             delete: args.sshDaemonStep.delete,
+            // docker-daemon.sh never reads PULUMI_COMMAND_STDOUT; sending it makes sshd warn (AcceptEnv).
+            addPreviousOutputInEnv: false,
           },
           { parent: this, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] },
         );
         break;
       }
     }
+    // The endpoint reaches the provider through the daemon's id, so the provider's configuration is
+    // unknown until the daemon exists: a first preview then plans every resource on this host without
+    // connecting to a daemon that is not there yet (disableDockerDaemonCheck alone does not stop the
+    // provider from dialing in Configure).
     this.provider = new docker.Provider(
       `${name}-provider`,
-      {
-        host: host.endpoint,
-        ...sshOptsOf(host),
-        // The daemon does not exist yet at preview time on a first run.
-        disableDockerDaemonCheck: true,
-      },
-      { parent: this, dependsOn: [this.daemon] },
+      { host: this.daemon.id.apply(() => host.endpoint), ...sshOptsOf(host), disableDockerDaemonCheck: true },
+      { parent: this },
     );
     this.endpoint = pulumi.output(host.endpoint);
     this.daemonArgs = pulumi.output(host.daemon.args);

@@ -40,7 +40,8 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
           options,
           ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ipRange: r.ipRange }],
         },
-        { parent: this, provider: host.provider, deleteBeforeReplace: true },
+        // Names are unique per daemon; a re-created daemon has lost the network.
+        { parent: this, provider: host.provider, deleteBeforeReplace: true, replaceWith: [host.daemon] },
       );
       this.perHost[r.host] = net;
       ids[r.host] = net.id;

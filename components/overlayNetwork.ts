@@ -42,7 +42,7 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         ...(network.mtu !== undefined ? { options: { "com.docker.network.driver.mtu": String(network.mtu) } } : {}),
       },
       // Names are unique per daemon: the old network must go before its replacement exists.
-      { parent: this, provider: creator.provider, dependsOn: args.after ?? [], deleteBeforeReplace: true },
+      { parent: this, provider: creator.provider, dependsOn: args.after ?? [], deleteBeforeReplace: true, replaceWith: [creator.daemon] },
     );
     const views: Record<string, pulumi.Output<string>> = {};
     for (const h of args.hosts) {

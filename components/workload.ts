@@ -40,13 +40,20 @@ export class Workload extends pulumi.ComponentResource {
           ipv4Address: a.ipv4,
           ...(a.aliases.length > 0 ? { aliases: a.aliases } : {}),
         })),
-        // A replaced network gets a new id: the label changes with it, so the container is replaced
-        // too (Docker cannot remove a network that still has endpoints, nor re-attach them).
-        labels: Object.entries(args.networks).map(([net, n]) => ({ label: `dnlab.network.${net}`, value: n.id })),
         restart: "unless-stopped",
         destroyGraceSeconds: 5,
       },
-      { parent: this, provider: args.host.provider, dependsOn: [...Object.values(args.networks), ...(args.after ?? [])] },
+      {
+        parent: this,
+        provider: args.host.provider,
+        dependsOn: [...Object.values(args.networks), ...(args.after ?? [])],
+        // Container names are unique per daemon: the old container must go before its replacement.
+        deleteBeforeReplace: true,
+        // Docker cannot remove a network that still has endpoints, and a re-created daemon has no
+        // containers: a replaced network or host daemon takes the container with it (the engine then
+        // deletes the container before the network it is attached to).
+        replaceWith: [...Object.values(args.networks), args.host.daemon],
+      },
     );
     this.ips = pulumi.output(Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])));
     this.registerOutputs({ ips: this.ips, host: this.host });

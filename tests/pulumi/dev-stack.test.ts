@@ -108,9 +108,10 @@ describe("dev stack (dind, kv mode)", async () => {
       const c = run.one(C, `lab-${name}`);
       expect(c.provider).toContain(`lab-${host}-provider`);
       expect(c.inputs).toMatchObject({ name, hostname: name, image: `sha256:lab-${host}-busybox-1-36-1`, networksAdvanced: [{ name: net, ipv4Address: ip }] });
-      // Tied to the network's id, so replacing the network replaces the container.
+      // Replacing its network or its host's daemon replaces the container, deleted first (fixed names).
       const netResource = net === "ov_net1" ? "lab-ov_net1" : `lab-mv_net1-${host}`;
-      expect(c.inputs["labels"]).toEqual([{ label: `dnlab.network.${net}`, value: `${netResource}-id` }]);
+      expect(c.replaceWith).toEqual([`lab-${host}`, netResource].sort());
+      expect(c.deleteBeforeReplace).toBe(true);
     }
   });
 

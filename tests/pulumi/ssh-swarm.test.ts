@@ -100,7 +100,7 @@ describe("swarm mode on dind", async () => {
     expect(run.byType("lab:kv:ConsulServer")).toEqual([]);
     const ov = run.one("docker:index/network:Network", "lab-ov_net1");
     expect(ov.inputs).toMatchObject({ driver: "overlay", attachable: true });
-    expect(ov.dependsOn).toEqual(["lab-swarm-init", "lab-swarm-join-host2"]);
+    expect(ov.dependsOn).toEqual(["lab-host1", "lab-swarm-init", "lab-swarm-join-host2"]);
     // Containers on every host attach to it by name.
     expect(run.one("docker:index/container:Container", "lab-test2").inputs["networksAdvanced"]).toEqual([{ name: "ov_net1", ipv4Address: "198.18.100.3" }]);
   });
