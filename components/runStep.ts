@@ -16,13 +16,20 @@ export function runStep(
   connection?: Connection,
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>,
 ): command.local.Command | command.remote.Command {
+  // The provider echoes a command's output into `pulumi up` unless told otherwise.
+  const logging = step.secretStdout ? ({ logging: "stderr" } as const) : {};
   if (step.where === "remote") {
     if (!connection) throw new Error(`step ${step.id} runs on ${step.host ?? "a host"} over ssh, but no connection was given`);
-    return new command.remote.Command(name, { connection, create, delete: step.delete }, { ...opts, additionalSecretOutputs: ["stdout"] });
+    return new command.remote.Command(
+      name,
+      // Our scripts never read PULUMI_COMMAND_STDOUT; sending it only makes sshd warn (AcceptEnv) on every delete.
+      { connection, create, delete: step.delete, addPreviousOutputInEnv: false, ...logging },
+      { ...opts, additionalSecretOutputs: ["stdout"] },
+    );
   }
   return new command.local.Command(
     name,
-    { create, delete: step.delete, ...(environment ?? step.environment ? { environment: environment ?? step.environment ?? {} } : {}) },
+    { create, delete: step.delete, ...logging, ...(environment ?? step.environment ? { environment: environment ?? step.environment ?? {} } : {}) },
     { ...opts, additionalSecretOutputs: ["stdout"] },
   );
 }

@@ -11,6 +11,8 @@ export interface ShellStep {
   where?: "local" | "remote";
   /** The host the step belongs to. */
   host?: string;
+  /** stdout holds a secret (the swarm join token): never echo it into `pulumi up`'s output. */
+  secretStdout?: boolean;
 }
 
 export interface NetnsSteps {

@@ -83,7 +83,8 @@ export function swarmSteps(plan: LabPlan): SwarmSteps {
     return c;
   };
   return {
-    init: callStep(plan, "swarm-init", calls.init, leave(calls.manager)),
+    // init prints the worker token on stdout: kept out of the logs.
+    init: { ...callStep(plan, "swarm-init", calls.init, leave(calls.manager)), secretStdout: true },
     join: Object.fromEntries(calls.join.map((j) => [j.host, callStep(plan, `swarm-join:${j.host}`, j, leave(j.host))])),
     tokenPlaceholder: SWARM_TOKEN_PLACEHOLDER,
   };
