@@ -2,7 +2,7 @@
 // (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
 // network, against the plan), and the last saved verification report.
 import { readFileSync } from "node:fs";
-import { type KvPlan, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
+import { kvRecordUrl, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
 import type { CallOptions, ContainerInfo, DockerEngine, EngineInfo, NetworkInfo } from "../verify/engine.js";
@@ -122,14 +122,6 @@ function describeMode(info: EngineInfo): string {
 
 function shortId(id: string | undefined): string | undefined {
   return id === undefined ? undefined : id.slice(0, 12);
-}
-
-/** The URL of the classic overlay's record of a network in the KV store (etcd v2 or consul). */
-export function kvRecordUrl(kv: Pick<KvPlan, "kind" | "address" | "port">, networkId: string): string | undefined {
-  const key = `docker/network/v1.0/overlay/network/${networkId}`;
-  if (kv.kind === "consul") return `http://${kv.address}:${kv.port}/v1/kv/${key}?raw`;
-  if (kv.kind === "etcd") return `http://${kv.address}:${kv.port}/v2/keys/${key}`;
-  return undefined;
 }
 
 interface IpamConfig {

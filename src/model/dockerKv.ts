@@ -134,3 +134,15 @@ function parseJson(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * The URL of the classic overlay's record of a network in the KV store. Docker 20.10's libkv writes
+ * Consul keys with a trailing slash (see the fixture of a real capture), and Consul matches keys
+ * exactly; etcd v2 ignores it, so the record is asked for as Docker wrote it.
+ */
+export function kvRecordUrl(kv: { kind: string; address: string; port: number }, networkId: string): string | undefined {
+  const key = `docker/network/v1.0/overlay/network/${networkId}`;
+  if (kv.kind === "consul") return `http://${kv.address}:${kv.port}/v1/kv/${key}/?raw`;
+  if (kv.kind === "etcd") return `http://${kv.address}:${kv.port}/v2/keys/${key}`;
+  return undefined;
+}

@@ -1,7 +1,7 @@
 // The probes behind every CheckPlan kind. All checks of a run go out concurrently (bounded), each under
 // its own timeout; VXLAN counters are sampled before and after the container probes so that they show
 // the traffic this very run pushed through the tunnel.
-import type { CheckKind, CheckPlan, HostPlan, LabPlan } from "../model/index.js";
+import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
 import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "./engine.js";
 import {
   type DevCounters,
@@ -289,7 +289,15 @@ export class VerifyRun {
     await Promise.all(
       [...this.helpers].map(async ([host, p]) => {
         // A create/start still pending on a hung daemon is not waited for: remove by name instead.
-        const id = await Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, this.o.cleanupGraceMs ?? 5_000))]);
+        // The grace timer is cleared once the helper answers: a pending timer would keep the process
+        // alive for its full 5 s after the report is out.
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        const id = await Promise.race([
+          p.catch(() => undefined),
+          new Promise<undefined>((r) => {
+            grace = setTimeout(() => r(undefined), this.o.cleanupGraceMs ?? 5_000);
+          }),
+        ]).finally(() => clearTimeout(grace));
         const ref = id ?? this.helperNames.get(host);
         if (ref) await this.engine(host).removeContainer(ref, { timeoutMs: 5_000 }).catch(() => undefined);
       }),
@@ -486,13 +494,7 @@ export class VerifyRun {
   private async vniFromKv(host: string, networkId: string, signal: AbortSignal): Promise<number | undefined> {
     const kv = this.plan.kv;
     if (!kv || this.plan.overlayMode !== "kv") return undefined;
-    const key = `docker/network/v1.0/overlay/network/${networkId}`;
-    const url =
-      kv.kind === "consul"
-        ? `http://${kv.address}:${kv.port}/v1/kv/${key}?raw`
-        : kv.kind === "etcd"
-          ? `http://${kv.address}:${kv.port}/v2/keys/${key}`
-          : undefined;
+    const url = kvRecordUrl(kv, networkId);
     if (!url) return undefined;
     // `timeout 5`, not `wget -T 5`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
     // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.

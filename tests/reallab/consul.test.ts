@@ -10,7 +10,8 @@ import { execFileSync } from "node:child_process";
 import { expect, it } from "vitest";
 import { REPO_ROOT, run } from "../../src/lab/run.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
-import { buildPlan, CLUSTER_ADVERTISE_PORT, CONSUL_VERSION, dockerKvEntriesFromConsul, summarizeDockerKv } from "../../src/model/index.js";
+import { CLUSTER_ADVERTISE_PORT, CONSUL_VERSION, dockerKvEntriesFromConsul, kvRecordUrl, summarizeDockerKv } from "../../src/model/index.js";
+import { vniFromKvRecord } from "../../src/verify/parse.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 import { useNetnsLab } from "./harness.js";
 
@@ -99,6 +100,14 @@ describeRealLab(
         ["test1", ip("test1"), h1.address],
         ["test2", ip("test2"), h2.address],
       ]);
+    });
+
+    it("the record URL the verifier and inspect ask for answers with ov_net1's VNI (Docker's key ends in /)", async () => {
+      const id = (await dockerOk(h1, ["network", "inspect", "--format", "{{.Id}}", "ov_net1"])).trim();
+      const url = kvRecordUrl(kv, id)!;
+      const record = await get(url.slice(`http://${kv.address}:${kv.port}`.length));
+      const s = summarizeDockerKv(dockerKvEntriesFromConsul(JSON.parse(await get("/v1/kv/docker/?recurse"))));
+      expect(vniFromKvRecord(record)).toBe(s.networks.find((n) => n.name === "ov_net1")?.vni?.[0]);
     });
 
     it("removing test2 on host2 removes its endpoint from Consul", async () => {

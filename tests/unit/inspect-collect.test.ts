@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { main, parseInspectCli, UsageError } from "../../src/cli/inspect.js";
-import { alignedTable, formatInspect, inspectLab, kvRecordUrl, readLastVerification } from "../../src/inspect/index.js";
+import { alignedTable, formatInspect, inspectLab, readLastVerification } from "../../src/inspect/index.js";
+import { kvRecordUrl } from "../../src/model/index.js";
 import { buildPlan, type LabPlan } from "../../src/model/index.js";
 import { fakesFor, type InspectFake, runningContainer } from "./inspect-fake.js";
 
@@ -150,7 +151,7 @@ describe("tables and helpers", () => {
     expect(alignedTable(["A", "LONGER"], [["xxxx", "1"], ["y", "22"]])).toBe("A     LONGER\nxxxx  1\ny     22");
   });
   it("KV record URLs for etcd and consul", () => {
-    expect(kvRecordUrl({ kind: "consul", address: "198.18.0.2", port: 8500 }, "abc")).toBe("http://198.18.0.2:8500/v1/kv/docker/network/v1.0/overlay/network/abc?raw");
+    expect(kvRecordUrl({ kind: "consul", address: "198.18.0.2", port: 8500 }, "abc")).toBe("http://198.18.0.2:8500/v1/kv/docker/network/v1.0/overlay/network/abc/?raw");
     expect(kvRecordUrl({ kind: "zookeeper", address: "198.18.0.2", port: 2181 }, "abc")).toBeUndefined();
   });
 });
