@@ -38,7 +38,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         name: network.name,
         driver: "overlay",
         attachable: network.attachable,
-        ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway }],
+        // swarm: the range swarm allocates from itself (lb endpoints); the plan's static addresses lie below it.
+        ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ...(network.ipRange ? { ipRange: network.ipRange } : {}) }],
         ...(network.mtu !== undefined ? { options: { "com.docker.network.driver.mtu": String(network.mtu) } } : {}),
       },
       // Names are unique per daemon: the old network must go before its replacement exists.

@@ -40,7 +40,7 @@ function mtuOpt(net: NetworkPlan): string[] {
 
 /** `docker network create` args for an overlay (run on net.createdOn only). */
 export function overlayCreateArgs(net: OverlayNetworkPlan): string[] {
-  return ["network", "create", "-d", "overlay", "--subnet", net.subnet, "--gateway", net.gateway, ...(net.attachable ? ["--attachable"] : []), ...mtuOpt(net), net.name];
+  return ["network", "create", "-d", "overlay", "--subnet", net.subnet, "--gateway", net.gateway, ...(net.ipRange ? ["--ip-range", net.ipRange] : []), ...(net.attachable ? ["--attachable"] : []), ...mtuOpt(net), net.name];
 }
 
 /** `docker network create` args for a macvlan on one host: its own --ip-range (macvlan IPAM is per host). */

@@ -347,6 +347,17 @@ export function buildPlan(raw: unknown): LabPlan {
       for (const f of ["parent", "vlan", "ipRangePool", "ipRanges"] as const) {
         if (n[f] !== undefined) p.add(K(`${key}.${f}`), n[f], "only macvlan networks take this setting", `remove ${f} or set driver: macvlan`);
       }
+      // Swarm allocates an address of the network to every node that joins it (its lb-<network>
+      // endpoint), lowest free first, and a container's --ip on a taken address then fails after 20 s
+      // ("attaching to network failed"). Swarm gets the upper half as its --ip-range; the model's static
+      // addresses come from the lower half.
+      let ipRange: string | undefined;
+      if (overlayMode === "swarm" && subnet) {
+        const half: Cidr = { base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 };
+        if (subnet.prefix > 28 || size(half) - 1 < hostsIn.length) {
+          p.add(K(`${key}.subnet`), n.subnet, `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostsIn.length} hosts)`, "use a /24 (or at least a /28 with few hosts)");
+        } else ipRange = formatCidr(half);
+      }
       const net: OverlayNetworkPlan = {
         name: nname,
         driver: "overlay",
@@ -355,6 +366,7 @@ export function buildPlan(raw: unknown): LabPlan {
         attachable: typeof n.attachable === "boolean" ? n.attachable : overlayMode === "swarm",
         createdOn,
         ...(mtu !== undefined ? { mtu } : {}),
+        ...(ipRange ? { ipRange } : {}),
       };
       if (overlayMode === "swarm" && !net.attachable) {
         p.add(K(`${key}.attachable`), false, "swarm-mode overlays must be attachable for standalone containers", "remove attachable or set it to true");
@@ -541,6 +553,9 @@ function allocate(p: Problems, key: string, net: NetworkPlan, host: string, next
   const gw = parseIp(net.gateway);
   let block: Cidr = subnet;
   let slot = net.name;
+  // swarm: static addresses stay below swarm's own range (the upper half).
+  const swarmRange = net.driver === "overlay" && net.ipRange ? parseCidr(net.ipRange) : undefined;
+  if (swarmRange) block = { base: subnet.base, prefix: subnet.prefix + 1 };
   if (net.driver === "macvlan") {
     const r = net.ranges.find((x) => x.host === host);
     const c = r ? parseCidr(r.ipRange) : undefined;
@@ -553,7 +568,7 @@ function allocate(p: Problems, key: string, net: NetworkPlan, host: string, next
     const ip = block.base + offset;
     offset++;
     if (ip > lastAddress(block) || offset > size(block)) {
-      const holds = net.driver === "macvlan" ? `${host}'s range ${formatCidr(block)}` : `subnet ${net.subnet}`;
+      const holds = net.driver === "macvlan" ? `${host}'s range ${formatCidr(block)}` : swarmRange ? `the static half ${formatCidr(block)} of ${net.subnet} (swarm allocates from ${net.ipRange})` : `subnet ${net.subnet}`;
       p.add(K(`${key}.networks`), net.name, `more containers than ${holds} holds (${usableHosts(block)} addresses)`, "use a larger subnet/range or fewer containers");
       next.set(slot, offset);
       return "";

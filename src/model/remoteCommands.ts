@@ -176,7 +176,7 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
     ),
     networks: overlays.map((n) => ({
       name: n.name,
-      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["create", endpoint(manager), n.name, n.subnet, n.gateway, ...(n.mtu === undefined ? [] : [String(n.mtu)])]),
+      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["create", endpoint(manager), n.name, n.subnet, n.gateway, n.mtu === undefined ? "" : String(n.mtu), n.ipRange ?? ""]),
       remove: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["remove", endpoint(manager), n.name]),
     })),
     leave: [...workers, manager].map((h) => call(h, REMOTE_SCRIPTS.swarmLeave, [endpoint(h)])),

@@ -94,6 +94,11 @@ export interface OverlayNetworkPlan {
   mtu?: number;
   /** The host the network is created on (the others learn it through the KV store or swarm). */
   createdOn: string;
+  /**
+   * swarm mode: the --ip-range swarm allocates from by itself (every node's lb-<network> endpoint takes
+   * an address of the network). Containers' static addresses stay below it, so they never collide.
+   */
+  ipRange?: string;
 }
 
 export interface MacvlanRange {

@@ -79,6 +79,18 @@ describe("overlay modes", () => {
     expect(plan.verification.externalTarget).toBe("198.18.0.1");
   });
 
+  it("swarm mode leaves the upper half of each overlay to swarm (lb endpoints) and plans containers below it", () => {
+    const hosts = [1, 2, 3, 4, 5].map((i) => ({ name: `h${i}`, address: `198.18.0.${10 + i}` }));
+    const workloads = Array.from({ length: 10 }, (_, i) => ({ name: `c${i}`, host: `h${(i % 5) + 1}`, networks: ["ov_net1"] }));
+    const plan = buildPlan({ overlayMode: "swarm", hosts, networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }], workloads });
+    expect(plan.networks[0]).toMatchObject({ ipRange: "198.18.100.128/25" });
+    const ips = plan.workloads.map((w) => w.attachments[0]!.ipv4);
+    expect(ips[0]).toBe("198.18.100.2");
+    for (const ip of ips) expect(Number(ip.split(".")[3])).toBeLessThan(128);
+    // kv mode has no such range: the KV store's IPAM hands out the static addresses as planned.
+    expect(buildPlan({}).networks[0]).not.toHaveProperty("ipRange");
+  });
+
   it("etcd in kv mode points the daemons at etcd's v2 endpoint", () => {
     const plan = buildPlan({ hostKind: "netns", kv: { kind: "etcd" } });
     expect(plan.hosts[0]!.daemon.args).toContain("--cluster-store=etcd://198.18.0.2:2379");

@@ -34,6 +34,12 @@ describe("validation", () => {
     expect(() => buildPlan({})).not.toThrow();
   });
 
+  it("swarm mode refuses an overlay too small for swarm's own range and the static addresses", () => {
+    expectProblem({ overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/29" }], workloads: [] }, "lab:networks[0].subnet", "too small for swarm mode");
+    const full = { overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/28" }], workloads: Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, host: "host1", networks: ["ov"] })) };
+    expectProblem(full, "lab:workloads[6].networks", "static half 198.18.100.0/29", "swarm allocates from 198.18.100.8/29");
+  });
+
   it("reports every problem in one error, before anything else", () => {
     const lines = problems({ hostKind: "vm", overlayMode: "mesh", kv: { kind: "redis" } });
     expect(lines).toHaveLength(3);

@@ -147,7 +147,7 @@ describe("swarm calls", () => {
     expect(s.init.where).toBe("local");
     expect(s.init.args).toEqual([plan.hosts[0]!.endpoint, "198.18.0.11", "198.18.192.0/18", "26"]);
     expect(s.networks.map((n) => n.name)).toEqual(["ov_a"]);
-    expect(s.networks[0]!.create.args).toEqual(["create", plan.hosts[0]!.endpoint, "ov_a", "198.18.100.0/24", "198.18.100.1", "1400"]);
+    expect(s.networks[0]!.create.args).toEqual(["create", plan.hosts[0]!.endpoint, "ov_a", "198.18.100.0/24", "198.18.100.1", "1400", "198.18.100.128/25"]);
     expect(s.networks[0]!.remove.args).toEqual(["remove", plan.hosts[0]!.endpoint, "ov_a"]);
     expect(localShell(s.init)).toBe(`bash scripts/swarm/init.sh unix://${plan.hosts[0]!.netns!.socket} 198.18.0.11 198.18.192.0/18 26`);
   });
