@@ -1,7 +1,8 @@
-// Swarm-mode overlay on two real netns hosts (Debian's dockerd 20.10), driven by scripts/swarm/*.sh
+// Swarm-mode overlay on three real netns hosts (Debian's dockerd 20.10), driven by scripts/swarm/*.sh
 // exactly as src/model/remoteCommands.ts computes the calls: init on the manager (prints only the join
-// token), join, an attachable overlay with the plan's subnet/gateway, containers on both hosts that
-// ping each other by name, and leave on teardown. Every step is run twice: the second run is a no-op.
+// token), joins, an attachable overlay with the plan's subnet/gateway/ip-range, the plan's containers
+// at their static addresses on every host (never colliding with swarm's own lb endpoints), pinging
+// each other by name, and leave on teardown. Every step is run twice: the second run is a no-op.
 import { afterAll, expect, it } from "vitest";
 import { run, type RunResult, sleep, tail } from "../../src/lab/run.js";
 import { docker, dockerOk } from "../../src/lab/workloads.js";
@@ -21,8 +22,13 @@ const config: LabConfigInput = {
   name: "sw1",
   overlayMode: "swarm",
   swarm: { defaultAddrPool: "198.18.128.0/17", maskLength: 24 },
+  hosts: [
+    { name: "host1", address: "198.18.0.11" },
+    { name: "host2", address: "198.18.0.12" },
+    { name: "host3", address: "198.18.0.13" },
+  ],
   networks: [{ name: "ov_sw", driver: "overlay", subnet: "198.18.110.0/24", gateway: "198.18.110.254" }],
-  workloads: [],
+  workloads: [1, 2, 3].map((i) => ({ name: `c-host${i}`, host: `host${i}`, networks: ["ov_sw"] })),
 };
 const T = 180_000;
 
@@ -30,7 +36,8 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
   const lab = useNetnsLab(config);
   const plan = lab.plan;
   const s = swarmCalls(plan, { dockerCli: "/usr/bin/docker" });
-  const [h1, h2] = plan.hosts as [HostPlan, HostPlan];
+  const [h1, h2, h3] = plan.hosts as [HostPlan, HostPlan, HostPlan];
+  const hosts = [h1, h2, h3];
   let token = "";
 
   /** Run a call as local.Command would: `bash scripts/swarm/x.sh ARGS` from the repo root, env added. */
@@ -49,7 +56,7 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
 
   afterAll(async () => {
     // If a test failed half-way, the swarm still goes away before the harness stops the daemons.
-    for (const h of [h1, h2]) await docker(h, ["rm", "-f", `c-${h.name}`]);
+    for (const h of hosts) await docker(h, ["rm", "-f", `c-${h.name}`]);
     for (const c of s.leave) await runCall(c);
   }, T);
 
@@ -71,19 +78,20 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
   }, T);
 
   it("join: refuses a missing token, joins with it, second join is a no-op", async () => {
-    const join = s.join[0]!;
-    expect(join.host).toBe("host2");
-    const noToken = await runCall(join, { [SWARM_TOKEN_ENV]: "" });
+    expect(s.join.map((j) => j.host)).toEqual(["host2", "host3"]);
+    const noToken = await runCall(s.join[0]!, { [SWARM_TOKEN_ENV]: "" });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain("SWARM_JOIN_TOKEN is not set");
     expect(await nodeState(h2)).toBe("inactive");
 
-    await ok(join, joinEnv(join));
-    expect(await nodeState(h2)).toBe("active");
-    const again = await ok(join, joinEnv(join));
-    expect(again.stderr).toContain("already in the swarm");
+    for (const join of s.join) {
+      await ok(join, joinEnv(join));
+      const again = await ok(join, joinEnv(join));
+      expect(again.stderr).toContain("already in the swarm");
+    }
+    for (const h of hosts) expect(await nodeState(h)).toBe("active");
     const nodes = await dockerOk(h1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
-    expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready"]);
+    expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
   }, T);
 
   it("network: an attachable swarm overlay with the plan's subnet and gateway; idempotent; a different one is refused", async () => {
@@ -91,19 +99,30 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
     await ok(net.create);
     const again = await ok(net.create);
     expect(again.stderr).toContain("already exists as planned");
-    const info = await dockerOk(h1, ["network", "inspect", "-f", "{{.Driver}} {{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "ov_sw"]);
-    expect(info.trim()).toBe("overlay swarm true 198.18.110.0/24 198.18.110.254");
+    const info = await dockerOk(h1, ["network", "inspect", "-f", "{{.Driver}} {{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}", "ov_sw"]);
+    expect(info.trim()).toBe("overlay swarm true 198.18.110.0/24 198.18.110.254 198.18.110.128/25");
     const other: ScriptCall = { ...net.create, args: ["create", h1.endpoint, "ov_sw", "198.18.111.0/24", "198.18.111.1"] };
     const refused = await runCall(other);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("the lab wants 'overlay swarm true 198.18.111.0/24 198.18.111.1'");
+    expect(refused.stderr).toContain("the lab wants 'overlay swarm true 198.18.111.0/24 198.18.111.1 '");
   }, T);
 
-  it("containers on both hosts reach each other by name over the overlay", async () => {
-    for (const h of [h1, h2]) {
-      await dockerOk(h, ["run", "-d", "--name", `c-${h.name}`, "--hostname", `c-${h.name}`, "--network", "ov_sw", "busybox:latest", "sleep", "3600"]);
+  it("the plan's containers start at their static addresses on every host (below swarm's range) and reach each other by name", async () => {
+    const planned = (h: HostPlan): string => plan.workloads.find((w) => w.host === h.name)!.attachments[0]!.ipv4;
+    expect(hosts.map(planned)).toEqual(["198.18.110.1", "198.18.110.2", "198.18.110.3"]); // the gateway is .254
+    for (const h of hosts) {
+      // Before the fix this failed on the second host after 20 s: swarm had given that address to a node's lb endpoint.
+      await dockerOk(h, ["run", "-d", "--name", `c-${h.name}`, "--hostname", `c-${h.name}`, "--network", "ov_sw", "--ip", planned(h), "busybox:latest", "sleep", "3600"], 90_000);
     }
-    // Gossip needs a few seconds after the join before names and peers are known on both sides.
+    // Every node's own load-balancer endpoint (ov_sw-endpoint on 20.10, lb-ov_sw later) sits in swarm's range.
+    for (const h of hosts) {
+      const eps = await dockerOk(h, ["network", "inspect", "-f", "{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}", "ov_sw"]);
+      const lb = /(?:lb-ov_sw|ov_sw-endpoint)=198\.18\.110\.(\d+)\/24/.exec(eps);
+      expect(lb, eps).not.toBeNull();
+      expect(Number(lb![1])).toBeGreaterThanOrEqual(128);
+      expect(eps).toContain(`c-${h.name}=${planned(h)}/24`);
+    }
+    // Gossip needs a few seconds after the join before names and peers are known on every side.
     const ping = async (from: HostPlan, to: string): Promise<RunResult> => {
       let r: RunResult | undefined;
       for (let i = 0; i < 20; i++) {
@@ -113,23 +132,21 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
       }
       return r!;
     };
-    const a = await ping(h2, "c-host1");
-    expect(a.code, tail(a)).toBe(0);
-    expect(a.stdout).toMatch(/PING c-host1 \(198\.18\.110\.\d+\)/);
-    expect(a.stdout).toContain("2 packets received");
-    const b = await ping(h1, "c-host2");
-    expect(b.code, tail(b)).toBe(0);
-    expect(b.stdout).toMatch(/PING c-host2 \(198\.18\.110\.\d+\)/);
+    for (const [from, to] of [[h2, h1], [h3, h2], [h1, h3]] as const) {
+      const r = await ping(from, `c-${to.name}`);
+      expect(r.code, tail(r)).toBe(0);
+      expect(r.stdout).toContain(`PING c-${to.name} (${planned(to)})`);
+      expect(r.stdout).toContain("2 packets received");
+    }
   }, T);
 
   it("leave: workers first, then the manager; nodes end inactive; twice is harmless; the network is gone", async () => {
-    for (const h of [h1, h2]) await dockerOk(h, ["rm", "-f", `c-${h.name}`]);
+    for (const h of hosts) await dockerOk(h, ["rm", "-f", `c-${h.name}`]);
     await ok(s.networks[0]!.remove);
     expect((await ok(s.networks[0]!.remove)).stderr).toContain("absent");
-    expect(s.leave.map((c) => c.host)).toEqual(["host2", "host1"]);
+    expect(s.leave.map((c) => c.host)).toEqual(["host2", "host3", "host1"]);
     for (const c of s.leave) await ok(c);
-    expect(await nodeState(h1)).toBe("inactive");
-    expect(await nodeState(h2)).toBe("inactive");
+    for (const h of hosts) expect(await nodeState(h)).toBe("inactive");
     for (const c of s.leave) expect((await ok(c)).stderr).toContain("not in a swarm");
     const nets = await dockerOk(h1, ["network", "ls", "--format", "{{.Name}}"]);
     expect(nets).not.toContain("ov_sw");
