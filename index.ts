@@ -5,10 +5,11 @@ import { NetworkLab } from "./components/networkLab.js";
 import { labOutputs } from "./src/stack/outputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
 import { labSteps } from "./src/stack/steps.js";
-import { buildPlan } from "./src/model/index.js";
+import { buildPlan, planSummary } from "./src/model/index.js";
 
 const config = new pulumi.Config("lab");
 const plan = buildPlan(readLabConfig(config));
+pulumi.log.info(planSummary(plan));
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );

@@ -259,3 +259,11 @@ export function topologyMarkdown(plan: LabPlan, live?: TopologyLive): string {
     "",
   ].join("\n");
 }
+
+/** One line that says what a plan builds: the stack logs it before registering anything. */
+export function planSummary(plan: LabPlan): string {
+  const n = (count: number, what: string): string => `${count} ${what}${count === 1 ? "" : "s"}`;
+  const mode = plan.overlayMode === "kv" && plan.kv ? `kv (${plan.kv.kind} at ${plan.kv.address}:${plan.kv.port})` : plan.overlayMode;
+  const drivers = plan.networks.map((net) => `${net.name} ${net.driver}`).join(", ");
+  return `lab ${plan.name}: ${n(plan.hosts.length, `${plan.hostKind} host`)}, overlay mode ${mode}, ${n(plan.networks.length, "network")} (${drivers}), ${n(plan.workloads.length, "container")}, ${n(plan.checks.length, "check")}`;
+}
