@@ -42,6 +42,10 @@ fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.lab/state}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 mkdir -p .lab/state
+# Pulumi.yaml's nodeargs loads tsx; a language host older than the CLI's way of passing runtime options
+# (e.g. one built from sdk v3.68.0, as scripts/build-pulumi.sh does) never sees it. NODE_OPTIONS
+# reaches node either way.
+case " ${NODE_OPTIONS:-} " in *" --import tsx "*) ;; *) export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--import tsx" ;; esac
 pulumi stack select --create "$stack" >/dev/null
 case "$action" in
   up) exec pulumi up --yes --skip-preview "$@" ;;
