@@ -18,6 +18,7 @@ function members(plan: LabPlan, net: NetworkPlan): Member[] {
 export function planChecks(plan: LabPlan): CheckPlan[] {
   const checks: CheckPlan[] = [];
   const hostAddress = new Map(plan.hosts.map((h) => [h.name, h.address]));
+  const driverOf = new Map(plan.networks.map((n) => [n.name, n.driver]));
   for (const net of plan.networks) {
     const m = members(plan, net);
     for (const a of m) {
@@ -33,7 +34,10 @@ export function planChecks(plan: LabPlan): CheckPlan[] {
       }
     }
     if (net.driver === "overlay") {
-      for (const a of m) {
+      // Docker adds docker_gwbridge (and routes through it) only to a container none of whose networks
+      // has a gateway of its own: on an overlay and a macvlan, the default route is the macvlan's.
+      const onlyOverlays = (w: WorkloadPlan): boolean => w.attachments.every((at) => driverOf.get(at.network) === "overlay");
+      for (const a of m.filter((x) => onlyOverlays(x.w))) {
         const base = { from: a.w.name, host: a.w.host, network: net.name, expect: "pass" as const };
         checks.push({ ...base, id: `gwbridge-route:${a.w.name}@${net.name}`, kind: "gwbridge-route", target: "docker_gwbridge", reason: "an overlay container's default route leaves through docker_gwbridge" });
         if (plan.verification.externalTarget) {

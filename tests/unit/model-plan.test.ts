@@ -64,6 +64,24 @@ describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
   });
 });
 
+describe("gwbridge checks", () => {
+  it("only for containers whose networks are all overlays: a macvlan gives the container its own gateway", () => {
+    const plan = buildPlan({
+      workloads: [
+        { name: "test1", host: "host1", networks: ["ov_net1"] },
+        { name: "test2", host: "host2", networks: ["ov_net1"] },
+        { name: "test4", host: "host2", networks: ["ov_net1", "mv_net1"] },
+      ],
+    });
+    const ids = plan.checks.map((c) => c.id);
+    expect(ids).toContain("gwbridge-route:test1@ov_net1");
+    expect(ids).toContain("external:test2->198.18.0.2");
+    expect(ids.filter((id) => id.startsWith("gwbridge-route:test4") || id.startsWith("external:test4"))).toEqual([]);
+    // test4 is still probed across the overlay.
+    expect(ids).toContain("ping-name:test4->test1@ov_net1");
+  });
+});
+
 describe("overlay modes", () => {
   it("swarm mode drops the cluster-store flags and plans an address pool and a manager", () => {
     const plan = buildPlan({ overlayMode: "swarm" });
