@@ -18,6 +18,8 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
   --json               print the report as JSON instead of a table
   --timeout S          per-check timeout in seconds (default: the plan's, at most 30)
   --concurrency N      probes in flight at once (default 32)
+  --settle S           retry failing checks for up to S seconds while the lab converges
+                       (default: the plan's verification.settleSeconds, 20; 0 reports the first round)
   --ssh-key FILE       private key for ssh:// endpoints (ssh -i)
   --helper-image IMG   image of the host-level helper container (default: the workloads' image)
   --quiet              no per-check progress on stderr
@@ -49,6 +51,7 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
         json: { type: "boolean" },
         timeout: { type: "string" },
         concurrency: { type: "string" },
+        settle: { type: "string" },
         "ssh-key": { type: "string" },
         "helper-image": { type: "string" },
         quiet: { type: "boolean" },
@@ -65,10 +68,13 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
   const endpoints = endpointsFromArgs(plan, v.endpoint);
   const timeout = positiveNumber("--timeout", v.timeout, false);
   const concurrency = positiveNumber("--concurrency", v.concurrency, true);
+  // 0 is a valid window (no retries): checked apart from the positive-number flags.
+  const settle = v.settle === "0" ? 0 : positiveNumber("--settle", v.settle, false);
   const options: VerifyOptions = {
     endpoints,
     ...(timeout !== undefined ? { checkTimeoutMs: timeout * 1000 } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(settle !== undefined ? { settleMs: settle * 1000 } : {}),
     ...(v["ssh-key"] !== undefined ? { ssh: { identityFile: v["ssh-key"] } } : {}),
     ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
   };

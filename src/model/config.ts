@@ -47,7 +47,7 @@ export interface LabConfigInput {
   hosts?: HostInput[];
   networks?: NetworkInput[];
   workloads?: WorkloadInput[];
-  verification?: { enabled?: boolean; externalTarget?: string; timeoutSeconds?: number };
+  verification?: { enabled?: boolean; externalTarget?: string; timeoutSeconds?: number; settleSeconds?: number };
   /** netns kind: where runtime state (sockets, exec roots) and data roots live. */
   netns?: { root?: string; stateRoot?: string };
 }

@@ -41,7 +41,7 @@ export const DEFAULTS = {
     { name: "test2", host: "host2", networks: ["ov_net1"] },
     { name: "test3", host: "host1", networks: ["mv_net1"] },
   ],
-  verification: { enabled: true, timeoutSeconds: 60 },
+  verification: { enabled: true, timeoutSeconds: 60, settleSeconds: 20 },
   netnsRoot: "/run/dnlab",
   netnsStateRoot: "/var/lib/dnlab",
 } as const;

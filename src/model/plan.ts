@@ -441,6 +441,7 @@ export function buildPlan(raw: unknown): LabPlan {
     enabled: typeof v.enabled === "boolean" ? v.enabled : DEFAULTS.verification.enabled,
     externalTarget: extIp !== undefined ? formatIp(extIp) : defaultTarget,
     timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
+    settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
   };
 
   p.throwIfAny();

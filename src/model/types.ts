@@ -168,6 +168,11 @@ export interface VerificationPlan {
   /** Reached from overlay containers through docker_gwbridge (in our labs: the KV host on the underlay). */
   externalTarget: string;
   timeoutSeconds: number;
+  /**
+   * How long failing checks are retried before they count: right after an apply a classic overlay is
+   * still converging (remote names reach the embedded DNS through the KV store and gossip).
+   */
+  settleSeconds: number;
 }
 
 export interface SwarmPlan {

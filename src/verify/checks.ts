@@ -58,7 +58,13 @@ export interface RunOptions {
   pingAttempts?: number;
   /** How long cleanup waits for a helper container still being created (default 5 s). */
   cleanupGraceMs?: number;
-  /** Called as each check finishes (progress output). */
+  /**
+   * Retry window for checks that fail where a pass is expected (default 0: report the first round).
+   * A lab right after an apply may still be converging; a check that passes within the window counts,
+   * and its result says on which round.
+   */
+  settleMs?: number;
+  /** Called as each check finishes (progress output); a retried check reports again. */
   onResult?: (r: CheckResult) => void;
 }
 
@@ -586,6 +592,9 @@ export class VerifyRun {
   }
 }
 
+const SETTLE_PAUSE_MS = 1_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Runs the checks: VXLAN counters first, then every container/host probe concurrently, then the VXLAN
  * checks (after the probes have sent traffic through the tunnels). Results come back in plan order.
@@ -599,7 +608,23 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
     const rest = indexed.filter((x) => x.c.kind !== "vxlan");
     await run.sampleBefore(vx.map((x) => x.c));
     const out = new Array<CheckResult>(checks.length);
+    const deadline = performance.now() + (o.settleMs ?? 0);
     await mapLimit(rest, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
+    // Converging: re-run what failed where a pass is expected (not probes that could not run at all:
+    // a stopped container or a lost daemon does not come back by waiting), once a second, until the window closes.
+    const settling = (x: { i: number }): boolean => {
+      const r = out[x.i]!;
+      return !r.ok && !r.error && r.expect === "pass";
+    };
+    let pending = rest.filter(settling);
+    for (let round = 2; pending.length > 0 && performance.now() + SETTLE_PAUSE_MS < deadline; round++) {
+      await sleep(SETTLE_PAUSE_MS);
+      await mapLimit(pending, limit, async (x) => {
+        const r = await run.runCheck(x.c);
+        out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } };
+      });
+      pending = pending.filter(settling);
+    }
     await mapLimit(vx, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
     return out;
   } finally {

@@ -20,6 +20,8 @@ export interface VerifyOptions {
   concurrency?: number;
   helperImage?: string;
   pingAttempts?: number;
+  /** Retry window for failing checks (default: the plan's verification.settleSeconds). */
+  settleMs?: number;
   /** Only these checks (default: plan.checks). */
   checks?: readonly CheckPlan[];
   onResult?: (r: CheckResult) => void;
@@ -54,6 +56,7 @@ export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<V
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
       ...(o.helperImage !== undefined ? { helperImage: o.helperImage } : {}),
       ...(o.pingAttempts !== undefined ? { pingAttempts: o.pingAttempts } : {}),
+      settleMs: o.settleMs ?? plan.verification.settleSeconds * 1000,
       ...(o.onResult ? { onResult: o.onResult } : {}),
     });
     return buildReport(plan.name, startedAt, performance.now() - t0, results);

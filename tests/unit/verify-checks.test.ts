@@ -7,9 +7,50 @@ import { busyboxPing, makeWorld, sleep } from "./verify-fake.js";
 const plan = buildPlan({ hostKind: "netns", name: "vfu", kv: { kind: "etcd" } });
 const byId = <T extends { id: string }>(xs: T[]): Map<string, T> => new Map(xs.map((x) => [x.id, x]));
 
+/** The first round's outcomes (no settling window), unless a test asks for one. */
 async function verify(world: ReturnType<typeof makeWorld>, extra: Parameters<typeof verifyLab>[1] = {}) {
-  return verifyLab(plan, { engineFactory: (_e, host) => world.engines.get(host)!, ...extra });
+  return verifyLab(plan, { engineFactory: (_e, host) => world.engines.get(host)!, settleMs: 0, ...extra });
 }
+
+describe("settling: a lab still converging after an apply", () => {
+  it("a check that fails at first and passes on a later round counts as passed, and says on which round", async () => {
+    const world = makeWorld(plan);
+    const inner = world.engines.get("host1")!.onExec;
+    let calls = 0;
+    world.engines.get("host1")!.onExec = (c, cmd, e) =>
+      cmd[0] === "ping" && cmd.at(-1) === "test2" && ++calls <= 2 ? { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" } : inner(c, cmd, e);
+    const r = await verify(world, { settleMs: 10_000 });
+    const check = byId(r.results).get("ping-name:test1->test2@ov_net1")!;
+    expect(check).toMatchObject({ ok: true, outcome: "pass", data: { round: 3 } });
+    expect(check.detail).toMatch(/\[round 3\]$/);
+    expect(r.summary.failed).toBe(0);
+  });
+
+  it("a check that keeps failing is retried until the window closes, then reported failed", async () => {
+    const world = makeWorld(plan);
+    const inner = world.engines.get("host1")!.onExec;
+    let calls = 0;
+    world.engines.get("host1")!.onExec = (c, cmd, e) => (cmd[0] === "ping" && cmd.at(-1) === "test2" ? (calls++, { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" }) : inner(c, cmd, e));
+    const r = await verify(world, { settleMs: 2_500 });
+    expect(byId(r.results).get("ping-name:test1->test2@ov_net1")).toMatchObject({ ok: false, outcome: "fail" });
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a probe that cannot run (stopped container) and an expected failure are not retried", async () => {
+    const world = makeWorld(plan, { stopped: ["test2"] });
+    let execs = 0;
+    for (const e of world.engines.values()) {
+      const inner = e.onExec;
+      e.onExec = (c, cmd, x) => (execs++, inner(c, cmd, x));
+    }
+    const once = await verify(world, { settleMs: 0 });
+    const first = execs;
+    execs = 0;
+    const settled = await verify(world, { settleMs: 60_000 });
+    expect(settled.summary).toEqual(once.summary);
+    expect(execs).toBe(first);
+  });
+});
 
 describe("outcome and expectation", () => {
   it("a healthy lab: every check ok, the host's own macvlan child an expected failure", async () => {
