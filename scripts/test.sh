@@ -18,6 +18,10 @@ if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
   DNLAB_DOCKERD="$(bash scripts/build-dockerd-consul.sh | tail -n 1)"
   export DNLAB_DOCKERD
 fi
+# The real Pulumi engine (CLI + Node.js language host), built once from the Go module proxy and cached:
+# tests/engine/ runs it over Pulumi.yaml, the stack files and README's configuration.
+DNLAB_PULUMI_BIN="$(bash scripts/build-pulumi.sh | tail -n 1)"
+export DNLAB_PULUMI_BIN
 mkdir -p .lab
 status=0
 npm test -- --reporter=default --reporter=json --outputFile=.lab/vitest.json || status=$?

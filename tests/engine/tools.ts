@@ -59,15 +59,15 @@ export function requiredPlugins(): Plugin[] {
 }
 
 /**
- * Where each plugin binary is: $DNLAB_PULUMI_PLUGINS/pulumi-resource-<name>, or the one the CLI installed
- * in the user's ~/.pulumi (a machine with internet access gets them with `pulumi plugin install`).
+ * Where each plugin binary is (all of them, or those named): $DNLAB_PULUMI_PLUGINS/pulumi-resource-<name>,
+ * or the one the CLI installed in the user's ~/.pulumi (with internet access: `pulumi plugin install`).
  */
-export function findPlugins(env: NodeJS.ProcessEnv = process.env): Found<Record<string, string>> {
+export function findPlugins(names?: readonly string[], env: NodeJS.ProcessEnv = process.env): Found<Record<string, string>> {
   const dir = env["DNLAB_PULUMI_PLUGINS"];
   const userHome = env["PULUMI_HOME"] ?? join(homedir(), ".pulumi");
   const found: Record<string, string> = {};
   const missing: string[] = [];
-  for (const p of requiredPlugins()) {
+  for (const p of requiredPlugins().filter((r) => !names || names.includes(r.name))) {
     const candidates = [
       ...(dir ? [join(dir, `pulumi-resource-${p.name}`)] : []),
       join(userHome, "plugins", `resource-${p.name}-v${p.version}`, `pulumi-resource-${p.name}`),

@@ -1,0 +1,185 @@
+// One stack of the real project under the real engine: the Automation API's LocalWorkspace over the
+// repository, a private PULUMI_HOME and file backend, and the stack's config written as a user writes
+// it (Pulumi.<stack>.yaml). Every suite ends with destroy, `stack rm` and no leftovers on the machine.
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { stringify } from "yaml";
+import { afterAll, beforeAll } from "vitest";
+import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
+import { REPO_ROOT } from "../../src/lab/run.js";
+import { buildPlan, type LabConfigInput, type LabPlan } from "../../src/model/index.js";
+import { type EngineHome, engineHome, findEngine, findPlugins } from "../engine/tools.js";
+
+/** Resolve the engine and plugins once per file; a missing piece fails the suite with what to do. */
+export function engineAndPlugins(plugins: readonly string[]): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
+  let home: EngineHome | undefined;
+  let binDir = "";
+  beforeAll(() => {
+    const engine = findEngine();
+    if (!engine.ok) throw new Error(`npm run test:engine needs the Pulumi engine: ${engine.reason}`);
+    const found = findPlugins(plugins);
+    if (!found.ok) throw new Error(`npm run test:engine needs the provider plugins: ${found.reason}`);
+    home = engineHome(engine.value, found.value);
+    binDir = engine.value.binDir;
+  });
+  afterAll(() => home?.dispose());
+  return {
+    home: () => {
+      if (!home) throw new Error("engine home not ready");
+      return home;
+    },
+    // The Automation API runs <root>/bin/pulumi.
+    command: () => PulumiCommand.get({ root: dirname(binDir) }),
+  };
+}
+
+export interface Step {
+  op: OpType;
+  /** "<type>::<name>", e.g. "docker:index/container:Container::lab-test4". */
+  resource: string;
+}
+
+export interface LabStack {
+  readonly name: string;
+  plan: LabPlan;
+  stack: Stack;
+  /** Write the stack's config file (the lab: keys as a user writes them) and re-plan. */
+  configure(config: LabConfigInput): void;
+  /** The preview's steps other than `same`, sorted. */
+  previewSteps(opts?: { expectNoChanges?: boolean }): Promise<Step[]>;
+  up(): Promise<Record<string, unknown>>;
+  timings: Record<string, number>;
+}
+
+function stepOf(e: EngineEvent): Step | undefined {
+  const m = e.resourcePreEvent?.metadata;
+  // A replacement shows as replace plus its create-replacement/delete-replaced halves: keep the one.
+  if (!m || ["same", "create-replacement", "delete-replaced", "discard-replaced"].includes(m.op) || m.type === "pulumi:pulumi:Stack") return undefined;
+  return { op: m.op, resource: `${m.type}::${m.urn.slice(m.urn.lastIndexOf("::") + 2)}` };
+}
+
+/** Compare steps independent of order. */
+export function sortSteps(steps: Step[]): Step[] {
+  return [...steps].sort((a, b) => `${a.op} ${a.resource}`.localeCompare(`${b.op} ${b.resource}`));
+}
+
+/** Text of a Pulumi.<stack>.yaml: every key under the lab namespace. */
+export function stackFileText(config: LabConfigInput): string {
+  return stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`lab:${k}`, v])) });
+}
+
+/**
+ * A stack named `stackName` whose lab is `config` (kind netns unless it says otherwise). beforeAll
+ * creates it and clears a lab a crashed run left; afterAll destroys it, removes the stack and its file,
+ * and fails if anything of the lab is left.
+ */
+export function useLabStack(stackName: string, config: LabConfigInput, env: Record<string, string> = {}): LabStack {
+  // The consul provider serves only the KV registrations (a Consul the machine running the stack reaches).
+  const initial = buildPlan({ hostKind: "netns", ...config });
+  const consul = initial.kv?.kind === "consul" && initial.kv.provision !== "netns" && initial.overlayMode === "kv";
+  const engine = engineAndPlugins(["command", "docker", ...(consul ? ["consul"] : [])]);
+  const file = join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
+  let current: LabConfigInput = { hostKind: "netns", ...config };
+  const lab = {
+    name: stackName,
+    plan: buildPlan(current),
+    stack: undefined as unknown as Stack,
+    timings: {} as Record<string, number>,
+    configure(next: LabConfigInput) {
+      current = { hostKind: "netns", ...next };
+      lab.plan = buildPlan(current);
+      writeFileSync(file, stackFileText(current));
+    },
+    async previewSteps(opts: { expectNoChanges?: boolean } = {}) {
+      const steps: Step[] = [];
+      await lab.stack.preview({ ...opts, onEvent: (e) => void (stepOf(e) && steps.push(stepOf(e)!)) });
+      return sortSteps(steps);
+    },
+    async up() {
+      try {
+        const r = await lab.stack.up({ onOutput: (o) => process.stdout.write(o) });
+        return Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
+      } catch (e) {
+        // What the hosts looked like when it failed: the lab is destroyed before anyone can look.
+        console.log(netnsDiagnostics(lab.plan));
+        throw e;
+      }
+    },
+  };
+
+  beforeAll(async () => {
+    if (lab.plan.hostKind === "netns" && !isClean(labLeftovers(lab.plan))) await downNetnsLab(lab.plan);
+    writeFileSync(file, stackFileText(current));
+    lab.stack = await LocalWorkspace.createOrSelectStack(
+      { stackName, workDir: REPO_ROOT },
+      { envVars: { ...engine.home().env, ...env }, pulumiCommand: await engine.command() },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    const problems: string[] = [];
+    try {
+      if (lab.stack) {
+        const t0 = Date.now();
+        await lab.stack.destroy({ onOutput: (o) => process.stdout.write(o) });
+        lab.timings["destroy"] = Date.now() - t0;
+        await lab.stack.workspace.removeStack(stackName);
+      }
+    } catch (e) {
+      problems.push(`destroy failed: ${(e as Error).message}`);
+    } finally {
+      if (existsSync(file)) rmSync(file);
+    }
+    if (lab.plan.hostKind === "netns") {
+      const left = labLeftovers(lab.plan);
+      if (!isClean(left)) {
+        problems.push(`lab ${lab.plan.name} left things behind:\n${describeLeftovers(left)}`);
+        await downNetnsLab(lab.plan);
+      }
+    }
+    console.log(`[engine] ${stackName} timings (ms): ${JSON.stringify(lab.timings)}`);
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+  }, 600_000);
+
+  return lab;
+}
+
+/** Each netns host's addresses, routes and the tail of its dockerd log. */
+export function netnsDiagnostics(plan: LabPlan): string {
+  const sh = (argv: string[]): string => {
+    try {
+      return execFileSync(argv[0]!, argv.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      return `(${argv.join(" ")} failed: ${(e as Error).message.split("\n")[0]})`;
+    }
+  };
+  return plan.hosts
+    .filter((h) => h.netns)
+    .map((h) => {
+      const net = `--net=/run/netns/${h.netns!.namespace}`;
+      return [
+        `--- ${h.name} (${h.netns!.namespace})`,
+        sh(["nsenter", net, "ip", "-br", "addr"]),
+        sh(["nsenter", net, "ip", "route"]),
+        sh(["tail", "-n", "25", `${h.netns!.stateDir}/dockerd.log`]),
+      ].join("\n");
+    })
+    .join("\n");
+}
+
+/** Time an async step into lab.timings[key]. */
+export async function timed<T>(lab: LabStack, key: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    lab.timings[key] = Date.now() - t0;
+  }
+}
+
+export const C = "docker:index/container:Container";
+export const N = "docker:index/network:Network";
+export const CMD = "command:local:Command";
+export const W = "lab:workload:Workload";
