@@ -1,13 +1,26 @@
 // The stack configuration as the user writes it (Pulumi config `lab:*` or a JSON file).
 // Every field is optional; values are unknown until validated by buildPlan.
+//
+// Next to every object type is the list of its keys. buildPlan refuses any key not listed (a typo
+// would otherwise be ignored and the default used in silence), and the guard at the bottom makes a
+// field added to a type but not to its list a compile error, so the lists cannot drift from the types.
+
+export interface SshInput {
+  user?: string;
+  port?: number;
+  privateKeySecret?: string;
+  identityFile?: string;
+}
+export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile"] as const satisfies readonly (keyof SshInput)[];
 
 export interface HostInput {
   name?: string;
   address?: string;
   dockerVersion?: string;
   advertiseInterface?: string;
-  ssh?: { user?: string; port?: number; privateKeySecret?: string; identityFile?: string };
+  ssh?: SshInput;
 }
+export const HOST_KEYS = ["name", "address", "dockerVersion", "advertiseInterface", "ssh"] as const satisfies readonly (keyof HostInput)[];
 
 export interface NetworkInput {
   name?: string;
@@ -23,9 +36,22 @@ export interface NetworkInput {
   vlan?: number;
   /** macvlan: the block split into one --ip-range per host (default: upper half of the subnet). */
   ipRangePool?: string;
-  /** macvlan: explicit per-host ranges, overriding the automatic partition. */
+  /** macvlan: explicit per-host ranges, overriding the automatic partition. Its keys are host names. */
   ipRanges?: Record<string, string>;
 }
+export const NETWORK_KEYS = [
+  "name",
+  "driver",
+  "subnet",
+  "gateway",
+  "attachable",
+  "mtu",
+  "createdOn",
+  "parent",
+  "vlan",
+  "ipRangePool",
+  "ipRanges",
+] as const satisfies readonly (keyof NetworkInput)[];
 
 export interface WorkloadInput {
   name?: string;
@@ -35,24 +61,68 @@ export interface WorkloadInput {
   aliases?: string[];
   image?: string;
 }
+export const WORKLOAD_KEYS = ["name", "hostname", "host", "networks", "aliases", "image"] as const satisfies readonly (keyof WorkloadInput)[];
+
+export interface UnderlayInput {
+  subnet?: string;
+  gateway?: string;
+  interface?: string;
+}
+export const UNDERLAY_KEYS = ["subnet", "gateway", "interface"] as const satisfies readonly (keyof UnderlayInput)[];
+
+export interface KvInput {
+  kind?: string;
+  address?: string;
+  port?: number;
+  image?: string;
+  external?: boolean;
+}
+export const KV_KEYS = ["kind", "address", "port", "image", "external"] as const satisfies readonly (keyof KvInput)[];
+
+export interface BridgeInput {
+  bipBase?: string;
+  addressPool?: string;
+  poolSize?: number;
+}
+export const BRIDGE_KEYS = ["bipBase", "addressPool", "poolSize"] as const satisfies readonly (keyof BridgeInput)[];
+
+export interface SwarmInput {
+  defaultAddrPool?: string;
+  maskLength?: number;
+}
+export const SWARM_KEYS = ["defaultAddrPool", "maskLength"] as const satisfies readonly (keyof SwarmInput)[];
+
+export interface VerificationInput {
+  enabled?: boolean;
+  externalTarget?: string;
+  timeoutSeconds?: number;
+  settleSeconds?: number;
+}
+export const VERIFICATION_KEYS = ["enabled", "externalTarget", "timeoutSeconds", "settleSeconds"] as const satisfies readonly (keyof VerificationInput)[];
+
+/** netns kind: where runtime state (sockets, exec roots) and data roots live. */
+export interface NetnsInput {
+  root?: string;
+  stateRoot?: string;
+}
+export const NETNS_KEYS = ["root", "stateRoot"] as const satisfies readonly (keyof NetnsInput)[];
 
 export interface LabConfigInput {
   name?: string;
   hostKind?: string;
   overlayMode?: string;
-  underlay?: { subnet?: string; gateway?: string; interface?: string };
-  kv?: { kind?: string; address?: string; port?: number; image?: string; external?: boolean };
-  bridge?: { bipBase?: string; addressPool?: string; poolSize?: number };
-  swarm?: { defaultAddrPool?: string; maskLength?: number };
+  underlay?: UnderlayInput;
+  kv?: KvInput;
+  bridge?: BridgeInput;
+  swarm?: SwarmInput;
   hosts?: HostInput[];
   networks?: NetworkInput[];
   workloads?: WorkloadInput[];
-  verification?: { enabled?: boolean; externalTarget?: string; timeoutSeconds?: number; settleSeconds?: number };
-  /** netns kind: where runtime state (sockets, exec roots) and data roots live. */
-  netns?: { root?: string; stateRoot?: string };
+  verification?: VerificationInput;
+  netns?: NetnsInput;
 }
 
-/** The Pulumi config keys (namespace `lab`) that map onto LabConfigInput fields. */
+/** The Pulumi config keys (namespace `lab`) that map onto LabConfigInput fields: every top-level key. */
 export const CONFIG_KEYS = [
   "name",
   "hostKind",
@@ -67,3 +137,21 @@ export const CONFIG_KEYS = [
   "verification",
   "netns",
 ] as const satisfies readonly (keyof LabConfigInput)[];
+
+/** Fields of T that the key list K leaves out (`never` when K is complete). */
+type Unlisted<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]>;
+/** Accepts only `never`: a field missing from its key list fails `tsc` here, naming the field. */
+type NoneUnlisted<Missing extends never> = Missing;
+type KeyListsAreComplete = NoneUnlisted<
+  | Unlisted<LabConfigInput, typeof CONFIG_KEYS>
+  | Unlisted<HostInput, typeof HOST_KEYS>
+  | Unlisted<SshInput, typeof SSH_KEYS>
+  | Unlisted<NetworkInput, typeof NETWORK_KEYS>
+  | Unlisted<WorkloadInput, typeof WORKLOAD_KEYS>
+  | Unlisted<UnderlayInput, typeof UNDERLAY_KEYS>
+  | Unlisted<KvInput, typeof KV_KEYS>
+  | Unlisted<BridgeInput, typeof BRIDGE_KEYS>
+  | Unlisted<SwarmInput, typeof SWARM_KEYS>
+  | Unlisted<VerificationInput, typeof VERIFICATION_KEYS>
+  | Unlisted<NetnsInput, typeof NETNS_KEYS>
+>;

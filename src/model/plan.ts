@@ -1,10 +1,33 @@
 // Config -> validated, normalized LabPlan. Every problem is collected and reported in one error
 // before anything else runs, so bad config never reaches the Pulumi engine or a script.
 import { planChecks } from "./checks.js";
-import type { HostInput, LabConfigInput, NetworkInput, WorkloadInput } from "./config.js";
+import {
+  BRIDGE_KEYS,
+  type BridgeInput,
+  CONFIG_KEYS,
+  HOST_KEYS,
+  type HostInput,
+  KV_KEYS,
+  type KvInput,
+  type LabConfigInput,
+  NETNS_KEYS,
+  type NetnsInput,
+  NETWORK_KEYS,
+  type NetworkInput,
+  SSH_KEYS,
+  type SshInput,
+  SWARM_KEYS,
+  type SwarmInput,
+  UNDERLAY_KEYS,
+  type UnderlayInput,
+  VERIFICATION_KEYS,
+  type VerificationInput,
+  WORKLOAD_KEYS,
+  type WorkloadInput,
+} from "./config.js";
 import { daemonPlan, supportsClusterStore } from "./daemon.js";
 import { DEFAULT_DOCKER_VERSION, DEFAULTS, DIND_API_PORT_BASE, IMAGES, KV_PORTS } from "./defaults.js";
-import { Problems } from "./errors.js";
+import { nearest, Problems } from "./errors.js";
 import {
   type Cidr,
   contains,
@@ -115,6 +138,25 @@ function obj<T extends object>(p: Problems, key: string, value: unknown): T {
   return {} as T;
 }
 
+const ROOT = "(root)";
+
+/** An object of the schema: like obj, and every key outside `keys` is refused (buildPlan would ignore it). */
+function section<T extends object>(p: Problems, key: string, value: unknown, keys: readonly (keyof T & string)[]): T {
+  const o = obj<T>(p, key, value);
+  unknownKeys(p, key, o, keys);
+  return o;
+}
+
+function unknownKeys(p: Problems, key: string, o: object, keys: readonly string[]): void {
+  const at = (k: string): string => K(key === ROOT ? k : `${key}.${k}`);
+  for (const [k, v] of Object.entries(o)) {
+    if (keys.includes(k)) continue;
+    const near = nearest(k, keys);
+    if (near !== undefined) p.add(at(k), v, `unknown key (did you mean ${at(near)}?)`, `rename it to ${at(near)}, or remove it`);
+    else p.add(at(k), v, "unknown key", `remove it; the valid keys ${key === ROOT ? "of lab:* are" : `of ${K(key)} are`} ${keys.join(", ")}`);
+  }
+}
+
 function usableHosts(c: Cidr): number {
   return Math.max(0, size(c) - 2);
 }
@@ -129,14 +171,14 @@ interface NamedBlock {
 
 export function buildPlan(raw: unknown): LabPlan {
   const p = new Problems();
-  const input = obj<LabConfigInput>(p, "(root)", raw);
+  const input = section<LabConfigInput>(p, ROOT, raw, CONFIG_KEYS);
 
   const name = str(p, "name", input.name, NAME_RE, DEFAULTS.name, "lowercase letters, digits, '-', at most 16");
   const hostKind: HostKind = oneOf(p, "hostKind", input.hostKind, HOST_KINDS, DEFAULTS.hostKind, "host kind");
   const overlayMode: OverlayMode = oneOf(p, "overlayMode", input.overlayMode, OVERLAY_MODES, DEFAULTS.overlayMode, "overlay mode");
 
   // Underlay
-  const u = obj<NonNullable<LabConfigInput["underlay"]>>(p, "underlay", input.underlay);
+  const u = section<UnderlayInput>(p, "underlay", input.underlay, UNDERLAY_KEYS);
   const underlay = labCidr(p, "underlay.subnet", u.subnet ?? DEFAULTS.underlay.subnet);
   const underlayIface = str(p, "underlay.interface", u.interface, IFACE_RE, DEFAULTS.underlay.interface, "an interface name");
   let gatewayIp: number | undefined;
@@ -150,7 +192,7 @@ export function buildPlan(raw: unknown): LabPlan {
   if (gatewayIp !== undefined) reserved.set(gatewayIp, K("underlay.gateway"));
 
   // KV store (kv mode only; swarm keeps its state in raft)
-  const kvIn = obj<NonNullable<LabConfigInput["kv"]>>(p, "kv", input.kv);
+  const kvIn = section<KvInput>(p, "kv", input.kv, KV_KEYS);
   // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
   // backend ("avoid dependencies on consul"), so netns labs default to etcd.
   const kvKind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, hostKind === "netns" ? "etcd" : DEFAULTS.kv.kind, "KV store kind");
@@ -196,7 +238,7 @@ export function buildPlan(raw: unknown): LabPlan {
   }
 
   // Bridge pools: keep docker0 and docker_gwbridge out of 172.17.0.0/16.
-  const b = obj<NonNullable<LabConfigInput["bridge"]>>(p, "bridge", input.bridge);
+  const b = section<BridgeInput>(p, "bridge", input.bridge, BRIDGE_KEYS);
   const bipBase = labCidr(p, "bridge.bipBase", b.bipBase ?? DEFAULTS.bridge.bipBase);
   const addrPool = labCidr(p, "bridge.addressPool", b.addressPool ?? DEFAULTS.bridge.addressPool);
   const poolSize = int(p, "bridge.poolSize", b.poolSize, 16, 29, DEFAULTS.bridge.poolSize);
@@ -205,7 +247,7 @@ export function buildPlan(raw: unknown): LabPlan {
   }
 
   // Swarm address pool
-  const sw = obj<NonNullable<LabConfigInput["swarm"]>>(p, "swarm", input.swarm);
+  const sw = section<SwarmInput>(p, "swarm", input.swarm, SWARM_KEYS);
   const swarmPool = overlayMode === "swarm" ? labCidr(p, "swarm.defaultAddrPool", sw.defaultAddrPool ?? DEFAULTS.swarm.defaultAddrPool) : undefined;
   const swarmMask = int(p, "swarm.maskLength", sw.maskLength, 16, 29, DEFAULTS.swarm.maskLength);
 
@@ -218,10 +260,11 @@ export function buildPlan(raw: unknown): LabPlan {
   }
   const hostNames = new Set<string>();
   const hosts: HostPlan[] = [];
-  const netnsLab = hostKind === "netns" ? netnsLabPaths(name, input.netns?.root ?? DEFAULTS.netnsRoot) : undefined;
+  const ns = section<NetnsInput>(p, "netns", input.netns, NETNS_KEYS);
+  const netnsLab = hostKind === "netns" ? netnsLabPaths(name, ns.root ?? DEFAULTS.netnsRoot) : undefined;
   hostsIn.forEach((hRaw, i) => {
     const key = `hosts[${i}]`;
-    const h = obj<HostInput>(p, key, hRaw);
+    const h = section<HostInput>(p, key, hRaw, HOST_KEYS);
     const hname = str(p, `${key}.name`, h.name, HOST_RE, `host${i + 1}`, "a hostname: lowercase letters, digits, '-'");
     if (h.name === undefined) p.add(K(`${key}.name`), undefined, "every host needs a name", "add name: host" + (i + 1));
     else if (hostNames.has(hname)) {
@@ -256,7 +299,7 @@ export function buildPlan(raw: unknown): LabPlan {
     const advertiseInterface = str(p, `${key}.advertiseInterface`, h.advertiseInterface, IFACE_RE, underlayIface, "an interface name");
     let ssh: HostPlan["ssh"];
     if (hostKind === "ssh") {
-      const s = obj<NonNullable<HostInput["ssh"]>>(p, `${key}.ssh`, h.ssh);
+      const s = section<SshInput>(p, `${key}.ssh`, h.ssh, SSH_KEYS);
       if (typeof s.user !== "string" || s.user === "") {
         p.add(K(`${key}.ssh.user`), s.user, "ssh hosts need a login user", "set hosts[].ssh.user (a user in the docker group, or root)");
       }
@@ -276,8 +319,10 @@ export function buildPlan(raw: unknown): LabPlan {
       };
     } else if (h.ssh !== undefined) {
       p.add(K(`${key}.ssh`), h.ssh, `ssh settings on a ${hostKind} host`, "remove them, or set lab:hostKind: ssh");
+      // Typos in them are reported too, so fixing hostKind does not uncover a second round of problems.
+      if (typeof h.ssh === "object" && h.ssh !== null && !Array.isArray(h.ssh)) unknownKeys(p, `${key}.ssh`, h.ssh, SSH_KEYS);
     }
-    const paths = netnsLab ? netnsHostPaths(netnsLab, name, hname, input.netns?.stateRoot ?? DEFAULTS.netnsStateRoot) : undefined;
+    const paths = netnsLab ? netnsHostPaths(netnsLab, name, hname, ns.stateRoot ?? DEFAULTS.netnsStateRoot) : undefined;
     const execRoot = paths ? paths.execRoot : "/var/run/docker";
     const bipBlock = bipBlocks[i];
     const daemon = daemonPlan({
@@ -321,7 +366,7 @@ export function buildPlan(raw: unknown): LabPlan {
   if (swarmPool) blocks.push({ key: K("swarm.defaultAddrPool"), text: formatCidr(swarmPool), cidr: swarmPool });
   netsIn.forEach((nRaw, i) => {
     const key = `networks[${i}]`;
-    const n = obj<NetworkInput>(p, key, nRaw);
+    const n = section<NetworkInput>(p, key, nRaw, NETWORK_KEYS);
     const nname = str(p, `${key}.name`, n.name, NET_RE, `net${i + 1}`, "letters, digits, '_', '.', '-'");
     if (n.name === undefined) p.add(K(`${key}.name`), undefined, "every network needs a name", "add name: ov_net1 (or similar)");
     else if (netNames.has(nname)) p.add(K(`${key}.name`), nname, "duplicate network name", "give every network a unique name");
@@ -399,7 +444,7 @@ export function buildPlan(raw: unknown): LabPlan {
   const nextIp = new Map<string, number>(); // network (or network@host for macvlan) -> next offset
   wlIn.forEach((wRaw, i) => {
     const key = `workloads[${i}]`;
-    const w = obj<WorkloadInput>(p, key, wRaw);
+    const w = section<WorkloadInput>(p, key, wRaw, WORKLOAD_KEYS);
     const wname = str(p, `${key}.name`, w.name, CONTAINER_RE, `c${i + 1}`, "a container name");
     if (w.name === undefined) p.add(K(`${key}.name`), undefined, "every workload needs a name", "add name: test1 (or similar)");
     else if (wlNames.has(wname)) p.add(K(`${key}.name`), wname, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
@@ -434,7 +479,7 @@ export function buildPlan(raw: unknown): LabPlan {
   });
 
   // Verification
-  const v = obj<NonNullable<LabConfigInput["verification"]>>(p, "verification", input.verification);
+  const v = section<VerificationInput>(p, "verification", input.verification, VERIFICATION_KEYS);
   const defaultTarget = kv?.address ?? (gatewayIp !== undefined ? formatIp(gatewayIp) : "");
   const extIp = v.externalTarget === undefined ? undefined : labIp(p, "verification.externalTarget", v.externalTarget);
   const verification = {
@@ -503,6 +548,7 @@ function macvlanRanges(
 ): { host: string; ipRange: string }[] {
   const ranges: { host: string; ipRange: string; cidr: Cidr; key: string }[] = [];
   if (n.ipRanges !== undefined) {
+    // A map, not a schema object: its keys are host names, checked against the hosts below.
     const given = obj<Record<string, unknown>>(p, `${key}.ipRanges`, n.ipRanges);
     for (const [hostName, text] of Object.entries(given)) {
       const rkey = `${key}.ipRanges.${hostName}`;

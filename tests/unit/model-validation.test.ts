@@ -1,6 +1,23 @@
 // One test per validation rule: each asserts the key, the value and the fix are named.
 import { describe, expect, it } from "vitest";
-import { buildPlan, type LabConfigInput, LabConfigError } from "../../src/model/index.js";
+import {
+  BRIDGE_KEYS,
+  buildPlan,
+  CONFIG_KEYS,
+  editDistance,
+  HOST_KEYS,
+  KV_KEYS,
+  type LabConfigInput,
+  LabConfigError,
+  NETNS_KEYS,
+  NETWORK_KEYS,
+  nearest,
+  SSH_KEYS,
+  SWARM_KEYS,
+  UNDERLAY_KEYS,
+  VERIFICATION_KEYS,
+  WORKLOAD_KEYS,
+} from "../../src/model/index.js";
 
 function problems(config: LabConfigInput | unknown): string[] {
   try {
@@ -242,5 +259,87 @@ describe("validation", () => {
 
   it("rejects a non-object config", () => {
     expectProblem(["not", "a", "map"], "lab:(root)", "must be an object");
+  });
+});
+
+describe("unknown keys (a typo must not bring up the default lab in silence)", () => {
+  const host1 = { name: "host1", address: "198.18.0.11" };
+  const host2 = { name: "host2", address: "198.18.0.12" };
+  const sshLogin = { user: "root", privateKeySecret: "sshKey" };
+  // One row per object of LabConfigInput: a valid config with `extra` merged into that object, a typo
+  // with the key it should suggest, and the object's key list (named in the fix when nothing is close).
+  const levels: { at: string; wrap: (extra: object) => object; typo: string; meant: string; keys: readonly string[] }[] = [
+    { at: "lab:", wrap: (x) => x, typo: "hostz", meant: "hosts", keys: CONFIG_KEYS },
+    { at: "lab:hosts[1].", wrap: (x) => ({ hosts: [host1, { ...host2, ...x }] }), typo: "adress", meant: "address", keys: HOST_KEYS },
+    {
+      at: "lab:hosts[0].ssh.",
+      wrap: (x) => ({ hostKind: "ssh", hosts: [{ ...host1, ssh: { ...sshLogin, ...x } }, { ...host2, ssh: sshLogin }] }),
+      typo: "usr",
+      meant: "user",
+      keys: SSH_KEYS,
+    },
+    { at: "lab:networks[0].", wrap: (x) => ({ networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", ...x }], workloads: [] }), typo: "gatway", meant: "gateway", keys: NETWORK_KEYS },
+    { at: "lab:workloads[0].", wrap: (x) => ({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"], ...x }] }), typo: "alias", meant: "aliases", keys: WORKLOAD_KEYS },
+    { at: "lab:kv.", wrap: (x) => ({ kv: { kind: "consul", ...x } }), typo: "extrenal", meant: "external", keys: KV_KEYS },
+    { at: "lab:underlay.", wrap: (x) => ({ underlay: { subnet: "198.18.0.0/24", ...x } }), typo: "interfce", meant: "interface", keys: UNDERLAY_KEYS },
+    { at: "lab:bridge.", wrap: (x) => ({ bridge: { ...x } }), typo: "poolsize", meant: "poolSize", keys: BRIDGE_KEYS },
+    { at: "lab:swarm.", wrap: (x) => ({ overlayMode: "swarm", swarm: { ...x } }), typo: "defaultAddressPool", meant: "defaultAddrPool", keys: SWARM_KEYS },
+    { at: "lab:verification.", wrap: (x) => ({ verification: { enabled: true, ...x } }), typo: "settleSecond", meant: "settleSeconds", keys: VERIFICATION_KEYS },
+    { at: "lab:netns.", wrap: (x) => ({ hostKind: "netns", netns: { ...x } }), typo: "stateRot", meant: "stateRoot", keys: NETNS_KEYS },
+  ];
+
+  it.each(levels)("$at: the base config is valid", ({ wrap }) => {
+    expect(() => buildPlan(wrap({}))).not.toThrow();
+  });
+
+  it.each(levels)("$typo under $at: refused, suggesting $meant", ({ at, wrap, typo, meant }) => {
+    const lines = problems(wrap({ [typo]: 7 }));
+    expect(lines).toEqual([`- ${at}${typo} = 7: unknown key (did you mean ${at}${meant}?). Fix: rename it to ${at}${meant}, or remove it.`]);
+  });
+
+  it.each(levels)("colour under $at: refused, nothing close, so the fix lists the valid keys", ({ at, wrap, keys }) => {
+    const lines = problems(wrap({ colour: "red" }));
+    const where = at === "lab:" ? "lab:*" : at.slice(0, -1);
+    expect(lines).toEqual([`- ${at}colour = "red": unknown key. Fix: remove it; the valid keys of ${where} are ${keys.join(", ")}.`]);
+    expect(lines[0]).not.toContain("did you mean");
+  });
+
+  it("names the top-level typo of the brief exactly", () => {
+    expect(problems({ hostz: [] })).toEqual(["- lab:hostz = []: unknown key (did you mean lab:hosts?). Fix: rename it to lab:hosts, or remove it."]);
+  });
+
+  it("reports unknown keys along with every other problem, in one error", () => {
+    const lines = problems({ hostKind: "vm", netwroks: [], hosts: [{ ...host1, adress: "x" }, host2] });
+    expect(lines).toHaveLength(3);
+    expect(lines.join("\n")).toMatch(/lab:netwroks .*did you mean lab:networks\?.*lab:hostKind.*lab:hosts\[0\]\.adress .*did you mean lab:hosts\[0\]\.address\?/s);
+  });
+
+  it("reports typos inside ssh settings on a non-ssh host too, so fixing hostKind uncovers nothing new", () => {
+    const lines = problems({ hosts: [{ ...host1, ssh: { usr: "root" } }, host2] });
+    expect(lines).toHaveLength(2);
+    expectProblem({ hosts: [{ ...host1, ssh: { usr: "root" } }, host2] }, "lab:hosts[0].ssh.usr", "did you mean lab:hosts[0].ssh.user?");
+  });
+
+  it("accepts host names as the keys of a macvlan network's ipRanges (a map, not a schema object)", () => {
+    const plan = buildPlan({
+      networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27" } }],
+      workloads: [],
+    });
+    expect(plan.networks[0]).toMatchObject({ ranges: [{ host: "host1", ipRange: "198.18.0.128/27" }, { host: "host2", ipRange: "198.18.0.160/27" }] });
+    // A wrong host name there is an unknown host, not an unknown key.
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27", hots3: "198.18.0.192/27" } }], workloads: [] },
+      "lab:networks[0].ipRanges.hots3",
+      "no such host",
+    );
+  });
+
+  it("suggests only keys close enough to be the likely intent", () => {
+    expect(editDistance("hostz", "hosts")).toBe(1);
+    expect(editDistance("subent", "subnet")).toBe(2);
+    expect(nearest("hostkind", CONFIG_KEYS)).toBe("hostKind");
+    expect(nearest("defaultAddressPool", SWARM_KEYS)).toBe("defaultAddrPool");
+    expect(nearest("x", CONFIG_KEYS)).toBeUndefined(); // "kv" is 2 edits away, but nothing of "x" survives
+    expect(nearest("timeout", VERIFICATION_KEYS)).toBeUndefined();
   });
 });
