@@ -13,9 +13,9 @@ export interface OverlayNetworkArgs {
 
 /**
  * A VXLAN overlay (ov_net1) created on one host. In kv mode the other daemons learn it through the
- * KV store; in swarm mode it is attachable so standalone containers on every node can join it. The
- * component reads the network back through every other host's provider: an id that matches proves
- * the network really spans the hosts.
+ * KV store, and the component reads it back through every other host's provider: an id that matches
+ * proves the network really spans the hosts. In swarm mode it is attachable so standalone containers
+ * on every node can join it.
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
   /** The network's name in the plan (ov_net1). */
@@ -29,6 +29,7 @@ export class OverlayNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:network:OverlayNetwork", name, {}, opts);
     const { network } = args;
+    const options: Record<string, string> = network.mtu !== undefined ? { "com.docker.network.driver.mtu": String(network.mtu) } : {};
     this.name = network.name;
     const creator = args.hosts.find((h) => h.name === network.createdOn);
     if (!creator) throw new Error(`overlay ${network.name}: unknown host ${network.createdOn}`);
@@ -40,13 +41,26 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         attachable: network.attachable,
         // swarm: the range swarm allocates from itself (lb endpoints); the plan's static addresses lie below it.
         ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ...(network.ipRange ? { ipRange: network.ipRange } : {}) }],
-        ...(network.mtu !== undefined ? { options: { "com.docker.network.driver.mtu": String(network.mtu) } } : {}),
+        ...(network.mtu !== undefined ? { options } : {}),
       },
-      // Names are unique per daemon: the old network must go before its replacement exists.
-      { parent: this, provider: creator.provider, dependsOn: args.after ?? [], deleteBeforeReplace: true, replaceWith: [creator.daemon] },
+      {
+        parent: this,
+        provider: creator.provider,
+        dependsOn: args.after ?? [],
+        // Names are unique per daemon: the old network must go before its replacement exists.
+        deleteBeforeReplace: true,
+        replaceWith: [creator.daemon],
+        // Swarm adds its own option (the VNI list) to what the daemon reports, so the provider would
+        // see a change on every preview: our options are compared here instead, and a change replaces.
+        ignoreChanges: ["options"],
+        replacementTrigger: JSON.stringify(options),
+      },
     );
     const views: Record<string, pulumi.Output<string>> = {};
-    for (const h of args.hosts) {
+    // A swarm worker lists a swarm network only once a local container has joined it, so in swarm
+    // mode only the manager's view is read; the verification proves the other hosts.
+    const readers = args.plan.overlayMode === "swarm" ? [creator] : args.hosts;
+    for (const h of readers) {
       views[h.name] =
         h === creator
           ? this.network.id

@@ -164,7 +164,8 @@ export function pickOverlaySandbox(entries: readonly string[], networkId: string
   let best: { name: string; epoch: number } | undefined;
   for (const raw of entries) {
     const e = raw.trim();
-    const m = /^(\d+)-[0-9a-f]+$/.exec(e);
+    // Classic overlay ids are hex; swarm network ids are base 36 (tmwjjb3vny...).
+    const m = /^(\d+)-[0-9a-z]+$/.exec(e);
     if (!m || overlaySandboxName(networkId, Number(m[1])) !== e) continue;
     const epoch = Number(m[1]);
     if (!best || epoch > best.epoch) best = { name: e, epoch };
@@ -179,7 +180,7 @@ export function pickOverlaySandbox(entries: readonly string[], networkId: string
  */
 export function findVxlanDevice(devs: Map<string, DevCounters>, networkId?: string): { name: string; vni?: number; counters: DevCounters } | undefined {
   for (const [name, counters] of devs) {
-    const m = /^vx-([0-9a-f]{6})-([0-9a-f]+)$/.exec(name);
+    const m = /^vx-([0-9a-f]{6})-([0-9a-z]+)$/.exec(name);
     if (m && (networkId === undefined || networkId.startsWith(m[2]!))) return { name, vni: parseInt(m[1]!, 16), counters };
   }
   for (const [name, counters] of devs) {

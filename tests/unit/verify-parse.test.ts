@@ -110,6 +110,8 @@ describe("/proc/net/dev and the VXLAN device", () => {
     expect(pickOverlaySandbox(["1-1c0d2f8d31", "f061db2ba7b9", "2-1c0d2f8d31", "3-aaaaaaaaaa", ""], "1c0d2f8d317430f7")).toBe("2-1c0d2f8d31");
     // Past epoch 9 the name is still 12 characters: one id character fewer (seen on a real host: 13-164b1ce23).
     expect(overlaySandboxName("1c0d2f8d317430f7", 13)).toBe("13-1c0d2f8d3");
+    // Swarm network ids are base 36: the sandbox is found all the same.
+    expect(pickOverlaySandbox(["1-tmwjjb3vny", "ingress_sbox", "lb_tmwjjb3vn"], "tmwjjb3vny8b1tigwnrf3xpkl")).toBe("1-tmwjjb3vny");
     expect(pickOverlaySandbox(["13-1c0d2f8d3", "9-1c0d2f8d31", "13-1c0d2f8d31"], "1c0d2f8d317430f7")).toBe("13-1c0d2f8d3");
     expect(pickOverlaySandbox(["12-1c0d2f8d3"], "1c0d2f8d3ffff")).toBe("12-1c0d2f8d3");
     expect(pickOverlaySandbox(["12-1c0d2f8d4"], "1c0d2f8d317430f7")).toBeUndefined();
