@@ -1,4 +1,5 @@
 // Drivers for real labs on this machine (I/O): the netns lab, and the scenario's networks/containers.
 export * from "./run.js";
+export * from "./kernel.js";
 export * from "./netnsLab.js";
 export * from "./workloads.js";

@@ -4,11 +4,17 @@
 // namespaces, mounts, dirs) so tests can assert that a teardown really cleaned up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, shellJoin } from "../model/index.js";
+import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
 import { run, type RunResult, tail } from "./run.js";
 
-export interface NetnsLabOptions extends NetnsCommandOptions {
-  /** Progress lines (script output, prefixed with the step id). Default: silent. */
+export interface NetnsPreflightOptions extends NetnsCommandOptions {
+  /** Progress lines; the preflight's notes (things that refuse nothing) go here. */
   log?: (line: string) => void;
+  /** How the kernel's features are found out (tests pass a fake); default: links in a throwaway namespace. */
+  kernelProbe?: KernelProbe;
+}
+
+export interface NetnsLabOptions extends NetnsPreflightOptions {
   /** Per-step timeout; a step that hangs counts as failed. */
   stepTimeoutMs?: number;
 }
@@ -65,7 +71,7 @@ export const DOCKERD = "/usr/sbin/dockerd";
  * Checks that need the machine (the pure plan cannot know them), run before anything is created:
  * one clear error naming the setting, the value and the fix.
  */
-export async function netnsPreflight(plan: LabPlan, opts: NetnsCommandOptions = {}): Promise<void> {
+export async function netnsPreflight(plan: LabPlan, opts: NetnsPreflightOptions = {}): Promise<void> {
   const problems: string[] = [];
   // The dockerd the hosts will run (host-up.sh --dockerd): the cluster-store backends are compiled
   // in, so the KV check is about that very binary.
@@ -97,6 +103,10 @@ export async function netnsPreflight(plan: LabPlan, opts: NetnsCommandOptions = 
   if (existsSync("/run/containerd/containerd.sock")) {
     problems.push("a system containerd listens on /run/containerd/containerd.sock and every lab dockerd would adopt it. Fix: systemctl disable --now docker containerd");
   }
+  // vxlan / macvlan / 802.1q for the networks the plan has (IPVS only as a note in swarm mode).
+  const kernel = await checkKernel(plan, opts.kernelProbe ?? systemKernelProbe);
+  problems.push(...kernel.problems);
+  for (const n of kernel.notes) opts.log?.(`[preflight] note: ${n}`);
   if (problems.length > 0) throw new Error(`netns lab ${plan.name} cannot be created here; nothing was created:\n  - ${problems.join("\n  - ")}`);
 }
 
