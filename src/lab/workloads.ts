@@ -3,6 +3,10 @@
 // every host with that host's --ip-range, and the containers with --ip / --hostname / --network-alias.
 // Idempotent: what exists is left alone.
 //
+// A step that fails is retried while peers converge; a failed `docker run` may have created the
+// container before failing to start it, so every failed attempt removes that half-created container
+// first (else the retry fails on "Conflict. The container name is already in use").
+//
 // Seam for swarm mode: the swarm itself (init on the manager, join on the others) is made by the
 // scripts in scripts/swarm/; applyNetworksAndWorkloads only assumes that the overlay can be created
 // (kv mode: the daemons reach the KV store; swarm mode: the hosts have joined the swarm).
@@ -79,17 +83,38 @@ async function exists(host: HostPlan, kind: "network" | "container", name: strin
   return r.code === 0;
 }
 
-/** Retry a step that depends on a peer becoming ready (the KV connection, swarm gossip). */
-async function retry<T>(what: string, timeoutMs: number, f: () => Promise<T>): Promise<T> {
+/** Errors no retry can fix: the attempt is not repeated (the run's output names the cause). */
+const PERMANENT = /invalid reference format|Unable to find image|pull access denied|No such image|does not belong to any of this network's subnets|unknown flag|invalid argument/i;
+
+export interface RetryOptions {
+  /** Runs after every failed attempt (the last one too): undo what the attempt may have left. */
+  cleanup?: () => Promise<void>;
+  /** Pause between attempts, ms (default 500). */
+  pauseMs?: number;
+}
+
+/**
+ * Retry a step that depends on a peer becoming ready (the KV connection, swarm gossip) until
+ * timeoutMs; errors matching PERMANENT end it at once.
+ */
+export async function retry<T>(what: string, timeoutMs: number, f: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await f();
     } catch (e) {
-      if (Date.now() >= deadline) throw new Error(`${what}: still failing after ${timeoutMs} ms: ${(e as Error).message}`);
-      await sleep(500);
+      if (opts.cleanup) await opts.cleanup();
+      const msg = (e as Error).message;
+      if (PERMANENT.test(msg)) throw new Error(`${what}: failed (attempt ${attempt}, not retried: no retry can fix this): ${msg}`);
+      if (Date.now() >= deadline) throw new Error(`${what}: still failing after ${timeoutMs} ms (${attempt} attempts): ${msg}`);
+      await sleep(opts.pauseMs ?? 500);
     }
   }
+}
+
+/** docker rm -f, quietly: an absent container is fine (used to undo a half-created one). */
+export async function removeContainer(host: HostPlan, name: string): Promise<void> {
+  await docker(host, ["rm", "-f", name], 30_000);
 }
 
 export interface ApplyOptions {
@@ -140,7 +165,9 @@ export async function applyWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Pr
       if (state !== "true") await dockerOk(h, ["start", w.name]);
     } else {
       opts.log?.(`[${h.name}] docker ${containerRunArgs(w).join(" ")}`);
-      await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)));
+      // `docker run` can fail after it created the container (e.g. starting it: address in use,
+      // attaching to a swarm network): remove that one before the next attempt, and after the last.
+      await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)), { cleanup: () => removeContainer(h, w.name) });
     }
     const connected = (await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])).trim().split(/\s+/);
     for (const args of connectArgs(w)) {
