@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { LabPlan } from "../model/index.js";
-import { formatTable, statusOf, verifyLab, type VerifyOptions } from "../verify/index.js";
+import { formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
 import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
 
 export { UsageError } from "./labArgs.js";
@@ -103,8 +103,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     ...(!quiet && !json ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
   });
   out.write(json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
-  // With --json (the stack's way), a failure still shows the readable table: it is what `pulumi up` prints.
+  // With --json (the stack's way), stderr is what `pulumi up` prints: the readable table on a failure,
+  // and the one summary line when all went as expected.
   if (json && !report.ok) err.write(formatTable(report));
+  else if (json) err.write(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall)\n`);
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });
     writeFileSync(args.save, JSON.stringify(report, null, 2) + "\n");

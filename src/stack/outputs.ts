@@ -7,7 +7,8 @@ export function labOutputs(plan: LabPlan, lab: NetworkLab) {
   const overlayByName = new Map(lab.overlays.map((o) => [o.name, o]));
   const macvlanByName = new Map(lab.macvlans.map((m) => [m.name, m]));
   return {
-    consulUi: lab.kv && plan.kv?.kind === "consul" ? lab.kv.uiUrl : pulumi.output<string | undefined>(undefined),
+    // null, not undefined, where a lab has no such thing: the engine warns on every up about undefined outputs.
+    consulUi: lab.kv && plan.kv?.kind === "consul" ? lab.kv.uiUrl : pulumi.output<string | null>(null),
     hosts: Object.fromEntries(
       plan.hosts.map((h, i) => [h.name, { address: h.address, endpoint: lab.hosts[i]!.endpoint, kind: h.kind, daemonArgs: h.daemon.args }]),
     ),
@@ -22,8 +23,8 @@ export function labOutputs(plan: LabPlan, lab: NetworkLab) {
       }),
     ),
     containers: Object.fromEntries(plan.workloads.map((w) => [w.name, { host: w.host, ips: Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])) }])),
-    kvRegistrations: lab.kvRegistrations?.summary,
-    verification: lab.verification ? { summary: lab.verification.summary, checks: lab.verification.checks } : undefined,
+    kvRegistrations: lab.kvRegistrations?.summary ?? null,
+    verification: lab.verification ? { summary: lab.verification.summary, checks: lab.verification.checks } : null,
     topology: topologyMermaid(plan),
   };
 }
