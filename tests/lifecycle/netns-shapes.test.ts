@@ -1,0 +1,48 @@
+// Shapes beyond the reference scenario, under the real engine: three hosts, two overlays created on
+// different hosts, a container on both overlays (aliases on each), and a macvlan on a subnet of its own.
+import { describe, expect, it } from "vitest";
+import type { LabConfigInput } from "../../src/model/index.js";
+import { timed, useLabStack } from "./harness.js";
+
+interface Verification {
+  summary: { passed: number; failed: number; expectedFailures: number };
+}
+
+const shapes: LabConfigInput = {
+  name: "eh1",
+  hosts: [
+    { name: "host1", address: "198.18.0.11" },
+    { name: "host2", address: "198.18.0.12" },
+    { name: "host3", address: "198.18.0.13" },
+  ],
+  networks: [
+    { name: "ov_a", driver: "overlay", subnet: "198.18.100.0/24" },
+    { name: "ov_b", driver: "overlay", subnet: "198.18.101.0/24", createdOn: "host2", mtu: 1400 },
+    { name: "mv_own", driver: "macvlan", subnet: "198.18.64.0/24", gateway: "198.18.64.1", parent: "eth0" },
+  ],
+  workloads: [
+    { name: "a1", host: "host1", networks: ["ov_a"] },
+    { name: "ab2", host: "host2", networks: ["ov_a", "ov_b"], aliases: ["both"] },
+    { name: "b3", host: "host3", networks: ["ov_b"] },
+    { name: "m1", host: "host1", networks: ["mv_own"] },
+    { name: "m3", host: "host3", networks: ["mv_own"] },
+  ],
+};
+
+describe("netns shapes: three hosts, two overlays, a container on both, macvlan on its own subnet", () => {
+  const lab = useLabStack("enginetest-netns-shapes", shapes);
+
+  it("comes up and verifies clean; a second preview shows no changes", async () => {
+    const out = await timed(lab, "up", () => lab.up());
+    const v = out["verification"] as Verification;
+    expect(v.summary.failed).toBe(0);
+    // Every planned check ran: the plan's own count.
+    expect(v.summary.passed + v.summary.expectedFailures).toBe(lab.plan.checks.length);
+    const containers = out["containers"] as Record<string, { host: string; ips: Record<string, string> }>;
+    expect(containers["ab2"]!.ips).toEqual({ ov_a: "198.18.100.3", ov_b: "198.18.101.2" });
+    expect(containers["m3"]!.ips["mv_own"]).toMatch(/^198\.18\.64\./);
+    const networks = out["networks"] as Record<string, { driver: string; subnet: string }>;
+    expect(networks["ov_b"]).toMatchObject({ driver: "overlay", subnet: "198.18.101.0/24" });
+    await timed(lab, "no-change preview", () => lab.stack.preview({ expectNoChanges: true }));
+  });
+});
