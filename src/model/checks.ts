@@ -33,6 +33,18 @@ export function planChecks(plan: LabPlan): CheckPlan[] {
         checks.push({ ...base, id: `ping-ip:${pair}`, kind: "ping", target: b.ip, reason: `cross-host ${net.driver}, by IP` });
       }
     }
+    // Network aliases resolve through the embedded DNS like names. An overlay's names are known on every
+    // host; a macvlan network is local to each host, so there its aliases resolve only on the same host.
+    for (const b of m) {
+      const aliases = b.w.attachments.find((x) => x.network === net.name)?.aliases ?? [];
+      for (const alias of aliases) {
+        for (const a of m) {
+          if (a === b || (net.driver === "overlay") !== (a.w.host !== b.w.host)) continue;
+          const where = net.driver === "overlay" ? "from another host" : "from the same host (macvlan is local to each host)";
+          checks.push({ id: `dns-alias:${a.w.name}->${alias}=${b.w.name}@${net.name}`, kind: "dns", from: a.w.name, host: a.w.host, network: net.name, target: alias, expectedIp: b.ip, expect: "pass", reason: `the alias ${alias} of ${b.w.name} resolves ${where}` });
+        }
+      }
+    }
     if (net.driver === "overlay") {
       // Docker adds docker_gwbridge (and routes through it) only to a container none of whose networks
       // has a gateway of its own: on an overlay and a macvlan, the default route is the macvlan's.

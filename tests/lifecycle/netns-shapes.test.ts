@@ -24,7 +24,8 @@ const shapes: LabConfigInput = {
     { name: "a1", host: "host1", networks: ["ov_a"] },
     { name: "ab2", host: "host2", networks: ["ov_a", "ov_b"], aliases: ["both"] },
     { name: "b3", host: "host3", networks: ["ov_b"] },
-    { name: "m1", host: "host1", networks: ["mv_own"] },
+    { name: "m1", host: "host1", networks: ["mv_own"], aliases: ["mvx"] },
+    { name: "m1b", host: "host1", networks: ["mv_own"] },
     { name: "m3", host: "host3", networks: ["mv_own"] },
   ],
 };
@@ -36,8 +37,11 @@ describe("netns shapes: three hosts, two overlays, a container on both, macvlan 
     const out = await timed(lab, "up", () => lab.up());
     const v = out["verification"] as Verification;
     expect(v.summary.failed).toBe(0);
-    // Every planned check ran: the plan's own count.
+    // Every planned check ran (the plan's own count), the aliases' among them.
     expect(v.summary.passed + v.summary.expectedFailures).toBe(lab.plan.checks.length);
+    const ids = (out["verification"] as { checks: { id: string; ok: boolean }[] }).checks.filter((c) => c.id.startsWith("dns-alias:"));
+    expect(ids.map((c) => c.id).sort()).toEqual(["dns-alias:a1->both=ab2@ov_a", "dns-alias:b3->both=ab2@ov_b", "dns-alias:m1b->mvx=m1@mv_own"]);
+    expect(ids.every((c) => c.ok)).toBe(true);
     const containers = out["containers"] as Record<string, { host: string; ips: Record<string, string> }>;
     expect(containers["ab2"]!.ips).toEqual({ ov_a: "198.18.100.3", ov_b: "198.18.101.2" });
     expect(containers["m3"]!.ips["mv_own"]).toMatch(/^198\.18\.64\./);

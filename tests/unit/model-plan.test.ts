@@ -64,6 +64,25 @@ describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
   });
 });
 
+describe("alias checks", () => {
+  it("each alias resolves on each of the container's networks: from the other hosts on an overlay, from its own host on a macvlan", () => {
+    const plan = buildPlan({
+      workloads: [
+        { name: "test1", host: "host1", networks: ["ov_net1", "mv_net1"], aliases: ["web"] },
+        { name: "test2", host: "host2", networks: ["ov_net1"] },
+        { name: "test3", host: "host1", networks: ["mv_net1"] },
+        { name: "test4", host: "host2", networks: ["mv_net1"] },
+      ],
+    });
+    const alias = plan.checks.filter((c) => c.id.startsWith("dns-alias:"));
+    expect(alias.map((c) => [c.id, c.host, c.expectedIp])).toEqual([
+      ["dns-alias:test2->web=test1@ov_net1", "host2", "198.18.100.2"],
+      ["dns-alias:test3->web=test1@mv_net1", "host1", "198.18.0.128"],
+    ]);
+    expect(alias.every((c) => c.kind === "dns" && c.target === "web")).toBe(true);
+  });
+});
+
 describe("gwbridge checks", () => {
   it("only for containers whose networks are all overlays: a macvlan gives the container its own gateway", () => {
     const plan = buildPlan({
