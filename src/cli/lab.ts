@@ -1,16 +1,21 @@
 // npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]
 //
-// Drives a netns lab on this machine without Pulumi: the same scripts and the same plan.
-//   up      switch, KV, hosts, busybox images; then (kv mode) the scenario's networks and containers
-//   apply   only the networks and containers (e.g. after scripts/swarm/ made the swarm)
-//   down    tear everything down and check that nothing is left
+// Drives a netns lab on this machine without Pulumi: the same scripts and the same plan, in every
+// overlay mode.
+//   up      preflight (machine and kernel), switch, KV, hosts, busybox images; swarm mode: the swarm
+//           (scripts/swarm/ init + join, as the stack runs them); then networks and containers.
+//           A failure after the hosts are up rolls the lab back (src/lab/lab.ts).
+//   apply   only the swarm (if any), networks and containers, on hosts that are up
+//   down    containers, swarm leave (workers, then the manager), tear everything down, and check
+//           that nothing is left
 //   status  what of the lab exists right now
 // The config is a LabConfigInput JSON; without --config the default plan (hostKind netns) is used.
 import { existsSync, readFileSync } from "node:fs";
-import { buildPlan, type LabConfigInput, LabConfigError, type LabPlan } from "../model/index.js";
-import { describeLeftovers, downNetnsLab, isClean, labLeftovers, upNetnsLab } from "../lab/netnsLab.js";
-import { run } from "../lab/run.js";
-import { applyNetworksAndWorkloads, docker } from "../lab/workloads.js";
+import { describeLeftovers, isClean, labLeftovers, type Leftovers } from "../lab/netnsLab.js";
+import { downLab, labStatus, upLab } from "../lab/lab.js";
+import { upSwarm } from "../lab/swarm.js";
+import { applyNetworksAndWorkloads } from "../lab/workloads.js";
+import { buildPlan, type LabConfigInput, LabConfigError, type LabPlan, shellJoin } from "../model/index.js";
 
 const USAGE = "usage: npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]";
 
@@ -59,23 +64,35 @@ const log = (line: string): void => console.log(line);
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 async function status(plan: LabPlan): Promise<void> {
-  const ns = new Set((await run(["ip", "netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0]));
-  const mark = (b: boolean): string => (b ? "up  " : "down");
-  console.log(`lab ${plan.name} (${plan.overlayMode} overlay)`);
-  console.log(`  ${mark(ns.has(plan.netns!.switchNamespace))} switch ${plan.netns!.switchNamespace} ${plan.underlay.gateway}/${plan.underlay.prefixLength}`);
-  if (plan.kv?.provision === "netns") console.log(`  ${mark(ns.has(plan.netns!.kvNamespace))} kv     ${plan.netns!.kvNamespace} ${plan.kv.kind} ${plan.kv.address}:${plan.kv.port}`);
-  for (const h of plan.hosts) {
-    const info = await docker(h, ["info", "--format", "{{.Name}} {{.ContainersRunning}}"], 10_000);
-    const [name, running] = info.stdout.trim().split(" ");
-    const detail = info.code === 0 ? `dockerd ok (hostname ${name}, ${running} running containers)` : "dockerd not answering";
-    console.log(`  ${mark(info.code === 0)} host   ${h.netns!.namespace} ${h.address} ${h.endpoint}: ${detail}`);
-  }
+  for (const l of await labStatus(plan)) console.log(l);
   const left = labLeftovers(plan);
-  console.log(
-    isClean(left)
-      ? "  nothing of this lab exists on the machine"
-      : `  on the machine: ${left.processes.length} processes, ${left.namespaces.length} namespaces, ${left.mounts.length} mounts, ${left.dirs.length} dirs`,
-  );
+  console.log(isClean(left) ? "  nothing of this lab exists on the machine" : `  on the machine: ${summarizeLeftovers(left)}`);
+}
+
+/** Counts, with the names that say what they are (namespaces, dirs); describeLeftovers has every line. */
+function summarizeLeftovers(l: Leftovers): string {
+  const parts = [`${l.processes.length} processes`, `${l.namespaces.length} namespaces${l.namespaces.length ? ` (${l.namespaces.join(", ")})` : ""}`, `${l.mounts.length} mounts`, `${l.dirs.length} dirs${l.dirs.length ? ` (${l.dirs.join(", ")})` : ""}`];
+  return parts.join(", ");
+}
+
+/** The one command that removes this lab (what a failed up prints). */
+function downCommand(args: Args): string {
+  return shellJoin(["npm", "run", "lab", "--", "down", ...(args.config !== undefined ? ["--config", args.config] : [])]);
+}
+
+/** After a failed up: say exactly what of the lab is on the machine, and how to remove it. */
+async function explainFailedUp(plan: LabPlan, args: Args, e: unknown): Promise<number> {
+  console.error(e instanceof LabConfigError ? e.message : `error: ${(e as Error).message}`);
+  const left = labLeftovers(plan);
+  if (isClean(left)) {
+    console.error(`nothing of lab ${plan.name} is on this machine.`);
+    return 1;
+  }
+  console.error(`\nwhat of lab ${plan.name} is up now:`);
+  for (const l of await labStatus(plan)) console.error(l);
+  console.error(`  on the machine: ${summarizeLeftovers(left)}`);
+  console.error(`\nremove it with: ${downCommand(args)}`);
+  return 1;
 }
 
 async function main(): Promise<number> {
@@ -87,25 +104,28 @@ async function main(): Promise<number> {
   const opts = { log, ...(consulBinary ? { consulBinary } : {}), ...(dockerdBinary ? { dockerdBinary } : {}) };
   switch (args.command) {
     case "up": {
-      const up = await upNetnsLab(plan, opts);
-      console.log(`lab ${plan.name}: hosts up in ${seconds(up.ms)}`);
-      if (args.hostsOnly) return 0;
-      if (plan.overlayMode === "swarm") {
-        console.log("swarm mode: make the swarm (scripts/swarm/), then run `npm run lab -- apply` for networks and containers");
+      try {
+        const up = await upLab(plan, { ...opts, hostsOnly: args.hostsOnly });
+        const parts = [
+          `hosts ${seconds(up.hostsMs)}`,
+          ...(plan.overlayMode === "swarm" && !args.hostsOnly ? [`swarm ${seconds(up.swarmMs)}`] : []),
+          ...(args.hostsOnly ? [] : [`networks ${seconds(up.networksMs)}`, `containers ${seconds(up.containersMs)}`]),
+        ];
+        console.log(`lab ${plan.name}: up in ${seconds(up.ms)} (${parts.join(", ")})`);
         return 0;
+      } catch (e) {
+        return explainFailedUp(plan, args, e);
       }
-      const t0 = Date.now();
-      await applyNetworksAndWorkloads(plan, { log });
-      console.log(`lab ${plan.name}: networks and containers applied in ${seconds(Date.now() - t0)}`);
-      return 0;
     }
     case "apply":
+      if (plan.overlayMode === "swarm") await upSwarm(plan, { log });
       await applyNetworksAndWorkloads(plan, { log });
       return 0;
     case "down": {
-      const down = await downNetnsLab(plan, opts);
+      const down = await downLab(plan, opts);
       const left = labLeftovers(plan);
-      console.log(`lab ${plan.name}: torn down in ${seconds(down.ms)}`);
+      const swarmPart = plan.overlayMode === "swarm" ? `, swarm leave ${seconds(down.swarmMs)}` : "";
+      console.log(`lab ${plan.name}: torn down in ${seconds(down.ms)} (containers ${seconds(down.containersMs)}${swarmPart}, hosts ${seconds(down.ms - down.containersMs - down.swarmMs)})`);
       if (!isClean(left)) {
         console.error(`but these are left:\n${describeLeftovers(left)}`);
         return 1;

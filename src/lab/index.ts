@@ -3,3 +3,5 @@ export * from "./run.js";
 export * from "./kernel.js";
 export * from "./netnsLab.js";
 export * from "./workloads.js";
+export * from "./swarm.js";
+export * from "./lab.js";

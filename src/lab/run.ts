@@ -1,6 +1,7 @@
 // Running the lab's commands (scripts, the docker CLI) as child processes, from the repository root.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { ScriptCall } from "../model/index.js";
 
 /** The repository root: scripts are addressed relative to it (scripts/netns/host-up.sh). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -84,4 +85,16 @@ export function tail(r: RunResult, lines = 20): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Run a script call of src/model/remoteCommands.ts on this machine (`where: "local"`): exactly what the
+ * stack's local.Command runs (`bash scripts/swarm/x.sh ARGS` from the repository root, call.env added),
+ * with `env` on top (e.g. the join token). Never rejects, like run().
+ */
+export function runScriptCall(call: ScriptCall, opts: RunOptions = {}, env: Record<string, string> = {}): Promise<RunResult> {
+  if (call.where !== "local") {
+    return Promise.resolve({ code: 127, stdout: "", stderr: `${call.script} runs on ${call.host} over ssh; this driver runs only local calls`, ms: 0 });
+  }
+  return run(["bash", call.script, ...call.args], { ...opts, env: { ...(opts.env ?? process.env), ...call.env, ...env } });
 }

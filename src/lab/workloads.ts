@@ -3,15 +3,15 @@
 // every host with that host's --ip-range, and the containers with --ip / --hostname / --network-alias.
 // Idempotent: what exists is left alone.
 //
+// Swarm mode: the swarm itself (init on the manager, join on the others) is made by src/lab/swarm.ts
+// with scripts/swarm/; the overlays are then created here by scripts/swarm/network.sh (the calls of
+// swarmCalls, as the stack runs them), never with the kv-mode `docker network create`.
+//
 // A step that fails is retried while peers converge; a failed `docker run` may have created the
 // container before failing to start it, so every failed attempt removes that half-created container
 // first (else the retry fails on "Conflict. The container name is already in use").
-//
-// Seam for swarm mode: the swarm itself (init on the manager, join on the others) is made by the
-// scripts in scripts/swarm/; applyNetworksAndWorkloads only assumes that the overlay can be created
-// (kv mode: the daemons reach the KV store; swarm mode: the hosts have joined the swarm).
-import type { HostPlan, LabPlan, MacvlanNetworkPlan, NetworkPlan, OverlayNetworkPlan, WorkloadPlan } from "../model/index.js";
-import { run, type RunResult, sleep, tail } from "./run.js";
+import { type HostPlan, type LabPlan, type MacvlanNetworkPlan, type NetworkPlan, type OverlayNetworkPlan, swarmCalls, type WorkloadPlan } from "../model/index.js";
+import { run, type RunResult, runScriptCall, sleep, tail } from "./run.js";
 
 /** The Debian client: another (older) docker client may sit earlier on PATH. */
 export const DOCKER_CLI = "/usr/bin/docker";
@@ -126,8 +126,16 @@ export interface ApplyOptions {
 /** Create the plan's networks (overlay on its createdOn host, macvlan on every host). */
 export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
   const wait = opts.convergeTimeoutMs ?? 30_000;
+  const swarm = plan.overlayMode === "swarm" ? swarmCalls(plan, { dockerCli: DOCKER_CLI }) : undefined;
   for (const net of plan.networks) {
-    if (net.driver === "overlay") {
+    if (net.driver === "overlay" && swarm) {
+      // A swarm-scoped attachable overlay, made on the manager by network.sh (idempotent; refuses one that differs).
+      const call = swarm.networks.find((n) => n.name === net.name)?.create;
+      if (!call) throw new Error(`swarm calls have no network ${net.name}`);
+      opts.log?.(`[${call.host}] ${call.script} ${call.args.join(" ")}`);
+      const r = await runScriptCall(call, { timeoutMs: 120_000, ...(opts.log ? { onLine: (l: string) => opts.log?.(`[${call.host}] ${l}`) } : {}) });
+      if (r.code !== 0) throw new Error(`create swarm overlay ${net.name} on ${call.host} failed (exit ${r.code ?? "timeout"}): ${call.script} ${call.args.join(" ")}\n${tail(r)}`);
+    } else if (net.driver === "overlay") {
       const h = hostOf(plan, net.createdOn);
       if (!(await exists(h, "network", net.name))) {
         opts.log?.(`[${h.name}] docker ${overlayCreateArgs(net).join(" ")}`);
@@ -135,13 +143,16 @@ export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Pro
         await retry(`create overlay ${net.name} on ${h.name}`, wait, () => dockerOk(h, overlayCreateArgs(net)));
       }
     } else {
-      await Promise.all(
+      // Every host is tried, and nothing is still running when the first error is rethrown.
+      const settled = await Promise.allSettled(
         plan.hosts.map(async (h) => {
           if (await exists(h, "network", net.name)) return;
           opts.log?.(`[${h.name}] docker ${macvlanCreateArgs(net, h.name).join(" ")}`);
           await dockerOk(h, macvlanCreateArgs(net, h.name));
         }),
       );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     }
   }
 }
@@ -151,32 +162,45 @@ export async function waitForNetwork(host: HostPlan, network: string, timeoutMs 
   await retry(`network ${network} on ${host.name}`, timeoutMs, () => dockerOk(host, ["network", "inspect", "--format", "{{.Scope}}", network]));
 }
 
-/** Create (or start) the plan's containers, and connect their further networks. */
-export async function applyWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+/** Create (or start) one container of the plan, and connect its further networks. */
+async function applyWorkload(plan: LabPlan, w: WorkloadPlan, opts: ApplyOptions): Promise<void> {
   const wait = opts.convergeTimeoutMs ?? 30_000;
-  for (const w of plan.workloads) {
-    const h = hostOf(plan, w.host);
-    for (const a of w.attachments) {
-      const net = plan.networks.find((n) => n.name === a.network);
-      if (net?.driver === "overlay" && plan.overlayMode === "kv") await waitForNetwork(h, net.name, wait);
-    }
-    if (await exists(h, "container", w.name)) {
-      const state = (await dockerOk(h, ["container", "inspect", "--format", "{{.State.Running}}", w.name])).trim();
-      if (state !== "true") await dockerOk(h, ["start", w.name]);
-    } else {
-      opts.log?.(`[${h.name}] docker ${containerRunArgs(w).join(" ")}`);
-      // `docker run` can fail after it created the container (e.g. starting it: address in use,
-      // attaching to a swarm network): remove that one before the next attempt, and after the last.
-      await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)), { cleanup: () => removeContainer(h, w.name) });
-    }
-    const connected = (await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])).trim().split(/\s+/);
-    for (const args of connectArgs(w)) {
-      const net = args[args.length - 2]!;
-      if (connected.includes(net)) continue;
-      opts.log?.(`[${h.name}] docker ${args.join(" ")}`);
-      await dockerOk(h, args);
-    }
+  const h = hostOf(plan, w.host);
+  for (const a of w.attachments) {
+    const net = plan.networks.find((n) => n.name === a.network);
+    if (net?.driver === "overlay" && plan.overlayMode === "kv") await waitForNetwork(h, net.name, wait);
   }
+  if (await exists(h, "container", w.name)) {
+    const state = (await dockerOk(h, ["container", "inspect", "--format", "{{.State.Running}}", w.name])).trim();
+    if (state !== "true") await dockerOk(h, ["start", w.name]);
+  } else {
+    opts.log?.(`[${h.name}] docker ${containerRunArgs(w).join(" ")}`);
+    // `docker run` can fail after it created the container (e.g. starting it: address in use,
+    // attaching to a swarm network): remove that one before the next attempt, and after the last.
+    await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)), { cleanup: () => removeContainer(h, w.name) });
+  }
+  const connected = (await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])).trim().split(/\s+/);
+  for (const args of connectArgs(w)) {
+    const net = args[args.length - 2]!;
+    if (connected.includes(net)) continue;
+    opts.log?.(`[${h.name}] docker ${args.join(" ")}`);
+    await dockerOk(h, args);
+  }
+}
+
+/**
+ * Create (or start) the plan's containers, and connect their further networks: the hosts in
+ * parallel, each host's containers in plan order. Every host is tried; the first error is rethrown
+ * once all have settled (so nothing is still being created when the caller rolls back).
+ */
+export async function applyWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  const settled = await Promise.allSettled(
+    plan.hosts.map(async (h) => {
+      for (const w of plan.workloads.filter((x) => x.host === h.name)) await applyWorkload(plan, w, opts);
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Networks then workloads: everything the scenario puts on the hosts. */
@@ -194,7 +218,14 @@ export async function removeNetworksAndWorkloads(plan: LabPlan, opts: ApplyOptio
       await dockerOk(h, ["rm", "-f", w.name]);
     }
   }
+  const swarm = plan.overlayMode === "swarm" ? swarmCalls(plan, { dockerCli: DOCKER_CLI }) : undefined;
   for (const net of [...plan.networks].reverse()) {
+    const remove = swarm?.networks.find((n) => n.name === net.name)?.remove;
+    if (remove && net.driver === "overlay") {
+      const r = await runScriptCall(remove, { timeoutMs: 120_000 });
+      if (r.code !== 0) throw new Error(`remove swarm overlay ${net.name} failed: ${remove.script} ${remove.args.join(" ")}\n${tail(r)}`);
+      continue;
+    }
     const hosts = net.driver === "overlay" ? [hostOf(plan, net.createdOn)] : plan.hosts;
     for (const h of hosts) {
       if (await exists(h, "network", net.name)) await dockerOk(h, ["network", "rm", net.name]);
