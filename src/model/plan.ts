@@ -42,7 +42,7 @@ import {
   size,
   split,
 } from "./ip.js";
-import { netnsHostPaths, netnsLabPaths } from "./netns.js";
+import { netnsHostPaths, type NetnsLabPaths, netnsLabPaths } from "./netns.js";
 import { isBusyboxImage } from "./netnsCommands.js";
 import {
   HOST_KINDS,
@@ -169,351 +169,529 @@ interface NamedBlock {
   sharesWith?: string;
 }
 
+/** What every stage depends on: the lab's name, its host kind and its overlay mode. */
+interface Lab {
+  name: string;
+  hostKind: HostKind;
+  overlayMode: OverlayMode;
+}
+
+interface Underlay {
+  cidr: Cidr | undefined;
+  gatewayIp: number | undefined;
+  iface: string;
+  /**
+   * Underlay addresses already taken -> the key that took them. The stages that put something on the
+   * underlay (gateway, KV store, hosts) add theirs in that order; macvlan ranges must avoid them all.
+   */
+  reserved: Map<number, string>;
+}
+
+interface Bridge {
+  bipBase: Cidr | undefined;
+  addrPool: Cidr | undefined;
+  poolSize: number;
+}
+
+interface Swarm {
+  pool: Cidr | undefined;
+  maskLength: number;
+}
+
+interface Netns {
+  /** Only on netns labs. */
+  paths: NetnsLabPaths | undefined;
+  stateRoot: string;
+}
+
+/**
+ * Config -> plan, one stage per part of the lab. Each stage reads its own section and reports into
+ * the one collector; later stages take what earlier ones resolved (hosts need the KV URL, networks
+ * the hosts, workloads the networks). Nothing is returned until every stage has run, so one error
+ * lists every problem.
+ */
 export function buildPlan(raw: unknown): LabPlan {
   const p = new Problems();
   const input = section<LabConfigInput>(p, ROOT, raw, CONFIG_KEYS);
-
-  const name = str(p, "name", input.name, NAME_RE, DEFAULTS.name, "lowercase letters, digits, '-', at most 16");
-  const hostKind: HostKind = oneOf(p, "hostKind", input.hostKind, HOST_KINDS, DEFAULTS.hostKind, "host kind");
-  const overlayMode: OverlayMode = oneOf(p, "overlayMode", input.overlayMode, OVERLAY_MODES, DEFAULTS.overlayMode, "overlay mode");
-
-  // Underlay
-  const u = section<UnderlayInput>(p, "underlay", input.underlay, UNDERLAY_KEYS);
-  const underlay = labCidr(p, "underlay.subnet", u.subnet ?? DEFAULTS.underlay.subnet);
-  const underlayIface = str(p, "underlay.interface", u.interface, IFACE_RE, DEFAULTS.underlay.interface, "an interface name");
-  let gatewayIp: number | undefined;
-  if (underlay) {
-    gatewayIp = u.gateway === undefined ? underlay.base + 1 : labIp(p, "underlay.gateway", u.gateway);
-    if (gatewayIp !== undefined && !insideUsable(underlay, gatewayIp)) {
-      p.add(K("underlay.gateway"), u.gateway, `not a usable address of ${formatCidr(underlay)}`, "pick an address inside the underlay subnet");
-    }
-  }
-  const reserved = new Map<number, string>(); // underlay addresses already taken -> key
-  if (gatewayIp !== undefined) reserved.set(gatewayIp, K("underlay.gateway"));
-
-  // KV store (kv mode only; swarm keeps its state in raft)
-  const kvIn = section<KvInput>(p, "kv", input.kv, KV_KEYS);
-  // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
-  // backend ("avoid dependencies on consul"), so netns labs default to etcd.
-  const kvKind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, hostKind === "netns" ? "etcd" : DEFAULTS.kv.kind, "KV store kind");
-  let kv: KvPlan | undefined;
-  const external = kvIn.external === true;
-  if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {
-    p.add(K("kv.external"), kvIn.external, "must be true or false", "set kv.external: true for a KV store the lab does not run");
-  }
-  if (overlayMode === "kv" && underlay) {
-    // ssh hosts: the KV runs on the first host with host networking, as in the article, unless external.
-    const firstHost = Array.isArray(input.hosts) ? (input.hosts[0] as HostInput | undefined) : undefined;
-    const onHost = hostKind === "ssh" && !external;
-    const addrText = onHost ? (kvIn.address ?? firstHost?.address) : kvIn.address;
-    const addr = addrText === undefined ? underlay.base + 2 : labIp(p, "kv.address", addrText);
-    if (onHost && kvIn.address !== undefined && kvIn.address !== firstHost?.address) {
-      p.add(K("kv.address"), kvIn.address, "on ssh hosts the lab runs the KV store on the first host, at its address", "remove kv.address, or set kv.external: true for a KV store you run yourself");
-    }
-    if (external && kvIn.address === undefined) {
-      p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
-    }
-    if (hostKind === "netns" && kvKind === "zookeeper" && !external) {
-      p.add(K("kv.kind"), kvKind, "netns labs run consul or etcd (zookeeper is not provisioned there)", "use kv.kind consul or etcd, or kv.external: true");
-    }
-    if (addr !== undefined) {
-      if (!insideUsable(underlay, addr) && !external) {
-        p.add(K("kv.address"), kvIn.address, `not a usable address of the underlay ${formatCidr(underlay)}`, "put the KV store on the underlay subnet");
-      } else if (reserved.has(addr)) {
-        p.add(K("kv.address"), formatIp(addr), `already used by ${reserved.get(addr)}`, "give the KV store its own address");
-      } else if (!onHost) reserved.set(addr, K("kv.address"));
-      const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kvKind]);
-      const provision: KvPlan["provision"] = external ? "external" : hostKind === "dind" ? "local-container" : hostKind === "netns" ? "netns" : "host-container";
-      kv = {
-        kind: kvKind,
-        address: formatIp(addr),
-        port,
-        url: `${kvKind}://${formatIp(addr)}:${port}`,
-        image: typeof kvIn.image === "string" ? kvIn.image : IMAGES[kvKind],
-        nodeName: `${name}-kv`,
-        provision,
-        ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
-      };
-    }
-  }
-
-  // Bridge pools: keep docker0 and docker_gwbridge out of 172.17.0.0/16.
-  const b = section<BridgeInput>(p, "bridge", input.bridge, BRIDGE_KEYS);
-  const bipBase = labCidr(p, "bridge.bipBase", b.bipBase ?? DEFAULTS.bridge.bipBase);
-  const addrPool = labCidr(p, "bridge.addressPool", b.addressPool ?? DEFAULTS.bridge.addressPool);
-  const poolSize = int(p, "bridge.poolSize", b.poolSize, 16, 29, DEFAULTS.bridge.poolSize);
-  if (addrPool && poolSize < addrPool.prefix) {
-    p.add(K("bridge.poolSize"), poolSize, `smaller than the pool's own prefix /${addrPool.prefix}`, `use a size of at least ${addrPool.prefix}`);
-  }
-
-  // Swarm address pool
-  const sw = section<SwarmInput>(p, "swarm", input.swarm, SWARM_KEYS);
-  const swarmPool = overlayMode === "swarm" ? labCidr(p, "swarm.defaultAddrPool", sw.defaultAddrPool ?? DEFAULTS.swarm.defaultAddrPool) : undefined;
-  const swarmMask = int(p, "swarm.maskLength", sw.maskLength, 16, 29, DEFAULTS.swarm.maskLength);
-
-  // Hosts
-  const hostsIn = list<HostInput>(p, "hosts", input.hosts, DEFAULTS.hosts);
-  if (hostsIn.length === 0) p.add(K("hosts"), [], "no hosts", "list at least one host (two for cross-host networking)");
-  const bipBlocks = bipBase ? split24(bipBase) : [];
-  if (bipBase && hostsIn.length > bipBlocks.length) {
-    p.add(K("bridge.bipBase"), formatCidr(bipBase), `holds ${bipBlocks.length} /24 bridge networks but there are ${hostsIn.length} hosts`, "use a larger block (one /24 per host)");
-  }
-  const hostNames = new Set<string>();
-  const hosts: HostPlan[] = [];
-  const ns = section<NetnsInput>(p, "netns", input.netns, NETNS_KEYS);
-  const netnsLab = hostKind === "netns" ? netnsLabPaths(name, ns.root ?? DEFAULTS.netnsRoot) : undefined;
-  hostsIn.forEach((hRaw, i) => {
-    const key = `hosts[${i}]`;
-    const h = section<HostInput>(p, key, hRaw, HOST_KEYS);
-    const hname = str(p, `${key}.name`, h.name, HOST_RE, `host${i + 1}`, "a hostname: lowercase letters, digits, '-'");
-    if (h.name === undefined) p.add(K(`${key}.name`), undefined, "every host needs a name", "add name: host" + (i + 1));
-    else if (hostNames.has(hname)) {
-      p.add(K(`${key}.name`), hname, "duplicate host name (overlay gossip needs a unique hostname per host)", "give every host a unique name");
-    }
-    hostNames.add(hname);
-    let address = "0.0.0.0";
-    const ip = labIp(p, `${key}.address`, h.address);
-    if (ip !== undefined && underlay) {
-      if (!insideUsable(underlay, ip)) {
-        p.add(K(`${key}.address`), h.address, `not a usable address of the underlay ${formatCidr(underlay)}`, "put every host on the underlay subnet");
-      } else if (reserved.has(ip)) {
-        p.add(K(`${key}.address`), h.address, `already used by ${reserved.get(ip)}`, "give every host its own address");
-      } else reserved.set(ip, K(`${key}.address`));
-      address = formatIp(ip);
-    }
-    const defaultVersion = hostKind === "netns" ? "20.10" : DEFAULT_DOCKER_VERSION[overlayMode];
-    const dockerVersion = typeof h.dockerVersion === "string" ? h.dockerVersion : defaultVersion;
-    if (!/^\d+\.\d+(\.\d+)?$/.test(dockerVersion)) {
-      p.add(K(`${key}.dockerVersion`), h.dockerVersion, "not a Docker version", "write it like 20.10 or 27.5.1");
-    } else if (overlayMode === "kv" && !supportsClusterStore(dockerVersion)) {
-      p.add(
-        K(`${key}.dockerVersion`),
-        dockerVersion,
-        "kv overlay mode needs --cluster-store, which Docker 23.0 removed",
-        "set lab:overlayMode to swarm (or use Docker 20.10 on this host)",
-      );
-    }
-    if (hostKind === "netns" && h.dockerVersion !== undefined && dockerVersion !== "20.10") {
-      p.add(K(`${key}.dockerVersion`), h.dockerVersion, "netns hosts run this machine's Debian docker.io 20.10", "remove dockerVersion for netns hosts");
-    }
-    const advertiseInterface = str(p, `${key}.advertiseInterface`, h.advertiseInterface, IFACE_RE, underlayIface, "an interface name");
-    let ssh: HostPlan["ssh"];
-    if (hostKind === "ssh") {
-      const s = section<SshInput>(p, `${key}.ssh`, h.ssh, SSH_KEYS);
-      if (typeof s.user !== "string" || s.user === "") {
-        p.add(K(`${key}.ssh.user`), s.user, "ssh hosts need a login user", "set hosts[].ssh.user (a user in the docker group, or root)");
-      }
-      if (typeof s.privateKeySecret !== "string" || s.privateKeySecret === "") {
-        p.add(
-          K(`${key}.ssh.privateKeySecret`),
-          s.privateKeySecret,
-          "ssh hosts need a private key",
-          "store the key with `pulumi config set --secret sshPrivateKey < key` and set hosts[].ssh.privateKeySecret: sshPrivateKey",
-        );
-      }
-      ssh = {
-        user: String(s.user ?? ""),
-        port: int(p, `${key}.ssh.port`, s.port, 1, 65535, 22),
-        privateKeySecret: String(s.privateKeySecret ?? ""),
-        ...(typeof s.identityFile === "string" ? { identityFile: s.identityFile } : {}),
-      };
-    } else if (h.ssh !== undefined) {
-      p.add(K(`${key}.ssh`), h.ssh, `ssh settings on a ${hostKind} host`, "remove them, or set lab:hostKind: ssh");
-      // Typos in them are reported too, so fixing hostKind does not uncover a second round of problems.
-      if (typeof h.ssh === "object" && h.ssh !== null && !Array.isArray(h.ssh)) unknownKeys(p, `${key}.ssh`, h.ssh, SSH_KEYS);
-    }
-    const paths = netnsLab ? netnsHostPaths(netnsLab, name, hname, ns.stateRoot ?? DEFAULTS.netnsStateRoot) : undefined;
-    const execRoot = paths ? paths.execRoot : "/var/run/docker";
-    const bipBlock = bipBlocks[i];
-    const daemon = daemonPlan({
-      overlayMode,
-      bip: bipBlock ? `${formatIp(bipBlock.base + 1)}/24` : "",
-      addressPool: { base: addrPool ? formatCidr(addrPool) : "", size: poolSize },
-      ...(kv ? { clusterStore: kv.url } : {}),
-      advertiseInterface,
-      execRoot,
-    });
-    const port = DIND_API_PORT_BASE + i + 1;
-    const endpoint =
-      hostKind === "dind"
-        ? `tcp://127.0.0.1:${port}`
-        : hostKind === "netns"
-          ? `unix://${paths!.socket}`
-          : `ssh://${ssh?.user ?? ""}@${address}:${ssh?.port ?? 22}`;
-    hosts.push({
-      name: hname,
-      index: i,
-      kind: hostKind,
-      address,
-      dockerVersion,
-      advertiseInterface,
-      endpoint,
-      daemon,
-      ...(ssh ? { ssh } : {}),
-      ...(paths ? { netns: paths } : {}),
-      ...(hostKind === "dind" ? { publishedApiPort: port } : {}),
-    });
-  });
-
-  // Networks
-  const netsIn = list<NetworkInput>(p, "networks", input.networks, DEFAULTS.networks);
-  const networks: NetworkPlan[] = [];
-  const netNames = new Set<string>();
-  const blocks: NamedBlock[] = [];
-  if (underlay) blocks.push({ key: K("underlay.subnet"), text: formatCidr(underlay), cidr: underlay });
-  if (bipBase) blocks.push({ key: K("bridge.bipBase"), text: formatCidr(bipBase), cidr: bipBase });
-  if (addrPool) blocks.push({ key: K("bridge.addressPool"), text: formatCidr(addrPool), cidr: addrPool });
-  if (swarmPool) blocks.push({ key: K("swarm.defaultAddrPool"), text: formatCidr(swarmPool), cidr: swarmPool });
-  netsIn.forEach((nRaw, i) => {
-    const key = `networks[${i}]`;
-    const n = section<NetworkInput>(p, key, nRaw, NETWORK_KEYS);
-    const nname = str(p, `${key}.name`, n.name, NET_RE, `net${i + 1}`, "letters, digits, '_', '.', '-'");
-    if (n.name === undefined) p.add(K(`${key}.name`), undefined, "every network needs a name", "add name: ov_net1 (or similar)");
-    else if (netNames.has(nname)) p.add(K(`${key}.name`), nname, "duplicate network name", "give every network a unique name");
-    netNames.add(nname);
-    const driver = oneOf(p, `${key}.driver`, n.driver ?? "(missing)", NETWORK_DRIVERS, "overlay", "network driver");
-    const subnet = labCidr(p, `${key}.subnet`, n.subnet);
-    const mtu = n.mtu === undefined ? undefined : int(p, `${key}.mtu`, n.mtu, 576, 9000, 1500);
-    let gateway = "";
-    if (subnet) {
-      const gw = n.gateway === undefined ? subnet.base + 1 : labIp(p, `${key}.gateway`, n.gateway);
-      if (gw !== undefined && !insideUsable(subnet, gw)) {
-        p.add(K(`${key}.gateway`), n.gateway, `not a usable address of ${formatCidr(subnet)}`, "pick an address inside the network's subnet");
-      }
-      gateway = gw === undefined ? "" : formatIp(gw);
-      const shares = driver === "macvlan" && n.vlan === undefined && underlay && subnet.base === underlay.base && subnet.prefix === underlay.prefix;
-      blocks.push({ key: K(`${key}.subnet`), text: formatCidr(subnet), cidr: subnet, ...(shares ? { sharesWith: K("underlay.subnet") } : {}) });
-    }
-    if (driver === "overlay") {
-      const createdOn = typeof n.createdOn === "string" ? n.createdOn : hosts[0]?.name ?? "";
-      if (n.createdOn !== undefined && !hosts.some((h) => h.name === n.createdOn)) {
-        p.add(K(`${key}.createdOn`), n.createdOn, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
-      }
-      for (const f of ["parent", "vlan", "ipRangePool", "ipRanges"] as const) {
-        if (n[f] !== undefined) p.add(K(`${key}.${f}`), n[f], "only macvlan networks take this setting", `remove ${f} or set driver: macvlan`);
-      }
-      // Swarm allocates an address of the network to every node that joins it (its lb-<network>
-      // endpoint), lowest free first, and a container's --ip on a taken address then fails after 20 s
-      // ("attaching to network failed"). Swarm gets the upper half as its --ip-range; the model's static
-      // addresses come from the lower half.
-      let ipRange: string | undefined;
-      if (overlayMode === "swarm" && subnet) {
-        const half: Cidr = { base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 };
-        if (subnet.prefix > 28 || size(half) - 1 < hostsIn.length) {
-          p.add(K(`${key}.subnet`), n.subnet, `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostsIn.length} hosts)`, "use a /24 (or at least a /28 with few hosts)");
-        } else ipRange = formatCidr(half);
-      }
-      const net: OverlayNetworkPlan = {
-        name: nname,
-        driver: "overlay",
-        subnet: subnet ? formatCidr(subnet) : "",
-        gateway,
-        attachable: typeof n.attachable === "boolean" ? n.attachable : overlayMode === "swarm",
-        createdOn,
-        ...(mtu !== undefined ? { mtu } : {}),
-        ...(ipRange ? { ipRange } : {}),
-      };
-      if (overlayMode === "swarm" && !net.attachable) {
-        p.add(K(`${key}.attachable`), false, "swarm-mode overlays must be attachable for standalone containers", "remove attachable or set it to true");
-      }
-      networks.push(net);
-    } else {
-      const vlan = n.vlan === undefined ? undefined : int(p, `${key}.vlan`, n.vlan, 1, 4094, 1);
-      const baseParent = str(p, `${key}.parent`, n.parent, IFACE_RE, underlayIface, "an interface name");
-      const ranges = subnet ? macvlanRanges(p, key, n, subnet, hosts, reserved, underlay) : [];
-      const net: MacvlanNetworkPlan = {
-        name: nname,
-        driver: "macvlan",
-        subnet: subnet ? formatCidr(subnet) : "",
-        gateway,
-        parent: vlan === undefined ? baseParent : `${baseParent}.${vlan}`,
-        ranges,
-        ...(vlan !== undefined ? { vlan } : {}),
-        ...(mtu !== undefined ? { mtu } : {}),
-      };
-      if (n.attachable !== undefined) p.add(K(`${key}.attachable`), n.attachable, "only overlay networks are attachable", "remove attachable");
-      networks.push(net);
-    }
-  });
-  checkOverlaps(p, blocks);
-
-  // Workloads
-  const wlIn = list<WorkloadInput>(p, "workloads", input.workloads, DEFAULTS.workloads);
-  const workloads: WorkloadPlan[] = [];
-  const wlNames = new Set<string>();
-  const nextIp = new Map<string, number>(); // network (or network@host for macvlan) -> next offset
-  wlIn.forEach((wRaw, i) => {
-    const key = `workloads[${i}]`;
-    const w = section<WorkloadInput>(p, key, wRaw, WORKLOAD_KEYS);
-    const wname = str(p, `${key}.name`, w.name, CONTAINER_RE, `c${i + 1}`, "a container name");
-    if (w.name === undefined) p.add(K(`${key}.name`), undefined, "every workload needs a name", "add name: test1 (or similar)");
-    else if (wlNames.has(wname)) p.add(K(`${key}.name`), wname, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
-    wlNames.add(wname);
-    const host = typeof w.host === "string" ? w.host : "";
-    if (!hosts.some((h) => h.name === host)) {
-      p.add(K(`${key}.host`), w.host, "unknown host", `use one of ${[...hostNames].join(", ") || "(no valid hosts)"}`);
-    }
-    const wantNets = list<string>(p, `${key}.networks`, w.networks, []);
-    if (wantNets.length === 0) p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
-    const aliases = list<string>(p, `${key}.aliases`, w.aliases, []).filter((a) => typeof a === "string");
-    const attachments: WorkloadPlan["attachments"] = [];
-    wantNets.forEach((netName, j) => {
-      const net = networks.find((nn) => nn.name === netName);
-      if (!net) {
-        p.add(K(`${key}.networks[${j}]`), netName, "unknown network", `use one of ${networks.map((nn) => nn.name).join(", ") || "(no valid networks)"}`);
-        return;
-      }
-      const ip = allocate(p, key, net, host, nextIp);
-      attachments.push({ network: net.name, ipv4: ip, aliases });
-    });
-    if (hostKind === "netns" && typeof w.image === "string" && !isBusyboxImage(w.image)) {
-      p.add(K(`${key}.image`), w.image, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
-    }
-    workloads.push({
-      name: wname,
-      hostname: typeof w.hostname === "string" ? w.hostname : wname,
-      host,
-      image: typeof w.image === "string" ? w.image : IMAGES.busybox,
-      attachments,
-    });
-  });
-
-  // Verification
-  const v = section<VerificationInput>(p, "verification", input.verification, VERIFICATION_KEYS);
-  const defaultTarget = kv?.address ?? (gatewayIp !== undefined ? formatIp(gatewayIp) : "");
-  const extIp = v.externalTarget === undefined ? undefined : labIp(p, "verification.externalTarget", v.externalTarget);
-  const verification = {
-    enabled: typeof v.enabled === "boolean" ? v.enabled : DEFAULTS.verification.enabled,
-    externalTarget: extIp !== undefined ? formatIp(extIp) : defaultTarget,
-    timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
-    settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
-  };
+  const lab = readLab(p, input);
+  const underlay = readUnderlay(p, input.underlay);
+  const kv = readKv(p, input.kv, lab, underlay, firstHostInput(input.hosts));
+  const bridge = readBridge(p, input.bridge);
+  const swarm = readSwarm(p, input.swarm, lab.overlayMode);
+  const hostList = readHostList(p, input.hosts, bridge);
+  const netns = readNetns(p, input.netns, lab);
+  const hosts = readHosts(p, hostList, { lab, underlay, kv, bridge, netns });
+  const { networks, blocks } = readNetworks(p, input.networks, { lab, underlay, hosts });
+  checkOverlaps(p, [...labBlocks(underlay, bridge, swarm), ...blocks]);
+  const workloads = readWorkloads(p, input.workloads, lab.hostKind, hosts, networks);
+  const verification = readVerification(p, input.verification, kv, underlay);
 
   p.throwIfAny();
 
   const plan: LabPlan = {
-    name,
-    hostKind,
-    overlayMode,
+    name: lab.name,
+    hostKind: lab.hostKind,
+    overlayMode: lab.overlayMode,
     underlay: {
-      subnet: formatCidr(underlay!),
-      prefixLength: underlay!.prefix,
-      gateway: formatIp(gatewayIp!),
-      interface: underlayIface,
+      subnet: formatCidr(underlay.cidr!),
+      prefixLength: underlay.cidr!.prefix,
+      gateway: formatIp(underlay.gatewayIp!),
+      interface: underlay.iface,
     },
     ...(kv ? { kv } : {}),
-    ...(swarmPool
-      ? { swarm: { defaultAddrPool: formatCidr(swarmPool), defaultAddrPoolMaskLength: swarmMask, manager: hosts[0]!.name } }
+    ...(swarm.pool
+      ? { swarm: { defaultAddrPool: formatCidr(swarm.pool), defaultAddrPoolMaskLength: swarm.maskLength, manager: hosts[0]!.name } }
       : {}),
     hosts,
     networks,
     workloads,
     checks: [],
     verification,
-    ...(netnsLab ? { netns: netnsLab } : {}),
+    ...(netns.paths ? { netns: netns.paths } : {}),
   };
   plan.checks = planChecks(plan);
   return plan;
+}
+
+function readLab(p: Problems, input: LabConfigInput): Lab {
+  return {
+    name: str(p, "name", input.name, NAME_RE, DEFAULTS.name, "lowercase letters, digits, '-', at most 16"),
+    hostKind: oneOf(p, "hostKind", input.hostKind, HOST_KINDS, DEFAULTS.hostKind, "host kind"),
+    overlayMode: oneOf(p, "overlayMode", input.overlayMode, OVERLAY_MODES, DEFAULTS.overlayMode, "overlay mode"),
+  };
+}
+
+function readUnderlay(p: Problems, value: unknown): Underlay {
+  const u = section<UnderlayInput>(p, "underlay", value, UNDERLAY_KEYS);
+  const cidr = labCidr(p, "underlay.subnet", u.subnet ?? DEFAULTS.underlay.subnet);
+  const iface = str(p, "underlay.interface", u.interface, IFACE_RE, DEFAULTS.underlay.interface, "an interface name");
+  const gatewayIp = cidr ? gatewayOf(p, "underlay.gateway", cidr, u.gateway, "the underlay subnet") : undefined;
+  const reserved = new Map<number, string>();
+  if (gatewayIp !== undefined) reserved.set(gatewayIp, K("underlay.gateway"));
+  return { cidr, gatewayIp, iface, reserved };
+}
+
+/** A subnet's gateway: its first address unless given. An unusable one is returned all the same: it is reported here, and no plan is built while a problem stands. */
+function gatewayOf(p: Problems, key: string, subnet: Cidr, value: unknown, inside: string): number | undefined {
+  const gw = value === undefined ? subnet.base + 1 : labIp(p, key, value);
+  if (gw !== undefined && !insideUsable(subnet, gw)) {
+    p.add(K(key), value, `not a usable address of ${formatCidr(subnet)}`, `pick an address inside ${inside}`);
+  }
+  return gw;
+}
+
+/** The first host as written: on ssh hosts the KV store runs there, so the KV stage needs it before the hosts are read. */
+function firstHostInput(hosts: unknown): HostInput | undefined {
+  return Array.isArray(hosts) ? (hosts[0] as HostInput | undefined) : undefined;
+}
+
+/** The KV store (kv mode only; swarm keeps its state in raft). */
+function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, firstHost: HostInput | undefined): KvPlan | undefined {
+  const kvIn = section<KvInput>(p, "kv", value, KV_KEYS);
+  // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
+  // backend ("avoid dependencies on consul"), so netns labs default to etcd.
+  const kind: KvKind = oneOf(p, "kv.kind", kvIn.kind, KV_KINDS, lab.hostKind === "netns" ? "etcd" : DEFAULTS.kv.kind, "KV store kind");
+  const external = kvIn.external === true;
+  if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {
+    p.add(K("kv.external"), kvIn.external, "must be true or false", "set kv.external: true for a KV store the lab does not run");
+  }
+  if (lab.overlayMode !== "kv" || !underlay.cidr) return undefined;
+  // ssh hosts: the KV runs on the first host with host networking, as in the article, unless external.
+  const onHost = lab.hostKind === "ssh" && !external;
+  const addrText = onHost ? (kvIn.address ?? firstHost?.address) : kvIn.address;
+  const addr = addrText === undefined ? underlay.cidr.base + 2 : labIp(p, "kv.address", addrText);
+  checkKvPlacement(p, kvIn, kind, lab.hostKind, { onHost, external, firstHost });
+  if (addr === undefined) return undefined;
+  reserveKvAddress(p, kvIn, addr, underlay.cidr, underlay.reserved, { onHost, external });
+  const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kind]);
+  const provision: KvPlan["provision"] = external ? "external" : lab.hostKind === "dind" ? "local-container" : lab.hostKind === "netns" ? "netns" : "host-container";
+  return {
+    kind,
+    address: formatIp(addr),
+    port,
+    url: `${kind}://${formatIp(addr)}:${port}`,
+    image: typeof kvIn.image === "string" ? kvIn.image : IMAGES[kind],
+    nodeName: `${lab.name}-kv`,
+    provision,
+    ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
+  };
+}
+
+interface KvPlacement {
+  /** ssh labs run the KV store on the first host, at that host's address. */
+  onHost: boolean;
+  external: boolean;
+}
+
+/** Where the KV store may run: settings that contradict the host kind or leave its address open. */
+function checkKvPlacement(p: Problems, kvIn: KvInput, kind: KvKind, hostKind: HostKind, at: KvPlacement & { firstHost: HostInput | undefined }): void {
+  if (at.onHost && kvIn.address !== undefined && kvIn.address !== at.firstHost?.address) {
+    p.add(K("kv.address"), kvIn.address, "on ssh hosts the lab runs the KV store on the first host, at its address", "remove kv.address, or set kv.external: true for a KV store you run yourself");
+  }
+  if (at.external && kvIn.address === undefined) {
+    p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
+  }
+  if (hostKind === "netns" && kind === "zookeeper" && !at.external) {
+    p.add(K("kv.kind"), kind, "netns labs run consul or etcd (zookeeper is not provisioned there)", "use kv.kind consul or etcd, or kv.external: true");
+  }
+}
+
+/** Takes the KV store's underlay address. On a host it shares that host's address, so the host reserves it instead. */
+function reserveKvAddress(p: Problems, kvIn: KvInput, addr: number, underlay: Cidr, reserved: Map<number, string>, at: KvPlacement): void {
+  if (!insideUsable(underlay, addr) && !at.external) {
+    p.add(K("kv.address"), kvIn.address, `not a usable address of the underlay ${formatCidr(underlay)}`, "put the KV store on the underlay subnet");
+  } else if (reserved.has(addr)) {
+    p.add(K("kv.address"), formatIp(addr), `already used by ${reserved.get(addr)}`, "give the KV store its own address");
+  } else if (!at.onHost) reserved.set(addr, K("kv.address"));
+}
+
+/** Bridge pools: keep docker0 and docker_gwbridge out of 172.17.0.0/16. */
+function readBridge(p: Problems, value: unknown): Bridge {
+  const b = section<BridgeInput>(p, "bridge", value, BRIDGE_KEYS);
+  const bipBase = labCidr(p, "bridge.bipBase", b.bipBase ?? DEFAULTS.bridge.bipBase);
+  const addrPool = labCidr(p, "bridge.addressPool", b.addressPool ?? DEFAULTS.bridge.addressPool);
+  const poolSize = int(p, "bridge.poolSize", b.poolSize, 16, 29, DEFAULTS.bridge.poolSize);
+  if (addrPool && poolSize < addrPool.prefix) {
+    p.add(K("bridge.poolSize"), poolSize, `smaller than the pool's own prefix /${addrPool.prefix}`, `use a size of at least ${addrPool.prefix}`);
+  }
+  return { bipBase, addrPool, poolSize };
+}
+
+/** Swarm's address pool (swarm mode only). */
+function readSwarm(p: Problems, value: unknown, overlayMode: OverlayMode): Swarm {
+  const sw = section<SwarmInput>(p, "swarm", value, SWARM_KEYS);
+  const pool = overlayMode === "swarm" ? labCidr(p, "swarm.defaultAddrPool", sw.defaultAddrPool ?? DEFAULTS.swarm.defaultAddrPool) : undefined;
+  const maskLength = int(p, "swarm.maskLength", sw.maskLength, 16, 29, DEFAULTS.swarm.maskLength);
+  return { pool, maskLength };
+}
+
+interface HostList {
+  entries: HostInput[];
+  /** Each host's docker0 network: the i-th /24 of bridge.bipBase. */
+  bips: Cidr[];
+}
+
+function readHostList(p: Problems, value: unknown, bridge: Bridge): HostList {
+  const entries = list<HostInput>(p, "hosts", value, DEFAULTS.hosts);
+  if (entries.length === 0) p.add(K("hosts"), [], "no hosts", "list at least one host (two for cross-host networking)");
+  const bips = bridge.bipBase ? split24(bridge.bipBase) : [];
+  if (bridge.bipBase && entries.length > bips.length) {
+    p.add(K("bridge.bipBase"), formatCidr(bridge.bipBase), `holds ${bips.length} /24 bridge networks but there are ${entries.length} hosts`, "use a larger block (one /24 per host)");
+  }
+  return { entries, bips };
+}
+
+/** netns labs keep runtime state and data roots on this machine; the section is checked on every kind. */
+function readNetns(p: Problems, value: unknown, lab: Lab): Netns {
+  const ns = section<NetnsInput>(p, "netns", value, NETNS_KEYS);
+  return {
+    paths: lab.hostKind === "netns" ? netnsLabPaths(lab.name, ns.root ?? DEFAULTS.netnsRoot) : undefined,
+    stateRoot: ns.stateRoot ?? DEFAULTS.netnsStateRoot,
+  };
+}
+
+interface HostContext {
+  lab: Lab;
+  underlay: Underlay;
+  kv: KvPlan | undefined;
+  bridge: Bridge;
+  netns: Netns;
+}
+
+function readHosts(p: Problems, hostList: HostList, ctx: HostContext): HostPlan[] {
+  const names = new Set<string>();
+  return hostList.entries.map((h, i) => readHost(p, h, i, hostList.bips[i], ctx, names));
+}
+
+function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, ctx: HostContext, names: Set<string>): HostPlan {
+  const { lab } = ctx;
+  const key = `hosts[${i}]`;
+  const h = section<HostInput>(p, key, hRaw, HOST_KEYS);
+  const name = str(p, `${key}.name`, h.name, HOST_RE, `host${i + 1}`, "a hostname: lowercase letters, digits, '-'");
+  if (h.name === undefined) p.add(K(`${key}.name`), undefined, "every host needs a name", "add name: host" + (i + 1));
+  else if (names.has(name)) {
+    p.add(K(`${key}.name`), name, "duplicate host name (overlay gossip needs a unique hostname per host)", "give every host a unique name");
+  }
+  names.add(name);
+  const address = hostAddress(p, key, h.address, ctx.underlay);
+  const dockerVersion = hostDockerVersion(p, key, h.dockerVersion, lab);
+  const advertiseInterface = str(p, `${key}.advertiseInterface`, h.advertiseInterface, IFACE_RE, ctx.underlay.iface, "an interface name");
+  const ssh = hostSsh(p, key, h.ssh, lab.hostKind);
+  const paths = ctx.netns.paths ? netnsHostPaths(ctx.netns.paths, lab.name, name, ctx.netns.stateRoot) : undefined;
+  const daemon = daemonPlan({
+    overlayMode: lab.overlayMode,
+    bip: bip ? `${formatIp(bip.base + 1)}/24` : "",
+    addressPool: { base: ctx.bridge.addrPool ? formatCidr(ctx.bridge.addrPool) : "", size: ctx.bridge.poolSize },
+    ...(ctx.kv ? { clusterStore: ctx.kv.url } : {}),
+    advertiseInterface,
+    execRoot: paths ? paths.execRoot : "/var/run/docker",
+  });
+  const port = DIND_API_PORT_BASE + i + 1;
+  return {
+    name,
+    index: i,
+    kind: lab.hostKind,
+    address,
+    dockerVersion,
+    advertiseInterface,
+    endpoint: hostEndpoint(lab.hostKind, port, paths, ssh, address),
+    daemon,
+    ...(ssh ? { ssh } : {}),
+    ...(paths ? { netns: paths } : {}),
+    ...(lab.hostKind === "dind" ? { publishedApiPort: port } : {}),
+  };
+}
+
+/** The host's underlay address; 0.0.0.0 while the address or the underlay is invalid (already reported). */
+function hostAddress(p: Problems, key: string, value: unknown, underlay: Underlay): string {
+  const ip = labIp(p, `${key}.address`, value);
+  if (ip === undefined || !underlay.cidr) return "0.0.0.0";
+  if (!insideUsable(underlay.cidr, ip)) {
+    p.add(K(`${key}.address`), value, `not a usable address of the underlay ${formatCidr(underlay.cidr)}`, "put every host on the underlay subnet");
+  } else if (underlay.reserved.has(ip)) {
+    p.add(K(`${key}.address`), value, `already used by ${underlay.reserved.get(ip)}`, "give every host its own address");
+  } else underlay.reserved.set(ip, K(`${key}.address`));
+  return formatIp(ip);
+}
+
+function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): string {
+  const defaultVersion = lab.hostKind === "netns" ? "20.10" : DEFAULT_DOCKER_VERSION[lab.overlayMode];
+  const version = typeof value === "string" ? value : defaultVersion;
+  if (!/^\d+\.\d+(\.\d+)?$/.test(version)) {
+    p.add(K(`${key}.dockerVersion`), value, "not a Docker version", "write it like 20.10 or 27.5.1");
+  } else if (lab.overlayMode === "kv" && !supportsClusterStore(version)) {
+    p.add(K(`${key}.dockerVersion`), version, "kv overlay mode needs --cluster-store, which Docker 23.0 removed", "set lab:overlayMode to swarm (or use Docker 20.10 on this host)");
+  }
+  if (lab.hostKind === "netns" && value !== undefined && version !== "20.10") {
+    p.add(K(`${key}.dockerVersion`), value, "netns hosts run this machine's Debian docker.io 20.10", "remove dockerVersion for netns hosts");
+  }
+  return version;
+}
+
+/** ssh login of an ssh host; on other kinds, ssh settings are a mistake. */
+function hostSsh(p: Problems, key: string, value: unknown, hostKind: HostKind): HostPlan["ssh"] {
+  if (hostKind === "ssh") return readSsh(p, `${key}.ssh`, value);
+  if (value !== undefined) {
+    p.add(K(`${key}.ssh`), value, `ssh settings on a ${hostKind} host`, "remove them, or set lab:hostKind: ssh");
+    // Typos in them are reported too, so fixing hostKind does not uncover a second round of problems.
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) unknownKeys(p, `${key}.ssh`, value, SSH_KEYS);
+  }
+  return undefined;
+}
+
+function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan["ssh"]> {
+  const s = section<SshInput>(p, key, value, SSH_KEYS);
+  if (typeof s.user !== "string" || s.user === "") {
+    p.add(K(`${key}.user`), s.user, "ssh hosts need a login user", "set hosts[].ssh.user (a user in the docker group, or root)");
+  }
+  if (typeof s.privateKeySecret !== "string" || s.privateKeySecret === "") {
+    p.add(
+      K(`${key}.privateKeySecret`),
+      s.privateKeySecret,
+      "ssh hosts need a private key",
+      "store the key with `pulumi config set --secret sshPrivateKey < key` and set hosts[].ssh.privateKeySecret: sshPrivateKey",
+    );
+  }
+  return {
+    user: String(s.user ?? ""),
+    port: int(p, `${key}.port`, s.port, 1, 65535, 22),
+    privateKeySecret: String(s.privateKeySecret ?? ""),
+    ...(typeof s.identityFile === "string" ? { identityFile: s.identityFile } : {}),
+  };
+}
+
+/** How the lab reaches the host's Docker API: a published port (dind), a socket (netns) or ssh. */
+function hostEndpoint(hostKind: HostKind, port: number, paths: HostPlan["netns"], ssh: HostPlan["ssh"], address: string): string {
+  if (hostKind === "dind") return `tcp://127.0.0.1:${port}`;
+  if (hostKind === "netns") return `unix://${paths!.socket}`;
+  return `ssh://${ssh?.user ?? ""}@${address}:${ssh?.port ?? 22}`;
+}
+
+interface NetworkContext {
+  lab: Lab;
+  underlay: Underlay;
+  hosts: HostPlan[];
+}
+
+/** What overlay and macvlan networks share, read before the driver's own settings. */
+interface NetworkBasics {
+  name: string;
+  subnet: Cidr | undefined;
+  gateway: string;
+  mtu: number | undefined;
+}
+
+/** The networks, and their subnets as blocks for the overlap check. */
+function readNetworks(p: Problems, value: unknown, ctx: NetworkContext): { networks: NetworkPlan[]; blocks: NamedBlock[] } {
+  const names = new Set<string>();
+  const networks: NetworkPlan[] = [];
+  const blocks: NamedBlock[] = [];
+  list<NetworkInput>(p, "networks", value, DEFAULTS.networks).forEach((nRaw, i) => {
+    const { net, block } = readNetwork(p, nRaw, i, ctx, names);
+    networks.push(net);
+    if (block) blocks.push(block);
+  });
+  return { networks, blocks };
+}
+
+function readNetwork(p: Problems, nRaw: unknown, i: number, ctx: NetworkContext, names: Set<string>): { net: NetworkPlan; block: NamedBlock | undefined } {
+  const key = `networks[${i}]`;
+  const n = section<NetworkInput>(p, key, nRaw, NETWORK_KEYS);
+  const name = str(p, `${key}.name`, n.name, NET_RE, `net${i + 1}`, "letters, digits, '_', '.', '-'");
+  if (n.name === undefined) p.add(K(`${key}.name`), undefined, "every network needs a name", "add name: ov_net1 (or similar)");
+  else if (names.has(name)) p.add(K(`${key}.name`), name, "duplicate network name", "give every network a unique name");
+  names.add(name);
+  const driver = oneOf(p, `${key}.driver`, n.driver ?? "(missing)", NETWORK_DRIVERS, "overlay", "network driver");
+  const subnet = labCidr(p, `${key}.subnet`, n.subnet);
+  const mtu = n.mtu === undefined ? undefined : int(p, `${key}.mtu`, n.mtu, 576, 9000, 1500);
+  const gw = subnet ? gatewayOf(p, `${key}.gateway`, subnet, n.gateway, "the network's subnet") : undefined;
+  const basics: NetworkBasics = { name, subnet, gateway: gw === undefined ? "" : formatIp(gw), mtu };
+  const net = driver === "overlay" ? overlayNetwork(p, key, n, basics, ctx) : macvlanNetwork(p, key, n, basics, ctx);
+  return { net, block: subnet ? networkBlock(key, n, subnet, driver, ctx.underlay.cidr) : undefined };
+}
+
+/** A macvlan on exactly the underlay subnet (no VLAN) is the same L2 segment, so that one overlap is allowed. */
+function networkBlock(key: string, n: NetworkInput, subnet: Cidr, driver: string, underlay: Cidr | undefined): NamedBlock {
+  const shares = driver === "macvlan" && n.vlan === undefined && underlay && subnet.base === underlay.base && subnet.prefix === underlay.prefix;
+  return { key: K(`${key}.subnet`), text: formatCidr(subnet), cidr: subnet, ...(shares ? { sharesWith: K("underlay.subnet") } : {}) };
+}
+
+function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: NetworkBasics, ctx: NetworkContext): OverlayNetworkPlan {
+  const { hosts, lab } = ctx;
+  const createdOn = typeof n.createdOn === "string" ? n.createdOn : hosts[0]?.name ?? "";
+  if (n.createdOn !== undefined && !hosts.some((h) => h.name === n.createdOn)) {
+    p.add(K(`${key}.createdOn`), n.createdOn, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
+  }
+  for (const f of ["parent", "vlan", "ipRangePool", "ipRanges"] as const) {
+    if (n[f] !== undefined) p.add(K(`${key}.${f}`), n[f], "only macvlan networks take this setting", `remove ${f} or set driver: macvlan`);
+  }
+  const ipRange = lab.overlayMode === "swarm" && basics.subnet ? swarmIpRange(p, key, n.subnet, basics.subnet, hosts.length) : undefined;
+  const net: OverlayNetworkPlan = {
+    name: basics.name,
+    driver: "overlay",
+    subnet: basics.subnet ? formatCidr(basics.subnet) : "",
+    gateway: basics.gateway,
+    attachable: typeof n.attachable === "boolean" ? n.attachable : lab.overlayMode === "swarm",
+    createdOn,
+    ...(basics.mtu !== undefined ? { mtu: basics.mtu } : {}),
+    ...(ipRange ? { ipRange } : {}),
+  };
+  if (lab.overlayMode === "swarm" && !net.attachable) {
+    p.add(K(`${key}.attachable`), false, "swarm-mode overlays must be attachable for standalone containers", "remove attachable or set it to true");
+  }
+  return net;
+}
+
+/**
+ * Swarm allocates an address of the network to every node that joins it (its lb-<network>
+ * endpoint), lowest free first, and a container's --ip on a taken address then fails after 20 s
+ * ("attaching to network failed"). Swarm gets the upper half as its --ip-range; the model's static
+ * addresses come from the lower half.
+ */
+function swarmIpRange(p: Problems, key: string, text: unknown, subnet: Cidr, hostCount: number): string | undefined {
+  const half: Cidr = { base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 };
+  if (subnet.prefix > 28 || size(half) - 1 < hostCount) {
+    p.add(K(`${key}.subnet`), text, `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostCount} hosts)`, "use a /24 (or at least a /28 with few hosts)");
+    return undefined;
+  }
+  return formatCidr(half);
+}
+
+function macvlanNetwork(p: Problems, key: string, n: NetworkInput, basics: NetworkBasics, ctx: NetworkContext): MacvlanNetworkPlan {
+  const vlan = n.vlan === undefined ? undefined : int(p, `${key}.vlan`, n.vlan, 1, 4094, 1);
+  const baseParent = str(p, `${key}.parent`, n.parent, IFACE_RE, ctx.underlay.iface, "an interface name");
+  const ranges = basics.subnet ? macvlanRanges(p, key, n, basics.subnet, ctx.hosts, ctx.underlay.reserved, ctx.underlay.cidr) : [];
+  const net: MacvlanNetworkPlan = {
+    name: basics.name,
+    driver: "macvlan",
+    subnet: basics.subnet ? formatCidr(basics.subnet) : "",
+    gateway: basics.gateway,
+    parent: vlan === undefined ? baseParent : `${baseParent}.${vlan}`,
+    ranges,
+    ...(vlan !== undefined ? { vlan } : {}),
+    ...(basics.mtu !== undefined ? { mtu: basics.mtu } : {}),
+  };
+  if (n.attachable !== undefined) p.add(K(`${key}.attachable`), n.attachable, "only overlay networks are attachable", "remove attachable");
+  return net;
+}
+
+/** The blocks of the lab itself, which no network may overlap. */
+function labBlocks(underlay: Underlay, bridge: Bridge, swarm: Swarm): NamedBlock[] {
+  const named: [string, Cidr | undefined][] = [
+    ["underlay.subnet", underlay.cidr],
+    ["bridge.bipBase", bridge.bipBase],
+    ["bridge.addressPool", bridge.addrPool],
+    ["swarm.defaultAddrPool", swarm.pool],
+  ];
+  return named.flatMap(([key, cidr]) => (cidr ? [{ key: K(key), text: formatCidr(cidr), cidr }] : []));
+}
+
+interface WorkloadContext {
+  hostKind: HostKind;
+  hosts: HostPlan[];
+  networks: NetworkPlan[];
+  /** Network (or network@host for macvlan) -> the next address offset to try. */
+  nextIp: Map<string, number>;
+}
+
+function readWorkloads(p: Problems, value: unknown, hostKind: HostKind, hosts: HostPlan[], networks: NetworkPlan[]): WorkloadPlan[] {
+  const names = new Set<string>();
+  const ctx: WorkloadContext = { hostKind, hosts, networks, nextIp: new Map() };
+  return list<WorkloadInput>(p, "workloads", value, DEFAULTS.workloads).map((wRaw, i) => readWorkload(p, wRaw, i, ctx, names));
+}
+
+function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContext, names: Set<string>): WorkloadPlan {
+  const key = `workloads[${i}]`;
+  const w = section<WorkloadInput>(p, key, wRaw, WORKLOAD_KEYS);
+  const name = str(p, `${key}.name`, w.name, CONTAINER_RE, `c${i + 1}`, "a container name");
+  if (w.name === undefined) p.add(K(`${key}.name`), undefined, "every workload needs a name", "add name: test1 (or similar)");
+  else if (names.has(name)) p.add(K(`${key}.name`), name, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
+  names.add(name);
+  const host = typeof w.host === "string" ? w.host : "";
+  if (!ctx.hosts.some((h) => h.name === host)) {
+    const hostNames = [...new Set(ctx.hosts.map((h) => h.name))];
+    p.add(K(`${key}.host`), w.host, "unknown host", `use one of ${hostNames.join(", ") || "(no valid hosts)"}`);
+  }
+  const wantNets = list<string>(p, `${key}.networks`, w.networks, []);
+  if (wantNets.length === 0) p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
+  const aliases = list<string>(p, `${key}.aliases`, w.aliases, []).filter((a) => typeof a === "string");
+  const attachments = attach(p, key, wantNets, host, aliases, ctx);
+  if (ctx.hostKind === "netns" && typeof w.image === "string" && !isBusyboxImage(w.image)) {
+    p.add(K(`${key}.image`), w.image, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
+  }
+  return {
+    name,
+    hostname: typeof w.hostname === "string" ? w.hostname : name,
+    host,
+    image: typeof w.image === "string" ? w.image : IMAGES.busybox,
+    attachments,
+  };
+}
+
+/** One attachment per named network, each with the next static address of that network (on that host, for macvlan). */
+function attach(p: Problems, key: string, wantNets: string[], host: string, aliases: string[], ctx: WorkloadContext): WorkloadPlan["attachments"] {
+  const attachments: WorkloadPlan["attachments"] = [];
+  wantNets.forEach((netName, j) => {
+    const net = ctx.networks.find((nn) => nn.name === netName);
+    if (!net) {
+      p.add(K(`${key}.networks[${j}]`), netName, "unknown network", `use one of ${ctx.networks.map((nn) => nn.name).join(", ") || "(no valid networks)"}`);
+      return;
+    }
+    attachments.push({ network: net.name, ipv4: allocate(p, key, net, host, ctx.nextIp), aliases });
+  });
+  return attachments;
+}
+
+function readVerification(p: Problems, value: unknown, kv: KvPlan | undefined, underlay: Underlay): LabPlan["verification"] {
+  const v = section<VerificationInput>(p, "verification", value, VERIFICATION_KEYS);
+  const defaultTarget = kv?.address ?? (underlay.gatewayIp !== undefined ? formatIp(underlay.gatewayIp) : "");
+  const extIp = v.externalTarget === undefined ? undefined : labIp(p, "verification.externalTarget", v.externalTarget);
+  return {
+    enabled: typeof v.enabled === "boolean" ? v.enabled : DEFAULTS.verification.enabled,
+    externalTarget: extIp !== undefined ? formatIp(extIp) : defaultTarget,
+    timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
+    settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
+  };
 }
 
 function insideUsable(c: Cidr, ip: number): boolean {
@@ -537,6 +715,15 @@ function checkOverlaps(p: Problems, blocks: NamedBlock[]): void {
   }
 }
 
+interface HostRange {
+  host: string;
+  ipRange: string;
+  cidr: Cidr;
+  /** The key the range comes from, as problems name it. */
+  key: string;
+}
+
+/** One --ip-range per host: macvlan IPAM is per host, so each host hands out addresses from its own part. */
 function macvlanRanges(
   p: Problems,
   key: string,
@@ -546,33 +733,45 @@ function macvlanRanges(
   reserved: Map<number, string>,
   underlay: Cidr | undefined,
 ): { host: string; ipRange: string }[] {
-  const ranges: { host: string; ipRange: string; cidr: Cidr; key: string }[] = [];
-  if (n.ipRanges !== undefined) {
-    // A map, not a schema object: its keys are host names, checked against the hosts below.
-    const given = obj<Record<string, unknown>>(p, `${key}.ipRanges`, n.ipRanges);
-    for (const [hostName, text] of Object.entries(given)) {
-      const rkey = `${key}.ipRanges.${hostName}`;
-      if (!hosts.some((h) => h.name === hostName)) p.add(K(rkey), text, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
-      const c = labCidr(p, rkey, text);
-      if (c) ranges.push({ host: hostName, ipRange: formatCidr(c), cidr: c, key: K(rkey) });
-    }
-    for (const h of hosts) {
-      if (!(h.name in given)) p.add(K(`${key}.ipRanges.${h.name}`), undefined, "every host needs a macvlan ip-range", "add a range for this host or drop ipRanges to partition automatically");
-    }
-  } else {
-    const poolText = n.ipRangePool ?? formatCidr({ base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 });
-    const pool = labCidr(p, `${key}.ipRangePool`, poolText);
-    if (!pool) return [];
-    const parts = split(pool, hosts.length);
-    if (parts.length < hosts.length || (parts[0] && size(parts[0]) < 4)) {
-      p.add(K(`${key}.ipRangePool`), poolText, `too small to give each of ${hosts.length} hosts its own range`, "use a larger ipRangePool");
-      return [];
-    }
-    hosts.forEach((h, i) => {
-      const c = parts[i]!;
-      ranges.push({ host: h.name, ipRange: formatCidr(c), cidr: c, key: K(`${key}.ipRangePool`) + ` (${h.name}'s part)` });
-    });
+  const ranges = n.ipRanges !== undefined ? givenRanges(p, key, n.ipRanges, hosts) : partitionedRanges(p, key, n.ipRangePool, subnet, hosts);
+  checkRanges(p, ranges, subnet, reserved, underlay);
+  return ranges.map(({ host, ipRange }) => ({ host, ipRange }));
+}
+
+/** ipRanges as written: a map host name -> block, which must name every host and only hosts. */
+function givenRanges(p: Problems, key: string, value: unknown, hosts: HostPlan[]): HostRange[] {
+  const ranges: HostRange[] = [];
+  // A map, not a schema object: its keys are host names, checked against the hosts below.
+  const given = obj<Record<string, unknown>>(p, `${key}.ipRanges`, value);
+  for (const [hostName, text] of Object.entries(given)) {
+    const rkey = `${key}.ipRanges.${hostName}`;
+    if (!hosts.some((h) => h.name === hostName)) p.add(K(rkey), text, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
+    const c = labCidr(p, rkey, text);
+    if (c) ranges.push({ host: hostName, ipRange: formatCidr(c), cidr: c, key: K(rkey) });
   }
+  for (const h of hosts) {
+    if (!(h.name in given)) p.add(K(`${key}.ipRanges.${h.name}`), undefined, "every host needs a macvlan ip-range", "add a range for this host or drop ipRanges to partition automatically");
+  }
+  return ranges;
+}
+
+/** ipRangePool (default: the subnet's upper half) split into equal parts, one per host in order. */
+function partitionedRanges(p: Problems, key: string, poolValue: string | undefined, subnet: Cidr, hosts: HostPlan[]): HostRange[] {
+  const poolText = poolValue ?? formatCidr({ base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 });
+  const pool = labCidr(p, `${key}.ipRangePool`, poolText);
+  if (!pool) return [];
+  const parts = split(pool, hosts.length);
+  if (parts.length < hosts.length || (parts[0] && size(parts[0]) < 4)) {
+    p.add(K(`${key}.ipRangePool`), poolText, `too small to give each of ${hosts.length} hosts its own range`, "use a larger ipRangePool");
+    return [];
+  }
+  return hosts.map((h, i) => {
+    const c = parts[i]!;
+    return { host: h.name, ipRange: formatCidr(c), cidr: c, key: K(`${key}.ipRangePool`) + ` (${h.name}'s part)` };
+  });
+}
+
+function checkRanges(p: Problems, ranges: HostRange[], subnet: Cidr, reserved: Map<number, string>, underlay: Cidr | undefined): void {
   for (const r of ranges) {
     if (!containsCidr(subnet, r.cidr)) {
       p.add(r.key, r.ipRange, `outside the macvlan subnet ${formatCidr(subnet)}`, "choose a range inside the network's subnet");
@@ -590,7 +789,6 @@ function macvlanRanges(
       }
     }
   }
-  return ranges.map(({ host, ipRange }) => ({ host, ipRange }));
 }
 
 /** Static addresses: overlay from the subnet after the gateway; macvlan from the host's own range. */

@@ -257,6 +257,37 @@ describe("validation", () => {
     expectProblem({ name: "My Lab" }, "lab:name", '"My Lab"', "invalid name");
   });
 
+  it("reports the problems of every stage in one error, in stage order", () => {
+    let error: LabConfigError | undefined;
+    try {
+      buildPlan({
+        name: "Bad",
+        underlay: { interface: "bad iface!" },
+        kv: { port: 0 },
+        bridge: { poolSize: 99 },
+        hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host1", address: "198.18.0.12" }],
+        netns: { rot: "/x" },
+        networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", mtu: 1 }, { name: "mv", driver: "macvlan", subnet: "198.18.0.0/25" }],
+        workloads: [{ name: "w", host: "nohost", networks: ["ov"] }],
+        verification: { timeoutSeconds: 1 },
+      });
+    } catch (e) {
+      error = e as LabConfigError;
+    }
+    expect(error?.problems.map((x) => x.key)).toEqual([
+      "lab:name",
+      "lab:underlay.interface",
+      "lab:kv.port",
+      "lab:bridge.poolSize",
+      "lab:netns.rot",
+      "lab:hosts[1].name",
+      "lab:networks[0].mtu",
+      "lab:networks[1].subnet",
+      "lab:workloads[0].host",
+      "lab:verification.timeoutSeconds",
+    ]);
+  });
+
   it("rejects a non-object config", () => {
     expectProblem(["not", "a", "map"], "lab:(root)", "must be an object");
   });
