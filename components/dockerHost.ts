@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostPlan, LabPlan } from "../src/model/index.js";
+import { type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
 import type { Connection } from "./runStep.js";
 import type { ShellStep } from "./steps.js";
 
@@ -36,15 +36,21 @@ export class DockerHost extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   readonly name: string;
   /** The resource that means "daemon configured and answering". */
-  readonly daemon: pulumi.CustomResource;
+  readonly daemon: docker.Container | command.local.Command | command.remote.Command;
   /** netns: the locally built workload image, which containers must wait for. */
   readonly image?: pulumi.Resource;
   readonly daemonArgs: pulumi.Output<string[]>;
+  /** netns: prints the endpoint once the daemon is up (what the provider's endpoint waits for). */
+  readonly endpointStep?: command.local.Command;
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:host:DockerHost", name, {}, opts);
     const { plan, host } = args;
     this.name = host.name;
+    // A dind or netns host is a container or namespace with a fixed name: the old one goes before its
+    // replacement starts. It is also re-created with what it stands on (the underlay, the KV store, whose
+    // new instance knows nothing of the old daemons), and everything on it follows (replaceWith: daemon).
+    const rebuilt = { dependsOn: args.after, deleteBeforeReplace: true, replaceWith: args.after };
     switch (host.kind) {
       case "dind": {
         if (!args.underlay || !args.dindImage) throw new Error("a dind host needs the underlay network and the dind image");
@@ -68,18 +74,25 @@ export class DockerHost extends pulumi.ComponentResource {
             wait: true,
             waitTimeout: 180,
           },
-          { parent: this, dependsOn: args.after },
+          { parent: this, ...rebuilt },
         );
         break;
       }
       case "netns": {
         if (!args.netnsStep || !args.netnsImageStep) throw new Error("a netns host needs its bring-up and image steps");
         // host-up returns once `docker info` answers on the host's socket.
-        this.daemon = new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, dependsOn: args.after });
+        // New daemon settings are applied in place, as on a real host: host-up restarts the daemon with
+        // the new flags and keeps its data-root, so networks and containers stay (and restart).
+        this.daemon = new command.local.Command(
+          name,
+          { create: args.netnsStep.create, update: args.netnsStep.create, delete: args.netnsStep.delete },
+          { parent: this, ...rebuilt },
+        );
+        // A re-created daemon starts without images: the image step is re-run with it.
         this.image = new command.local.Command(
           `${name}-image`,
-          { create: args.netnsImageStep.create, delete: args.netnsImageStep.delete },
-          { parent: this, dependsOn: [this.daemon] },
+          { create: args.netnsImageStep.create, update: args.netnsImageStep.create, delete: args.netnsImageStep.delete },
+          { parent: this, dependsOn: [this.daemon], deleteBeforeReplace: true, replaceWith: [this.daemon] },
         );
         break;
       }
@@ -102,14 +115,29 @@ export class DockerHost extends pulumi.ComponentResource {
         break;
       }
     }
-    // The endpoint reaches the provider through the daemon's id, so the provider's configuration is
-    // unknown until the daemon exists: a first preview then plans every resource on this host without
-    // connecting to a daemon that is not there yet (disableDockerDaemonCheck alone does not stop the
-    // provider from dialing in Configure).
+    // The provider's endpoint is unknown in a preview until the daemon exists, so the engine leaves the
+    // provider unconfigured and plans every resource on this host without dialing a daemon that is not
+    // there yet (disableDockerDaemonCheck alone does not stop the provider's Configure from dialing):
+    //  - dind: the container's id, unknown until it is created (or re-created);
+    //  - netns: a step that prints the endpoint once the daemon is up. Its own output, not the daemon
+    //    step's: new daemon settings update that step in place, and its outputs would turn unknown in
+    //    that preview, showing every resource on the host as changing when none does;
+    //  - ssh: the machine's daemon is already there.
+    let endpoint: pulumi.Output<string>;
+    if (this.daemon instanceof docker.Container) endpoint = this.daemon.id.apply(() => host.endpoint);
+    else if (host.kind === "netns") {
+      this.endpointStep = new command.local.Command(
+        `${name}-endpoint`,
+        { create: shellJoin(["echo", host.endpoint]) },
+        { parent: this, dependsOn: [this.daemon], replaceWith: [this.daemon] },
+      );
+      endpoint = this.endpointStep.stdout.apply((s) => s.trim());
+    } else endpoint = pulumi.output(host.endpoint);
     this.provider = new docker.Provider(
       `${name}-provider`,
-      { host: this.daemon.id.apply(() => host.endpoint), ...sshOptsOf(host), disableDockerDaemonCheck: true },
-      { parent: this },
+      { host: endpoint, ...sshOptsOf(host), disableDockerDaemonCheck: true },
+      // ssh: no data flow from the daemon step, but nothing may use the daemon before it is configured.
+      { parent: this, dependsOn: host.kind === "ssh" ? [this.daemon] : [] },
     );
     this.endpoint = pulumi.output(host.endpoint);
     this.daemonArgs = pulumi.output(host.daemon.args);

@@ -13,6 +13,8 @@ export interface KvServerArgs {
   hostProvider?: docker.Provider;
   /** netns: the step that starts the KV process in its namespace. */
   netnsStep?: ShellStep;
+  /** What the server stands on (the underlay network or switch): replacing it re-creates the server. */
+  underlayReady?: pulumi.Resource[];
 }
 
 const TOKENS = { consul: "lab:kv:ConsulServer", etcd: "lab:kv:EtcdServer", zookeeper: "lab:kv:ZookeeperServer" } as const;
@@ -35,6 +37,9 @@ export class KvServer extends pulumi.ComponentResource {
     const spec = kvContainerSpec(kv);
     let ui = `http://${kv.address}:${kv.port}`;
     // What both container placements share: the server, healthy before anything points at it.
+    // Fixed names: the old server goes before its replacement; it is re-created with the underlay it sits on.
+    // A changed server is a new server (a bring-up step would otherwise re-run and find it up).
+    const rebuilt = { deleteBeforeReplace: true, replaceWith: args.underlayReady ?? [], replaceOnChanges: ["*"] };
     const container = (provider: docker.Provider | undefined, placement: Partial<docker.ContainerArgs>): docker.Container => {
       const opts = { parent: this, ...(provider ? { provider } : {}) };
       const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: false }, opts);
@@ -52,7 +57,7 @@ export class KvServer extends pulumi.ComponentResource {
           restart: "unless-stopped",
           ...placement,
         },
-        opts,
+        { ...opts, ...rebuilt },
       );
     };
     switch (kv.provision) {
@@ -78,7 +83,7 @@ export class KvServer extends pulumi.ComponentResource {
       case "netns": {
         if (!args.netnsStep) throw new Error("a netns KV needs its bring-up step");
         // The script returns only once the store answers (consul: a leader is elected).
-        this.ready.push(new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this }));
+        this.ready.push(new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, ...rebuilt }));
         break;
       }
       case "external":

@@ -37,7 +37,8 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
           ipamConfigs: [{ subnet: plan.underlay.subnet, gateway: plan.underlay.gateway }],
           labels: [{ label: "dnlab.lab", value: plan.name }],
         },
-        { parent: this },
+        // Fixed name: the old network goes before its replacement.
+        { parent: this, deleteBeforeReplace: true },
       );
     } else if (plan.hostKind === "netns") {
       if (!args.netnsSwitch) throw new Error("netns underlay needs its switch step");
@@ -45,7 +46,8 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
       this.switchCommand = new command.local.Command(
         name,
         { create: args.netnsSwitch.create, delete: args.netnsSwitch.delete },
-        { parent: this },
+        // Fixed namespace name: the old switch goes before its replacement; a changed switch is a new one.
+        { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["*"] },
       );
     }
     this.subnet = pulumi.output(plan.underlay.subnet);

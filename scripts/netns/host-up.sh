@@ -2,9 +2,12 @@
 # One Docker host as a network namespace: a veth into the lab switch (eth0 inside, with the host's
 # underlay address and a default route via the underlay gateway) and its own dockerd, started as in
 # lab-recipe.md: nsenter --net + unshare --uts with a unique hostname (classic overlay gossip breaks
-# on equal hostnames), its own data-root, exec-root, pidfile and socket. Idempotent: a running,
-# responsive daemon is left alone. If bring-up fails, everything this host had is torn down again
-# (host-down.sh), so a failed create never leaves a half-built host behind.
+# on equal hostnames), its own data-root, exec-root, pidfile and socket. Idempotent: a running daemon
+# with the same command line is left alone. Converges like a real host whose settings change: a
+# daemon running with other flags is stopped (by its pidfile, waiting for it) and started again with
+# the new ones, keeping its data-root (containers with a restart policy come back); an address that
+# is no longer the planned one is replaced. If bring-up fails, everything this host had is torn down
+# again (host-down.sh), so a failed create never leaves a half-built host behind.
 #
 # usage: host-up.sh --name host1 --namespace LAB-host1 --switch LAB-sw --bridge br0 --switch-end v-host1
 #                   --iface eth0 --address 198.18.0.11/24 --gateway 198.18.0.1
@@ -64,18 +67,26 @@ mkdir -p "$state" "$data" "$exec_root" "$(dirname "$pidfile")" "$(dirname "$sock
 ensure_ns "$ns"
 attach_to_switch "$ns" "${ARG[iface]}" "${ARG[switch]}" "${ARG[bridge]}" "${ARG[switch-end]}" "${ARG[address]}" "${ARG[gateway]}"
 
+want=("$dockerd" --data-root "$data" --exec-root "$exec_root" --pidfile "$pidfile" -H "unix://$sock" "${REST[@]}")
 pid=$(cat "$pidfile" 2>/dev/null || true)
 if pid_is "$pid" "$pidfile"; then
-  log "dockerd for $name already running (pid $pid)"
-else
+  running=$(tr '\0' '\n' <"/proc/$pid/cmdline")
+  if [ "$running" = "$(printf '%s\n' "${want[@]}")" ]; then
+    log "dockerd for $name already running (pid $pid)"
+  else
+    log "dockerd for $name runs with other settings; restarting it with the planned ones"
+    stop_pid "$pid" "$pidfile" 30 dockerd
+    pid=""
+  fi
+fi
+if ! pid_is "$pid" "$pidfile"; then
   # A stale pidfile whose pid now belongs to another process would make dockerd refuse to start.
   rm -f -- "$pidfile"
   log "starting dockerd for $name in $ns (log: $logfile)"
   # setsid + all fds redirected: the daemon must outlive this script and must not hold the caller's
   # stdout open (Pulumi's local.Command waits for EOF on it).
   setsid nsenter --net="/run/netns/$ns" unshare --uts \
-    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" \
-    "$dockerd" --data-root "$data" --exec-root "$exec_root" --pidfile "$pidfile" -H "unix://$sock" "${REST[@]}" \
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" \
     </dev/null >>"$logfile" 2>&1 &
   pid=$!
 fi

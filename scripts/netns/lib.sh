@@ -179,6 +179,8 @@ attach_to_switch() {
   ip -n "$sw" link set "$swend" master "$bridge"
   ip -n "$sw" link set "$swend" up
   if ! has_addr "$ns" "$iface" "$cidr"; then
+    # A changed address replaces the old one: the host has one underlay address.
+    ip -n "$ns" -4 addr flush dev "$iface"
     ip -n "$ns" addr add "$cidr" dev "$iface"
   fi
   ip -n "$ns" link set "$iface" up

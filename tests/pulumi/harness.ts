@@ -76,7 +76,14 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
         if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${args.name}`;
         if (args.type === "command:local:Command") {
           const create = String(args.inputs["create"] ?? "");
-          state["stdout"] = create.includes("verify") ? fakeVerifierStdout(plan) : create.includes("swarm") && create.includes("init") ? "swarm initialized\nSWMTKN-1-secret-token" : "";
+          const echo = /^echo (\S+)$/.exec(create);
+          state["stdout"] = create.includes("verify")
+            ? fakeVerifierStdout(plan)
+            : create.includes("swarm") && create.includes("init")
+              ? "swarm initialized\nSWMTKN-1-secret-token"
+              : echo
+                ? `${echo[1]}\n`
+                : "";
           state["stderr"] = "";
         }
         if (args.type === "command:remote:Command") state["stdout"] = "";
