@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# npm run up|preview|destroy|inspect-stack: checks prerequisites first, then drives the Pulumi CLI with a
+# npm run up|preview|destroy|outputs|reset: checks prerequisites first, then drives the Pulumi CLI with a
 # local state backend and an empty passphrase, so the default lab needs no account and no prompt.
+#
+# reset is the way back to a clean machine from any partial state (a lost host, an interrupted up, a
+# destroy that fails): destroy what the engine still can, remove what is left of the lab on this
+# machine (netns labs: namespaces, daemons by recorded PID, mounts, dirs), then forget the stack's
+# state. The stack's config file is kept: `npm run up` starts over from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action="${1:-up}"
@@ -52,5 +57,38 @@ case "$action" in
   preview) exec pulumi preview --diff "$@" ;;
   destroy) exec pulumi destroy --yes "$@" ;;
   outputs) exec pulumi stack output --json "$@" ;;
-  *) echo "usage: scripts/pulumi.sh up|preview|destroy|outputs" >&2; exit 2 ;;
+  reset)
+    # A killed `pulumi up` leaves its lock on a file backend. Release it only when the process that took
+    # it is gone (same machine, pid no longer running); a live one means another run is still going.
+    case "$PULUMI_BACKEND_URL" in
+      file://*)
+        locks="${PULUMI_BACKEND_URL#file://}"
+        locks="${locks%%\?*}/.pulumi/locks/organization/lab/$stack"
+        for f in "$locks"/*.json; do
+          [ -e "$f" ] || continue
+          read -r pid host < <(node -e 'const l = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(l.pid, l.hostname)' "$f")
+          if [ "$host" = "$(hostname)" ] && ! kill -0 "$pid" 2>/dev/null; then
+            echo "reset: releasing the lock of a pulumi run that is gone (pid $pid)" >&2
+            pulumi cancel --yes >/dev/null
+          else
+            echo "reset: error: stack $stack is locked by a running pulumi (pid $pid on $host); wait for it or stop it first" >&2
+            exit 1
+          fi
+        done
+        ;;
+    esac
+    if ! pulumi destroy --yes --continue-on-error "$@"; then
+      echo "reset: destroy could not remove everything (above); removing what is left of the lab" >&2
+    fi
+    cfg="$(mktemp)"
+    trap 'rm -f "$cfg"' EXIT
+    pulumi config --json >"$cfg"
+    case "${kind:-dind}" in
+      netns) npx --no-install tsx src/cli/lab.ts down --pulumi-config "$cfg" ;;
+      *) npx --no-install tsx src/cli/lab.ts leftovers --pulumi-config "$cfg" ;;
+    esac
+    pulumi stack rm --yes --force --preserve-config >/dev/null
+    echo "reset: stack $stack forgotten (Pulumi.$stack.yaml kept); npm run up starts it again"
+    ;;
+  *) echo "usage: scripts/pulumi.sh up|preview|destroy|outputs|reset" >&2; exit 2 ;;
 esac

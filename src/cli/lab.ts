@@ -15,13 +15,17 @@ import { describeLeftovers, isClean, labLeftovers, type Leftovers } from "../lab
 import { downLab, labStatus, upLab } from "../lab/lab.js";
 import { upSwarm } from "../lab/swarm.js";
 import { applyNetworksAndWorkloads } from "../lab/workloads.js";
-import { buildPlan, type LabConfigInput, LabConfigError, type LabPlan, shellJoin } from "../model/index.js";
+import { buildPlan, daemonCalls, type LabConfigInput, LabConfigError, type LabPlan, shellJoin } from "../model/index.js";
+import { labConfigFromPulumiJson } from "../stack/configValues.js";
 
-const USAGE = "usage: npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]";
+const USAGE =
+  "usage: npm run lab -- up|down|status|apply [--config file.json | --pulumi-config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]";
 
 interface Args {
   command: string;
   config?: string;
+  /** The output of `pulumi config --json` for a stack (npm run reset). */
+  pulumiConfig?: string;
   consulBin?: string;
   dockerdBin?: string;
   hostsOnly: boolean;
@@ -37,27 +41,57 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (a === "--config") out.config = value();
+    else if (a === "--pulumi-config") out.pulumiConfig = value();
     else if (a === "--consul-bin") out.consulBin = value();
     else if (a === "--dockerd-bin") out.dockerdBin = value();
     else if (a === "--hosts-only") out.hostsOnly = true;
     else if (!a.startsWith("-") && out.command === "") out.command = a;
     else throw new Error(`unknown argument ${JSON.stringify(a)}. ${USAGE}`);
   }
-  if (!["up", "down", "status", "apply"].includes(out.command)) throw new Error(`unknown command ${JSON.stringify(out.command)}. ${USAGE}`);
+  if (!["up", "down", "status", "apply", "leftovers"].includes(out.command)) throw new Error(`unknown command ${JSON.stringify(out.command)}. ${USAGE}`);
   return out;
 }
 
-function loadPlan(file: string | undefined): LabPlan {
-  let input: LabConfigInput = {};
-  if (file !== undefined) {
-    if (!existsSync(file)) throw new Error(`--config ${file}: no such file`);
-    try {
-      input = JSON.parse(readFileSync(file, "utf8")) as LabConfigInput;
-    } catch (e) {
-      throw new Error(`--config ${file}: not valid JSON (${(e as Error).message})`);
-    }
+function readJsonFile(file: string, flag: string): unknown {
+  if (!existsSync(file)) throw new Error(`${flag} ${file}: no such file`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as unknown;
+  } catch (e) {
+    throw new Error(`${flag} ${file}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+function loadPlan(args: Args): LabPlan {
+  if (args.config !== undefined && args.pulumiConfig !== undefined) throw new Error(`give --config or --pulumi-config, not both. ${USAGE}`);
+  // A stack's config is a Pulumi stack's (whose default kind is dind); a lab file defaults to netns.
+  if (args.pulumiConfig !== undefined) return buildPlan(labConfigFromPulumiJson(readJsonFile(args.pulumiConfig, "--pulumi-config")));
+  const input = args.config !== undefined ? (readJsonFile(args.config, "--config") as LabConfigInput) : {};
   return buildPlan({ ...input, hostKind: input.hostKind ?? "netns" });
+}
+
+/**
+ * What a lab of another kind than netns may leave when its stack could not be destroyed, and how to
+ * remove it (npm run reset prints this; these are the user's engine and machines, so nothing is
+ * removed without them).
+ */
+function leftoverHints(plan: LabPlan): string[] {
+  if (plan.hostKind === "netns") return [`netns lab ${plan.name}: npm run lab -- down removes it`];
+  if (plan.hostKind === "dind") {
+    const containers = [...plan.hosts.map((h) => `${plan.name}-${h.name}`), ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv`] : [])];
+    const volumes = [...plan.hosts.map((h) => `${plan.name}-${h.name}-data`), ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv-data`] : [])];
+    return [
+      `dind lab ${plan.name}: what may be left on your Docker engine, and how to remove it:`,
+      `  ${shellJoin(["docker", "rm", "-f", ...containers])}`,
+      `  ${shellJoin(["docker", "network", "rm", `${plan.name}-underlay`])}`,
+      `  ${shellJoin(["docker", "volume", "rm", ...volumes])}`,
+    ];
+  }
+  return [
+    `ssh lab ${plan.name}: a host keeps the lab's daemon settings until they are restored. Once it is reachable`,
+    "again, npm run up (re-applies) then npm run destroy (restores byte for byte); or on each host, with this repo's",
+    "scripts/remote/docker-daemon.sh copied there:",
+    ...daemonCalls(plan).map((c) => `  ${c.host}: ${shellJoin(["sudo", "bash", "docker-daemon.sh", ...c.restore.args])}`),
+  ];
 }
 
 const log = (line: string): void => console.log(line);
@@ -97,7 +131,7 @@ async function explainFailedUp(plan: LabPlan, args: Args, e: unknown): Promise<n
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const plan = loadPlan(args.config);
+  const plan = loadPlan(args);
   const consulBinary = args.consulBin ?? process.env["DNLAB_CONSUL"];
   // A dockerd other than Debian's (npm run dockerd:build: one with the consul cluster store).
   const dockerdBinary = args.dockerdBin ?? process.env["DNLAB_DOCKERD"];
@@ -134,6 +168,9 @@ async function main(): Promise<number> {
     }
     case "status":
       await status(plan);
+      return 0;
+    case "leftovers":
+      for (const l of leftoverHints(plan)) console.log(l);
       return 0;
   }
   return 2;

@@ -2,6 +2,7 @@
 // validates every one of them and names the key of anything wrong.
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, type LabConfigInput } from "../model/index.js";
+import { parseValue } from "./configValues.js";
 
 export function readLabConfig(config: pulumi.Config = new pulumi.Config("lab")): LabConfigInput {
   const input: Record<string, unknown> = {};
@@ -12,16 +13,4 @@ export function readLabConfig(config: pulumi.Config = new pulumi.Config("lab")):
     input[key] = parseValue(raw);
   }
   return input as LabConfigInput;
-}
-
-function parseValue(raw: string): unknown {
-  const t = raw.trim();
-  if (t.startsWith("{") || t.startsWith("[")) {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return raw;
-    }
-  }
-  return raw;
 }
