@@ -135,7 +135,9 @@ async function main(): Promise<number> {
   const consulBinary = args.consulBin ?? process.env["DNLAB_CONSUL"];
   // A dockerd other than Debian's (npm run dockerd:build: one with the consul cluster store).
   const dockerdBinary = args.dockerdBin ?? process.env["DNLAB_DOCKERD"];
-  const opts = { log, ...(consulBinary ? { consulBinary } : {}), ...(dockerdBinary ? { dockerdBinary } : {}) };
+  // Hosts with dockerVersion "26": Debian trixie's dockerd (npm run docker26:fetch prints it).
+  const docker26Binary = process.env["DNLAB_DOCKERD_26"];
+  const opts = { log, ...(consulBinary ? { consulBinary } : {}), ...(dockerdBinary ? { dockerdBinary } : {}), ...(docker26Binary ? { docker26Binary } : {}) };
   switch (args.command) {
     case "up": {
       try {

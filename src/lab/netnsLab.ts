@@ -3,7 +3,7 @@
 // started, so a failed bring-up never leaves a half-built lab. Also reports leftovers (processes,
 // namespaces, mounts, dirs) so tests can assert that a teardown really cleaned up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, shellJoin } from "../model/index.js";
+import { DOCKER26_FIX, type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, shellJoin } from "../model/index.js";
 import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
 import { run, type RunResult, tail } from "./run.js";
 
@@ -84,6 +84,9 @@ export async function netnsPreflight(plan: LabPlan, opts: NetnsPreflightOptions 
         : `dockerdBinary = ${JSON.stringify(dockerd)} does not exist. Fix: npm run dockerd:build and pass the path it prints (DNLAB_DOCKERD), or leave it unset for ${DOCKERD}`,
     );
   }
+  if (opts.docker26Binary !== undefined && plan.hosts.some((h) => h.netnsDockerd === "26") && !existsSync(opts.docker26Binary)) {
+    problems.push(`docker26Binary = ${JSON.stringify(opts.docker26Binary)} does not exist. Fix: ${DOCKER26_FIX}`);
+  }
   const kv = plan.kv;
   if (kv && plan.overlayMode === "kv" && haveDockerd) {
     const backend = kv.kind === "zookeeper" ? "zookeeper" : kv.kind;
@@ -156,8 +159,8 @@ async function deleteSteps(steps: NetnsStep[], opts: NetnsLabOptions): Promise<{
 /** Tear the whole lab down (idempotent: tearing down a lab that is not there succeeds). */
 export async function downNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): Promise<DownResult> {
   const t0 = Date.now();
-  // A consul binary is not needed to stop consul; a placeholder keeps netnsCommands happy.
-  const c = netnsCommands(plan, { ...opts, consulBinary: opts.consulBinary ?? "consul" });
+  // Neither a consul nor a Docker 26 binary is needed to stop them; placeholders keep netnsCommands happy.
+  const c = netnsCommands(plan, { ...opts, consulBinary: opts.consulBinary ?? "consul", docker26Binary: opts.docker26Binary ?? "dockerd" });
   const { timings, errors } = await deleteSteps([c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images], opts);
   if (errors.length > 0) throw new Error(`teardown of netns lab ${plan.name} failed:\n${errors.map((e) => e.message).join("\n")}`);
   return { ms: Date.now() - t0, steps: timings };

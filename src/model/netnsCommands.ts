@@ -17,6 +17,27 @@ export interface NetnsCommandOptions {
   readinessTimeoutSeconds?: number;
   /** dockerd binary for host-up (default /usr/sbin/dockerd). Debian's has no Consul store: scripts/build-dockerd-consul.sh builds one that has. */
   dockerdBinary?: string;
+  /** dockerd of the hosts with dockerVersion "26": Debian trixie's 26.1.5, unpacked by scripts/fetch-docker26.sh (DNLAB_DOCKERD_26). */
+  docker26Binary?: string;
+}
+
+/** Where a Docker 26 dockerd comes from, for errors and docs. */
+export const DOCKER26_FIX = "npm run docker26:fetch, then export DNLAB_DOCKERD_26=<the path it prints> (docker26Binary)";
+
+/** The dockerd binary host-up runs for a host; undefined = host-up's default, Debian's /usr/sbin/dockerd. */
+export function hostDockerdBinary(h: HostPlan, opts: NetnsCommandOptions): string | undefined {
+  return h.netnsDockerd === "26" ? opts.docker26Binary : opts.dockerdBinary;
+}
+
+/** Docker 26 hosts need the fetched binary: one error naming them all, before any command exists. */
+function requireDocker26(plan: LabPlan, opts: NetnsCommandOptions): void {
+  const want = plan.hosts.filter((h) => h.netnsDockerd === "26");
+  if (want.length === 0 || opts.docker26Binary) return;
+  const keys = want.map((h) => `lab:hosts[${h.index}].dockerVersion = ${JSON.stringify(h.dockerVersion)}`).join(", ");
+  throw new Error(
+    `${keys}: ${want.length === 1 ? "this netns host runs" : "these netns hosts run"} Debian trixie's dockerd 26 (${want.map((h) => h.name).join(", ")}), ` +
+      `and no Docker 26 binary was given; nothing was created. Fix: ${DOCKER26_FIX}, or remove dockerVersion for this machine's Docker 20.10.`,
+  );
 }
 
 export type NetnsStepKind = "switch" | "kv" | "host" | "image";
@@ -144,14 +165,16 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
     };
   }
 
+  requireDocker26(plan, opts);
   const hosts = plan.hosts.map((h): NetnsStep => {
     const p = requireHostPaths(h);
+    const dockerd = hostDockerdBinary(h, opts);
     const paths = ["--state-dir", p.stateDir, "--data-root", p.dataRoot, "--exec-root", p.execRoot, "--pidfile", p.pidFile, "--socket", p.socket];
     return {
       id: `host:${h.name}`,
       kind: "host",
       host: h.name,
-      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, ...(opts.dockerdBinary ? ["--dockerd", opts.dockerdBinary] : []), "--", ...h.daemon.args],
+      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, ...(dockerd ? ["--dockerd", dockerd] : []), "--", ...h.daemon.args],
       delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
     };
   });

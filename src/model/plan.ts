@@ -53,6 +53,7 @@ import {
   type KvPlan,
   type LabPlan,
   type MacvlanNetworkPlan,
+  type NetnsDockerd,
   NETWORK_DRIVERS,
   type NetworkPlan,
   OVERLAY_MODES,
@@ -414,7 +415,7 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
   }
   names.add(name);
   const address = hostAddress(p, key, h.address, ctx.underlay);
-  const dockerVersion = hostDockerVersion(p, key, h.dockerVersion, lab);
+  const { dockerVersion, netnsDockerd } = hostDockerVersion(p, key, h.dockerVersion, lab);
   const advertiseInterface = str(p, `${key}.advertiseInterface`, h.advertiseInterface, IFACE_RE, ctx.underlay.iface, "an interface name");
   const ssh = hostSsh(p, key, h.ssh, lab.hostKind);
   const paths = ctx.netns.paths ? netnsHostPaths(ctx.netns.paths, lab.name, name, ctx.netns.stateRoot) : undefined;
@@ -438,6 +439,7 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     daemon,
     ...(ssh ? { ssh } : {}),
     ...(paths ? { netns: paths } : {}),
+    ...(netnsDockerd ? { netnsDockerd } : {}),
     ...(lab.hostKind === "dind" ? { publishedApiPort: port } : {}),
   };
 }
@@ -454,18 +456,43 @@ function hostAddress(p: Problems, key: string, value: unknown, underlay: Underla
   return formatIp(ip);
 }
 
-function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): string {
-  const defaultVersion = lab.hostKind === "netns" ? "20.10" : DEFAULT_DOCKER_VERSION[lab.overlayMode];
-  const version = typeof value === "string" ? value : defaultVersion;
+function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): { dockerVersion: string; netnsDockerd?: NetnsDockerd } {
+  if (lab.hostKind === "netns") return netnsDockerVersion(p, key, value, lab);
+  const version = typeof value === "string" ? value : DEFAULT_DOCKER_VERSION[lab.overlayMode];
   if (!/^\d+\.\d+(\.\d+)?$/.test(version)) {
     p.add(K(`${key}.dockerVersion`), value, "not a Docker version", "write it like 20.10 or 27.5.1");
-  } else if (lab.overlayMode === "kv" && !supportsClusterStore(version)) {
-    p.add(K(`${key}.dockerVersion`), version, "kv overlay mode needs --cluster-store, which Docker 23.0 removed", "set lab:overlayMode to swarm (or use Docker 20.10 on this host)");
+  } else checkKvVersion(p, key, version, version, lab);
+  return { dockerVersion: version };
+}
+
+/** The Docker versions a netns host can run, as written -> the dockerd that runs it and the version the plan shows. */
+const NETNS_DOCKER_VERSIONS = new Map<string, { netnsDockerd: NetnsDockerd; dockerVersion: string }>([
+  ["20.10", { netnsDockerd: "20.10", dockerVersion: "20.10" }],
+  ["26", { netnsDockerd: "26", dockerVersion: "26.1" }],
+  ["26.1", { netnsDockerd: "26", dockerVersion: "26.1" }],
+]);
+
+/** netns hosts run a dockerd of this machine: Debian's 20.10 (default) or Debian trixie's 26.1 from the cache. */
+function netnsDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): { dockerVersion: string; netnsDockerd: NetnsDockerd } {
+  const known = value === undefined ? NETNS_DOCKER_VERSIONS.get("20.10")! : typeof value === "string" ? NETNS_DOCKER_VERSIONS.get(value) : undefined;
+  if (!known) {
+    p.add(
+      K(`${key}.dockerVersion`),
+      value,
+      "netns hosts run this machine's Debian docker.io 20.10 or Debian trixie's docker.io 26.1 (fetched into a cache)",
+      'set dockerVersion to "20.10" (the default) or "26" (npm run docker26:fetch, then export DNLAB_DOCKERD_26=<the path it prints>)',
+    );
+    return { dockerVersion: "20.10", netnsDockerd: "20.10" };
   }
-  if (lab.hostKind === "netns" && value !== undefined && version !== "20.10") {
-    p.add(K(`${key}.dockerVersion`), value, "netns hosts run this machine's Debian docker.io 20.10", "remove dockerVersion for netns hosts");
+  checkKvVersion(p, key, value, known.dockerVersion, lab);
+  return known;
+}
+
+/** kv mode needs --cluster-store, which Docker 23.0 removed. */
+function checkKvVersion(p: Problems, key: string, value: unknown, version: string, lab: Lab): void {
+  if (lab.overlayMode === "kv" && !supportsClusterStore(version)) {
+    p.add(K(`${key}.dockerVersion`), value, "kv overlay mode needs --cluster-store, which Docker 23.0 removed", "set lab:overlayMode to swarm (or use Docker 20.10 on this host)");
   }
-  return version;
 }
 
 /** ssh login of an ssh host; on other kinds, ssh settings are a mistake. */

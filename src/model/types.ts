@@ -7,6 +7,13 @@ export type KvKind = (typeof KV_KINDS)[number];
 export const OVERLAY_MODES = ["kv", "swarm"] as const;
 export type OverlayMode = (typeof OVERLAY_MODES)[number];
 export const NETWORK_DRIVERS = ["overlay", "macvlan"] as const;
+/**
+ * The dockerds a netns host can run: "20.10" is this machine's Debian docker.io (or the consul-capable
+ * rebuild of it, DNLAB_DOCKERD); "26" is Debian trixie's docker.io 26.1.5, unpacked into a cache by
+ * scripts/fetch-docker26.sh (DNLAB_DOCKERD_26).
+ */
+export const NETNS_DOCKERDS = ["20.10", "26"] as const;
+export type NetnsDockerd = (typeof NETNS_DOCKERDS)[number];
 export type NetworkDriver = (typeof NETWORK_DRIVERS)[number];
 
 export interface UnderlayPlan {
@@ -81,6 +88,8 @@ export interface HostPlan {
   daemon: DaemonPlan;
   ssh?: SshPlan;
   netns?: NetnsHostPaths;
+  /** netns only: which dockerd runs the host (netnsCommands passes that binary to host-up as --dockerd). */
+  netnsDockerd?: NetnsDockerd;
   /** dind only: the host port on 127.0.0.1 that publishes the inner daemon's API. */
   publishedApiPort?: number;
 }

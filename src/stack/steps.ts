@@ -27,6 +27,11 @@ export function dockerdBinaryPath(env: NodeJS.ProcessEnv = process.env): string 
   return env["DNLAB_DOCKERD"];
 }
 
+/** The dockerd of netns hosts with dockerVersion "26": `npm run docker26:fetch` prints it (Debian trixie's 26.1.5). */
+export function docker26BinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env["DNLAB_DOCKERD_26"];
+}
+
 function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
 }
@@ -34,7 +39,12 @@ function shell(step: NetnsStep): ShellStep {
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const consul = consulBinaryPath(env);
   const dockerd = dockerdBinaryPath(env);
-  const c = netnsCommands(plan, { ...(consul ? { consulBinary: consul } : {}), ...(dockerd ? { dockerdBinary: dockerd } : {}) });
+  const docker26 = docker26BinaryPath(env);
+  const c = netnsCommands(plan, {
+    ...(consul ? { consulBinary: consul } : {}),
+    ...(dockerd ? { dockerdBinary: dockerd } : {}),
+    ...(docker26 ? { docker26Binary: docker26 } : {}),
+  });
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
   return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
