@@ -17,6 +17,9 @@ if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
   # Debian's dockerd 20.10.24 rebuilt with the consul cluster store it drops (avoid-consul.patch).
   DNLAB_DOCKERD="$(bash scripts/build-dockerd-consul.sh | tail -n 1)"
   export DNLAB_DOCKERD
+  # Debian trixie's dockerd 26.1.5 for the Docker 26 netns hosts, fetched and unpacked (not installed).
+  DNLAB_DOCKERD_26="$(bash scripts/fetch-docker26.sh | tail -n 1)"
+  export DNLAB_DOCKERD_26
 fi
 # The real Pulumi engine (CLI + Node.js language host), built once from the Go module proxy and cached:
 # tests/engine/ runs it over Pulumi.yaml, the stack files and README's configuration.
