@@ -22,7 +22,8 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
                        (default: the plan's verification.settleSeconds, 20; 0 reports the first round)
   --ssh-key FILE       private key for ssh:// endpoints (ssh -i)
   --helper-image IMG   image of the host-level helper container (default: the workloads' image)
-  --quiet              no per-check progress on stderr
+  --quiet              no per-check progress on stderr (with --json, stderr still gets the summary
+                       line, or the whole table when a check failed: what pulumi up shows)
   --save FILE          also write the JSON report to FILE (npm run inspect reads .lab/last-verify.json)
   -h, --help           this text
 
