@@ -24,7 +24,12 @@ timeout=$(opt timeout 60)
 dockerd=$(opt dockerd /usr/sbin/dockerd)
 logfile="$state/dockerd.log"
 [[ "${ARG[address]}" == */* ]] || die "--address must be address/prefix, got '${ARG[address]}'"
-[ -x "$dockerd" ] || die "dockerd not found at $dockerd (run scripts/install-deps.sh)"
+if [ ! -x "$dockerd" ]; then
+  case "$dockerd" in
+    /usr/sbin/dockerd) die "dockerd not found at $dockerd (run scripts/install-deps.sh)" ;;
+    *) die "dockerd not found at $dockerd (--dockerd): a Docker 26 host needs npm run docker26:fetch and DNLAB_DOCKERD_26=<the path it prints>; a consul-capable 20.10 npm run dockerd:build and DNLAB_DOCKERD" ;;
+  esac
+fi
 [ -x "$DOCKER" ] || die "docker client not found at $DOCKER (run scripts/install-deps.sh)"
 # dockerd uses a system containerd instead of starting its own when this socket exists; all lab
 # hosts would then share one containerd (and its state), and host teardown would not be isolated.
