@@ -227,13 +227,13 @@ stop_pidfile_daemon() {
   done
 }
 
-start_pidfile_daemon() { # $1: NUL-separated argv file
-  local argv=()
+start_pidfile_daemon() { # $1: NUL-separated argv file; $2: where it logs (default --log-file)
+  local argv=() out=${2:-$LOGFILE}
   mapfile -d '' -t argv <"$1"
-  mkdir -p "$(dirname "$LOGFILE")"
+  mkdir -p "$(dirname "$out")"
   log "starting: ${argv[*]}"
   # setsid + closed stdio: the daemon outlives this (ssh) session and does not hold it open.
-  setsid "${argv[@]}" >>"$LOGFILE" 2>&1 </dev/null &
+  setsid "${argv[@]}" >>"$out" 2>&1 </dev/null &
   disown || true
   local deadline=$((SECONDS + TIMEOUT))
   until running_pid >/dev/null; do
@@ -243,14 +243,14 @@ start_pidfile_daemon() { # $1: NUL-separated argv file
   wait_ready
 }
 
-restart_daemon() { # pidfile: $1 = argv file to start with
+restart_daemon() { # pidfile: $1 = argv file to start with, $2 = where it logs (default --log-file)
   if [ "$INIT_KIND" = systemd ]; then
     systemctl daemon-reload
     systemctl restart "$UNIT"
     wait_ready
   else
     stop_pidfile_daemon
-    start_pidfile_daemon "$1"
+    start_pidfile_daemon "$1" "${2:-}"
   fi
 }
 
@@ -384,20 +384,32 @@ if [ "$CMD" = restore ]; then
     rm -rf -- "$STATE_DIR"
     exit 0
   fi
+  # docker_gwbridge took a block of the lab's address pool when the lab's overlay first needed it; if the
+  # daemon had none before, it goes (once nothing is attached: destroy removed the lab's containers).
+  if [ -f "$STATE_DIR/gwbridge.absent" ] && "$DOCKER" -H "$DOCKER_HOST_URL" network inspect docker_gwbridge >/dev/null 2>&1; then
+    if "$DOCKER" -H "$DOCKER_HOST_URL" network rm docker_gwbridge >/dev/null 2>&1; then log "removed docker_gwbridge (the lab's)"
+    else log "warning: docker_gwbridge is still in use; left in place"; fi
+  fi
   restore_file daemon-json
   restore_file dropin
   if [ "$INIT_KIND" = pidfile ]; then
-    # Back to the original command line, unless the daemon already runs exactly that.
+    # Back to the original command line, unless the daemon already runs exactly that. A log file this
+    # script created goes with the lab: the original daemon then logs where it did before, nowhere.
+    restored_log=$LOGFILE
+    [ ! -f "$STATE_DIR/logfile.created" ] || restored_log=/dev/null
     pid=$(running_pid || true)
     if runs_argv "$pid" "$STATE_DIR/orig-argv"; then
       log "dockerd already runs its original command line"
     else
-      restart_daemon "$STATE_DIR/orig-argv"
+      restart_daemon "$STATE_DIR/orig-argv" "$restored_log"
     fi
+    if [ -f "$STATE_DIR/logfile.created" ]; then rm -f -- "$LOGFILE"; fi
   else
     restart_daemon ""
   fi
   rm -rf -- "$STATE_DIR"
+  # The lab's state lives in <dir>/<lab>: the parent goes too when no other lab uses it.
+  rmdir -- "$(dirname "$STATE_DIR")" 2>/dev/null || true
   log "restored"
   exit 0
 fi
@@ -490,6 +502,9 @@ if [ "$FIRST" = 1 ]; then
   if [ "$METHOD" = daemon-json ]; then backup_file "$JSON_FILE" daemon-json; fi
   if [ "$METHOD" = flags ] && [ "$INIT_KIND" = systemd ]; then backup_file "$DROPIN" dropin; fi
   echo "$METHOD" >"$STATE_DIR/method"
+  # What restore must remove again: a log file and a docker_gwbridge that only the lab brought.
+  if [ "$INIT_KIND" = pidfile ] && [ ! -e "$LOGFILE" ]; then touch "$STATE_DIR/logfile.created"; fi
+  if ! "$DOCKER" -H "$DOCKER_HOST_URL" network inspect docker_gwbridge >/dev/null 2>&1; then touch "$STATE_DIR/gwbridge.absent"; fi
   touch "$STATE_DIR/applied"
 fi
 owned_flag_names >"$STATE_DIR/owned-flags"

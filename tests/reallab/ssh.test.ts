@@ -274,6 +274,8 @@ describeRealLab(
       expect(await clusterStore(h1)).toBe("");
       expect(await clusterStore(h2)).toBe("");
       expect(existsSync(remoteState(h1))).toBe(false);
+      // The lab's overlay made docker_gwbridge (from the lab's address pool) on hosts that had none: gone.
+      for (const h of [h1, h2]) expect((await docker(h, ["network", "inspect", "docker_gwbridge"])).code, h.name).not.toBe(0);
       rmSync(daemonJson(h1));
     }, T);
 
