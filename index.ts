@@ -4,12 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "./components/networkLab.js";
 import { labOutputs } from "./src/stack/outputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
-import { labSteps } from "./src/stack/steps.js";
+import { labSteps, netnsToolOptions } from "./src/stack/steps.js";
+import { netnsPreflight } from "./src/lab/netnsLab.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
 const config = new pulumi.Config("lab");
 const plan = buildPlan(readLabConfig(config));
 pulumi.log.info(planSummary(plan));
+// netns labs: what this machine must have (dockerd with the KV backend, kernel features such as vxlan,
+// macvlan, 802.1q) is checked before anything is created. Not in a preview, which changes nothing.
+if (plan.hostKind === "netns" && !pulumi.runtime.isDryRun()) await netnsPreflight(plan, netnsToolOptions());
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );

@@ -9,6 +9,7 @@ import {
   localShell,
   needsSudo,
   netnsCommands,
+  type NetnsCommandOptions,
   type NetnsStep,
   remoteShell,
   type ScriptCall,
@@ -36,15 +37,20 @@ function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
 }
 
-export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
+/** The binaries a netns lab runs, from the environment (the test tools' build scripts print them). */
+export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCommandOptions {
   const consul = consulBinaryPath(env);
   const dockerd = dockerdBinaryPath(env);
   const docker26 = docker26BinaryPath(env);
-  const c = netnsCommands(plan, {
+  return {
     ...(consul ? { consulBinary: consul } : {}),
     ...(dockerd ? { dockerdBinary: dockerd } : {}),
     ...(docker26 ? { docker26Binary: docker26 } : {}),
-  });
+  };
+}
+
+export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
+  const c = netnsCommands(plan, netnsToolOptions(env));
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
   return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
