@@ -42,7 +42,7 @@ export class KvServer extends pulumi.ComponentResource {
     const rebuilt = { deleteBeforeReplace: true, replaceWith: args.underlayReady ?? [], replaceOnChanges: ["*"] };
     const container = (provider: docker.Provider | undefined, placement: Partial<docker.ContainerArgs>): docker.Container => {
       const opts = { parent: this, ...(provider ? { provider } : {}) };
-      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: false }, opts);
+      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, opts);
       return new docker.Container(
         name,
         {

@@ -69,11 +69,12 @@ export class NetworkLab extends pulumi.ComponentResource {
       kvReady = this.kv.ready;
     }
 
-    // dind hosts all run on the user's engine: one image resource serves them all. Images are removed
-    // on destroy (keepLocally: false), like everything else the lab brought.
+    // dind hosts all run on the user's engine: one image resource serves them all. Images stay on
+    // destroy (keepLocally): the provider cannot tell an image it pulled from one the engine already had,
+    // and removing the user's images is not the lab's to do (nor re-pullable without a registry).
     const dindImage =
       plan.hostKind === "dind"
-        ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: false }, parent)
+        ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: true }, parent)
         : undefined;
     const connections: Record<string, Connection> = {};
     for (const host of plan.hosts) {
@@ -136,7 +137,7 @@ export class NetworkLab extends pulumi.ComponentResource {
       if (!found) {
         if (host.image) found = { image, after: [host.image] };
         else {
-          const pulled = new docker.RemoteImage(`${name}-${host.name}-${image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: image, keepLocally: false }, { parent: host, provider: host.provider });
+          const pulled = new docker.RemoteImage(`${name}-${host.name}-${image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: image, keepLocally: true }, { parent: host, provider: host.provider });
           found = { image: pulled.imageId, after: [] };
         }
         images.set(key, found);
