@@ -148,16 +148,11 @@ export class NetworkLab extends pulumi.ComponentResource {
       const host = this.hosts.find((h) => h.name === w.host)!;
       const { image, after } = imageOn(host, w.image);
       const nets: Record<string, docker.Network> = {};
-      const creators = new Set<pulumi.Resource>();
       for (const a of w.attachments) {
-        const ov = overlayByName.get(a.network);
-        const net = ov?.network ?? macvlanByName.get(a.network)?.perHost[w.host];
+        const net = overlayByName.get(a.network)?.network ?? macvlanByName.get(a.network)?.perHost[w.host];
         if (net) nets[a.network] = net;
-        if (ov && ov.creator !== host) creators.add(ov.creator.daemon);
       }
-      this.workloads.push(
-        new Workload(`${name}-${w.name}`, { workload: w, host, image, networks: nets, after, replacedWithDaemons: [...creators] }, parent),
-      );
+      this.workloads.push(new Workload(`${name}-${w.name}`, { workload: w, host, image, networks: nets, after }, parent));
     }
 
     const containers = this.workloads.map((w) => w.container);

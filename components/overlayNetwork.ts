@@ -25,8 +25,6 @@ export class OverlayNetwork extends pulumi.ComponentResource {
   readonly subnet: pulumi.Output<string>;
   /** host name -> the network id that host reports. */
   readonly seenOn: pulumi.Output<Record<string, string>>;
-  /** The host the network is created on: re-creating its daemon re-creates the network. */
-  readonly creator: DockerHost;
 
   constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:network:OverlayNetwork", name, {}, opts);
@@ -35,7 +33,6 @@ export class OverlayNetwork extends pulumi.ComponentResource {
     this.name = network.name;
     const creator = args.hosts.find((h) => h.name === network.createdOn);
     if (!creator) throw new Error(`overlay ${network.name}: unknown host ${network.createdOn}`);
-    this.creator = creator;
     this.network = new docker.Network(
       name,
       {

@@ -12,11 +12,7 @@ export interface WorkloadArgs {
   networks: Record<string, docker.Network>;
   /** Whatever else must exist first (a locally built image). */
   after?: pulumi.Resource[];
-  /**
-   * Daemons of other hosts whose re-creation removes a network the container is on (an overlay's
-   * creator). Listed directly: the engine follows replaceWith one step, not through the network.
-   */
-  replacedWithDaemons?: pulumi.Resource[];
+
 }
 
 /** Stops at once on SIGTERM (a plain `sleep` as PID 1 ignores it and costs 10 s per destroy). */
@@ -57,7 +53,10 @@ export class Workload extends pulumi.ComponentResource {
         // Docker cannot remove a network that still has endpoints, and a re-created daemon has no
         // containers: a replaced network or host daemon takes the container with it (the engine then
         // deletes the container before the network it is attached to).
-        replaceWith: [...Object.values(args.networks), args.host.daemon, ...(args.replacedWithDaemons ?? [])],
+        // Not the daemon of an overlay's creator on another host: the engine would delete this container
+        // early through a provider it has not loaded yet ("unknown provider"); a daemon is re-created
+        // only with the KV store or underlay, which takes every host (and so this one) anyway.
+        replaceWith: [...Object.values(args.networks), args.host.daemon],
       },
     );
     this.ips = pulumi.output(Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])));

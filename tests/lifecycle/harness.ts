@@ -179,6 +179,15 @@ export async function timed<T>(lab: LabStack, key: string, fn: () => Promise<T>)
   }
 }
 
+/** The stack's `verification` output. */
+export interface StackVerification {
+  summary: { passed: number; failed: number; expectedFailures: number };
+  checks: { id: string; ok: boolean; detail: string }[];
+}
+export const verificationOf = (out: Record<string, unknown>): StackVerification => out["verification"] as StackVerification;
+/** How many checks failed unexpectedly in an up's outputs. */
+export const failed = (out: Record<string, unknown>): number => verificationOf(out).summary.failed;
+
 export const C = "docker:index/container:Container";
 export const N = "docker:index/network:Network";
 export const CMD = "command:local:Command";

@@ -5,19 +5,13 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { timed, useLabStack } from "./harness.js";
+import { timed, useLabStack, verificationOf } from "./harness.js";
 
 /** A test tool: the cached binary (the script builds it when missing, which takes minutes). */
 function tool(envName: string, script: string): string {
   const fromEnv = process.env[envName];
   if (fromEnv) return fromEnv;
   return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 }).trim().split("\n").pop()!;
-}
-
-interface Check {
-  id: string;
-  ok: boolean;
-  detail: string;
 }
 
 describe("netns kv with Consul: up, the VNI from Consul, no-change preview, destroy", () => {
@@ -27,7 +21,7 @@ describe("netns kv with Consul: up, the VNI from Consul, no-change preview, dest
 
   it("comes up against Consul and verifies clean; the VXLAN checks read the VNI from Consul's record", async () => {
     const out = await timed(lab, "up", () => lab.up());
-    const v = out["verification"] as { summary: { failed: number }; checks: Check[] };
+    const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
     const vx = v.checks.filter((c) => c.id.startsWith("vxlan:"));
     expect(vx).toHaveLength(2);

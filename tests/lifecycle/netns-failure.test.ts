@@ -7,11 +7,8 @@ import { describe, expect, it } from "vitest";
 import { isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { timed, useLabStack } from "./harness.js";
+import { failed, timed, useLabStack } from "./harness.js";
 
-interface Verification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-}
 
 const base: LabConfigInput = { name: "ef1" };
 const withTest4: LabConfigInput = {
@@ -46,7 +43,7 @@ describe("netns: a failure in the middle of up, then recovery", () => {
 
   it("the next up converges and verifies clean; then no changes are left", async () => {
     const out = await timed(lab, "recovering up", () => lab.up());
-    expect((out["verification"] as Verification).summary.failed).toBe(0);
+    expect(failed(out)).toBe(0);
     await lab.stack.preview({ expectNoChanges: true });
   });
 });

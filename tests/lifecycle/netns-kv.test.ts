@@ -2,15 +2,12 @@
 // preview, up, outputs, a no-change preview and refresh, three config changes that each preview
 // exactly the expected steps and converge, and a destroy that leaves nothing.
 import { describe, expect, it } from "vitest";
-import { C, CMD, N, sortSteps, timed, useLabStack, W } from "./harness.js";
+import { C, CMD, failed, N, sortSteps, timed, useLabStack, verificationOf, W } from "./harness.js";
 import type { LabConfigInput } from "../../src/model/index.js";
 
 const base: LabConfigInput = { name: "en1" };
 const T = 600_000;
 
-interface Verification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-}
 
 describe("netns kv (etcd): up, no-change preview/refresh, changes, destroy", () => {
   const lab = useLabStack("enginetest-netns-kv", base);
@@ -23,7 +20,7 @@ describe("netns kv (etcd): up, no-change preview/refresh, changes, destroy", () 
 
   it("up: the lab comes up and verifies clean", async () => {
     const out = await timed(lab, "up", () => lab.up());
-    const v = out["verification"] as Verification;
+    const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
     expect(v.summary.passed).toBeGreaterThan(10);
     expect(v.summary.expectedFailures).toBe(1); // host1 cannot reach its own macvlan child
@@ -56,7 +53,7 @@ describe("netns kv (etcd): up, no-change preview/refresh, changes, destroy", () 
       ]),
     );
     const out = await timed(lab, "add workload", () => lab.up());
-    expect((out["verification"] as Verification).summary.failed).toBe(0);
+    expect(failed(out)).toBe(0);
     await lab.stack.preview({ expectNoChanges: true });
   }, T);
 
@@ -70,7 +67,7 @@ describe("netns kv (etcd): up, no-change preview/refresh, changes, destroy", () 
       ]),
     );
     const out = await timed(lab, "remove workload", () => lab.up());
-    expect((out["verification"] as Verification).summary.failed).toBe(0);
+    expect(failed(out)).toBe(0);
   }, T);
 
   it("an overlay's MTU replaces the network and takes its containers with it (deleted first); up converges", async () => {
@@ -85,7 +82,7 @@ describe("netns kv (etcd): up, no-change preview/refresh, changes, destroy", () 
       ]),
     );
     const out = await timed(lab, "overlay mtu", () => lab.up());
-    expect((out["verification"] as Verification).summary.failed).toBe(0);
+    expect(failed(out)).toBe(0);
     await lab.stack.preview({ expectNoChanges: true });
   }, T);
 });

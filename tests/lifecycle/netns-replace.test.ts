@@ -4,12 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { C, CMD, N, type Step, timed, useLabStack } from "./harness.js";
+import { C, CMD, failed, N, timed, type Step, useLabStack } from "./harness.js";
 
-interface Verification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-}
-const failed = (out: Record<string, unknown>): number => (out["verification"] as Verification).summary.failed;
 const replaced = (steps: Step[]): string[] => steps.filter((s) => s.op === "replace").map((s) => s.resource).sort();
 
 const mv = (ipRangePool: string) => ({ name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool });

@@ -2,11 +2,8 @@
 // different hosts, a container on both overlays (aliases on each), and a macvlan on a subnet of its own.
 import { describe, expect, it } from "vitest";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { timed, useLabStack } from "./harness.js";
+import { timed, useLabStack, verificationOf } from "./harness.js";
 
-interface Verification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-}
 
 const shapes: LabConfigInput = {
   name: "eh1",
@@ -35,11 +32,11 @@ describe("netns shapes: three hosts, two overlays, a container on both, macvlan 
 
   it("comes up and verifies clean; a second preview shows no changes", async () => {
     const out = await timed(lab, "up", () => lab.up());
-    const v = out["verification"] as Verification;
+    const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
     // Every planned check ran (the plan's own count), the aliases' among them.
     expect(v.summary.passed + v.summary.expectedFailures).toBe(lab.plan.checks.length);
-    const ids = (out["verification"] as { checks: { id: string; ok: boolean }[] }).checks.filter((c) => c.id.startsWith("dns-alias:"));
+    const ids = verificationOf(out).checks.filter((c) => c.id.startsWith("dns-alias:"));
     expect(ids.map((c) => c.id).sort()).toEqual(["dns-alias:a1->both=ab2@ov_a", "dns-alias:b3->both=ab2@ov_b", "dns-alias:m1b->mvx=m1@mv_own"]);
     expect(ids.every((c) => c.ok)).toBe(true);
     const containers = out["containers"] as Record<string, { host: string; ips: Record<string, string> }>;

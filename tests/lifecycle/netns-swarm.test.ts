@@ -2,12 +2,8 @@
 // replacement (swarm refuses to remove a network still used by a task: its containers must go first).
 import { describe, expect, it } from "vitest";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { C, CMD, N, sortSteps, timed, useLabStack } from "./harness.js";
+import { C, CMD, failed, N, sortSteps, timed, useLabStack } from "./harness.js";
 
-interface Verification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-}
-const failed = (out: Record<string, unknown>): number => (out["verification"] as Verification).summary.failed;
 
 describe("netns swarm: default stack, a third host, an overlay replacement", () => {
   const base: LabConfigInput = { name: "es1", overlayMode: "swarm" };
@@ -81,6 +77,25 @@ describe("netns swarm: default stack, a third host, an overlay replacement", () 
     );
     const out = await timed(lab, "overlay mtu", () => lab.up());
     expect(failed(out)).toBe(0);
+    await lab.stack.preview({ expectNoChanges: true });
+  });
+});
+
+describe("netns swarm of five hosts, a container on each", () => {
+  const five: LabConfigInput = {
+    name: "es5",
+    overlayMode: "swarm",
+    hosts: [1, 2, 3, 4, 5].map((i) => ({ name: `host${i}`, address: `198.18.0.${10 + i}` })),
+    networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }],
+    workloads: [1, 2, 3, 4, 5].map((i) => ({ name: `c${i}`, host: `host${i}`, networks: ["ov_net1"] })),
+  };
+  const lab = useLabStack("enginetest-netns-swarm5", five);
+
+  it("comes up with every container at its planned address and verifies clean", async () => {
+    const out = await timed(lab, "up", () => lab.up());
+    expect(failed(out)).toBe(0);
+    const containers = out["containers"] as Record<string, { ips: Record<string, string> }>;
+    expect(Object.values(containers).map((c) => c.ips["ov_net1"])).toEqual(["198.18.100.2", "198.18.100.3", "198.18.100.4", "198.18.100.5", "198.18.100.6"]);
     await lab.stack.preview({ expectNoChanges: true });
   });
 });
