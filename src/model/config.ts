@@ -5,13 +5,23 @@
 // would otherwise be ignored and the default used in silence), and the guard at the bottom makes a
 // field added to a type but not to its list a compile error, so the lists cannot drift from the types.
 
+/** Where Docker lives on an ssh host, when not where Debian's docker.io puts it. */
+export interface SshDockerInput {
+  daemonJson?: string;
+  pidFile?: string;
+  socket?: string;
+  logFile?: string;
+}
+export const SSH_DOCKER_KEYS = ["daemonJson", "pidFile", "socket", "logFile"] as const satisfies readonly (keyof SshDockerInput)[];
+
 export interface SshInput {
   user?: string;
   port?: number;
   privateKeySecret?: string;
   identityFile?: string;
+  docker?: SshDockerInput;
 }
-export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile"] as const satisfies readonly (keyof SshInput)[];
+export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile", "docker"] as const satisfies readonly (keyof SshInput)[];
 
 export interface HostInput {
   name?: string;
@@ -146,6 +156,7 @@ type KeyListsAreComplete = NoneUnlisted<
   | Unlisted<LabConfigInput, typeof CONFIG_KEYS>
   | Unlisted<HostInput, typeof HOST_KEYS>
   | Unlisted<SshInput, typeof SSH_KEYS>
+  | Unlisted<SshDockerInput, typeof SSH_DOCKER_KEYS>
   | Unlisted<NetworkInput, typeof NETWORK_KEYS>
   | Unlisted<WorkloadInput, typeof WORKLOAD_KEYS>
   | Unlisted<UnderlayInput, typeof UNDERLAY_KEYS>

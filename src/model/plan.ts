@@ -14,7 +14,9 @@ import {
   type NetnsInput,
   NETWORK_KEYS,
   type NetworkInput,
+  SSH_DOCKER_KEYS,
   SSH_KEYS,
+  type SshDockerInput,
   type SshInput,
   SWARM_KEYS,
   type SwarmInput,
@@ -519,12 +521,31 @@ function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan
       "store the key with `pulumi config set --secret sshPrivateKey < key` and set hosts[].ssh.privateKeySecret: sshPrivateKey",
     );
   }
+  const docker = s.docker === undefined ? undefined : readSshDocker(p, `${key}.docker`, s.docker);
   return {
     user: String(s.user ?? ""),
     port: int(p, `${key}.port`, s.port, 1, 65535, 22),
     privateKeySecret: String(s.privateKeySecret ?? ""),
     ...(typeof s.identityFile === "string" ? { identityFile: s.identityFile } : {}),
+    ...(docker ? { docker } : {}),
   };
+}
+
+/** Absolute paths on the host (and a unix:// socket): docker-daemon.sh runs them as root. */
+function readSshDocker(p: Problems, key: string, value: unknown): NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> {
+  const d = section<SshDockerInput>(p, key, value, SSH_DOCKER_KEYS);
+  const out: NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> = {};
+  for (const f of ["daemonJson", "pidFile", "logFile"] as const) {
+    const v = d[f];
+    if (v === undefined) continue;
+    if (typeof v === "string" && /^\/[^\0\n]*$/.test(v)) out[f] = v;
+    else p.add(K(`${key}.${f}`), v, "must be an absolute path on the host", `write it as /path/on/the/host (or remove it for the default)`);
+  }
+  if (d.socket !== undefined) {
+    if (typeof d.socket === "string" && /^unix:\/\/\/[^\0\n]+$/.test(d.socket)) out.socket = d.socket;
+    else p.add(K(`${key}.socket`), d.socket, "must be a unix socket URL", "write it as unix:///path/to/docker.sock (or remove it for the default)");
+  }
+  return out;
 }
 
 /** How the lab reaches the host's Docker API: a published port (dind), a socket (netns) or ssh. */

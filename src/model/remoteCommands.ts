@@ -109,7 +109,14 @@ function sshHosts(plan: LabPlan): HostPlan[] {
 }
 
 export function remoteDaemonPaths(plan: LabPlan, host: HostPlan, opts: RemoteCommandOptions = {}): RemoteDaemonPaths {
-  return { ...defaultRemoteDaemonPaths(plan), ...(opts.paths ? opts.paths(host) : {}) };
+  const d = host.ssh?.docker;
+  const configured: Partial<RemoteDaemonPaths> = {
+    ...(d?.daemonJson ? { daemonJsonFile: d.daemonJson } : {}),
+    ...(d?.pidFile ? { pidFile: d.pidFile } : {}),
+    ...(d?.socket ? { dockerHost: d.socket } : {}),
+    ...(d?.logFile ? { logFile: d.logFile } : {}),
+  };
+  return { ...defaultRemoteDaemonPaths(plan), ...configured, ...(opts.paths ? opts.paths(host) : {}) };
 }
 
 /** docker-daemon.sh apply/restore/status for every ssh host of the plan. */

@@ -51,6 +51,13 @@ export interface SshPlan {
   privateKeySecret: string;
   /** Optional key file on the user's machine for the docker CLI/provider and verifier (else ssh-agent). */
   identityFile?: string;
+  /**
+   * Where Docker lives on the host, where it is not Debian's default (/etc/docker/daemon.json,
+   * /var/run/docker.pid, unix:///var/run/docker.sock): docker-daemon.sh edits and restarts that one.
+   * A socket set here must also be the login's DOCKER_HOST: the provider and verifier reach the daemon
+   * through `docker system dial-stdio` in an ssh session.
+   */
+  docker?: { daemonJson?: string; pidFile?: string; socket?: string; logFile?: string };
 }
 
 export interface DaemonPlan {

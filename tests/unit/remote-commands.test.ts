@@ -111,6 +111,35 @@ describe("docker-daemon.sh calls for ssh hosts", () => {
   });
 });
 
+describe("ssh hosts whose Docker lives elsewhere (hosts[].ssh.docker)", () => {
+  it("docker-daemon.sh edits and restarts that Docker: daemon.json, pidfile, socket and log as configured", () => {
+    const docker = { daemonJson: "/srv/h1/daemon.json", pidFile: "/run/h1/docker.pid", socket: "unix:///run/h1/docker.sock", logFile: "/srv/h1/dockerd.log" };
+    const plan = buildPlan({ name: "rd", hostKind: "ssh", overlayMode: "swarm", hosts: [{ ...sshHosts[0]!, ssh: { ...sshHosts[0]!.ssh, docker } }, sshHosts[1]!] });
+    const [a, b] = daemonCalls(plan);
+    expect([opt(a!.apply.args, "--daemon-json-file"), opt(a!.apply.args, "--pidfile"), opt(a!.apply.args, "--docker-host"), opt(a!.apply.args, "--log-file")]).toEqual([
+      docker.daemonJson,
+      docker.pidFile,
+      docker.socket,
+      docker.logFile,
+    ]);
+    // The other host keeps the defaults.
+    expect(opt(b!.apply.args, "--daemon-json-file")).toBe(defaultRemoteDaemonPaths(plan).daemonJsonFile);
+  });
+
+  it("refuses relative paths and a socket that is not unix://, naming the key", () => {
+    const bad = { daemonJson: "etc/daemon.json", socket: "tcp://1.2.3.4:2375", colour: "red" };
+    let message = "";
+    try {
+      buildPlan({ hostKind: "ssh", overlayMode: "swarm", hosts: [{ ...sshHosts[0]!, ssh: { ...sshHosts[0]!.ssh, docker: bad } }] });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('lab:hosts[0].ssh.docker.daemonJson = "etc/daemon.json": must be an absolute path on the host');
+    expect(message).toContain('lab:hosts[0].ssh.docker.socket = "tcp://1.2.3.4:2375": must be a unix socket URL');
+    expect(message).toContain("lab:hosts[0].ssh.docker.colour");
+  });
+});
+
 describe("swarm calls", () => {
   it("refuses a kv-mode plan, naming the setting and the fix", () => {
     expect(() => swarmCalls(kvPlan)).toThrow(/lab:overlayMode = "kv".*Fix: set lab:overlayMode to swarm/);
