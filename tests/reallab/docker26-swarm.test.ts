@@ -18,22 +18,10 @@ import { formatTable, verifyLab } from "../../src/verify/index.js";
 import { DOCKER26_GATE, docker26Binary } from "./docker26.js";
 import { describeRealLab } from "./gate.js";
 import { assertNoLeftovers } from "./harness.js";
+import { expectSwarmOverlay, expectSwarmRoles, expectWorkloadsAsPlanned, threeHostSwarm } from "./swarm-scenario.js";
 
 const LAB = "d26s";
-const config: LabConfigInput = {
-  name: LAB,
-  hostKind: "netns",
-  overlayMode: "swarm",
-  hosts: [1, 2, 3].map((i) => ({ name: `host${i}`, address: `198.18.0.${10 + i}`, dockerVersion: "26" })),
-  networks: [
-    { name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" },
-    { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24" },
-  ],
-  workloads: [
-    ...[1, 2, 3].map((i) => ({ name: `test${i}`, host: `host${i}`, networks: ["ov_net1"] })),
-    { name: "test4", host: "host2", networks: ["mv_net1"] },
-  ],
-};
+const config = threeHostSwarm(LAB, "26");
 const T = 240_000;
 
 describeRealLab(
@@ -115,19 +103,11 @@ describeRealLab(
         expect((await dockerOk(h, ["version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}"])).trim(), h.name).toMatch(/^26\.1\.\d+\S* 1\.45$/);
         expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain("--cluster-store");
       }
-      const state = async (h: string): Promise<string> =>
-        (await dockerOk(hostOf(plan, h), ["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"])).trim();
-      expect(await state("host1")).toBe("active true");
-      expect(await state("host2")).toBe("active false");
-      expect(await state("host3")).toBe("active false");
+      await expectSwarmRoles(plan);
       const nodes = await dockerOk(hostOf(plan, "host1"), ["node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.EngineVersion}}"]);
       expect(nodes.trim().split("\n").sort()).toEqual(["host1", "host2", "host3"].map((h) => `${h} Ready 26.1.5+dfsg1`));
-      const ov = await dockerOk(hostOf(plan, "host1"), ["network", "inspect", "-f", "{{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}", "ov_net1"]);
-      expect(ov.trim()).toBe("swarm true 198.18.100.0/24 198.18.100.128/25");
-      for (const w of plan.workloads) {
-        const ips = await dockerOk(hostOf(plan, w.host), ["inspect", "-f", "{{.State.Running}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", w.name]);
-        expect(ips.trim(), w.name).toBe(`true ${w.attachments[0]!.ipv4}`);
-      }
+      await expectSwarmOverlay(plan);
+      await expectWorkloadsAsPlanned(plan);
     }, T);
 
     it("verifyLab: every check as expected", async () => {

@@ -7,25 +7,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { downLab, upLab } from "../../src/lab/lab.js";
 import { isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
-import { buildPlan, type LabConfigInput } from "../../src/model/index.js";
+import { buildPlan } from "../../src/model/index.js";
 import { formatTable, verifyLab } from "../../src/verify/index.js";
 import { describeRealLab } from "./gate.js";
 import { assertNoLeftovers } from "./harness.js";
+import { expectSwarmOverlay, expectSwarmRoles, expectWorkloadsAsPlanned, threeHostSwarm } from "./swarm-scenario.js";
 
-const config: LabConfigInput = {
-  name: "lt3",
-  hostKind: "netns",
-  overlayMode: "swarm",
-  hosts: [1, 2, 3].map((i) => ({ name: `host${i}`, address: `198.18.0.${10 + i}` })),
-  networks: [
-    { name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" },
-    { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24" },
-  ],
-  workloads: [
-    ...[1, 2, 3].map((i) => ({ name: `test${i}`, host: `host${i}`, networks: ["ov_net1"] })),
-    { name: "test4", host: "host2", networks: ["mv_net1"] },
-  ],
-};
+const config = threeHostSwarm("lt3");
 const T = 240_000;
 
 describeRealLab("lab driver: a 3-host swarm lab up, verified and down in one call each", () => {
@@ -50,25 +38,15 @@ describeRealLab("lab driver: a 3-host swarm lab up, verified and down in one cal
     const up = await upLab(plan, { log });
     times["up"] = Date.now() - t0;
     expect(up.swarmMs).toBeGreaterThan(0);
-    // The swarm: host1 manages, the others are workers of it.
-    const state = async (h: string): Promise<string> =>
-      (await dockerOk(hostOf(plan, h), ["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"])).trim();
-    expect(await state("host1")).toBe("active true");
-    expect(await state("host2")).toBe("active false");
-    expect(await state("host3")).toBe("active false");
+    await expectSwarmRoles(plan);
     const nodes = await dockerOk(hostOf(plan, "host1"), ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
     expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
-    // The overlay came from network.sh (swarm scope, the plan's ip-range), not from the kv-mode create.
-    const ov = await dockerOk(hostOf(plan, "host1"), ["network", "inspect", "-f", "{{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}", "ov_net1"]);
-    expect(ov.trim()).toBe("swarm true 198.18.100.0/24 198.18.100.128/25");
+    await expectSwarmOverlay(plan);
     expect(lines.some((l) => l.includes("swarm/network.sh: created attachable overlay ov_net1"))).toBe(true);
     // The join token never reaches the log.
     const token = (await dockerOk(hostOf(plan, "host1"), ["swarm", "join-token", "-q", "worker"])).trim();
     expect(lines.join("\n")).not.toContain(token);
-    for (const w of plan.workloads) {
-      const ips = await dockerOk(hostOf(plan, w.host), ["inspect", "-f", "{{.State.Running}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", w.name]);
-      expect(ips.trim(), w.name).toBe(`true ${w.attachments[0]!.ipv4}`);
-    }
+    await expectWorkloadsAsPlanned(plan);
   }, T);
 
   it("up again changes nothing: same containers, same swarm", async () => {

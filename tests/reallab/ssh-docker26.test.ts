@@ -5,11 +5,11 @@
 // exit 3 before anything changes, whether the version comes from the dockerd on PATH or from the running
 // daemon; swarm-mode settings are applied (daemon.json and flags methods), are in force, apply again is a
 // no-op, and restore puts the original Docker 26 command line back.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { downNetnsLab, isClean, labLeftovers, type NetnsLabOptions, upNetnsLab } from "../../src/lab/netnsLab.js";
-import { run, type RunResult, sleep, tail } from "../../src/lab/run.js";
+import { type RunResult, tail } from "../../src/lab/run.js";
 import { dockerOk } from "../../src/lab/workloads.js";
 import {
   buildPlan,
@@ -22,8 +22,9 @@ import {
   type ScriptCall,
 } from "../../src/model/index.js";
 import { DOCKER26_GATE, docker26Binary } from "./docker26.js";
-import { describeRealLab, findBinary } from "./gate.js";
+import { describeRealLab } from "./gate.js";
 import { assertNoLeftovers } from "./harness.js";
+import { daemonJsonFile, ensureRunSshd, netnsRemoteOptions, remoteStateDir, sshdDir, sshFrom, startSshd, stopSshd } from "./sshd.js";
 
 const LAB = "d26h";
 const config: LabConfigInput = {
@@ -47,49 +48,24 @@ describeRealLab(
     // model refuses kv on Docker 26 itself, so only the script, on the machine, can catch this one.
     const kvPlan = buildPlan({ ...config, overlayMode: "kv", kv: { kind: "etcd" }, hosts: [{ name: "host1", address: "198.18.0.11" }] });
     const sw = plan.netns!.switchNamespace;
-    const sshd = `${h.netns!.stateDir}/sshd`;
-    const clientKey = `${sshd}/client_key`;
-    const daemonJson = `${h.netns!.stateDir}/daemon.json`;
-    const remoteState = `${h.netns!.stateDir}/remote-state`;
+    const clientKey = `${sshdDir(h)}/client_key`;
+    const daemonJson = daemonJsonFile(h);
+    const remoteState = remoteStateDir(h);
     const scriptText = readFileSync(REMOTE_SCRIPTS.daemon, "utf8");
     let docker26 = "";
     let sbin26 = "";
-    let createdRunSshd = false;
+    let removeRunSshd = (): void => {};
     const labOpts = (): NetnsLabOptions => ({ docker26Binary: docker26 });
 
-    const remoteOpts = (extra: Partial<RemoteCommandOptions> = {}): RemoteCommandOptions => ({
-      paths: (x) => ({
-        stateDir: remoteState,
-        daemonJsonFile: daemonJson,
-        dropinFile: `${x.netns!.stateDir}/dnlab.conf`,
-        pidFile: x.netns!.pidFile,
-        logFile: `${x.netns!.stateDir}/dockerd.log`,
-        dockerHost: x.endpoint,
-      }),
-      timeoutSeconds: 90,
-      dockerCli: "/usr/bin/docker",
-      ...extra,
-    });
     /** As on a real Docker 26 machine: its dockerd is the one on PATH. */
     const onHost = (c: ScriptCall, env: Record<string, string> = {}): ScriptCall => ({
       ...c,
       env: { ...c.env, PATH: `${sbin26}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ...env },
     });
-    const swarmCalls = (extra: Partial<RemoteCommandOptions> = {}) => hostDaemonCalls(plan, h, remoteOpts(extra));
-    const kvCalls = () => hostDaemonCalls(kvPlan, kvPlan.hosts[0]!, remoteOpts());
+    const swarmCalls = (extra: Partial<RemoteCommandOptions> = {}) => hostDaemonCalls(plan, h, netnsRemoteOptions(extra));
+    const kvCalls = () => hostDaemonCalls(kvPlan, kvPlan.hosts[0]!, netnsRemoteOptions());
 
-    function ssh(command: string): Promise<RunResult> {
-      return run(
-        [
-          "nsenter", `--net=/run/netns/${sw}`,
-          "ssh", "-i", clientKey,
-          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-          `root@${h.address}`, command,
-        ],
-        { timeoutMs: 150_000 },
-      );
-    }
+    const ssh = (command: string): Promise<RunResult> => sshFrom(sw, clientKey, h, command);
     const remote = (c: ScriptCall): Promise<RunResult> => ssh(remoteShell(c, scriptText, { sudo: false }));
     async function remoteOk(c: ScriptCall): Promise<string> {
       const r = await remote(c);
@@ -101,65 +77,19 @@ describeRealLab(
     const argv = (): string[] => readFileSync(`/proc/${pid()}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
     const serverVersion = async (x: HostPlan): Promise<string> => (await dockerOk(x, ["version", "--format", "{{.Server.Version}}"])).trim();
 
-    async function startSshd(): Promise<void> {
-      mkdirSync(sshd, { recursive: true });
-      await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", clientKey]);
-      await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${sshd}/host_key`]);
-      writeFileSync(`${sshd}/authorized_keys`, readFileSync(`${clientKey}.pub`));
-      chmodSync(`${sshd}/authorized_keys`, 0o600);
-      writeFileSync(
-        `${sshd}/sshd_config`,
-        [
-          "Port 22",
-          `ListenAddress ${h.address}`,
-          `HostKey ${sshd}/host_key`,
-          `PidFile ${sshd}/sshd.pid`,
-          `AuthorizedKeysFile ${sshd}/authorized_keys`,
-          "PubkeyAuthentication yes",
-          "PasswordAuthentication no",
-          "KbdInteractiveAuthentication no",
-          "PermitRootLogin prohibit-password",
-          "UsePAM no",
-          "StrictModes no",
-          "",
-        ].join("\n"),
-      );
-      // The host's own UTS namespace and name: a dockerd restarted from an ssh session inherits them.
-      await mustRun([
-        "nsenter", `--net=/run/netns/${h.netns!.namespace}`, "unshare", "--uts", "sh", "-c", 'hostname "$1"; shift; exec "$@"', "sh", h.name,
-        findBinary("sshd")!, "-f", `${sshd}/sshd_config`, "-E", `${sshd}/sshd.log`,
-      ]);
-      for (let i = 0; i < 50 && !existsSync(`${sshd}/sshd.pid`); i++) await sleep(100);
-      expect(existsSync(`${sshd}/sshd.pid`)).toBe(true);
-    }
-
-    async function stopSshd(): Promise<void> {
-      const pidFile = `${sshd}/sshd.pid`;
-      if (!existsSync(pidFile)) return;
-      const p = Number(readFileSync(pidFile, "utf8").trim());
-      const alive = (): boolean => existsSync(`/proc/${p}`) && readFileSync(`/proc/${p}/cmdline`, "utf8").includes(sshd);
-      if (alive()) process.kill(p, "SIGTERM");
-      for (let i = 0; i < 100 && alive(); i++) await sleep(100);
-      rmSync(sshd, { recursive: true, force: true });
-    }
-
     beforeAll(async () => {
       docker26 = docker26Binary();
       sbin26 = dirname(docker26);
       if (!isClean(labLeftovers(plan))) await downNetnsLab(plan, labOpts());
       await upNetnsLab(plan, labOpts());
-      // sshd's privilege separation directory (Debian creates it only from its service unit).
-      if (!existsSync("/run/sshd")) {
-        mkdirSync("/run/sshd", { mode: 0o755 });
-        createdRunSshd = true;
-      }
-      await startSshd();
+      removeRunSshd = ensureRunSshd();
+      await startSshd(h, clientKey);
     }, T);
 
     afterAll(async () => {
       if (existsSync(`${remoteState}/applied`)) await remote(onHost(swarmCalls().restore));
-      await stopSshd();
-      if (createdRunSshd) rmdirSync("/run/sshd");
+      await stopSshd(h);
+      removeRunSshd();
       await downNetnsLab(plan, labOpts());
       assertNoLeftovers(plan);
     }, T);
@@ -245,7 +175,7 @@ describeRealLab(
       const moved = buildPlan({ ...config, bridge: { bipBase: "198.19.64.0/18" } });
       const movedHost = moved.hosts[0]!;
       expect(movedHost.daemon.bip).toBe("198.19.64.1/24");
-      const movedApply = onHost(hostDaemonCalls(moved, movedHost, remoteOpts()).apply, noJson);
+      const movedApply = onHost(hostDaemonCalls(moved, movedHost, netnsRemoteOptions()).apply, noJson);
       expect(await remoteOk(movedApply)).toContain("changed=1 method=flags init=pidfile version=26.1.5");
       const now = argv();
       expect(now[0]).toBe(docker26);
@@ -264,8 +194,3 @@ describeRealLab(
   },
   { binaries: [...DOCKER26_GATE.binaries, "sshd", "ssh", "ssh-keygen"] },
 );
-
-async function mustRun(argv: readonly string[]): Promise<void> {
-  const r = await run(argv, { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.code}):\n${tail(r, 30)}`);
-}

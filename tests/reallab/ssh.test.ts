@@ -4,7 +4,7 @@
 // renders it (src/model/remoteCommands.ts). The hosts start as swarm-mode netns hosts (no cluster
 // store); applying the kv plan turns them into the article's classic-overlay hosts, restore undoes it.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -23,6 +23,7 @@ import {
 } from "../../src/model/index.js";
 import { describeRealLab, findBinary } from "./gate.js";
 import { useNetnsLab } from "./harness.js";
+import { daemonJsonFile, ensureRunSshd, mustRun, netnsRemoteOptions, remoteStateDir, sshdDir, sshFrom, startSshd, stopSshd } from "./sshd.js";
 
 const LAB = "sh1";
 const config: LabConfigInput = {
@@ -43,45 +44,17 @@ describeRealLab(
     const kvStep = netnsCommands(kvPlan).kv!;
     const [h1, h2] = plan.hosts as [HostPlan, HostPlan];
     const sw = plan.netns!.switchNamespace;
-    const sshdDir = (h: HostPlan): string => `${h.netns!.stateDir}/sshd`;
     const clientKey = (): string => `${sshdDir(h1)}/client_key`;
-    const daemonJson = (h: HostPlan): string => `${h.netns!.stateDir}/daemon.json`;
-    const remoteState = (h: HostPlan): string => `${h.netns!.stateDir}/remote-state`;
     const scriptText = readFileSync(REMOTE_SCRIPTS.daemon, "utf8");
-    let createdRunSshd = false;
+    let removeRunSshd = (): void => {};
     let kvUp = false;
 
-    // The model's calls, pointed at the netns host's own files (a real host uses /etc/docker/daemon.json).
-    const remoteOpts = (extra: Partial<RemoteCommandOptions> = {}): RemoteCommandOptions => ({
-      paths: (h) => ({
-        stateDir: remoteState(h),
-        daemonJsonFile: daemonJson(h),
-        dropinFile: `${h.netns!.stateDir}/dnlab.conf`,
-        pidFile: h.netns!.pidFile,
-        logFile: `${h.netns!.stateDir}/dockerd.log`,
-        dockerHost: h.endpoint,
-      }),
-      timeoutSeconds: 90,
-      dockerCli: "/usr/bin/docker",
-      ...extra,
-    });
     // The kv plan's host (same names and paths as the running swarm-mode host, plus the cluster store).
-    const calls = (h: HostPlan, extra: Partial<RemoteCommandOptions> = {}) => hostDaemonCalls(kvPlan, kvPlan.hosts[h.index]!, remoteOpts(extra));
+    const calls = (h: HostPlan, extra: Partial<RemoteCommandOptions> = {}) => hostDaemonCalls(kvPlan, kvPlan.hosts[h.index]!, netnsRemoteOptions(extra));
     const withEnv = (c: ScriptCall, env: Record<string, string>): ScriptCall => ({ ...c, env: { ...c.env, ...env } });
 
-    /** Run a command on a host over real ssh, from the switch namespace, as root with the lab's key. */
-    function ssh(h: HostPlan, command: string): Promise<RunResult> {
-      return run(
-        [
-          "nsenter", `--net=/run/netns/${sw}`,
-          "ssh", "-i", clientKey(),
-          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-          `root@${h.address}`, command,
-        ],
-        { timeoutMs: 150_000 },
-      );
-    }
+    /** One client key, in h1's sshd dir, logs in to both hosts. */
+    const ssh = (h: HostPlan, command: string): Promise<RunResult> => sshFrom(sw, clientKey(), h, command);
     const remote = (h: HostPlan, c: ScriptCall): Promise<RunResult> => ssh(h, remoteShell(c, scriptText, { sudo: false }));
     async function remoteOk(h: HostPlan, c: ScriptCall): Promise<string> {
       const r = await remote(h, c);
@@ -99,72 +72,23 @@ describeRealLab(
       return r.stdout;
     }
 
-    async function startSshd(h: HostPlan): Promise<void> {
-      const d = sshdDir(h);
-      mkdirSync(d, { recursive: true });
-      if (!existsSync(clientKey())) await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", clientKey()]);
-      await mustRun(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${d}/host_key`]);
-      writeFileSync(`${d}/authorized_keys`, readFileSync(`${clientKey()}.pub`));
-      chmodSync(`${d}/authorized_keys`, 0o600);
-      writeFileSync(
-        `${d}/sshd_config`,
-        [
-          "Port 22",
-          `ListenAddress ${h.address}`,
-          `HostKey ${d}/host_key`,
-          `PidFile ${d}/sshd.pid`,
-          `AuthorizedKeysFile ${d}/authorized_keys`,
-          "PubkeyAuthentication yes",
-          "PasswordAuthentication no",
-          "KbdInteractiveAuthentication no",
-          "PermitRootLogin prohibit-password",
-          "UsePAM no",
-          // The key lives under the lab's state dir, not in a home directory.
-          "StrictModes no",
-          "",
-        ].join("\n"),
-      );
-      // A host of its own: network namespace + UTS namespace with the host's name (a dockerd that
-      // docker-daemon.sh restarts from an ssh session inherits it; overlay gossip needs unique names).
-      await mustRun([
-        "nsenter", `--net=/run/netns/${h.netns!.namespace}`, "unshare", "--uts", "sh", "-c", 'hostname "$1"; shift; exec "$@"', "sh", h.name,
-        findBinary("sshd")!, "-f", `${d}/sshd_config`, "-E", `${d}/sshd.log`,
-      ]);
-      for (let i = 0; i < 50 && !existsSync(`${d}/sshd.pid`); i++) await sleep(100);
-      expect(existsSync(`${d}/sshd.pid`)).toBe(true);
-    }
-
-    async function stopSshd(h: HostPlan): Promise<void> {
-      const pidFile = `${sshdDir(h)}/sshd.pid`;
-      if (!existsSync(pidFile)) return;
-      const pid = Number(readFileSync(pidFile, "utf8").trim());
-      const alive = (): boolean => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(sshdDir(h));
-      if (alive()) process.kill(pid, "SIGTERM");
-      for (let i = 0; i < 100 && alive(); i++) await sleep(100);
-      rmSync(sshdDir(h), { recursive: true, force: true });
-    }
-
     beforeAll(async () => {
-      // sshd's privilege separation directory (Debian creates it only from its service unit).
-      if (!existsSync("/run/sshd")) {
-        mkdirSync("/run/sshd", { mode: 0o755 });
-        createdRunSshd = true;
-      }
+      removeRunSshd = ensureRunSshd();
       await mustRun(kvStep.create);
       kvUp = true;
-      await startSshd(h1);
-      await startSshd(h2);
+      await startSshd(h1, clientKey());
+      await startSshd(h2, clientKey());
     }, T);
 
     afterAll(async () => {
       // Whatever a failed test left applied is restored first (restore is harmless when nothing is).
       for (const h of [h1, h2]) {
-        if (existsSync(`${remoteState(h)}/applied`)) await remote(h, calls(h).restore);
+        if (existsSync(`${remoteStateDir(h)}/applied`)) await remote(h, calls(h).restore);
       }
       await stopSshd(h1);
       await stopSshd(h2);
       if (kvUp) await mustRun(kvStep.delete);
-      if (createdRunSshd) rmdirSync("/run/sshd");
+      removeRunSshd();
     }, T);
 
     // h1 starts with a daemon.json of its own (odd formatting, keys the lab does not own); h2 has none.
@@ -182,10 +106,10 @@ describeRealLab(
     }, T);
 
     it("apply: the daemons get the cluster store, keep unowned keys, and register in the KV", async () => {
-      writeFileSync(daemonJson(h1), originalJson, { mode: 0o640 });
-      const st = statSync(daemonJson(h1));
+      writeFileSync(daemonJsonFile(h1), originalJson, { mode: 0o640 });
+      const st = statSync(daemonJsonFile(h1));
       Object.assign(before, {
-        sha: sha256(daemonJson(h1)),
+        sha: sha256(daemonJsonFile(h1)),
         mode: st.mode,
         mtimeMs: st.mtimeMs,
         argv: [cmdlineOf(h1), cmdlineOf(h2)],
@@ -210,9 +134,9 @@ describeRealLab(
       expect(nodes).toContain(`docker/nodes/${h1.address}:2376`);
       expect(nodes).toContain(`docker/nodes/${h2.address}:2376`);
       if (method === "daemon-json") {
-        const merged = JSON.parse(readFileSync(daemonJson(h1), "utf8")) as Record<string, unknown>;
+        const merged = JSON.parse(readFileSync(daemonJsonFile(h1), "utf8")) as Record<string, unknown>;
         expect(merged).toMatchObject({ labels: ["dnlab-origin=h1"], "log-level": "info", ...kvPlan.hosts[0]!.daemon.daemonJson });
-        expect(JSON.parse(readFileSync(daemonJson(h2), "utf8"))).toEqual(kvPlan.hosts[1]!.daemon.daemonJson);
+        expect(JSON.parse(readFileSync(daemonJsonFile(h2), "utf8"))).toEqual(kvPlan.hosts[1]!.daemon.daemonJson);
         // The unowned key is in force: the label shows in docker info.
         expect(await dockerOk(h1, ["info", "--format", "{{json .Labels}}"])).toContain("dnlab-origin=h1");
         // The lab's flags left the command line (they are in the file now; dockerd refuses both).
@@ -245,13 +169,13 @@ describeRealLab(
 
     it("apply again: nothing changes, no restart (same dockerd pids)", async () => {
       const pids = [pidOf(h1), pidOf(h2)];
-      const json1 = readFileSync(daemonJson(h1));
+      const json1 = readFileSync(daemonJsonFile(h1));
       const out1 = await remoteOk(h1, calls(h1).apply);
       const out2 = await remoteOk(h2, calls(h2).apply);
       expect(out1).toContain("changed=0");
       expect(out2).toContain("changed=0");
       expect([pidOf(h1), pidOf(h2)]).toEqual(pids);
-      expect(readFileSync(daemonJson(h1)).equals(json1)).toBe(true);
+      expect(readFileSync(daemonJsonFile(h1)).equals(json1)).toBe(true);
       // The container started before is still running: the daemon was not touched.
       expect((await dockerOk(h1, ["inspect", "-f", "{{.State.Running}}", "test1"])).trim()).toBe("true");
     }, T);
@@ -265,18 +189,18 @@ describeRealLab(
         expect(again.code, tail(again)).toBe(0);
         expect(again.stderr).toContain("nothing to restore");
       }
-      expect(sha256(daemonJson(h1))).toBe(before.sha);
-      const st = statSync(daemonJson(h1));
+      expect(sha256(daemonJsonFile(h1))).toBe(before.sha);
+      const st = statSync(daemonJsonFile(h1));
       expect(st.mode).toBe(before.mode);
       expect(st.mtimeMs).toBe(before.mtimeMs);
-      expect(existsSync(daemonJson(h2))).toBe(false);
+      expect(existsSync(daemonJsonFile(h2))).toBe(false);
       expect([cmdlineOf(h1), cmdlineOf(h2)]).toEqual(before.argv);
       expect(await clusterStore(h1)).toBe("");
       expect(await clusterStore(h2)).toBe("");
-      expect(existsSync(remoteState(h1))).toBe(false);
+      expect(existsSync(remoteStateDir(h1))).toBe(false);
       // The lab's overlay made docker_gwbridge (from the lab's address pool) on hosts that had none: gone.
       for (const h of [h1, h2]) expect((await docker(h, ["network", "inspect", "docker_gwbridge"])).code, h.name).not.toBe(0);
-      rmSync(daemonJson(h1));
+      rmSync(daemonJsonFile(h1));
     }, T);
 
     it("without jq/python3 on the host: the flags method (original command line + the lab's flags), restored", async () => {
@@ -298,7 +222,7 @@ describeRealLab(
       expect(sw.stderr).toContain("run restore before applying with daemon-json");
       await remoteOk(h2, calls(h2).restore);
       expect(cmdlineOf(h2)).toBe(original);
-      expect(existsSync(daemonJson(h2))).toBe(false);
+      expect(existsSync(daemonJsonFile(h2))).toBe(false);
     }, T);
 
     it("kv mode on Docker >= 23 is refused before anything changes (exit 3, names the fix)", async () => {
@@ -313,7 +237,7 @@ describeRealLab(
       expect(r.code, tail(r)).toBe(3);
       expect(r.stderr).toMatch(/Docker 24\.0\.7 removed --cluster-store/);
       expect(r.stderr).toContain("overlay mode swarm");
-      expect(existsSync(remoteState(h1))).toBe(false);
+      expect(existsSync(remoteStateDir(h1))).toBe(false);
       expect(pidOf(h1)).toBe(pid);
       // The version came from the dockerd on PATH (the binary a restart would run).
       expect(status.stdout).toContain("docker_version=24.0.7");
@@ -321,11 +245,6 @@ describeRealLab(
   },
   { binaries: ["sshd", "ssh", "ssh-keygen"] },
 );
-
-async function mustRun(argv: readonly string[]): Promise<void> {
-  const r = await run(argv, { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.code}):\n${tail(r, 30)}`);
-}
 
 // systemd hosts cannot be reached here (no systemd on the test machines): the same script against
 // stand-ins for systemctl, dockerd --version and the docker CLI, which log every call. What is real:

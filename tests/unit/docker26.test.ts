@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { KernelProbe } from "../../src/lab/kernel.js";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
-import { buildPlan, type LabConfigInput, LabConfigError, netnsCommands } from "../../src/model/index.js";
+import { buildPlan, type LabConfigInput, netnsCommands } from "../../src/model/index.js";
 import { docker26BinaryPath, netnsShellSteps } from "../../src/stack/steps.js";
+import { configProblems } from "./config-problems.js";
 
 const D26 = "/var/cache/dnlab/docker-26.1.5/usr/sbin/dockerd";
 
@@ -23,16 +24,6 @@ function swarm26(versions: (string | undefined)[], extra: Partial<LabConfigInput
     workloads: [],
     ...extra,
   };
-}
-
-function problemLines(config: LabConfigInput): string[] {
-  try {
-    buildPlan(config);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return (e as LabConfigError).message.split("\n").slice(1).map((l) => l.trim());
-  }
-  throw new Error("expected the config to be rejected");
 }
 
 describe("netns hosts choose their Docker", () => {
@@ -53,7 +44,7 @@ describe("netns hosts choose their Docker", () => {
   });
 
   it.each([["27.5"], ["24.0.7"], ["26.0"], ["20.10.24"], ["latest"]])("refuses %s on a netns host, naming the key, the choices and the fix", (v) => {
-    const lines = problemLines(swarm26(["26", v]));
+    const lines = configProblems(swarm26(["26", v]));
     expect(lines).toEqual([
       `- lab:hosts[1].dockerVersion = ${JSON.stringify(v)}: netns hosts run this machine's Debian docker.io 20.10 or Debian trixie's docker.io 26.1 (fetched into a cache). ` +
         'Fix: set dockerVersion to "20.10" (the default) or "26" (npm run docker26:fetch, then export DNLAB_DOCKERD_26=<the path it prints>).',
@@ -61,18 +52,18 @@ describe("netns hosts choose their Docker", () => {
   });
 
   it("refuses a dockerVersion that is not a string", () => {
-    const lines = problemLines({ ...swarm26([]), hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: 26 as unknown as string }] });
+    const lines = configProblems({ ...swarm26([]), hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: 26 as unknown as string }] });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^- lab:hosts\[0\]\.dockerVersion = 26: netns hosts run/);
   });
 
   it("kv mode on a Docker 26 netns host is refused up front by the --cluster-store rule, and only by it", () => {
-    const lines = problemLines(swarm26(["20.10", "26"], { overlayMode: "kv", kv: { kind: "etcd" } }));
+    const lines = configProblems(swarm26(["20.10", "26"], { overlayMode: "kv", kv: { kind: "etcd" } }));
     expect(lines).toEqual([
       '- lab:hosts[1].dockerVersion = "26": kv overlay mode needs --cluster-store, which Docker 23.0 removed. Fix: set lab:overlayMode to swarm (or use Docker 20.10 on this host).',
     ]);
     // Written as 26.1 and on every host: one problem per host.
-    expect(problemLines(swarm26(["26.1", "26.1"], { overlayMode: "kv" }))).toHaveLength(2);
+    expect(configProblems(swarm26(["26.1", "26.1"], { overlayMode: "kv" }))).toHaveLength(2);
     // kv mode on Debian's 20.10 stays fine.
     expect(() => buildPlan(swarm26(["20.10", undefined], { overlayMode: "kv" }))).not.toThrow();
   });

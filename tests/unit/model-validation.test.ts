@@ -18,21 +18,12 @@ import {
   VERIFICATION_KEYS,
   WORKLOAD_KEYS,
 } from "../../src/model/index.js";
-
-function problems(config: LabConfigInput | unknown): string[] {
-  try {
-    buildPlan(config);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return (e as LabConfigError).message.split("\n").slice(1).map((l) => l.trim());
-  }
-  throw new Error("expected the config to be rejected");
-}
+import { configProblems } from "./config-problems.js";
 
 /** Exactly one problem line for `key`, containing every fragment. */
 function expectProblem(config: LabConfigInput | unknown, key: string, ...fragments: string[]): void {
-  const lines = problems(config).filter((l) => l.startsWith(`- ${key} = `));
-  expect(lines, `no problem for ${key} in:\n${problems(config).join("\n")}`).toHaveLength(1);
+  const lines = configProblems(config).filter((l) => l.startsWith(`- ${key} = `));
+  expect(lines, `no problem for ${key} in:\n${configProblems(config).join("\n")}`).toHaveLength(1);
   for (const f of fragments) expect(lines[0]).toContain(f);
   expect(lines[0]).toContain("Fix: ");
 }
@@ -58,7 +49,7 @@ describe("validation", () => {
   });
 
   it("reports every problem in one error, before anything else", () => {
-    const lines = problems({ hostKind: "vm", overlayMode: "mesh", kv: { kind: "redis" } });
+    const lines = configProblems({ hostKind: "vm", overlayMode: "mesh", kv: { kind: "redis" } });
     expect(lines).toHaveLength(3);
     expect(lines.join("\n")).toMatch(/lab:hostKind.*lab:overlayMode.*lab:kv\.kind/s);
   });
@@ -161,7 +152,7 @@ describe("validation", () => {
 
   it("rejects more containers than an overlay subnet holds", () => {
     const workloads = Array.from({ length: 6 }, (_, i) => ({ name: `c${i}`, host: i % 2 ? "host2" : "host1", networks: ["small"] }));
-    const lines = problems({ networks: [{ name: "small", driver: "overlay", subnet: "198.18.100.0/29" }], workloads });
+    const lines = configProblems({ networks: [{ name: "small", driver: "overlay", subnet: "198.18.100.0/29" }], workloads });
     // /29: 8 addresses - network - broadcast - gateway = 5 containers.
     expect(lines.filter((l) => l.includes("more containers than subnet 198.18.100.0/29 holds"))).toHaveLength(1);
     expect(lines[0]).toContain("lab:workloads[5].networks");
@@ -169,7 +160,7 @@ describe("validation", () => {
 
   it("rejects more containers than a host's macvlan range holds", () => {
     const workloads = Array.from({ length: 5 }, (_, i) => ({ name: `m${i}`, host: "host1", networks: ["mv"] }));
-    const lines = problems({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/29" }], workloads });
+    const lines = configProblems({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/29" }], workloads });
     expect(lines.join("\n")).toContain("more containers than host1's range 198.18.0.128/30 holds");
   });
 
@@ -324,29 +315,29 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
   });
 
   it.each(levels)("$typo under $at: refused, suggesting $meant", ({ at, wrap, typo, meant }) => {
-    const lines = problems(wrap({ [typo]: 7 }));
+    const lines = configProblems(wrap({ [typo]: 7 }));
     expect(lines).toEqual([`- ${at}${typo} = 7: unknown key (did you mean ${at}${meant}?). Fix: rename it to ${at}${meant}, or remove it.`]);
   });
 
   it.each(levels)("colour under $at: refused, nothing close, so the fix lists the valid keys", ({ at, wrap, keys }) => {
-    const lines = problems(wrap({ colour: "red" }));
+    const lines = configProblems(wrap({ colour: "red" }));
     const where = at === "lab:" ? "lab:*" : at.slice(0, -1);
     expect(lines).toEqual([`- ${at}colour = "red": unknown key. Fix: remove it; the valid keys of ${where} are ${keys.join(", ")}.`]);
     expect(lines[0]).not.toContain("did you mean");
   });
 
   it("names the top-level typo of the brief exactly", () => {
-    expect(problems({ hostz: [] })).toEqual(["- lab:hostz = []: unknown key (did you mean lab:hosts?). Fix: rename it to lab:hosts, or remove it."]);
+    expect(configProblems({ hostz: [] })).toEqual(["- lab:hostz = []: unknown key (did you mean lab:hosts?). Fix: rename it to lab:hosts, or remove it."]);
   });
 
   it("reports unknown keys along with every other problem, in one error", () => {
-    const lines = problems({ hostKind: "vm", netwroks: [], hosts: [{ ...host1, adress: "x" }, host2] });
+    const lines = configProblems({ hostKind: "vm", netwroks: [], hosts: [{ ...host1, adress: "x" }, host2] });
     expect(lines).toHaveLength(3);
     expect(lines.join("\n")).toMatch(/lab:netwroks .*did you mean lab:networks\?.*lab:hostKind.*lab:hosts\[0\]\.adress .*did you mean lab:hosts\[0\]\.address\?/s);
   });
 
   it("reports typos inside ssh settings on a non-ssh host too, so fixing hostKind uncovers nothing new", () => {
-    const lines = problems({ hosts: [{ ...host1, ssh: { usr: "root" } }, host2] });
+    const lines = configProblems({ hosts: [{ ...host1, ssh: { usr: "root" } }, host2] });
     expect(lines).toHaveLength(2);
     expectProblem({ hosts: [{ ...host1, ssh: { usr: "root" } }, host2] }, "lab:hosts[0].ssh.usr", "did you mean lab:hosts[0].ssh.user?");
   });
