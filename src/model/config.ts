@@ -11,8 +11,9 @@ export interface SshDockerInput {
   pidFile?: string;
   socket?: string;
   logFile?: string;
+  execRoot?: string;
 }
-export const SSH_DOCKER_KEYS = ["daemonJson", "pidFile", "socket", "logFile"] as const satisfies readonly (keyof SshDockerInput)[];
+export const SSH_DOCKER_KEYS = ["daemonJson", "pidFile", "socket", "logFile", "execRoot"] as const satisfies readonly (keyof SshDockerInput)[];
 
 export interface SshInput {
   user?: string;
@@ -20,8 +21,9 @@ export interface SshInput {
   privateKeySecret?: string;
   identityFile?: string;
   docker?: SshDockerInput;
+  stateDir?: string;
 }
-export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile", "docker"] as const satisfies readonly (keyof SshInput)[];
+export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile", "docker", "stateDir"] as const satisfies readonly (keyof SshInput)[];
 
 export interface HostInput {
   name?: string;

@@ -427,7 +427,8 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     addressPool: { base: ctx.bridge.addrPool ? formatCidr(ctx.bridge.addrPool) : "", size: ctx.bridge.poolSize },
     ...(ctx.kv ? { clusterStore: ctx.kv.url } : {}),
     advertiseInterface,
-    execRoot: paths ? paths.execRoot : "/var/run/docker",
+    // Where the daemon keeps its network namespaces (the verifier reads the overlay's VXLAN device there).
+    execRoot: paths ? paths.execRoot : (ssh?.docker?.execRoot ?? "/var/run/docker"),
   });
   const port = DIND_API_PORT_BASE + i + 1;
   return {
@@ -522,12 +523,18 @@ function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan
     );
   }
   const docker = s.docker === undefined ? undefined : readSshDocker(p, `${key}.docker`, s.docker);
+  let stateDir: string | undefined;
+  if (s.stateDir !== undefined) {
+    if (typeof s.stateDir === "string" && /^\/[^\0\n]+$/.test(s.stateDir)) stateDir = s.stateDir;
+    else p.add(K(`${key}.stateDir`), s.stateDir, "must be an absolute path on the host", "write it as /path/on/the/host (or remove it for /var/lib/dnlab-remote/<lab>)");
+  }
   return {
     user: String(s.user ?? ""),
     port: int(p, `${key}.port`, s.port, 1, 65535, 22),
     privateKeySecret: String(s.privateKeySecret ?? ""),
     ...(typeof s.identityFile === "string" ? { identityFile: s.identityFile } : {}),
     ...(docker ? { docker } : {}),
+    ...(stateDir ? { stateDir } : {}),
   };
 }
 
@@ -535,7 +542,7 @@ function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan
 function readSshDocker(p: Problems, key: string, value: unknown): NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> {
   const d = section<SshDockerInput>(p, key, value, SSH_DOCKER_KEYS);
   const out: NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> = {};
-  for (const f of ["daemonJson", "pidFile", "logFile"] as const) {
+  for (const f of ["daemonJson", "pidFile", "logFile", "execRoot"] as const) {
     const v = d[f];
     if (v === undefined) continue;
     if (typeof v === "string" && /^\/[^\0\n]*$/.test(v)) out[f] = v;

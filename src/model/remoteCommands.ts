@@ -115,6 +115,7 @@ export function remoteDaemonPaths(plan: LabPlan, host: HostPlan, opts: RemoteCom
     ...(d?.pidFile ? { pidFile: d.pidFile } : {}),
     ...(d?.socket ? { dockerHost: d.socket } : {}),
     ...(d?.logFile ? { logFile: d.logFile } : {}),
+    ...(host.ssh?.stateDir ? { stateDir: host.ssh.stateDir } : {}),
   };
   return { ...defaultRemoteDaemonPaths(plan), ...configured, ...(opts.paths ? opts.paths(host) : {}) };
 }

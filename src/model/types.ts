@@ -57,7 +57,9 @@ export interface SshPlan {
    * A socket set here must also be the login's DOCKER_HOST: the provider and verifier reach the daemon
    * through `docker system dial-stdio` in an ssh session.
    */
-  docker?: { daemonJson?: string; pidFile?: string; socket?: string; logFile?: string };
+  docker?: { daemonJson?: string; pidFile?: string; socket?: string; logFile?: string; execRoot?: string };
+  /** Where the lab keeps its backups and records on the host (default /var/lib/dnlab-remote/<lab>). */
+  stateDir?: string;
 }
 
 export interface DaemonPlan {
