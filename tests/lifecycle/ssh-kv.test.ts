@@ -121,7 +121,7 @@ describe("ssh hosts (kv mode, external etcd): up over ssh, verify, no-change pre
     await stack!.preview({ expectNoChanges: true });
   });
 
-  it("destroy restores each machine: daemon.json byte for byte (or absent again), original command line, no lab state, no docker_gwbridge", async () => {
+  it("destroy restores each machine: daemon.json byte for byte (or absent again), original command line, no lab state, no docker_gwbridge, the machine's images kept", async () => {
     let printed = "";
     await stack!.destroy({ onOutput: (o) => (printed += o) });
     expect(printed).not.toContain("PULUMI_COMMAND_STDOUT");
@@ -132,6 +132,8 @@ describe("ssh hosts (kv mode, external etcd): up over ssh, verify, no-change pre
       expect((await docker(h, ["network", "inspect", "docker_gwbridge"])).code, h.name).not.toBe(0);
       // The lab's state on the machine is gone.
       expect(existsSync(`${h.netns!.stateDir}/remote-state`)).toBe(false);
+      // The workload image was on the machine before the lab (built with it here): destroy keeps it.
+      expect((await docker(h, ["image", "inspect", "busybox:1.36.1"])).code, h.name).toBe(0);
     }
   });
 });
