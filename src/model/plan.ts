@@ -523,11 +523,7 @@ function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan
     );
   }
   const docker = s.docker === undefined ? undefined : readSshDocker(p, `${key}.docker`, s.docker);
-  let stateDir: string | undefined;
-  if (s.stateDir !== undefined) {
-    if (typeof s.stateDir === "string" && /^\/[^\0\n]+$/.test(s.stateDir)) stateDir = s.stateDir;
-    else p.add(K(`${key}.stateDir`), s.stateDir, "must be an absolute path on the host", "write it as /path/on/the/host (or remove it for /var/lib/dnlab-remote/<lab>)");
-  }
+  const stateDir = hostPath(p, `${key}.stateDir`, s.stateDir, "/var/lib/dnlab-remote/<lab>");
   return {
     user: String(s.user ?? ""),
     port: int(p, `${key}.port`, s.port, 1, 65535, 22),
@@ -538,15 +534,21 @@ function readSsh(p: Problems, key: string, value: unknown): NonNullable<HostPlan
   };
 }
 
+/** An optional absolute path on an ssh host; anything else is a problem naming the key. */
+function hostPath(p: Problems, key: string, value: unknown, fallback: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && /^\/[^\0\n]+$/.test(value)) return value;
+  p.add(K(key), value, "must be an absolute path on the host", `write it as /path/on/the/host (or remove it for ${fallback})`);
+  return undefined;
+}
+
 /** Absolute paths on the host (and a unix:// socket): docker-daemon.sh runs them as root. */
 function readSshDocker(p: Problems, key: string, value: unknown): NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> {
   const d = section<SshDockerInput>(p, key, value, SSH_DOCKER_KEYS);
   const out: NonNullable<NonNullable<HostPlan["ssh"]>["docker"]> = {};
   for (const f of ["daemonJson", "pidFile", "logFile", "execRoot"] as const) {
-    const v = d[f];
-    if (v === undefined) continue;
-    if (typeof v === "string" && /^\/[^\0\n]*$/.test(v)) out[f] = v;
-    else p.add(K(`${key}.${f}`), v, "must be an absolute path on the host", `write it as /path/on/the/host (or remove it for the default)`);
+    const v = hostPath(p, `${key}.${f}`, d[f], "the default");
+    if (v !== undefined) out[f] = v;
   }
   if (d.socket !== undefined) {
     if (typeof d.socket === "string" && /^unix:\/\/\/[^\0\n]+$/.test(d.socket)) out.socket = d.socket;
