@@ -1,7 +1,8 @@
 // One stack of the real project under the real engine: the Automation API's LocalWorkspace over the
 // repository, a private PULUMI_HOME and file backend, and the stack's config written as a user writes
 // it (Pulumi.<stack>.yaml). Every suite ends with destroy, `stack rm` and no leftovers on the machine.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
@@ -146,6 +147,8 @@ export function useLabStack(stackName: string, config: LabConfigInput, env: Reco
   return lab;
 }
 
+const execFileAsync = promisify(execFile);
+
 /** Each netns host's addresses, routes and the tail of its dockerd log. */
 export function netnsDiagnostics(plan: LabPlan): string {
   const sh = (argv: string[]): string => {
@@ -167,6 +170,17 @@ export function netnsDiagnostics(plan: LabPlan): string {
       ].join("\n");
     })
     .join("\n");
+}
+
+/** `npm run <script> [-- args]` from the repository, as a user types it: its exit code and all it printed. */
+export async function npmRun(env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const r = await execFileAsync("npm", ["run", script, ...(args.length > 0 ? ["--", ...args] : [])], { cwd: REPO_ROOT, env, maxBuffer: 64 << 20 });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === "number" ? x.code : 1, out: `${x.stdout ?? ""}${x.stderr ?? ""}` };
+  }
 }
 
 /** Time an async step into lab.timings[key]. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import { buildPlan, type LabConfigInput } from "../../src/model/index.js";
-import { engineAndPlugins, stackFileText } from "./harness.js";
+import { engineAndPlugins, npmRun, stackFileText } from "./harness.js";
 
 const exec = promisify(execFile);
 const STACK = "enginetest-npm";
@@ -22,19 +22,12 @@ describe("npm run up / preview / outputs / destroy, as README writes them", () =
   const npm = async (script: string, ...args: string[]): Promise<{ code: number; out: string }> => {
     const t0 = Date.now();
     try {
-      const r = await exec("npm", ["run", script, ...(args.length > 0 ? ["--", ...args] : [])], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...engine.home().env, LAB_STACK: STACK },
-        maxBuffer: 64 << 20,
-      });
-      return { code: 0, out: r.stdout + r.stderr };
-    } catch (e) {
-      const x = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof x.code === "number" ? x.code : 1, out: `${x.stdout ?? ""}${x.stderr ?? ""}` };
+      return await npmRun({ ...process.env, ...engine.home().env, LAB_STACK: STACK }, script, ...args);
     } finally {
       timings[args.length > 0 ? `${script} ${args.join(" ")}` : script] = Date.now() - t0;
     }
   };
+
 
   beforeAll(() => writeFileSync(file, stackFileText(config)));
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT, run, sleep } from "../../src/lab/run.js";
 import { buildPlan, type LabConfigInput, netnsCommands } from "../../src/model/index.js";
-import { engineAndPlugins, stackFileText } from "./harness.js";
+import { engineAndPlugins, npmRun, stackFileText } from "./harness.js";
 
 const exec = promisify(execFile);
 
@@ -19,15 +19,8 @@ function suite(stack: string, config: LabConfigInput) {
   const plan = buildPlan(config);
   const file = join(REPO_ROOT, `Pulumi.${stack}.yaml`);
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, ...engine.home().env, LAB_STACK: stack });
-  const npm = async (script: string, ...args: string[]): Promise<{ code: number; out: string }> => {
-    try {
-      const r = await exec("npm", ["run", script, ...(args.length ? ["--", ...args] : [])], { cwd: REPO_ROOT, env: env(), maxBuffer: 64 << 20 });
-      return { code: 0, out: r.stdout + r.stderr };
-    } catch (e) {
-      const x = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof x.code === "number" ? x.code : 1, out: `${x.stdout ?? ""}${x.stderr ?? ""}` };
-    }
-  };
+  const npm = (script: string, ...args: string[]): Promise<{ code: number; out: string }> => npmRun(env(), script, ...args);
+
   /** The stack's resources as the engine's state has them (0 when the stack is gone). */
   const resourceCount = async (): Promise<number> => {
     try {
