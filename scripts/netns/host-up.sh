@@ -88,11 +88,10 @@ if ! pid_is "$pid" "$pidfile"; then
   # A stale pidfile whose pid now belongs to another process would make dockerd refuse to start.
   rm -f -- "$pidfile"
   log "starting dockerd for $name in $ns (log: $logfile)"
-  # setsid + all fds redirected: the daemon must outlive this script and must not hold the caller's
-  # stdout open (Pulumi's local.Command waits for EOF on it).
-  setsid nsenter --net="/run/netns/$ns" unshare --uts \
-    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" \
-    </dev/null >>"$logfile" 2>&1 &
+  # A daemon with its own fds: it must outlive this script and must not hold the caller's stdout open
+  # (Pulumi's local.Command waits for EOF on it).
+  start_daemon nsenter --net="/run/netns/$ns" unshare --uts \
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1
   pid=$!
 fi
 

@@ -74,8 +74,8 @@ if pid_is "$pid" "$data"; then
   log "$kind already running (pid $pid)"
 else
   log "starting $kind $node at $ip:$port in $ns (log: $logfile)"
-  # setsid + redirected fds: the server outlives this script and does not hold the caller's stdout.
-  CHECKPOINT_DISABLE=1 setsid nsenter --net="/run/netns/$ns" "${cmd[@]}" </dev/null >>"$logfile" 2>&1 &
+  # A daemon with its own fds: the server outlives this script and does not hold the caller's stdout.
+  start_daemon env CHECKPOINT_DISABLE=1 nsenter --net="/run/netns/$ns" "${cmd[@]}" >>"$logfile" 2>&1
   pid=$!
   echo "$pid" >"$pidfile"
 fi

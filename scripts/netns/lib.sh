@@ -13,6 +13,20 @@ die() {
   exit 1
 }
 
+# Start "$@" as a daemon, in the background ($! is its pid): a session of its own (it outlives the
+# caller), stdin from /dev/null, output where the caller redirects this call, and none of the caller's
+# descriptors above 2. An inherited one stays open for as long as the daemon runs: a lock the caller
+# holds (`flock lockfile npm test` held it for every lab dockerd) or a pipe someone waits on for EOF.
+start_daemon() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -le 2 ] || eval "exec $fd>&-" 2>/dev/null || true
+    done
+    exec setsid "$@"
+  ) </dev/null &
+}
+
 # --key value pairs into ARG[key]; everything after a bare `--` into REST (e.g. dockerd flags).
 # Keys listed in MULTI may repeat; their values are kept one per line.
 declare -A ARG=()
