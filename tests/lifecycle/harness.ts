@@ -13,6 +13,13 @@ import { REPO_ROOT } from "../../src/lab/run.js";
 import { buildPlan, type LabConfigInput, type LabPlan } from "../../src/model/index.js";
 import { type EngineHome, engineHome, findEngine, findPlugins } from "../engine/tools.js";
 
+/** A test tool from scripts/test.sh's environment, else the cached build (the script builds it when missing, which takes minutes). */
+export function testTool(envName: string, script: string): string {
+  const fromEnv = process.env[envName];
+  if (fromEnv) return fromEnv;
+  return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 }).trim().split("\n").pop()!;
+}
+
 /** Resolve the engine and plugins once per file; a missing piece fails the suite with what to do. */
 export function engineAndPlugins(plugins: readonly string[]): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
   let home: EngineHome | undefined;

@@ -1,18 +1,9 @@
 // The article's KV store under the real engine: a netns lab with Consul (built from source) and the
 // consul-capable dockerd, both from the environment as scripts/test.sh exports them. The verification
 // reads the overlay's VNI from Consul's record of the network.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../src/lab/run.js";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { timed, useLabStack, verificationOf } from "./harness.js";
-
-/** A test tool: the cached binary (the script builds it when missing, which takes minutes). */
-function tool(envName: string, script: string): string {
-  const fromEnv = process.env[envName];
-  if (fromEnv) return fromEnv;
-  return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 }).trim().split("\n").pop()!;
-}
+import { testTool as tool, timed, useLabStack, verificationOf } from "./harness.js";
 
 describe("netns kv with Consul: up, the VNI from Consul, no-change preview, destroy", () => {
   const env = { DNLAB_CONSUL: tool("DNLAB_CONSUL", "scripts/build-consul.sh"), DNLAB_DOCKERD: tool("DNLAB_DOCKERD", "scripts/build-dockerd-consul.sh") };
