@@ -83,17 +83,27 @@ export class NetworkLab extends pulumi.ComponentResource {
       if (!key) throw new Error(`ssh host ${host.name}: secret ${host.ssh.privateKeySecret} was not provided`);
       connections[host.name] = { host: host.address, port: host.ssh.port, user: host.ssh.user, privateKey: key };
     }
-    for (const host of plan.hosts) {
+    // A KV container on a lab host stops while that host's daemon restarts with the lab's settings, and
+    // daemons restarted meanwhile start with discovery errors: they find each other only at a later
+    // heartbeat, after the containers exist, and the overlay then carries nothing between them. So the
+    // KV host's daemon is configured first (its step waits until the KV store lists it again), and the
+    // other daemons start against a store that answers.
+    const kvHostName = kvOnHost ? plan.kv?.runsOn : undefined;
+    const byName = new Map<string, DockerHost>();
+    const order = [...plan.hosts].sort((a, b) => Number(b.name === kvHostName) - Number(a.name === kvHostName));
+    for (const host of order) {
       const connection = connections[host.name];
       const hostNetns = netns ? { netnsStep: netns.hosts[host.name]!, netnsImageStep: netns.images[host.name]! } : {};
       const sshStep = steps.sshDaemon?.[host.name];
-      this.hosts.push(
+      const kvHost = kvHostName !== undefined && host.name !== kvHostName ? byName.get(kvHostName) : undefined;
+      byName.set(
+        host.name,
         new DockerHost(
           `${name}-${host.name}`,
           {
             plan,
             host,
-            after: [...this.underlay.ready, ...kvReady],
+            after: [...this.underlay.ready, ...kvReady, ...(kvHost ? [kvHost.daemon] : [])],
             ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
             ...(dindImage ? { dindImage } : {}),
             ...hostNetns,
@@ -104,6 +114,7 @@ export class NetworkLab extends pulumi.ComponentResource {
         ),
       );
     }
+    this.hosts.push(...plan.hosts.map((h) => byName.get(h.name)!));
 
     let networksAfter: pulumi.Resource[] = [];
     if (plan.overlayMode === "swarm") {

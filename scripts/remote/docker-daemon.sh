@@ -23,6 +23,7 @@
 #   --init auto|systemd|pidfile
 #   --kv-url URL              kv mode: the cluster store (consul://ip:port, etcd://ip:port)
 #   --kv-node ADDR:PORT       kv mode: the key this daemon registers under docker/nodes/ (its cluster-advertise address)
+#   --gossip ADDR:PORT        kv mode: the overlay driver's gossip (serf) endpoint, waited on after registration
 #   --timeout SECONDS         for every wait (default 60)
 #   -- FLAGS...               the lab's dockerd flags (plan.hosts[i].daemon.args); always given, also for
 #                             daemon-json, because their names say which command-line flags the lab owns.
@@ -58,19 +59,19 @@ CMD=$1; shift
 case "$CMD" in apply | restore | status) ;; *) die 2 "unknown subcommand '$CMD' (use apply, restore or status)" ;; esac
 
 MODE="" STATE_DIR="" JSON_FILE="" LAB_JSON="" DROPIN="" UNIT=docker.service PIDFILE="" LOGFILE=""
-DOCKER_HOST_URL="" METHOD=auto INIT=auto KV_URL="" KV_NODE="" TIMEOUT=60
+DOCKER_HOST_URL="" METHOD=auto INIT=auto KV_URL="" KV_NODE="" GOSSIP="" TIMEOUT=60
 LAB_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; LAB_ARGS=("$@"); break ;;
     --mode | --state-dir | --daemon-json-file | --daemon-json | --dropin-file | --unit | --pidfile | --log-file | \
-      --docker-host | --method | --init | --kv-url | --kv-node | --timeout)
+      --docker-host | --method | --init | --kv-url | --kv-node | --gossip | --timeout)
       [ $# -ge 2 ] || die 2 "option $1 needs a value"
       case "$1" in
         --mode) MODE=$2 ;; --state-dir) STATE_DIR=$2 ;; --daemon-json-file) JSON_FILE=$2 ;;
         --daemon-json) LAB_JSON=$2 ;; --dropin-file) DROPIN=$2 ;; --unit) UNIT=$2 ;; --pidfile) PIDFILE=$2 ;;
         --log-file) LOGFILE=$2 ;; --docker-host) DOCKER_HOST_URL=$2 ;; --method) METHOD=$2 ;; --init) INIT=$2 ;;
-        --kv-url) KV_URL=$2 ;; --kv-node) KV_NODE=$2 ;; --timeout) TIMEOUT=$2 ;;
+        --kv-url) KV_URL=$2 ;; --kv-node) KV_NODE=$2 ;; --gossip) GOSSIP=$2 ;; --timeout) TIMEOUT=$2 ;;
       esac
       shift 2 ;;
     *) die 2 "unknown option '$1'" ;;
@@ -366,6 +367,20 @@ wait_kv() {
   log "registered in $KV_URL as docker/nodes/$KV_NODE"
 }
 
+# Wait until the overlay driver's gossip (serf) listens. A daemon that started while its KV store was
+# down (Consul on this very host stops with its daemon) registers at a later heartbeat and only then
+# starts its gossip: containers created before that are never announced to the other hosts, and the
+# overlay carries nothing between them. Peers restarted after this joins it at once.
+wait_gossip() {
+  [ -n "$GOSSIP" ] || return 0
+  local deadline=$((SECONDS + TIMEOUT))
+  until timeout 2 bash -c 'exec 3<>"/dev/tcp/${1%:*}/${1##*:}"' _ "$GOSSIP" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || die 4 "the overlay driver's gossip does not listen on $GOSSIP within ${TIMEOUT}s (the daemon has not joined the KV store's cluster)"
+    sleep 1
+  done
+  log "overlay gossip listening on $GOSSIP"
+}
+
 # ------------------------------------------------------------------------------------------- status
 if [ "$CMD" = status ]; then
   echo "docker_version=$VERSION"
@@ -532,5 +547,5 @@ else
   wait_ready
   log "already configured (method $METHOD); nothing changed, no restart"
 fi
-if [ "$MODE" = kv ]; then wait_kv; fi
+if [ "$MODE" = kv ]; then wait_kv; wait_gossip; fi
 echo "changed=$CHANGED method=$METHOD init=$INIT_KIND version=$VERSION"

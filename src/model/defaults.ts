@@ -17,6 +17,8 @@ export const DEFAULT_DOCKER_VERSION = { kv: "20.10", swarm: "27.5" } as const;
 export const KV_PORTS = { consul: 8500, etcd: 2379, zookeeper: 2181 } as const;
 /** The port dockerd advertises for the classic overlay's control plane, as in the article. */
 export const CLUSTER_ADVERTISE_PORT = 2376;
+/** The classic overlay driver's gossip (serf) port on each daemon's advertise address (fixed in Docker). */
+export const OVERLAY_GOSSIP_PORT = 7946;
 /** First 127.0.0.1 port used to publish dind hosts' Docker APIs (host i gets BASE + i). */
 export const DIND_API_PORT_BASE = 23750;
 

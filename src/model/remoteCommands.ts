@@ -7,7 +7,7 @@
 // copy step is needed and the remote host needs only bash: `sudo -n env K=V bash -s -- ARGS <<'EOF'`.
 // Locally (netns and dind hosts, whose Docker endpoint this machine reaches) a script runs as
 // `bash scripts/swarm/x.sh ARGS` from the repository root.
-import { CLUSTER_ADVERTISE_PORT } from "./defaults.js";
+import { CLUSTER_ADVERTISE_PORT, OVERLAY_GOSSIP_PORT } from "./defaults.js";
 import { shellJoin } from "./netnsCommands.js";
 import type { HostPlan, LabPlan, OverlayNetworkPlan } from "./types.js";
 
@@ -139,7 +139,7 @@ export function hostDaemonCalls(plan: LabPlan, host: HostPlan, opts: RemoteComma
     "--init", opts.init ?? "auto",
     ...(opts.timeoutSeconds === undefined ? [] : ["--timeout", String(opts.timeoutSeconds)]),
   ];
-  const kv = plan.overlayMode === "kv" && plan.kv ? ["--kv-url", plan.kv.url, "--kv-node", `${host.address}:${CLUSTER_ADVERTISE_PORT}`] : [];
+  const kv = plan.overlayMode === "kv" && plan.kv ? ["--kv-url", plan.kv.url, "--kv-node", `${host.address}:${CLUSTER_ADVERTISE_PORT}`, "--gossip", `${host.address}:${OVERLAY_GOSSIP_PORT}`] : [];
   const call = (args: string[]): ScriptCall => ({ host: host.name, where: "remote", script: REMOTE_SCRIPTS.daemon, args, env: cliEnv(opts) });
   return {
     host: host.name,

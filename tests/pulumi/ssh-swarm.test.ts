@@ -55,6 +55,10 @@ describe("ssh kind, kv mode", async () => {
   it("orders: KV healthy -> daemons configured -> networks -> containers -> verification", () => {
     const deps = (type: string, name: string) => run.one(type, name).dependsOn;
     for (const h of ["host1", "host2"]) expect(deps("command:remote:Command", `lab-${h}`)).toContain("lab-kv");
+    // Consul runs on host1 and stops while host1's daemon restarts: host2's daemon restarts only after
+    // host1's is back in the store, so it starts with a store that answers (and joins host1 at once).
+    expect(deps("command:remote:Command", "lab-host2")).toContain("lab-host1");
+    expect(deps("command:remote:Command", "lab-host1")).not.toContain("lab-host2");
     expect(deps("docker:index/network:Network", "lab-ov_net1")).toEqual(["lab-host1", "lab-host2"]);
     expect(deps("docker:index/container:Container", "lab-test1")).toContain("lab-ov_net1");
     expect(deps("docker:index/container:Container", "lab-test3")).toContain("lab-mv_net1-host1");

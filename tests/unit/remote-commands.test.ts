@@ -68,6 +68,11 @@ describe("docker-daemon.sh calls for ssh hosts", () => {
     expect(opt(calls[1]!.apply.args, "--kv-node")).toBe("198.18.0.12:2376");
   });
 
+  it("then waits for the overlay driver's gossip on the host's address (a daemon that started with its KV store down gossips only later)", () => {
+    expect(opt(calls[0]!.apply.args, "--gossip")).toBe("198.18.0.11:7946");
+    expect(opt(calls[1]!.apply.args, "--gossip")).toBe("198.18.0.12:7946");
+  });
+
   it("uses the standard paths of a real host, with a per-lab state dir", () => {
     const a = calls[0]!.apply.args;
     expect(opt(a, "--state-dir")).toBe("/var/lib/dnlab-remote/rl");
