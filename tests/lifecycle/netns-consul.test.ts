@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { timed, useLabStack, verificationOf } from "./harness.js";
+import { savedVerification, timed, useLabStack, verificationOf } from "./harness.js";
 
 /** A test tool: the cached binary (the script builds it when missing, which takes minutes). */
 function tool(envName: string, script: string): string {
@@ -23,7 +23,8 @@ describe("netns kv with Consul: up, the VNI from Consul, no-change preview, dest
     const out = await timed(lab, "up", () => lab.up());
     const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
-    const vx = v.checks.filter((c) => c.id.startsWith("vxlan:"));
+    expect(v.counts["ov_net1"]!["vxlan"]).toEqual({ passed: 2, expectedFailures: 0, failed: 0 });
+    const vx = savedVerification().results.filter((c) => c.id.startsWith("vxlan:"));
     expect(vx).toHaveLength(2);
     for (const c of vx) expect(c.detail).toMatch(/\(VNI \d+\)/);
     expect(out["consulUi"]).toBe("http://198.18.0.2:8500/ui/");

@@ -80,12 +80,58 @@ export class FakeEngine implements DockerEngine {
     const call: ExecCall = { container, cmd, start: performance.now() };
     this.execs.push(call);
     const r = await Promise.race([
-      Promise.resolve(this.onExec(container, cmd, this)),
+      cmd[3] === "dnlab-probes" ? this.probes(container, cmd.slice(4)) : Promise.resolve(this.onExec(container, cmd, this)),
       new Promise<never>((_, reject) => o?.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true })),
     ]);
     call.end = performance.now();
     return r;
   }
+  /**
+   * What scripts/verify/probes.sh prints (args: TIMEOUT WORKERS STATE PROBE...), each probe answered by
+   * onExec as if it were exec'ed on its own (ping -c 1 -W 2 TARGET, nslookup TARGET, the ip commands as
+   * one sh -c), an attempt that outlasts TIMEOUT killed like busybox timeout does (exit 143).
+   */
+  private async probes(container: string, args: string[]): Promise<ExecResult> {
+    const [timeoutS = "1", workers = "1", state = "0", ...probes] = args;
+    const stamp = (): string => ((performance.timeOrigin + performance.now()) / 1000).toFixed(6);
+    const nl = (t: string): string => (t === "" || t.endsWith("\n") ? t : `${t}\n`);
+    const parts: string[] = [];
+    const stateRun = async (): Promise<void> => {
+      if (state !== "1") return;
+      const r = await this.onExec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], this);
+      parts.push(`@@state ${r.exitCode} ${stamp()}\n${nl(r.stdout + r.stderr)}`);
+    };
+    const attempt = async (cmd: string[]): Promise<ExecResult> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const killed = new Promise<ExecResult>((r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), Number(timeoutS) * 1000)));
+      try {
+        return await Promise.race([Promise.resolve(this.onExec(container, cmd, this)), killed]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const one = async (p: string, i: number): Promise<void> => {
+      const [kind, target = "", attempts = "1"] = p.split(" ");
+      let out = `@@probe ${i} ${stamp()}\n`;
+      for (let a = 0; a < Number(attempts); a++) {
+        const r = await attempt(kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target]);
+        out += `@@attempt\n${nl(r.stdout + r.stderr)}@@exit ${r.exitCode}\n`;
+        if (r.exitCode === 0) break;
+      }
+      parts.push(`${out}@@end ${i} ${stamp()}\n`);
+    };
+    // Worker k runs probes k, k+WORKERS, ... one after the other, like the script.
+    const n = Math.max(1, Number(workers));
+    await Promise.all([
+      stateRun(),
+      ...Array.from({ length: Math.min(n, probes.length) }, async (_, k) => {
+        for (let i = k; i < probes.length; i += n) await one(probes[i]!, i);
+      }),
+    ]);
+    parts.sort((a, b) => (a.startsWith("@@state") ? -1 : b.startsWith("@@state") ? 1 : 0));
+    return ok(`${parts.join("")}@@done ${stamp()}\n`);
+  }
+
   async createContainer(spec: HelperSpec): Promise<string> {
     await this.gate();
     const id = `helper-${this.created.length}`;
