@@ -584,9 +584,9 @@ export class VerifyRun {
     // A probe's attempts share the check timeout; busybox timeout counts whole seconds.
     const maxAttempts = Math.max(1, ...probes.map((p) => p.attempts));
     const attemptTimeoutS = Math.max(1, Math.floor(this.checkTimeoutMs / 1000 / maxAttempts));
-    // The exec's own bound: every round of a worker's probes timing out, plus a check timeout for the
-    // exec to start at all (a daemon that hangs must not hold the run).
-    const deadlineMs = Math.ceil(probes.length / workers) * maxAttempts * attemptTimeoutS * 1000 + this.checkTimeoutMs;
+    // The batch's own bound (a daemon that hangs must not hold the run): a check timeout, or longer when
+    // a worker has several probes to go through, each of which may time out; a few seconds for the exec.
+    const deadlineMs = Math.max(this.checkTimeoutMs, Math.ceil(probes.length / workers) * maxAttempts * attemptTimeoutS * 1000) + Math.min(5_000, this.checkTimeoutMs);
     const where = container ? `container ${container} on ${host}` : `the helper on ${host}`;
     let batch: BatchOutput;
     let doneMs: number;
