@@ -5,11 +5,12 @@
 # which it removes.
 #
 # usage: sh -c "$(cat probes.sh)" dnlab-probes TIMEOUT WORKERS STATE PROBE...
-#   TIMEOUT  seconds one attempt of a probe may take (busybox timeout kills it then; exit 143)
+#   TIMEOUT  seconds a probe may take, all its attempts together (busybox timeout kills an attempt
+#            when it is up: exit 143)
 #   WORKERS  probes in flight at once: probe i runs in worker i mod WORKERS, one after the other
 #   STATE    1: also print the container's routes, IPv4 addresses and links
 #   PROBE    "KIND TARGET ATTEMPTS": KIND ping (ping -c 1 -W 2, retried until a reply, up to ATTEMPTS
-#            times) or dns (nslookup)
+#            times, not after "bad address") or dns (nslookup)
 #
 # Output (times are this container's clock, seconds with a fraction):
 #   @@state EXIT END, then `ip route`, @@, `ip -o -4 addr`, @@, `ip -o link`   (STATE 1 only)
@@ -39,18 +40,24 @@ probe() { # INDEX KIND TARGET ATTEMPTS
   f=$dir/$1
   stamp
   echo "@@probe $1 $ts" >"$f"
+  # The attempts share the probe's TIMEOUT: each runs under busybox timeout for what is left of it.
+  deadline=$((${ts%.*} + timeout_s))
   n=0
   while [ "$n" -lt "$4" ]; do
+    stamp
+    left=$((deadline - ${ts%.*}))
+    if [ "$left" -lt 1 ]; then break; fi
     n=$((n + 1))
     rc=0
-    echo "@@attempt" >>"$f"
     case $2 in
-      ping) timeout "$timeout_s" ping -c 1 -W 2 "$3" >>"$f" 2>&1 || rc=$? ;;
-      dns) timeout "$timeout_s" nslookup "$3" >>"$f" 2>&1 || rc=$? ;;
-      *) echo "unknown probe kind $2" >>"$f"; rc=2 ;;
+      ping) out=$(timeout "$left" ping -c 1 -W 2 "$3" 2>&1) || rc=$? ;;
+      dns) out=$(timeout "$left" nslookup "$3" 2>&1) || rc=$? ;;
+      *) out="unknown probe kind $2" rc=2 ;;
     esac
-    echo "@@exit $rc" >>"$f"
+    printf '@@attempt\n%s\n@@exit %s\n' "$out" "$rc" >>"$f"
     if [ "$rc" -eq 0 ]; then break; fi
+    # A name that does not resolve will not resolve a moment later either.
+    case $out in *"bad address"*) break ;; esac
   done
   stamp
   echo "@@end $1 $ts" >>"$f"

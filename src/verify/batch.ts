@@ -9,13 +9,13 @@ export interface BatchProbe {
   kind: BatchProbeKind;
   /** A container name, alias or IPv4 address (no spaces: the script splits a probe into words). */
   target: string;
-  /** ping: tries until a reply; dns: 1. */
+  /** ping: tries until a reply (not after "bad address"); dns: 1. */
   attempts: number;
 }
 
 export interface BatchSpec {
-  /** Seconds one attempt of a probe may take (busybox timeout; it counts whole seconds). */
-  attemptTimeoutS: number;
+  /** Seconds a probe may take, its attempts together (busybox timeout; it counts whole seconds). */
+  probeTimeoutS: number;
   /** Probes in flight at once inside the container. */
   workers: number;
   /** Also read the container's routes, addresses and links (gwbridge-route, cnm). */
@@ -74,7 +74,7 @@ export function batchCommand(spec: BatchSpec): string[] {
     "-c",
     probesScript(),
     "dnlab-probes",
-    String(Math.max(1, Math.ceil(spec.attemptTimeoutS))),
+    String(Math.max(1, Math.ceil(spec.probeTimeoutS))),
     String(Math.max(1, Math.floor(spec.workers))),
     spec.state ? "1" : "0",
     ...spec.probes.map((p) => `${p.kind} ${p.target} ${Math.max(1, p.attempts)}`),

@@ -582,11 +582,10 @@ export class VerifyRun {
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
     const workers = Math.max(1, Math.min(probes.length, Math.max(4, Math.min(64, Math.floor(this.probesInFlight / Math.max(1, share))))));
     // A probe's attempts share the check timeout; busybox timeout counts whole seconds.
-    const maxAttempts = Math.max(1, ...probes.map((p) => p.attempts));
-    const attemptTimeoutS = Math.max(1, Math.floor(this.checkTimeoutMs / 1000 / maxAttempts));
-    // The batch's own bound (a daemon that hangs must not hold the run): a check timeout, or longer when
-    // a worker has several probes to go through, each of which may time out; a few seconds for the exec.
-    const deadlineMs = Math.max(this.checkTimeoutMs, Math.ceil(probes.length / workers) * maxAttempts * attemptTimeoutS * 1000) + Math.min(5_000, this.checkTimeoutMs);
+    const probeTimeoutS = Math.max(1, Math.ceil(this.checkTimeoutMs / 1000));
+    // The batch's own bound (a daemon that hangs must not hold the run): a check timeout for each probe
+    // a worker goes through (each may time out), and a few seconds for the exec.
+    const deadlineMs = Math.ceil(probes.length / workers) * probeTimeoutS * 1000 + Math.min(5_000, this.checkTimeoutMs);
     const where = container ? `container ${container} on ${host}` : `the helper on ${host}`;
     let batch: BatchOutput;
     let doneMs: number;
@@ -595,7 +594,7 @@ export class VerifyRun {
         await this.requireHost(host);
         const ref = container ?? (await this.helper(host));
         if (container) await this.running(host, container);
-        const r = await this.engine(host).exec(ref, batchCommand({ attemptTimeoutS, workers, state, probes }), { signal, timeoutMs: deadlineMs });
+        const r = await this.engine(host).exec(ref, batchCommand({ probeTimeoutS, workers, state, probes }), { signal, timeoutMs: deadlineMs });
         const b = parseBatchOutput(r.stdout);
         if (b.done === undefined) {
           throw new ProbeError(`the probe script in ${where} exited ${r.exitCode} before it finished: ${(r.stderr || r.stdout).trim().slice(-300) || "no output"}`);
@@ -620,7 +619,7 @@ export class VerifyRun {
             if (!run || run.end === undefined) throw new ProbeError(`the probe script in ${where} printed no result for ${c.id}`);
             ms = at(run.end);
             const last = run.attempts.at(-1);
-            if (last && isTimeoutExit(last.exitCode)) throw new ProbeError(`${c.id} timed out after ${attemptTimeoutS} s`);
+            if (!last || isTimeoutExit(last.exitCode)) throw new ProbeError(`${c.id} timed out after ${probeTimeoutS} s`);
             const p = c.kind === "dns" ? await this.dnsOutcome(c, run.attempts) : this.pingOutcome(run.attempts, c.target, c.expectedIp);
             if (c.kind !== "dns" && p.outcome === "fail") p.detail += await this.targetNote(c.target);
             p.data = { ...p.data, probeMs: Math.round((run.end - run.start) * 1000) };

@@ -7,8 +7,8 @@ import { batchCommand, type BatchProbe, parseBatchOutput } from "../../src/verif
 import { describeRealLab } from "./gate.js";
 
 /** Runs the batch in a fresh netns: 198.18.250.0/24 answers on lo, 198.18.251.2 (a silent veth peer) never does. */
-function runBatch(probes: BatchProbe[], o: { attemptTimeoutS?: number; workers?: number; state?: boolean } = {}) {
-  const [, , script, ...args] = batchCommand({ attemptTimeoutS: o.attemptTimeoutS ?? 5, workers: o.workers ?? 8, state: o.state ?? false, probes });
+function runBatch(probes: BatchProbe[], o: { probeTimeoutS?: number; workers?: number; state?: boolean } = {}) {
+  const [, , script, ...args] = batchCommand({ probeTimeoutS: o.probeTimeoutS ?? 8, workers: o.workers ?? 8, state: o.state ?? false, probes });
   const setup = "ip link set lo up && ip addr add 198.18.250.1/24 dev lo && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
   const t0 = performance.now();
   const r = spawnSync("unshare", ["-n", "sh", "-c", `${setup} && exec busybox sh -c "$0" "$@"`, script!, ...args], { encoding: "utf8", timeout: 60_000 });
@@ -47,11 +47,25 @@ describeRealLab("the probe batch script under busybox sh", () => {
 
   it("an attempt that outlasts its timeout is killed (exit 143) and the batch still finishes", () => {
     // ping -W 2 would wait 2 s; a 1 s timeout kills it first.
-    const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 1 }, { kind: "ping", target: "198.18.250.1", attempts: 1 }], { attemptTimeoutS: 1 });
+    const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 1 }, { kind: "ping", target: "198.18.250.1", attempts: 1 }], { probeTimeoutS: 1 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.batch.probes.get(0)!.attempts.map((a) => a.exitCode)).toEqual([143]);
     expect(r.batch.probes.get(1)!.attempts.map((a) => a.exitCode)).toEqual([0]);
     expect(r.ms).toBeLessThan(1900);
+  });
+
+  it("a probe's attempts share its timeout; a name that does not resolve is not tried again", () => {
+    // 3 s: the first attempt waits 2 s for a reply, the second is killed when the probe's time is up.
+    const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 2 }, { kind: "ping", target: "no-such-name", attempts: 2 }], { probeTimeoutS: 3 });
+    expect(r.status, r.stderr).toBe(0);
+    const silent = r.batch.probes.get(0)!;
+    // The second attempt gets the whole seconds left (busybox timeout): 1, or none when the clock has
+    // just crossed into the probe's last second.
+    expect([[1, 143], [1]]).toContainEqual(silent.attempts.map((a) => a.exitCode));
+    expect((silent.end! - silent.start) * 1000).toBeLessThan(3600);
+    const unknown = r.batch.probes.get(1)!;
+    expect(unknown.attempts).toHaveLength(1);
+    expect(unknown.attempts[0]!.output).toContain("bad address 'no-such-name'");
   });
 
   it("with fewer workers than probes, each worker runs its share one after the other", () => {

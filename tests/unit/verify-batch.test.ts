@@ -7,7 +7,7 @@ import { batchCommand, isTimeoutExit, parseBatchOutput, probesScript } from "../
 describe("batchCommand", () => {
   it("sh -c with the script from the repo, then TIMEOUT WORKERS STATE and one word list per probe", () => {
     const cmd = batchCommand({
-      attemptTimeoutS: 2.5,
+      probeTimeoutS: 2.5,
       workers: 8,
       state: true,
       probes: [
@@ -21,7 +21,7 @@ describe("batchCommand", () => {
   });
 
   it("refuses a target that is not one word (the script splits probes into words)", () => {
-    expect(() => batchCommand({ attemptTimeoutS: 1, workers: 1, state: false, probes: [{ kind: "ping", target: "a b", attempts: 1 }] })).toThrow(/"a b" is not one word/);
+    expect(() => batchCommand({ probeTimeoutS: 1, workers: 1, state: false, probes: [{ kind: "ping", target: "a b", attempts: 1 }] })).toThrow(/"a b" is not one word/);
   });
 
   it("the script is strict, and cleans up its temporary directory", () => {

@@ -19,7 +19,7 @@ describe("settling: a lab still converging after an apply", () => {
     const inner = world.engines.get("host1")!.onExec;
     let calls = 0;
     world.engines.get("host1")!.onExec = (c, cmd, e) =>
-      cmd[0] === "ping" && cmd.at(-1) === "test2" && ++calls <= 4 ? { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" } : inner(c, cmd, e);
+      cmd[0] === "ping" && cmd.at(-1) === "test2" && ++calls <= 2 ? { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" } : inner(c, cmd, e);
     const r = await verify(world, { settleMs: 10_000 });
     const check = byId(r.results).get("ping-name:test1->test2@ov_net1")!;
     expect(check).toMatchObject({ ok: true, outcome: "pass", data: { round: 3 } });

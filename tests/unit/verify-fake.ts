@@ -89,7 +89,8 @@ export class FakeEngine implements DockerEngine {
   /**
    * What scripts/verify/probes.sh prints (args: TIMEOUT WORKERS STATE PROBE...), each probe answered by
    * onExec as if it were exec'ed on its own (ping -c 1 -W 2 TARGET, nslookup TARGET, the ip commands as
-   * one sh -c), an attempt that outlasts TIMEOUT killed like busybox timeout does (exit 143).
+   * one sh -c): attempts until a reply or a "bad address", all within TIMEOUT; an attempt still running
+   * then is killed like busybox timeout does (exit 143).
    */
   private async probes(container: string, args: string[]): Promise<ExecResult> {
     const [timeoutS = "1", workers = "1", state = "0", ...probes] = args;
@@ -101,9 +102,9 @@ export class FakeEngine implements DockerEngine {
       const r = await this.onExec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], this);
       parts.push(`@@state ${r.exitCode} ${stamp()}\n${nl(r.stdout + r.stderr)}`);
     };
-    const attempt = async (cmd: string[]): Promise<ExecResult> => {
+    const attempt = async (cmd: string[], ms: number): Promise<ExecResult> => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const killed = new Promise<ExecResult>((r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), Number(timeoutS) * 1000)));
+      const killed = new Promise<ExecResult>((r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), ms)));
       try {
         return await Promise.race([Promise.resolve(this.onExec(container, cmd, this)), killed]);
       } finally {
@@ -113,10 +114,11 @@ export class FakeEngine implements DockerEngine {
     const one = async (p: string, i: number): Promise<void> => {
       const [kind, target = "", attempts = "1"] = p.split(" ");
       let out = `@@probe ${i} ${stamp()}\n`;
-      for (let a = 0; a < Number(attempts); a++) {
-        const r = await attempt(kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target]);
+      const deadline = performance.now() + Number(timeoutS) * 1000;
+      for (let a = 0; a < Number(attempts) && deadline - performance.now() > 0; a++) {
+        const r = await attempt(kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target], deadline - performance.now());
         out += `@@attempt\n${nl(r.stdout + r.stderr)}@@exit ${r.exitCode}\n`;
-        if (r.exitCode === 0) break;
+        if (r.exitCode === 0 || (r.stdout + r.stderr).includes("bad address")) break;
       }
       parts.push(`${out}@@end ${i} ${stamp()}\n`);
     };
