@@ -4,6 +4,7 @@
 // the same way through its helper container. Those execs run concurrently (bounded). VXLAN counters are
 // sampled before and after the container probes so that they show the traffic this very run pushed
 // through the tunnel.
+import { availableParallelism } from "node:os";
 import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput, type ProbeAttempt } from "./batch.js";
 import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "./engine.js";
@@ -63,7 +64,11 @@ export interface RunOptions {
    * container of a large lab at once, so no probe waits for another container's batch).
    */
   concurrency?: number;
-  /** Probes running at once over all containers (default 2048); each container's batch gets its share, 4 to 64. */
+  /**
+   * Probes running at once over all containers (default 32 per CPU core); each container's batch gets its
+   * share, 2 to 64. Every probe is a few short-lived processes: far more of them than the cores can run
+   * leave pings waiting for the CPU past their 2 s reply window, and a healthy lab reports lost replies.
+   */
   probesInFlight?: number;
   /** Image of the host-level helper container (default: the image of a workload on that host). */
   helperImage?: string;
@@ -180,7 +185,7 @@ export class VerifyRun {
     }
     this.checkTimeoutMs = o.checkTimeoutMs ?? 20_000;
     this.pingAttempts = Math.max(1, o.pingAttempts ?? 2);
-    this.probesInFlight = Math.max(1, o.probesInFlight ?? 2048);
+    this.probesInFlight = Math.max(1, o.probesInFlight ?? 32 * availableParallelism());
   }
 
   private engine(host: string): DockerEngine {
@@ -580,7 +585,7 @@ export class VerifyRun {
       return probes.length - 1;
     });
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
-    const workers = Math.max(1, Math.min(probes.length, Math.max(4, Math.min(64, Math.floor(this.probesInFlight / Math.max(1, share))))));
+    const workers = Math.max(1, Math.min(probes.length, Math.max(2, Math.min(64, Math.floor(this.probesInFlight / Math.max(1, share))))));
     // A probe's attempts share the check timeout; busybox timeout counts whole seconds.
     const probeTimeoutS = Math.max(1, Math.ceil(this.checkTimeoutMs / 1000));
     // The batch's own bound (a daemon that hangs must not hold the run): a check timeout for each probe

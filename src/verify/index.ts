@@ -19,7 +19,7 @@ export interface VerifyOptions {
   checkTimeoutMs?: number;
   /** Execs in flight at once (one per container's probes; default 256). */
   concurrency?: number;
-  /** Probes running at once over all containers (default 2048). */
+  /** Probes running at once over all containers (default 32 per CPU core). */
   probesInFlight?: number;
   helperImage?: string;
   pingAttempts?: number;
