@@ -188,6 +188,15 @@ export class VerifyRun {
     this.probesInFlight = Math.max(1, o.probesInFlight ?? 32 * availableParallelism());
   }
 
+  /**
+   * Forgets what containers and networks looked like: a settling round must see the lab as it is now
+   * (a container created a moment ago may have had no address on its network yet).
+   */
+  forgetInspections(): void {
+    this.containers.clear();
+    this.networks.clear();
+  }
+
   private engine(host: string): DockerEngine {
     const e = this.o.engines.get(host);
     if (!e) throw new ProbeError(`no Docker endpoint for host ${host}`);
@@ -696,6 +705,7 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
     let pending = rest.filter(settling);
     for (let round = 2; pending.length > 0 && performance.now() + SETTLE_PAUSE_MS < deadline; round++) {
       await sleep(SETTLE_PAUSE_MS);
+      run.forgetInspections();
       await runBatches(run, pending, limit, (x, r) => (out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } }));
       pending = pending.filter(settling);
     }

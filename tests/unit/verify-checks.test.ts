@@ -37,6 +37,26 @@ describe("settling: a lab still converging after an apply", () => {
     expect(calls).toBeGreaterThanOrEqual(2);
   });
 
+  it("a later round inspects the containers again (an endpoint without its address yet gets it)", async () => {
+    const world = makeWorld(plan);
+    const e2 = world.engines.get("host2")!;
+    const ready = e2.containers.get("test2")!;
+    const ep = ready.NetworkSettings.Networks!["ov_net1"]!;
+    e2.containers.set("test2", { ...ready, NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } } });
+    const inspect = e2.inspectContainer.bind(e2);
+    let calls = 0;
+    e2.inspectContainer = async (name) => {
+      if (name === "test2" && ++calls === 2) e2.containers.set("test2", ready); // ready from the second look on
+      return inspect(name);
+    };
+    const first = await verify(world);
+    expect(byId(first.results).get("cnm:test2")!.detail).toMatch(/^ov_net1 endpoint has no IP, planned 198\.18\.100\.3/);
+    calls = 0;
+    e2.containers.set("test2", { ...ready, NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } } });
+    const settled = await verify(world, { settleMs: 5_000 });
+    expect(byId(settled.results).get("cnm:test2")).toMatchObject({ ok: true, data: { round: 2 } });
+  });
+
   it("a probe that cannot run (stopped container) and an expected failure are not retried", async () => {
     const world = makeWorld(plan, { stopped: ["test2"] });
     let execs = 0;
