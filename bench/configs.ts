@@ -1,6 +1,6 @@
 // The lab configurations the benchmark measures, and the verification subset it runs. Every config is
 // an ordinary LabConfigInput that buildPlan validates like any user's config.
-import type { CheckPlan, LabConfigInput, LabPlan } from "../src/model/index.js";
+import { type CheckPlan, expandChecks, type LabConfigInput, type LabPlan } from "../src/model/index.js";
 
 /** Underlay address of host i (0-based) inside 198.18.0.0/20: 198.18.1.1, 198.18.1.2, ... */
 export function hostAddress(i: number): string {
@@ -52,7 +52,7 @@ const PAIR = /^(ping-name|dns|ping-ip):(.+)->(.+)@(.+)$/;
 export function ringChecks(plan: LabPlan): CheckPlan[] {
   const names = plan.workloads.map((w) => w.name);
   const next = new Map(names.map((n, i) => [n, names[(i + 1) % names.length]!]));
-  return plan.checks.filter((c) => {
+  return expandChecks(plan.checks).filter((c) => {
     const m = PAIR.exec(c.id);
     if (!m) return true;
     return next.get(m[2]!) === m[3];

@@ -5,7 +5,7 @@
 // usage: tsx bench/pulumiEval.ts '<EvalCase as JSON>'   -> prints one JSON line (EvalSample) on stdout
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "../components/networkLab.js";
-import { buildPlan } from "../src/model/index.js";
+import { buildPlan, checkCount } from "../src/model/index.js";
 import { labOutputs } from "../src/stack/outputs.js";
 import { labSteps } from "../src/stack/steps.js";
 import { type EvalCase, evalConfig } from "./configs.js";
@@ -65,7 +65,7 @@ export async function evaluate(c: EvalCase): Promise<EvalSample> {
   const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan, {}) });
   labOutputs(plan, lab);
   // Registrations resolve asynchronously: wait until nothing new arrives for a while.
-  const quietMs = 500 + plan.checks.length / 1000;
+  const quietMs = 500 + checkCount(plan.checks) / 1000;
   let seen = -1;
   let stableSince = performance.now();
   while (performance.now() - stableSince < quietMs) {
@@ -87,7 +87,7 @@ export async function evaluate(c: EvalCase): Promise<EvalSample> {
     planMs,
     evalMs: lastAt - t0,
     resources: registered,
-    checks: plan.checks.length,
+    checks: checkCount(plan.checks),
     planJsonMB: planJson / MB,
     baseRssMB,
     maxRssMB: process.resourceUsage().maxRSS / 1024,

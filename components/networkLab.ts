@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES, type LabPlan } from "../src/model/index.js";
+import { checkCount, IMAGES, type LabPlan } from "../src/model/index.js";
 import { DockerHost, sshOptsOf } from "./dockerHost.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
@@ -170,7 +170,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
       this.kvRegistrations = new KvRegistrations(`${name}-kv-registrations`, { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] }, parent);
     }
-    if (plan.verification.enabled && steps.verify && plan.checks.length > 0) {
+    if (plan.verification.enabled && steps.verify && checkCount(plan.checks) > 0) {
       const subjects: pulumi.CustomResource[] = [...this.overlays.map((o) => o.network), ...this.macvlans.flatMap((m) => Object.values(m.perHost)), ...containers];
       this.verification = new Verification(`${name}-verify`, { plan, step: steps.verify, subjects }, parent);
     }

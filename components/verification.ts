@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../src/model/index.js";
+import type { CheckCounts, CheckFailure } from "../src/verify/report.js";
 import type { ShellStep } from "./steps.js";
 
 export interface VerificationArgs {
@@ -16,12 +17,14 @@ export interface VerificationSummary {
   failed: number;
 }
 
-export interface VerificationCheckResult {
-  id: string;
-  ok: boolean;
-  outcome: string;
-  expect: string;
-  detail: string;
+/** What the stack exports of a verification: small however many checks the lab has. */
+export interface VerificationOutputs {
+  summary: VerificationSummary;
+  /** network -> check type -> counts. */
+  counts: Record<string, Record<string, CheckCounts>>;
+  /** The checks that did not go as expected (at most the first 200; failuresOmitted says how many more). */
+  failures: CheckFailure[];
+  failuresOmitted?: number;
 }
 
 /** What the verifier reads on stdin: the plan, minus the checks it derives itself (planChecks). */
@@ -30,26 +33,31 @@ export function verifierInput(plan: LabPlan): string {
   return JSON.stringify(rest);
 }
 
-/** Reads the verifier's JSON report (the last JSON document on stdout). */
-export function parseVerifierOutput(stdout: string): { summary: VerificationSummary; checks: VerificationCheckResult[] } {
+/** Reads the verifier's JSON summary (--json-summary; the JSON document on stdout). */
+export function parseVerifierOutput(stdout: string): VerificationOutputs {
   const start = stdout.indexOf("{");
   if (start < 0) throw new Error(`verifier printed no JSON report:\n${stdout}`);
-  const doc = JSON.parse(stdout.slice(start)) as { summary: VerificationSummary; results: VerificationCheckResult[] };
+  const doc = JSON.parse(stdout.slice(start)) as VerificationOutputs;
   return {
     summary: doc.summary,
-    checks: doc.results.map((r) => ({ id: r.id, ok: r.ok, outcome: r.outcome, expect: r.expect, detail: r.detail })),
+    counts: doc.counts,
+    failures: doc.failures,
+    ...(doc.failuresOmitted !== undefined ? { failuresOmitted: doc.failuresOmitted } : {}),
   };
 }
 
 /**
  * Proves the lab after every apply: runs the verifier (overlay pairs by name and IP, embedded DNS,
  * docker_gwbridge, VXLAN, macvlan, CNM view) once every probed resource exists, and again whenever
- * one of them changes. A failed check fails `pulumi up` with the verifier's readable report.
+ * one of them changes. A failed check fails `pulumi up` with the verifier's readable report. The stack
+ * keeps the summary, the counts per network and check type and the failures; the full report (every
+ * check) is the file the verifier saves, which `npm run inspect` reads.
  */
 export class Verification extends pulumi.ComponentResource {
   readonly run: command.local.Command;
   readonly summary: pulumi.Output<VerificationSummary>;
-  readonly checks: pulumi.Output<VerificationCheckResult[]>;
+  readonly counts: pulumi.Output<VerificationOutputs["counts"]>;
+  readonly failures: pulumi.Output<CheckFailure[]>;
 
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:verify:Verification", name, {}, opts);
@@ -69,7 +77,8 @@ export class Verification extends pulumi.ComponentResource {
     );
     const parsed = this.run.stdout.apply(parseVerifierOutput);
     this.summary = parsed.apply((p) => p.summary);
-    this.checks = parsed.apply((p) => p.checks);
-    this.registerOutputs({ summary: this.summary, checks: this.checks });
+    this.counts = parsed.apply((p) => p.counts);
+    this.failures = parsed.apply((p) => p.failures);
+    this.registerOutputs({ summary: this.summary, counts: this.counts, failures: this.failures });
   }
 }

@@ -35,7 +35,8 @@ export function readJson(path: string, flag: string, io: CliIo = processIo): unk
 export function asPlan(raw: unknown, path: string): LabPlan {
   const p = raw as Partial<LabPlan> | null;
   const missing = (["name", "hosts", "networks", "workloads", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
-  if (missing.length || !Array.isArray(p!.hosts) || (p!.checks !== undefined && !Array.isArray(p!.checks))) {
+  const checksOk = p?.checks === undefined || (Array.isArray(p.checks.pairs) && Array.isArray(p.checks.single));
+  if (missing.length || !Array.isArray(p!.hosts) || !checksOk) {
     throw new UsageError(
       `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
     );

@@ -4,8 +4,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { LabPlan } from "../model/index.js";
-import { formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
+import { checkCount, type LabPlan } from "../model/index.js";
+import { briefOf, formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
 import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
 
 export { UsageError } from "./labArgs.js";
@@ -16,14 +16,16 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
   --plan FILE          an already built LabPlan (JSON); "-" reads it from stdin (how the stack runs it)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of a table
+  --json-summary       print only the summary, the counts per network and check type and the failures
+                       as JSON (how the stack runs it; --save keeps the full report)
   --timeout S          per-check timeout in seconds (default: the plan's, at most 30)
-  --concurrency N      probes in flight at once (default 32)
+  --concurrency N      containers probed at once: one exec each runs all of its probes (default 256)
   --settle S           retry failing checks for up to S seconds while the lab converges
                        (default: the plan's verification.settleSeconds, 20; 0 reports the first round)
   --ssh-key FILE       private key for ssh:// endpoints (ssh -i)
   --helper-image IMG   image of the host-level helper container (default: the workloads' image)
-  --quiet              no per-check progress on stderr (with --json, stderr still gets the summary
-                       line, or the whole table when a check failed: what pulumi up shows)
+  --quiet              no per-check progress on stderr (with --json or --json-summary, stderr still gets
+                       the summary line, and the failed checks' rows when any failed: what pulumi up shows)
   --save FILE          also write the JSON report to FILE (npm run inspect reads .lab/last-verify.json)
   -h, --help           this text
 
@@ -32,6 +34,8 @@ exit: 0 all checks as expected, 1 any unexpected result, 2 bad usage`;
 export interface CliArgs {
   plan: LabPlan;
   json: boolean;
+  /** --json-summary: the report without its per-check results. */
+  jsonSummary: boolean;
   quiet: boolean;
   /** Where to write the JSON report as well (--save). */
   save?: string;
@@ -50,6 +54,7 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
         plan: { type: "string" },
         endpoint: { type: "string", multiple: true },
         json: { type: "boolean" },
+        "json-summary": { type: "boolean" },
         timeout: { type: "string" },
         concurrency: { type: "string" },
         settle: { type: "string" },
@@ -79,7 +84,8 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
     ...(v["ssh-key"] !== undefined ? { ssh: { identityFile: v["ssh-key"] } } : {}),
     ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
   };
-  return { plan, json: v.json ?? false, quiet: v.quiet ?? false, ...(v.save !== undefined ? { save: v.save } : {}), options };
+  if (v.json && v["json-summary"]) throw new UsageError("--json and --json-summary are alternatives; pass only one of them");
+  return { plan, json: v.json ?? false, jsonSummary: v["json-summary"] ?? false, quiet: v.quiet ?? false, ...(v.save !== undefined ? { save: v.save } : {}), options };
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -97,29 +103,31 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     out.write(USAGE + "\n");
     return 0;
   }
-  const { plan, json, quiet, options } = args;
-  if (!quiet && !json) err.write(`verify: ${plan.checks.length} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`);
+  const { plan, json, jsonSummary, quiet, options } = args;
+  const machine = json || jsonSummary;
+  if (!quiet && !machine) err.write(`verify: ${checkCount(plan.checks)} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`);
   const report = await verifyLab(plan, {
     ...options,
-    ...(!quiet && !json ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
+    ...(!quiet && !machine ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
   });
-  out.write(json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
-  // With --json (the stack's way), stderr is what `pulumi up` prints: the readable table on a failure,
-  // and the one summary line when all went as expected.
-  if (json && !report.ok) err.write(formatTable(report));
-  else if (json) err.write(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall)\n`);
+  // The saved report first: whoever reads stdout (the stack) may look for the file as soon as it ends.
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });
     writeFileSync(args.save, JSON.stringify(report, null, 2) + "\n");
   }
+  out.write(jsonSummary ? JSON.stringify(briefOf(report), null, 2) + "\n" : json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+  // With --json or --json-summary (the stack's way), stderr is what `pulumi up` prints: the rows of the
+  // checks that failed and the summary line, or only the summary line when all went as expected.
+  if (machine && !report.ok) err.write(formatTable(report, { onlyFailures: true }));
+  else if (machine) err.write(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall)\n`);
   return report.ok ? 0 : 1;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    // Exit as soon as the report is out: nothing left of the run (a socket to a daemon that hangs,
+    // a helper's removal still pending) may hold the process after it.
+    (code) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code))),
     (e: unknown) => {
       process.stderr.write(`verify: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;

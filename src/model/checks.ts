@@ -1,5 +1,7 @@
 // The checks the verifier runs, derived from the plan: what the lab must prove after every apply.
-import type { CheckPlan, LabPlan, NetworkPlan, WorkloadPlan } from "./types.js";
+// Pairwise checks stay grouped (sources x targets x probes per network and host): their number grows
+// with the square of the containers, the groups only linearly.
+import type { CheckPlan, LabChecks, LabPlan, NetworkPlan, PairCheckGroup, PairProbe, WorkloadPlan } from "./types.js";
 
 interface Member {
   w: WorkloadPlan;
@@ -15,23 +17,67 @@ function members(plan: LabPlan, net: NetworkPlan): Member[] {
   return out;
 }
 
-export function planChecks(plan: LabPlan): CheckPlan[] {
+/** The id of one pairwise check, e.g. ping-name:test1->test2@ov_net1. */
+export function pairCheckId(probe: PairProbe, from: string, target: string, network: string): string {
+  return `${probe}:${from}->${target}@${network}`;
+}
+
+/** One check of a group: the source `from` probing `target` with `probe`. */
+export function pairCheck(g: PairCheckGroup, from: string, target: { name: string; ip: string }, p: PairCheckGroup["probes"][number]): CheckPlan {
+  const base = { id: pairCheckId(p.probe, from, target.name, g.network), from, host: g.host, network: g.network, expect: "pass" as const, reason: p.reason };
+  switch (p.probe) {
+    case "ping-name":
+      return { ...base, kind: "ping", target: target.name, expectedIp: target.ip };
+    case "dns":
+      return { ...base, kind: "dns", target: target.name, expectedIp: target.ip };
+    case "ping-ip":
+      return { ...base, kind: "ping", target: target.ip };
+  }
+}
+
+/** Every check of a group, source by source. */
+export function* groupChecks(g: PairCheckGroup): Generator<CheckPlan> {
+  for (const from of g.sources) for (const t of g.targets) for (const p of g.probes) yield pairCheck(g, from, t, p);
+}
+
+/** Every check of the plan, pairwise groups first: the order reports list them in. */
+export function* eachCheck(checks: LabChecks): Generator<CheckPlan> {
+  for (const g of checks.pairs) yield* groupChecks(g);
+  yield* checks.single;
+}
+
+/** eachCheck as a list: only where individual checks are really needed (it grows with the pairs). */
+export function expandChecks(checks: LabChecks): CheckPlan[] {
+  return [...eachCheck(checks)];
+}
+
+export function checkCount(checks: LabChecks): number {
+  let n = checks.single.length;
+  for (const g of checks.pairs) n += g.sources.length * g.targets.length * g.probes.length;
+  return n;
+}
+
+export function planChecks(plan: LabPlan): LabChecks {
   const checks: CheckPlan[] = [];
+  const pairs: PairCheckGroup[] = [];
   const hostAddress = new Map(plan.hosts.map((h) => [h.name, h.address]));
   const driverOf = new Map(plan.networks.map((n) => [n.name, n.driver]));
   for (const net of plan.networks) {
     const m = members(plan, net);
-    for (const a of m) {
-      for (const b of m) {
-        if (a.w.host === b.w.host) continue;
-        const pair = `${a.w.name}->${b.w.name}@${net.name}`;
-        const base = { from: a.w.name, host: a.w.host, network: net.name, expect: "pass" as const };
-        if (net.driver === "overlay") {
-          checks.push({ ...base, id: `ping-name:${pair}`, kind: "ping", target: b.w.name, expectedIp: b.ip, reason: "cross-host overlay (VXLAN), by name" });
-          checks.push({ ...base, id: `dns:${pair}`, kind: "dns", target: b.w.name, expectedIp: b.ip, reason: "embedded DNS resolves the name to the overlay IP" });
-        }
-        checks.push({ ...base, id: `ping-ip:${pair}`, kind: "ping", target: b.ip, reason: `cross-host ${net.driver}, by IP` });
-      }
+    // Every container probes every container on the other hosts: one group per source host.
+    const probes: PairCheckGroup["probes"] = [
+      ...(net.driver === "overlay"
+        ? [
+            { probe: "ping-name" as const, reason: "cross-host overlay (VXLAN), by name" },
+            { probe: "dns" as const, reason: "embedded DNS resolves the name to the overlay IP" },
+          ]
+        : []),
+      { probe: "ping-ip", reason: `cross-host ${net.driver}, by IP` },
+    ];
+    for (const h of plan.hosts) {
+      const sources = m.filter((x) => x.w.host === h.name).map((x) => x.w.name);
+      const targets = m.filter((x) => x.w.host !== h.name).map((x) => ({ name: x.w.name, ip: x.ip }));
+      if (sources.length && targets.length) pairs.push({ network: net.name, host: h.name, sources, targets, probes });
     }
     // Network aliases resolve through the embedded DNS like names. An overlay's names are known on every
     // host; a macvlan network is local to each host, so there its aliases resolve only on the same host.
@@ -93,5 +139,5 @@ export function planChecks(plan: LabPlan): CheckPlan[] {
   for (const w of plan.workloads) {
     checks.push({ id: `cnm:${w.name}`, kind: "cnm", from: w.name, host: w.host, target: w.name, expect: "pass", reason: "sandbox, endpoints and networks as the CNM describes them" });
   }
-  return checks;
+  return { pairs, single: checks };
 }

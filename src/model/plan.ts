@@ -248,7 +248,7 @@ export function buildPlan(raw: unknown): LabPlan {
     hosts,
     networks,
     workloads,
-    checks: [],
+    checks: { pairs: [], single: [] },
     verification,
     ...(netns.paths ? { netns: netns.paths } : {}),
   };

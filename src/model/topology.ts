@@ -1,6 +1,7 @@
 // The lab's topology, derived from the plan only: a view both pictures are drawn from (Mermaid text
 // here, SVG in src/topology/svg.ts), so the documentation can never be drawn by hand and drift.
 // Pure: no I/O. Ordering is the plan's (hosts by index, networks and workloads in config order).
+import { checkCount } from "./checks.js";
 import type { KvPlan, LabPlan } from "./types.js";
 
 /** What only a running lab knows; everything is optional and falls back to the plan. */
@@ -265,5 +266,5 @@ export function planSummary(plan: LabPlan): string {
   const n = (count: number, what: string): string => `${count} ${what}${count === 1 ? "" : "s"}`;
   const mode = plan.overlayMode === "kv" && plan.kv ? `kv (${plan.kv.kind} at ${plan.kv.address}:${plan.kv.port})` : plan.overlayMode;
   const drivers = plan.networks.map((net) => `${net.name} ${net.driver}`).join(", ");
-  return `lab ${plan.name}: ${n(plan.hosts.length, `${plan.hostKind} host`)}, overlay mode ${mode}, ${n(plan.networks.length, "network")} (${drivers}), ${n(plan.workloads.length, "container")}, ${n(plan.checks.length, "check")}`;
+  return `lab ${plan.name}: ${n(plan.hosts.length, `${plan.hostKind} host`)}, overlay mode ${mode}, ${n(plan.networks.length, "network")} (${drivers}), ${n(plan.workloads.length, "container")}, ${n(checkCount(plan.checks), "check")}`;
 }

@@ -181,6 +181,41 @@ export interface CheckPlan {
   reason: string;
 }
 
+/** The probes every source container of a PairCheckGroup runs toward every target. */
+export const PAIR_PROBES = [
+  "ping-name", // ping by name: the embedded DNS resolves it and the planned address answers
+  "dns", // nslookup of the name returns the planned address
+  "ping-ip", // ping of the planned address
+] as const;
+export type PairProbe = (typeof PAIR_PROBES)[number];
+
+export interface PairTarget {
+  name: string;
+  /** The target's address on the group's network. */
+  ip: string;
+}
+
+/**
+ * The pairwise checks of one network from one host, as a product instead of one CheckPlan per pair:
+ * every source probes every target with every probe. Pairs grow with the square of the containers,
+ * so the plan keeps them in this form; expandChecks yields the individual checks where they are needed.
+ */
+export interface PairCheckGroup {
+  network: string;
+  /** The host all sources live on; the targets live on the other hosts. */
+  host: string;
+  sources: string[];
+  targets: PairTarget[];
+  /** Each probe with why the plan expects it to pass. */
+  probes: { probe: PairProbe; reason: string }[];
+}
+
+/** What the verifier checks: pairwise groups and the (linear) rest, one CheckPlan each. */
+export interface LabChecks {
+  pairs: PairCheckGroup[];
+  single: CheckPlan[];
+}
+
 export interface VerificationPlan {
   enabled: boolean;
   /** Reached from overlay containers through docker_gwbridge (in our labs: the KV host on the underlay). */
@@ -211,7 +246,8 @@ export interface LabPlan {
   hosts: HostPlan[];
   networks: NetworkPlan[];
   workloads: WorkloadPlan[];
-  checks: CheckPlan[];
+  /** Pairwise checks as groups, the rest one by one; expandChecks lists them all. */
+  checks: LabChecks;
   verification: VerificationPlan;
   /** netns kind: root directory of all lab state on the machine; also the underlay switch namespace. */
   netns?: { root: string; switchNamespace: string; bridge: string; kvNamespace: string };

@@ -63,7 +63,7 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
  */
 export function verifyStep(plan: LabPlan): ShellStep {
   const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
-  const argv = ["npx", "--no-install", "tsx", "src/cli/verify.ts", "--plan", "-", "--json", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
+  const argv = ["npx", "--no-install", "tsx", "src/cli/verify.ts", "--plan", "-", "--json-summary", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
   return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
 

@@ -1,7 +1,12 @@
-// The probes behind every CheckPlan kind. All checks of a run go out concurrently (bounded), each under
-// its own timeout; VXLAN counters are sampled before and after the container probes so that they show
-// the traffic this very run pushed through the tunnel.
+// The probes behind every CheckPlan kind. A container's probes (ping, dns, external, and the route and
+// CNM view) go out in one docker exec that runs them concurrently inside it (scripts/verify/probes.sh),
+// each under its own timeout and with its own result and timing; the host-level pings of a host go out
+// the same way through its helper container. Those execs run concurrently (bounded). VXLAN counters are
+// sampled before and after the container probes so that they show the traffic this very run pushed
+// through the tunnel.
+import { availableParallelism } from "node:os";
 import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
+import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput, type ProbeAttempt } from "./batch.js";
 import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "./engine.js";
 import {
   type DevCounters,
@@ -41,6 +46,10 @@ export interface CheckResult {
   reason: string;
   /** What happened. */
   detail: string;
+  /**
+   * From the moment the verifier set out to run the probe (the exec of its container's batch included)
+   * until its result was known. For a batched probe, data.probeMs is the probe alone inside the container.
+   */
   durationMs: number;
   data?: Record<string, unknown>;
 }
@@ -48,10 +57,19 @@ export interface CheckResult {
 export interface RunOptions {
   /** Docker engine per host name. */
   engines: ReadonlyMap<string, DockerEngine>;
-  /** Per-check timeout (default 20 s). */
+  /** Per-check timeout (default 20 s): a probe's attempts share it; a host-level check gets it whole. */
   checkTimeoutMs?: number;
-  /** Probes in flight at once (default 32: enough for 50 containers without swamping two dockerds). */
+  /**
+   * Execs in flight at once: one per container (its batch of probes) or host (default 256: every
+   * container of a large lab at once, so no probe waits for another container's batch).
+   */
   concurrency?: number;
+  /**
+   * Probes running at once over all containers (default 32 per CPU core); each container's batch gets its
+   * share, 2 to 64. Every probe is a few short-lived processes: far more of them than the cores can run
+   * leave pings waiting for the CPU past their 2 s reply window, and a healthy lab reports lost replies.
+   */
+  probesInFlight?: number;
   /** Image of the host-level helper container (default: the image of a workload on that host). */
   helperImage?: string;
   /** ping attempts before a probe counts as failed (default 2: the first packet to a new peer may be lost to ARP/VXLAN learning). */
@@ -141,7 +159,6 @@ const HELPER_LABEL = "dnlab.verify";
 export class VerifyRun {
   private readonly hosts: Map<string, HostPlan>;
   private readonly containers = new Map<string, Promise<ContainerInfo | undefined>>();
-  private readonly netStates = new Map<string, Promise<NetState>>();
   private readonly networks = new Map<string, Promise<NetworkInfo | undefined>>();
   private readonly reachable = new Map<string, Promise<string | undefined>>();
   private readonly helpers = new Map<string, Promise<string>>();
@@ -151,6 +168,7 @@ export class VerifyRun {
   private readonly workloadHost = new Map<string, string>();
   private readonly checkTimeoutMs: number;
   private readonly pingAttempts: number;
+  private readonly probesInFlight: number;
   /** Hosts whose helper needs the exec-root netns dir (they have vxlan checks in this run). */
   private readonly netnsHosts: Set<string>;
 
@@ -167,6 +185,16 @@ export class VerifyRun {
     }
     this.checkTimeoutMs = o.checkTimeoutMs ?? 20_000;
     this.pingAttempts = Math.max(1, o.pingAttempts ?? 2);
+    this.probesInFlight = Math.max(1, o.probesInFlight ?? 32 * availableParallelism());
+  }
+
+  /**
+   * Forgets what containers and networks looked like: a settling round must see the lab as it is now
+   * (a container created a moment ago may have had no address on its network yet).
+   */
+  forgetInspections(): void {
+    this.containers.clear();
+    this.networks.clear();
   }
 
   private engine(host: string): DockerEngine {
@@ -219,23 +247,6 @@ export class VerifyRun {
 
   private network(host: string, name: string): Promise<NetworkInfo | undefined> {
     return this.once(this.networks, `${host}/${name}`, async () => (await this.requireHost(host)).inspectNetwork(name));
-  }
-
-  private async execIn(host: string, container: string, cmd: string[], signal: AbortSignal): Promise<ExecResult> {
-    await this.running(host, container);
-    return this.engine(host).exec(container, cmd, { signal, timeoutMs: this.checkTimeoutMs });
-  }
-
-  private netState(host: string, container: string): Promise<NetState> {
-    return this.once(this.netStates, `${host}/${container}`, async () => {
-      await this.running(host, container);
-      const r = await this.engine(host).exec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], {
-        timeoutMs: this.checkTimeoutMs,
-      });
-      if (r.exitCode !== 0) throw new ProbeError(`ip route/addr/link in ${container} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim()}`);
-      const [route = "", addr = "", link = ""] = r.stdout.split("@@\n");
-      return { route, addrs: parseIpAddr(addr), macs: parseIpLink(link) };
-    });
   }
 
   // ---- host-level helper container ----
@@ -315,16 +326,18 @@ export class VerifyRun {
   /**
    * One-packet pings, retried (pingAttempts) only when a reply is expected: the first packet to a new
    * peer may be lost to ARP/VXLAN learning, while a retry of a ping expected to fail only costs time.
+   * The batch script stops at the first reply; a name that does not resolve is reported as such.
    */
-  private async ping(run: (cmd: string[]) => Promise<ExecResult>, target: string, expect: Outcome, expectedIp?: string): Promise<ProbeOutcome> {
+  private pingAttemptsFor(expect: Outcome): number {
+    return expect === "pass" ? this.pingAttempts : 1;
+  }
+
+  private pingOutcome(runs: readonly ProbeAttempt[], target: string, expectedIp?: string): ProbeOutcome {
     const attempts: { exitCode: number; replyFrom?: string; error?: string }[] = [];
     let last = parsePing("");
-    const tries = expect === "pass" ? this.pingAttempts : 1;
-    for (let i = 0; i < tries; i++) {
-      const r = await run(["ping", "-c", "1", "-W", "2", target]);
-      last = parsePing(r.stdout + "\n" + r.stderr);
+    for (const r of runs) {
+      last = parsePing(r.output);
       attempts.push({ exitCode: r.exitCode, ...(last.replyFrom ? { replyFrom: last.replyFrom } : {}), ...(last.resolveError ? { error: last.resolveError } : {}) });
-      if (last.resolveError) break; // a name that does not resolve will not resolve a moment later
       if (r.exitCode === 0 && last.replies > 0) {
         const data = { resolved: last.resolved, replyFrom: last.replyFrom, rttMs: last.rttMs, attempts: attempts.length };
         if (expectedIp !== undefined && last.replyFrom !== expectedIp) {
@@ -352,33 +365,9 @@ export class VerifyRun {
     return "";
   }
 
-  private async probe(c: CheckPlan, signal: AbortSignal): Promise<ProbeOutcome> {
-    switch (c.kind) {
-      case "ping":
-      case "external": {
-        const r = await this.ping((cmd) => this.execIn(c.host, c.from, cmd, signal), c.target, c.expect, c.expectedIp);
-        if (r.outcome === "fail") r.detail += await this.targetNote(c.target);
-        return r;
-      }
-      case "host-ping": {
-        const r = await this.ping((cmd) => this.execOnHost(c.host, cmd, signal), c.target, c.expect);
-        if (r.outcome === "fail") r.detail += await this.targetNote(c.target);
-        return r;
-      }
-      case "dns":
-        return this.dns(c, signal);
-      case "gwbridge-route":
-        return this.gwbridgeRoute(c);
-      case "cnm":
-        return this.cnm(c);
-      case "vxlan":
-        return this.vxlan(c, signal);
-    }
-  }
-
-  private async dns(c: CheckPlan, signal: AbortSignal): Promise<ProbeOutcome> {
-    const r = await this.execIn(c.host, c.from, ["nslookup", c.target], signal);
-    const ns = parseNslookup(r.stdout + "\n" + r.stderr);
+  private async dnsOutcome(c: CheckPlan, runs: readonly ProbeAttempt[]): Promise<ProbeOutcome> {
+    const r = runs.at(-1) ?? { exitCode: -1, output: "" };
+    const ns = parseNslookup(r.output);
     const data = { server: ns.server, addresses: ns.addresses };
     if (c.expectedIp !== undefined && ns.addresses.includes(c.expectedIp)) {
       return { outcome: "pass", detail: `${c.target} -> ${ns.addresses.join(", ")} (server ${ns.server ?? "?"})`, data };
@@ -387,8 +376,7 @@ export class VerifyRun {
     return { outcome: "fail", detail: `${c.target}: ${got}, expected ${c.expectedIp ?? "an address"}${await this.targetNote(c.target)}`, data };
   }
 
-  private async gwbridgeRoute(c: CheckPlan): Promise<ProbeOutcome> {
-    const st = await this.netState(c.host, c.from);
+  private async gwbridgeRoute(c: CheckPlan, st: NetState): Promise<ProbeOutcome> {
     const def = parseDefaultRoute(st.route);
     if (!def) return { outcome: "fail", detail: `${c.from} has no default route`, data: { routes: st.route.trim() } };
     const gw = await this.network(c.host, "docker_gwbridge");
@@ -401,9 +389,8 @@ export class VerifyRun {
     return { outcome: "fail", detail: `default route leaves through ${def.dev} (${ips.map((a) => a.cidr).join(", ") || "no IPv4"}), not docker_gwbridge ${subnets.join(", ")}`, data };
   }
 
-  private async cnm(c: CheckPlan): Promise<ProbeOutcome> {
+  private async cnm(c: CheckPlan, st: NetState): Promise<ProbeOutcome> {
     const info = await this.running(c.host, c.from);
-    const st = await this.netState(c.host, c.from);
     const ifaceOf = (ip: string | undefined): string | undefined => st.addrs.find((a) => a.ip === ip)?.name;
     const endpoints = Object.entries(info.NetworkSettings.Networks ?? {}).map(([network, ep]) => ({
       network,
@@ -558,18 +545,8 @@ export class VerifyRun {
     return { outcome: pass ? "pass" : "fail", detail: pass ? detail : `${detail}: no encapsulated traffic`, data };
   }
 
-  /** Runs one check under its timeout; never throws. */
-  async runCheck(c: CheckPlan): Promise<CheckResult> {
-    const started = performance.now();
-    let p: ProbeOutcome;
-    let error = false;
-    try {
-      await this.requireHost(c.host);
-      p = await withDeadline(this.checkTimeoutMs, c.id, (signal) => this.probe(c, signal));
-    } catch (err) {
-      error = true;
-      p = { outcome: "fail", detail: err instanceof Error ? err.message : String(err) };
-    }
+  /** A check's result from what its probe saw (or why it could not run); reported through onResult. */
+  private result(c: CheckPlan, p: ProbeOutcome, error: boolean, durationMs: number): CheckResult {
     const r: CheckResult = {
       id: c.id,
       kind: c.kind,
@@ -584,24 +561,133 @@ export class VerifyRun {
       error,
       reason: c.reason,
       detail: p.detail,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(durationMs),
       ...(p.data ? { data: p.data } : {}),
     };
     this.o.onResult?.(r);
     return r;
+  }
+
+  /** Runs one vxlan check under its timeout; never throws. */
+  async runCheck(c: CheckPlan): Promise<CheckResult> {
+    const started = performance.now();
+    try {
+      await this.requireHost(c.host);
+      const p = await withDeadline(this.checkTimeoutMs, c.id, (signal) => this.vxlan(c, signal));
+      return this.result(c, p, false, performance.now() - started);
+    } catch (err) {
+      return this.result(c, { outcome: "fail", detail: err instanceof Error ? err.message : String(err) }, true, performance.now() - started);
+    }
+  }
+
+  /**
+   * Runs the checks of one container (or, with no container, the host-level pings of a host through its
+   * helper) in one exec of scripts/verify/probes.sh; never throws. `share`: how many such execs run at
+   * once, which divides probesInFlight between them.
+   */
+  async runBatch(host: string, container: string | undefined, checks: readonly CheckPlan[], share: number): Promise<CheckResult[]> {
+    const started = performance.now();
+    const probes: BatchProbe[] = [];
+    const probeOf = checks.map((c) => {
+      if (c.kind !== "ping" && c.kind !== "external" && c.kind !== "host-ping" && c.kind !== "dns") return undefined;
+      probes.push(c.kind === "dns" ? { kind: "dns", target: c.target, attempts: 1 } : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) });
+      return probes.length - 1;
+    });
+    const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
+    const workers = Math.max(1, Math.min(probes.length, Math.max(2, Math.min(64, Math.floor(this.probesInFlight / Math.max(1, share))))));
+    // A probe's attempts share the check timeout; busybox timeout counts whole seconds.
+    const probeTimeoutS = Math.max(1, Math.ceil(this.checkTimeoutMs / 1000));
+    // The batch's own bound (a daemon that hangs must not hold the run): a check timeout for each probe
+    // a worker goes through (each may time out), and a few seconds for the exec.
+    const deadlineMs = Math.ceil(probes.length / workers) * probeTimeoutS * 1000 + Math.min(5_000, this.checkTimeoutMs);
+    const where = container ? `container ${container} on ${host}` : `the helper on ${host}`;
+    let batch: BatchOutput;
+    let doneMs: number;
+    try {
+      batch = await withDeadline(deadlineMs, `the probes in ${where}`, async (signal) => {
+        await this.requireHost(host);
+        const ref = container ?? (await this.helper(host));
+        if (container) await this.running(host, container);
+        const r = await this.engine(host).exec(ref, batchCommand({ probeTimeoutS, workers, state, probes }), { signal, timeoutMs: deadlineMs });
+        const b = parseBatchOutput(r.stdout);
+        if (b.done === undefined) {
+          throw new ProbeError(`the probe script in ${where} exited ${r.exitCode} before it finished: ${(r.stderr || r.stdout).trim().slice(-300) || "no output"}`);
+        }
+        return b;
+      });
+      doneMs = performance.now() - started;
+    } catch (err) {
+      const p: ProbeOutcome = { outcome: "fail", detail: err instanceof Error ? err.message : String(err) };
+      return checks.map((c) => this.result(c, p, true, performance.now() - started));
+    }
+    // When a probe's result was known: the exec's round trip less what the script still did after it
+    // (differences of the container's clock only, so a remote host's clock offset does not matter).
+    const at = (end: number | undefined): number => (end !== undefined && batch.done !== undefined ? Math.max(0, doneMs - (batch.done - end) * 1000) : doneMs);
+    return Promise.all(
+      checks.map(async (c, i) => {
+        let ms = doneMs;
+        try {
+          const k = probeOf[i];
+          if (k !== undefined) {
+            const run = batch.probes.get(k);
+            if (!run || run.end === undefined) throw new ProbeError(`the probe script in ${where} printed no result for ${c.id}`);
+            ms = at(run.end);
+            const last = run.attempts.at(-1);
+            if (!last || isTimeoutExit(last.exitCode)) throw new ProbeError(`${c.id} timed out after ${probeTimeoutS} s`);
+            const p = c.kind === "dns" ? await this.dnsOutcome(c, run.attempts) : this.pingOutcome(run.attempts, c.target, c.expectedIp);
+            if (c.kind !== "dns" && p.outcome === "fail") p.detail += await this.targetNote(c.target);
+            p.data = { ...p.data, probeMs: Math.round((run.end - run.start) * 1000) };
+            return this.result(c, p, false, ms);
+          }
+          if (c.kind !== "gwbridge-route" && c.kind !== "cnm") throw new ProbeError(`a ${c.kind} check does not run in a container's probes`);
+          const st = batch.state;
+          if (!st) throw new ProbeError(`the probe script in ${where} printed no routes or addresses`);
+          ms = at(st.end);
+          if (st.exitCode !== 0) throw new ProbeError(`ip route/addr/link in ${c.from} exited ${st.exitCode}: ${[st.route, st.addr, st.link].join("\n").trim()}`);
+          const net: NetState = { route: st.route, addrs: parseIpAddr(st.addr), macs: parseIpLink(st.link) };
+          return this.result(c, c.kind === "cnm" ? await this.cnm(c, net) : await this.gwbridgeRoute(c, net), false, ms);
+        } catch (err) {
+          return this.result(c, { outcome: "fail", detail: err instanceof Error ? err.message : String(err) }, true, ms);
+        }
+      }),
+    );
   }
 }
 
 const SETTLE_PAUSE_MS = 1_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+interface Indexed {
+  c: CheckPlan;
+  i: number;
+}
+
+/** One exec per container (and one per host for its host-level pings), `limit` of them at once. */
+async function runBatches(run: VerifyRun, items: readonly Indexed[], limit: number, done: (x: Indexed, r: CheckResult) => void): Promise<void> {
+  const groups = new Map<string, { host: string; container?: string; items: Indexed[] }>();
+  for (const x of items) {
+    const container = x.c.kind === "host-ping" ? undefined : x.c.from;
+    const key = `${x.c.host}\0${container ?? ""}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { host: x.c.host, ...(container !== undefined ? { container } : {}), items: [] }));
+    g.items.push(x);
+  }
+  const list = [...groups.values()];
+  const share = Math.min(limit, list.length);
+  await mapLimit(list, limit, async (g) => {
+    const results = await run.runBatch(g.host, g.container, g.items.map((x) => x.c), share);
+    results.forEach((r, j) => done(g.items[j]!, r));
+  });
+}
+
 /**
- * Runs the checks: VXLAN counters first, then every container/host probe concurrently, then the VXLAN
- * checks (after the probes have sent traffic through the tunnels). Results come back in plan order.
+ * Runs the checks: VXLAN counters first, then every container's probes (one exec each, concurrently),
+ * then the VXLAN checks (after the probes have sent traffic through the tunnels). Results come back in
+ * plan order.
  */
 export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: RunOptions): Promise<CheckResult[]> {
   const run = new VerifyRun(plan, checks, o);
-  const limit = o.concurrency ?? 32;
+  const limit = o.concurrency ?? 256;
   try {
     const indexed = checks.map((c, i) => ({ c, i }));
     const vx = indexed.filter((x) => x.c.kind === "vxlan");
@@ -609,7 +695,7 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
     await run.sampleBefore(vx.map((x) => x.c));
     const out = new Array<CheckResult>(checks.length);
     const deadline = performance.now() + (o.settleMs ?? 0);
-    await mapLimit(rest, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
+    await runBatches(run, rest, limit, (x, r) => (out[x.i] = r));
     // Converging: re-run what failed where a pass is expected (not probes that could not run at all:
     // a stopped container or a lost daemon does not come back by waiting), once a second, until the window closes.
     const settling = (x: { i: number }): boolean => {
@@ -619,10 +705,8 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
     let pending = rest.filter(settling);
     for (let round = 2; pending.length > 0 && performance.now() + SETTLE_PAUSE_MS < deadline; round++) {
       await sleep(SETTLE_PAUSE_MS);
-      await mapLimit(pending, limit, async (x) => {
-        const r = await run.runCheck(x.c);
-        out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } };
-      });
+      run.forgetInspections();
+      await runBatches(run, pending, limit, (x, r) => (out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } }));
       pending = pending.filter(settling);
     }
     await mapLimit(vx, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));

@@ -1,5 +1,5 @@
 // The verifier: a LabPlan's checks against the live Docker hosts, independent of the Pulumi engine.
-import type { CheckPlan, LabPlan } from "../model/index.js";
+import { type CheckPlan, expandChecks, type LabPlan } from "../model/index.js";
 import { type CheckResult, runChecks } from "./checks.js";
 import { type DockerEngine, HttpDockerEngine, parseEndpoint, type SshOptions } from "./engine.js";
 import { buildReport, type VerifyReport } from "./report.js";
@@ -17,12 +17,15 @@ export interface VerifyOptions {
   ssh?: SshOptions;
   /** Per-check timeout (default: the plan's verification.timeoutSeconds, at most 30 s). */
   checkTimeoutMs?: number;
+  /** Execs in flight at once (one per container's probes; default 256). */
   concurrency?: number;
+  /** Probes running at once over all containers (default 32 per CPU core). */
+  probesInFlight?: number;
   helperImage?: string;
   pingAttempts?: number;
   /** Retry window for failing checks (default: the plan's verification.settleSeconds). */
   settleMs?: number;
-  /** Only these checks (default: plan.checks). */
+  /** Only these checks (default: every check of plan.checks). */
   checks?: readonly CheckPlan[];
   onResult?: (r: CheckResult) => void;
 }
@@ -50,10 +53,11 @@ export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<V
   const startedAt = new Date();
   const t0 = performance.now();
   try {
-    const results = await runChecks(plan, o.checks ?? plan.checks, {
+    const results = await runChecks(plan, o.checks ?? expandChecks(plan.checks), {
       engines,
       checkTimeoutMs: o.checkTimeoutMs ?? Math.min(plan.verification.timeoutSeconds, 30) * 1000,
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.probesInFlight !== undefined ? { probesInFlight: o.probesInFlight } : {}),
       ...(o.helperImage !== undefined ? { helperImage: o.helperImage } : {}),
       ...(o.pingAttempts !== undefined ? { pingAttempts: o.pingAttempts } : {}),
       settleMs: o.settleMs ?? plan.verification.settleSeconds * 1000,

@@ -1,5 +1,5 @@
 // Verification results as structured JSON and as a plain, aligned text table.
-import type { CheckResult } from "./checks.js";
+import type { CheckResult, Outcome } from "./checks.js";
 
 export interface VerifySummary {
   total: number;
@@ -13,13 +13,42 @@ export interface VerifySummary {
   errors: number;
 }
 
-export interface VerifyReport {
+/** How the checks of one network and check type went. */
+export interface CheckCounts {
+  passed: number;
+  expectedFailures: number;
+  failed: number;
+}
+
+/** A check that did not go as the plan expects. */
+export interface CheckFailure {
+  id: string;
+  ok: false;
+  outcome: Outcome;
+  expect: Outcome;
+  error: boolean;
+  detail: string;
+}
+
+/**
+ * The report without its per-check results: what the stack exports (and keeps in its state) however
+ * large the lab. The full report goes to the file `npm run inspect` reads.
+ */
+export interface VerifyBrief {
   lab: string;
   startedAt: string;
   wallMs: number;
   ok: boolean;
   summary: VerifySummary;
   slowest?: { id: string; durationMs: number };
+  /** network ("-" for checks of no one network: cnm) -> check type (the id's prefix: ping-name, dns, ...). */
+  counts: Record<string, Record<string, CheckCounts>>;
+  failures: CheckFailure[];
+  /** How many failures the brief leaves out (it keeps the first BRIEF_FAILURES; the saved report has all). */
+  failuresOmitted?: number;
+}
+
+export interface VerifyReport extends VerifyBrief {
   results: CheckResult[];
 }
 
@@ -38,6 +67,35 @@ export function summarize(results: readonly CheckResult[]): VerifySummary {
   return s;
 }
 
+/** The check type of a result: its id's prefix (ping-name, ping-ip, dns, dns-alias, vxlan, ...). */
+export const checkType = (r: { id: string; kind: string }): string => /^([a-z-]+):/.exec(r.id)?.[1] ?? r.kind;
+
+export function countChecks(results: readonly CheckResult[]): Record<string, Record<string, CheckCounts>> {
+  const out: Record<string, Record<string, CheckCounts>> = {};
+  for (const r of results) {
+    const byType = (out[r.network ?? "-"] ??= {});
+    const c = (byType[checkType(r)] ??= { passed: 0, expectedFailures: 0, failed: 0 });
+    if (!r.ok) c.failed++;
+    else if (r.expected) c.expectedFailures++;
+    else c.passed++;
+  }
+  return out;
+}
+
+export function failuresOf(results: readonly CheckResult[]): CheckFailure[] {
+  return results.filter((r) => !r.ok).map((r) => ({ id: r.id, ok: false, outcome: r.outcome, expect: r.expect, error: r.error, detail: r.detail }));
+}
+
+/** Failures a brief lists at most: a lab that is broken everywhere must not flood the stack's state. */
+export const BRIEF_FAILURES = 200;
+
+/** The report minus its per-check results (and failures beyond BRIEF_FAILURES). */
+export function briefOf(report: VerifyReport): VerifyBrief {
+  const { results: _all, failures, ...brief } = report;
+  if (failures.length <= BRIEF_FAILURES) return { ...brief, failures };
+  return { ...brief, failures: failures.slice(0, BRIEF_FAILURES), failuresOmitted: failures.length - BRIEF_FAILURES };
+}
+
 export function buildReport(lab: string, startedAt: Date, wallMs: number, results: CheckResult[]): VerifyReport {
   const summary = summarize(results);
   const slow = results.reduce<CheckResult | undefined>((m, r) => (m === undefined || r.durationMs > m.durationMs ? r : m), undefined);
@@ -48,6 +106,8 @@ export function buildReport(lab: string, startedAt: Date, wallMs: number, result
     ok: summary.failed === 0,
     summary,
     ...(slow ? { slowest: { id: slow.id, durationMs: slow.durationMs } } : {}),
+    counts: countChecks(results),
+    failures: failuresOf(results),
     results,
   };
 }
@@ -72,11 +132,14 @@ function pad(text: string, width: number): string {
   return text + " ".repeat(Math.max(0, width - text.length));
 }
 
-/** An aligned table: STATUS, CHECK, KIND, FROM, TARGET, TIME, DETAIL (expected failures also show why). */
-export function formatTable(report: VerifyReport, o: { maxDetail?: number } = {}): string {
+/**
+ * An aligned table: STATUS, CHECK, KIND, FROM, TARGET, TIME, DETAIL (expected failures also show why).
+ * onlyFailures: just the rows that did not go as expected (what `pulumi up` shows of a large lab).
+ */
+export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyFailures?: boolean } = {}): string {
   const max = o.maxDetail ?? 140;
   const head = ["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"];
-  const rows = report.results.map((r) => {
+  const rows = (o.onlyFailures ? report.results.filter((r) => !r.ok) : report.results).map((r) => {
     let detail = r.detail;
     if (r.expected) detail = `${detail} [${r.ok ? "expected" : "expected to fail"}: ${r.reason}]`;
     if (detail.length > max) detail = detail.slice(0, max - 1) + "…";

@@ -3,14 +3,16 @@
 // it (Pulumi.<stack>.yaml). Every suite ends with destroy, `stack rm` and no leftovers on the machine.
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { stringify } from "yaml";
 import { afterAll, beforeAll } from "vitest";
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
-import { buildPlan, type LabConfigInput, type LabPlan } from "../../src/model/index.js";
+import type { VerificationOutputs } from "../../components/verification.js";
+import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE } from "../../src/model/index.js";
+import type { VerifyReport } from "../../src/verify/report.js";
 import { type EngineHome, engineHome, findEngine, findPlugins } from "../engine/tools.js";
 
 /** A test tool from scripts/test.sh's environment, else the cached build (the script builds it when missing, which takes minutes). */
@@ -200,12 +202,11 @@ export async function timed<T>(lab: LabStack, key: string, fn: () => Promise<T>)
   }
 }
 
-/** The stack's `verification` output. */
-export interface StackVerification {
-  summary: { passed: number; failed: number; expectedFailures: number };
-  checks: { id: string; ok: boolean; detail: string }[];
-}
+/** The stack's `verification` output: summary, counts per network and check type, failures. */
+export type StackVerification = VerificationOutputs;
 export const verificationOf = (out: Record<string, unknown>): StackVerification => out["verification"] as StackVerification;
+/** The full report (every check) the stack's verify step saved for npm run inspect. */
+export const savedVerification = (): VerifyReport => JSON.parse(readFileSync(join(REPO_ROOT, LAST_VERIFY_FILE), "utf8")) as VerifyReport;
 /** How many checks failed unexpectedly in an up's outputs. */
 export const failed = (out: Record<string, unknown>): number => verificationOf(out).summary.failed;
 

@@ -3,7 +3,7 @@
 // reads the overlay's VNI from Consul's record of the network.
 import { describe, expect, it } from "vitest";
 import type { LabConfigInput } from "../../src/model/index.js";
-import { testTool as tool, timed, useLabStack, verificationOf } from "./harness.js";
+import { savedVerification, testTool as tool, timed, useLabStack, verificationOf } from "./harness.js";
 
 describe("netns kv with Consul: up, the VNI from Consul, no-change preview, destroy", () => {
   const env = { DNLAB_CONSUL: tool("DNLAB_CONSUL", "scripts/build-consul.sh"), DNLAB_DOCKERD: tool("DNLAB_DOCKERD", "scripts/build-dockerd-consul.sh") };
@@ -14,7 +14,8 @@ describe("netns kv with Consul: up, the VNI from Consul, no-change preview, dest
     const out = await timed(lab, "up", () => lab.up());
     const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
-    const vx = v.checks.filter((c) => c.id.startsWith("vxlan:"));
+    expect(v.counts["ov_net1"]!["vxlan"]).toEqual({ passed: 2, expectedFailures: 0, failed: 0 });
+    const vx = savedVerification().results.filter((c) => c.id.startsWith("vxlan:"));
     expect(vx).toHaveLength(2);
     for (const c of vx) expect(c.detail).toMatch(/\(VNI \d+\)/);
     expect(out["consulUi"]).toBe("http://198.18.0.2:8500/ui/");

@@ -1,7 +1,8 @@
 // Runs the lab program under Pulumi mocks and records every registered resource and invoke.
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "../../components/networkLab.js";
-import { type LabConfigInput, type LabPlan, buildPlan } from "../../src/model/index.js";
+import { type LabConfigInput, type LabPlan, buildPlan, expandChecks } from "../../src/model/index.js";
+import { briefOf, buildReport, type CheckResult } from "../../src/verify/index.js";
 import { labSteps } from "../../src/stack/steps.js";
 
 export interface Registered {
@@ -39,16 +40,18 @@ export interface LabRun {
 
 let runCounter = 0;
 
-/** What the mocked verifier prints: every planned check passed or failed as expected. */
-export function fakeVerifierStdout(plan: LabPlan, failIds: string[] = []): string {
-  const results = plan.checks.map((c) => {
-    const failed = failIds.includes(c.id);
-    const outcome = failed ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
-    return { id: c.id, ok: !failed, outcome, expect: c.expect, detail: failed ? "unexpected" : "as expected" };
+/** The verifier's results for a plan: every check as expected, but those in failIds. */
+export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[] {
+  return expandChecks(plan.checks).map((c) => {
+    const bad = failIds.includes(c.id);
+    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
+    return { id: c.id, kind: c.kind, from: c.from, host: c.host, target: c.target, ...(c.network ? { network: c.network } : {}), expect: c.expect, outcome, ok: !bad, expected: c.expect === "fail", error: false, reason: c.reason, detail: bad ? "100% packet loss" : "as expected", durationMs: 12 };
   });
-  const failedCount = results.filter((r) => !r.ok).length;
-  const expectedFailures = results.filter((r) => r.ok && r.expect === "fail").length;
-  return JSON.stringify({ summary: { passed: results.length - failedCount - expectedFailures, expectedFailures, failed: failedCount }, results });
+}
+
+/** What the mocked verifier prints (--json-summary): every planned check passed or failed as expected. */
+export function fakeVerifierStdout(plan: LabPlan, failIds: string[] = []): string {
+  return JSON.stringify(briefOf(buildReport(plan.name, new Date(0), 1500, fakeResults(plan, failIds))));
 }
 
 export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<string, string> } = {}): Promise<LabRun> {

@@ -2,25 +2,18 @@
 import { describe, expect, it } from "vitest";
 import { parseVerifierOutput } from "../../components/verification.js";
 import { parseCli } from "../../src/cli/verify.js";
-import { buildPlan } from "../../src/model/index.js";
-import { buildReport, type CheckResult, formatTable } from "../../src/verify/index.js";
-import { promiseOf, runLab } from "./harness.js";
+import { buildPlan, checkCount } from "../../src/model/index.js";
+import { briefOf, buildReport, type CheckResult, formatTable } from "../../src/verify/index.js";
+import { fakeResults, promiseOf, runLab } from "./harness.js";
 
-function resultsFor(failing: string[]): CheckResult[] {
-  const plan = buildPlan({});
-  return plan.checks.map((c) => {
-    const bad = failing.includes(c.id);
-    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
-    return { id: c.id, kind: c.kind, from: c.from, host: c.host, target: c.target, expect: c.expect, outcome, ok: !bad, expected: c.expect === "fail", error: false, reason: c.reason, detail: bad ? "100% packet loss" : "ok", durationMs: 12 };
-  });
-}
+const resultsFor = (failing: string[]): CheckResult[] => fakeResults(buildPlan({}), failing);
 
 describe("Verification", async () => {
   const run = await runLab({});
 
   it("runs the verifier with the plan on stdin, saving the report for npm run inspect", () => {
     const cmd = run.one("command:local:Command", "lab-verify").inputs as { create: string; update: string; stdin: string };
-    expect(cmd.create).toBe("npx --no-install tsx src/cli/verify.ts --plan - --json --quiet --save .lab/last-verify.json");
+    expect(cmd.create).toBe("npx --no-install tsx src/cli/verify.ts --plan - --json-summary --quiet --save .lab/last-verify.json");
     expect(cmd.update).toBe(cmd.create);
     // The verifier derives the checks again from the rest of the plan: the same list.
     const handed = JSON.parse(cmd.stdin) as Record<string, unknown>;
@@ -35,27 +28,52 @@ describe("Verification", async () => {
     expect(triggers).toEqual(["lab-ov_net1-id", "lab-mv_net1-host1-id", "lab-mv_net1-host2-id", "lab-test1-id", "lab-test2-id", "lab-test3-id"]);
   });
 
-  it("exports the summary and every check", async () => {
+  it("exports the summary, the counts per network and check type, and the failures; not every check", async () => {
     const summary = await promiseOf(run.lab.verification!.summary);
-    const checks = await promiseOf(run.lab.verification!.checks);
-    expect(summary).toEqual({ passed: run.plan.checks.length - 1, expectedFailures: 1, failed: 0 });
-    expect(checks.map((c) => c.id)).toEqual(run.plan.checks.map((c) => c.id));
-    expect(checks.find((c) => c.id === "host-ping:host1->test3@mv_net1")).toMatchObject({ ok: true, expect: "fail", outcome: "fail" });
+    const counts = await promiseOf(run.lab.verification!.counts);
+    const failures = await promiseOf(run.lab.verification!.failures);
+    expect(summary).toMatchObject({ passed: checkCount(run.plan.checks) - 1, expectedFailures: 1, failed: 0 });
+    expect(counts["ov_net1"]).toEqual({
+      "ping-name": { passed: 2, expectedFailures: 0, failed: 0 },
+      dns: { passed: 2, expectedFailures: 0, failed: 0 },
+      "ping-ip": { passed: 2, expectedFailures: 0, failed: 0 },
+      "gwbridge-route": { passed: 2, expectedFailures: 0, failed: 0 },
+      external: { passed: 2, expectedFailures: 0, failed: 0 },
+      vxlan: { passed: 2, expectedFailures: 0, failed: 0 },
+    });
+    expect(counts["mv_net1"]!["host-ping"]).toEqual({ passed: 1, expectedFailures: 1, failed: 0 });
+    expect(counts["-"]).toEqual({ cnm: { passed: 3, expectedFailures: 0, failed: 0 } });
+    expect(failures).toEqual([]);
+    const out = JSON.stringify(await promiseOf(run.lab.verification!.summary)) + JSON.stringify(counts);
+    expect(out).not.toContain("test1->test2");
   });
 
-  it("reads the verifier's real JSON report", () => {
+  it("reads the verifier's JSON summary: the failures with their detail", () => {
     const report = buildReport("lab", new Date(0), 1500, resultsFor(["ping-name:test2->test1@ov_net1"]));
-    const parsed = parseVerifierOutput(JSON.stringify(report, null, 2) + "\n");
+    const parsed = parseVerifierOutput(JSON.stringify(briefOf(report), null, 2) + "\n");
     expect(parsed.summary).toMatchObject({ failed: 1, expectedFailures: 1 });
-    expect(parsed.checks.find((c) => c.id === "ping-name:test2->test1@ov_net1")).toEqual({ id: "ping-name:test2->test1@ov_net1", ok: false, outcome: "fail", expect: "pass", detail: "100% packet loss" });
+    expect(parsed.counts["ov_net1"]!["ping-name"]).toEqual({ passed: 1, expectedFailures: 0, failed: 1 });
+    expect(parsed.failures).toEqual([{ id: "ping-name:test2->test1@ov_net1", ok: false, outcome: "fail", expect: "pass", error: false, detail: "100% packet loss" }]);
   });
 
-  it("a failing check's report names it in the table the user sees", () => {
+  it("a lab that fails everywhere: the summary lists the first 200 failures and how many more there are", () => {
+    const plan = buildPlan({ workloads: Array.from({ length: 20 }, (_, i) => ({ name: `c${i + 1}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })) });
+    const results = fakeResults(plan, fakeResults(plan).map((r) => r.id));
+    const parsed = parseVerifierOutput(JSON.stringify(briefOf(buildReport("lab", new Date(0), 1500, results))));
+    expect(parsed.failures).toHaveLength(200);
+    expect(parsed.failuresOmitted).toBe(results.length - 200);
+  });
+
+  it("a failing check's report names it in the table the user sees; pulumi up shows only the failed rows", () => {
     const report = buildReport("lab", new Date(0), 1500, resultsFor(["dns:test2->test1@ov_net1"]));
     const table = formatTable(report);
     expect(table).toMatch(/FAIL\s+dns:test2->test1@ov_net1/);
     expect(table).toMatch(/XFAIL\s+host-ping:host1->test3@mv_net1/);
     expect(table).toContain("1 failed");
+    const failed = formatTable(report, { onlyFailures: true });
+    expect(failed).toMatch(/FAIL\s+dns:test2->test1@ov_net1/);
+    expect(failed).not.toContain("host-ping:host1->test3@mv_net1");
+    expect(failed).toContain("1 failed");
   });
 
   it("is left out when verification is disabled", async () => {

@@ -1,7 +1,7 @@
 // npm run inspect against a real netns lab (etcd kv mode, the reference scenario) brought up with the
 // lab driver: what it reports must match the daemons and the plan, the last verification saved by
 // `npm run verify -- --save` shows up, and a stopped container or a dead endpoint makes it unhealthy.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -69,10 +69,15 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
   it("shows the verification saved by npm run verify -- --save", async () => {
     const vOut = new Sink();
     const vErr = new Sink();
-    const code = await verifyMain(["--config", cfg, "--json", "--quiet", "--save", saved], vOut, vErr);
-    // --json --quiet (the stack's way): stderr has only the one summary line that pulumi up shows.
+    const code = await verifyMain(["--config", cfg, "--json-summary", "--quiet", "--save", saved], vOut, vErr);
+    // --json-summary --quiet (the stack's way): stderr has only the one summary line that pulumi up shows,
+    // stdout the summary without per-check results; the saved file has every check.
     expect(vErr.text).toMatch(/^verify: 17 passed, 1 expected failure, 0 failed \(\d+\.\d+s wall\)\n$/);
     expect(code).toBe(0);
+    const brief = JSON.parse(vOut.text) as Record<string, unknown>;
+    expect(brief["results"]).toBeUndefined();
+    expect(brief).toMatchObject({ ok: true, failures: [], counts: { ov_net1: { "ping-name": { passed: 2, expectedFailures: 0, failed: 0 } } } });
+    expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(18);
     const r = await inspect(["--config", cfg, "--verify-file", saved]);
     expect(r.out).toMatch(new RegExp(`LAST VERIFICATION \\(${saved.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\)\\n  OK: lab in1 at `));
     expect(r.out).toMatch(/verify: \d+ passed, 1 expected failure, 0 failed/);

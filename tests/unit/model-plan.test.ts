@@ -1,6 +1,6 @@
 // The plan's mappings: addresses, daemon flags per overlay mode, macvlan partitions, checks.
 import { describe, expect, it } from "vitest";
-import { buildPlan, daemonPlan, parseCidr, overlaps, split, formatCidr } from "../../src/model/index.js";
+import { buildPlan, checkCount, daemonPlan, expandChecks, parseCidr, overlaps, split, formatCidr } from "../../src/model/index.js";
 
 describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
   const plan = buildPlan({});
@@ -47,7 +47,7 @@ describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
   });
 
   it("derives the verification checks of the scenario", () => {
-    const ids = plan.checks.map((c) => `${c.id}:${c.expect}`);
+    const ids = expandChecks(plan.checks).map((c) => `${c.id}:${c.expect}`);
     expect(ids).toContain("ping-name:test2->test1@ov_net1:pass");
     expect(ids).toContain("ping-name:test1->test2@ov_net1:pass");
     expect(ids).toContain("ping-ip:test2->test1@ov_net1:pass");
@@ -58,9 +58,57 @@ describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
     expect(ids).toContain("host-ping:host1->test3@mv_net1:fail");
     expect(ids).toContain("host-ping:host2->test3@mv_net1:pass");
     expect(ids).toContain("cnm:test3:pass");
-    const dns = plan.checks.find((c) => c.id === "dns:test2->test1@ov_net1");
+    const dns = expandChecks(plan.checks).find((c) => c.id === "dns:test2->test1@ov_net1");
     expect(dns?.expectedIp).toBe("198.18.100.2");
-    expect(new Set(plan.checks.map((c) => c.id)).size).toBe(plan.checks.length);
+    expect(new Set(expandChecks(plan.checks).map((c) => c.id)).size).toBe(checkCount(plan.checks));
+  });
+});
+
+describe("pairwise checks as groups", () => {
+  it("one group per network and source host: its containers x the other hosts' containers x the probes", () => {
+    const plan = buildPlan({
+      workloads: [
+        { name: "a1", host: "host1", networks: ["ov_net1"] },
+        { name: "a2", host: "host1", networks: ["ov_net1"] },
+        { name: "b1", host: "host2", networks: ["ov_net1", "mv_net1"] },
+        { name: "b2", host: "host1", networks: ["mv_net1"] },
+      ],
+    });
+    expect(plan.checks.pairs.map((g) => [g.network, g.host, g.sources, g.targets.map((t) => t.name), g.probes.map((p) => p.probe)])).toEqual([
+      ["ov_net1", "host1", ["a1", "a2"], ["b1"], ["ping-name", "dns", "ping-ip"]],
+      ["ov_net1", "host2", ["b1"], ["a1", "a2"], ["ping-name", "dns", "ping-ip"]],
+      ["mv_net1", "host1", ["b2"], ["b1"], ["ping-ip"]],
+      ["mv_net1", "host2", ["b1"], ["b2"], ["ping-ip"]],
+    ]);
+    const all = expandChecks(plan.checks);
+    const pairIds = all.filter((c) => /^(ping-name|dns|ping-ip):/.test(c.id) && !c.id.includes("->host")).map((c) => c.id);
+    // 2x1 + 1x2 ordered overlay pairs, 3 probes each; 2 macvlan pairs by IP.
+    expect(pairIds).toHaveLength(4 * 3 + 2);
+    expect(all.find((c) => c.id === "ping-name:a2->b1@ov_net1")).toEqual({
+      id: "ping-name:a2->b1@ov_net1",
+      kind: "ping",
+      from: "a2",
+      host: "host1",
+      network: "ov_net1",
+      target: "b1",
+      expectedIp: plan.workloads.find((w) => w.name === "b1")!.attachments[0]!.ipv4,
+      expect: "pass",
+      reason: "cross-host overlay (VXLAN), by name",
+    });
+    expect(all.find((c) => c.id === "ping-ip:b2->b1@mv_net1")).toMatchObject({ kind: "ping", target: "198.18.0.192", reason: "cross-host macvlan, by IP" });
+    expect(checkCount(plan.checks)).toBe(all.length);
+  });
+
+  it("a plan of 1000 containers holds its pairs in a few groups, not millions of objects", () => {
+    const plan = buildPlan({
+      underlay: { subnet: "198.18.0.0/20" },
+      hosts: Array.from({ length: 10 }, (_, i) => ({ name: `h${i + 1}`, address: `198.18.1.${i + 1}` })),
+      networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.16.0/20" }],
+      workloads: Array.from({ length: 1000 }, (_, i) => ({ name: `c${i + 1}`, host: `h${(i % 10) + 1}`, networks: ["ov_net1"] })),
+    });
+    expect(plan.checks.pairs).toHaveLength(10);
+    expect(plan.checks.pairs.every((g) => g.sources.length === 100 && g.targets.length === 900)).toBe(true);
+    expect(checkCount(plan.checks)).toBe(1000 * 900 * 3 + plan.checks.single.length);
   });
 });
 
@@ -74,7 +122,7 @@ describe("alias checks", () => {
         { name: "test4", host: "host2", networks: ["mv_net1"] },
       ],
     });
-    const alias = plan.checks.filter((c) => c.id.startsWith("dns-alias:"));
+    const alias = expandChecks(plan.checks).filter((c) => c.id.startsWith("dns-alias:"));
     expect(alias.map((c) => [c.id, c.host, c.expectedIp])).toEqual([
       ["dns-alias:test2->web=test1@ov_net1", "host2", "198.18.100.2"],
       ["dns-alias:test3->web=test1@mv_net1", "host1", "198.18.0.128"],
@@ -92,7 +140,7 @@ describe("gwbridge checks", () => {
         { name: "test4", host: "host2", networks: ["ov_net1", "mv_net1"] },
       ],
     });
-    const ids = plan.checks.map((c) => c.id);
+    const ids = expandChecks(plan.checks).map((c) => c.id);
     expect(ids).toContain("gwbridge-route:test1@ov_net1");
     expect(ids).toContain("external:test2->198.18.0.2");
     expect(ids.filter((id) => id.startsWith("gwbridge-route:test4") || id.startsWith("external:test4"))).toEqual([]);

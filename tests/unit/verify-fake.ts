@@ -80,12 +80,60 @@ export class FakeEngine implements DockerEngine {
     const call: ExecCall = { container, cmd, start: performance.now() };
     this.execs.push(call);
     const r = await Promise.race([
-      Promise.resolve(this.onExec(container, cmd, this)),
+      cmd[3] === "dnlab-probes" ? this.probes(container, cmd.slice(4)) : Promise.resolve(this.onExec(container, cmd, this)),
       new Promise<never>((_, reject) => o?.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true })),
     ]);
     call.end = performance.now();
     return r;
   }
+  /**
+   * What scripts/verify/probes.sh prints (args: TIMEOUT WORKERS STATE PROBE...), each probe answered by
+   * onExec as if it were exec'ed on its own (ping -c 1 -W 2 TARGET, nslookup TARGET, the ip commands as
+   * one sh -c): attempts until a reply or a "bad address", all within TIMEOUT; an attempt still running
+   * then is killed like busybox timeout does (exit 143).
+   */
+  private async probes(container: string, args: string[]): Promise<ExecResult> {
+    const [timeoutS = "1", workers = "1", state = "0", ...probes] = args;
+    const stamp = (): string => ((performance.timeOrigin + performance.now()) / 1000).toFixed(6);
+    const nl = (t: string): string => (t === "" || t.endsWith("\n") ? t : `${t}\n`);
+    const parts: string[] = [];
+    const stateRun = async (): Promise<void> => {
+      if (state !== "1") return;
+      const r = await this.onExec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], this);
+      parts.push(`@@state ${r.exitCode} ${stamp()}\n${nl(r.stdout + r.stderr)}`);
+    };
+    const attempt = async (cmd: string[], ms: number): Promise<ExecResult> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const killed = new Promise<ExecResult>((r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), ms)));
+      try {
+        return await Promise.race([Promise.resolve(this.onExec(container, cmd, this)), killed]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const one = async (p: string, i: number): Promise<void> => {
+      const [kind, target = "", attempts = "1"] = p.split(" ");
+      let out = `@@probe ${i} ${stamp()}\n`;
+      const deadline = performance.now() + Number(timeoutS) * 1000;
+      for (let a = 0; a < Number(attempts) && deadline - performance.now() > 0; a++) {
+        const r = await attempt(kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target], deadline - performance.now());
+        out += `@@attempt\n${nl(r.stdout + r.stderr)}@@exit ${r.exitCode}\n`;
+        if (r.exitCode === 0 || (r.stdout + r.stderr).includes("bad address")) break;
+      }
+      parts.push(`${out}@@end ${i} ${stamp()}\n`);
+    };
+    // Worker k runs probes k, k+WORKERS, ... one after the other, like the script.
+    const n = Math.max(1, Number(workers));
+    await Promise.all([
+      stateRun(),
+      ...Array.from({ length: Math.min(n, probes.length) }, async (_, k) => {
+        for (let i = k; i < probes.length; i += n) await one(probes[i]!, i);
+      }),
+    ]);
+    parts.sort((a, b) => (a.startsWith("@@state") ? -1 : b.startsWith("@@state") ? 1 : 0));
+    return ok(`${parts.join("")}@@done ${stamp()}\n`);
+  }
+
   async createContainer(spec: HelperSpec): Promise<string> {
     await this.gate();
     const id = `helper-${this.created.length}`;

@@ -1,0 +1,101 @@
+#!/bin/sh
+# All the probes of one container (or of one host's helper container), run concurrently inside it by
+# busybox sh: one docker exec for the lot instead of one per probe. The verifier (src/verify/batch.ts)
+# passes this file with `sh -c` and reads what it prints; it changes nothing but a temporary directory,
+# which it removes.
+#
+# usage: sh -c "$(cat probes.sh)" dnlab-probes TIMEOUT WORKERS STATE PROBE...
+#   TIMEOUT  seconds a probe may take, all its attempts together (busybox timeout kills an attempt
+#            when it is up: exit 143)
+#   WORKERS  probes in flight at once: probe i runs in worker i mod WORKERS, one after the other
+#   STATE    1: also print the container's routes, IPv4 addresses and links
+#   PROBE    "KIND TARGET ATTEMPTS": KIND ping (ping -c 1 -W 2, retried until a reply, up to ATTEMPTS
+#            times, not after "bad address") or dns (nslookup)
+#
+# Output (times are this container's clock, seconds with a fraction):
+#   @@state EXIT END, then `ip route`, @@, `ip -o -4 addr`, @@, `ip -o link`   (STATE 1 only)
+#   per probe: @@probe INDEX START, then per attempt "@@attempt" and the command's output and
+#              "@@exit CODE", then "@@end INDEX END"
+#   last: @@done NOW
+set -euo pipefail
+
+timeout_s=$1
+workers=$2
+state=$3
+shift 3
+
+# $EPOCHREALTIME is a builtin of busybox ash (no fork per reading); /proc/uptime where it is missing.
+stamp() {
+  ts=${EPOCHREALTIME:-}
+  if [ -z "$ts" ]; then read -r ts _ </proc/uptime; fi
+}
+
+# Named after this shell's pid (unique in the container while it runs); mktemp is not in every image.
+dir=/tmp/dnlab-probes.$$
+rm -rf "$dir"
+mkdir -p "$dir"
+trap 'rm -rf "$dir"' EXIT
+
+probe() { # INDEX KIND TARGET ATTEMPTS
+  f=$dir/$1
+  stamp
+  echo "@@probe $1 $ts" >"$f"
+  # The attempts share the probe's TIMEOUT: each runs under busybox timeout for what is left of it.
+  deadline=$((${ts%.*} + timeout_s))
+  n=0
+  while [ "$n" -lt "$4" ]; do
+    stamp
+    left=$((deadline - ${ts%.*}))
+    if [ "$left" -lt 1 ]; then break; fi
+    n=$((n + 1))
+    rc=0
+    case $2 in
+      ping) out=$(timeout "$left" ping -c 1 -W 2 "$3" 2>&1) || rc=$? ;;
+      dns) out=$(timeout "$left" nslookup "$3" 2>&1) || rc=$? ;;
+      *) out="unknown probe kind $2" rc=2 ;;
+    esac
+    printf '@@attempt\n%s\n@@exit %s\n' "$out" "$rc" >>"$f"
+    if [ "$rc" -eq 0 ]; then break; fi
+    # A name that does not resolve will not resolve a moment later either.
+    case $out in *"bad address"*) break ;; esac
+  done
+  stamp
+  echo "@@end $1 $ts" >>"$f"
+}
+
+worker() { # K PROBE...: the probes whose index is K modulo WORKERS
+  k=$1
+  shift
+  i=0
+  for p in "$@"; do
+    if [ $((i % workers)) -eq "$k" ]; then
+      # shellcheck disable=SC2086 # a probe is three words
+      probe "$i" $p
+    fi
+    i=$((i + 1))
+  done
+}
+
+set -f # probe words are never globs
+if [ "$state" = 1 ]; then
+  (
+    rc=0
+    { ip route && echo @@ && ip -o -4 addr && echo @@ && ip -o link; } >"$dir/state.out" 2>&1 || rc=$?
+    stamp
+    { echo "@@state $rc $ts"; cat "$dir/state.out"; } >"$dir/state"
+    rm -f "$dir/state.out"
+  ) &
+fi
+k=0
+while [ "$k" -lt "$workers" ] && [ "$k" -lt "$#" ]; do
+  worker "$k" "$@" 2>>"$dir/worker.err" &
+  k=$((k + 1))
+done
+wait
+set +f
+# One reader for every file: the state first, then the probes in any order (each names its index).
+if [ -e "$dir/state" ]; then cat "$dir/state"; fi
+set -- "$dir"/[0-9]*
+if [ -e "$1" ]; then cat "$@"; fi
+stamp
+echo "@@done $ts"
