@@ -6,12 +6,13 @@ import { promisify } from "node:util";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { stringify } from "yaml";
 import { afterAll, beforeAll } from "vitest";
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import { buildPlan, type LabConfigInput, type LabPlan } from "../../src/model/index.js";
-import { type EngineHome, engineHome, findEngine, findPlugins } from "../engine/tools.js";
+import { type EngineHome, engineHome, findEngine, findPlugins, stackFileText } from "../engine/tools.js";
+
+export { stackFileText };
 
 /** Resolve the engine and plugins once per file; a missing piece fails the suite with what to do. */
 export function engineAndPlugins(plugins: readonly string[]): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
@@ -66,10 +67,6 @@ export function sortSteps(steps: Step[]): Step[] {
   return [...steps].sort((a, b) => `${a.op} ${a.resource}`.localeCompare(`${b.op} ${b.resource}`));
 }
 
-/** Text of a Pulumi.<stack>.yaml: every key under the lab namespace. */
-export function stackFileText(config: LabConfigInput): string {
-  return stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`lab:${k}`, v])) });
-}
 
 /**
  * A stack named `stackName` whose lab is `config` (kind netns unless it says otherwise). beforeAll
