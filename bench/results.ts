@@ -201,13 +201,18 @@ function engineWhy(c: EngineCase): string | undefined {
   const b = s(c.scriptBringupMs);
   const ch = s(c.scriptChecksMs);
   const v = s(c.upVerifyMs);
+  const pv = s(c.previewMs);
   if (!up || !b || !ch) return undefined;
   const rest = v ? up.median - v.median : undefined;
   return (
     `npm run up ${sec(up.median)} vs the script's bring-up ${sec(b.median)} + checks ${sec(ch.median)}` +
     (v && rest !== undefined
       ? `; inside the up the verification took ${sec(v.median)} (vs ${sec(ch.median)} for the script's checks) and everything else ${sec(rest)} ` +
-        `(vs ${sec(b.median)} for the script's bring-up): the engine, the program's evaluation and the same bring-up steps run as resources`
+        `(vs ${sec(b.median)} for the script's bring-up)` +
+        (pv
+          ? `; a no-change preview, which starts the engine and the plugins and evaluates the program without touching the lab, takes ${sec(pv.median)}: ` +
+            `that fixed cost alone is ${fmtRatio(pv.median / (b.median + ch.median))} the whole baseline, and the bring-up as resources takes the other ${sec(Math.max(0, rest - pv.median))}`
+          : "")
       : "")
   );
 }

@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench -- [options]   (as root, on Linux)
   --only LIST         sections: engine, verify, plan (default: all)
   --hosts LIST        engine host counts (default 2,4,8)
   --containers LIST   verification container counts (default 4,16,50,200)
-  --verify-timeout S  stop a verify process after S seconds (default 300)
+  --verify-timeout S  stop a verify process after S seconds (default 360)
   --out DIR           where results.json and results.md go (default bench/)
   -h, --help          this text
 
@@ -90,7 +90,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     hosts: intList("--hosts", v.hosts, [2, 4, 8], 1, 100),
     // The overlay is a /24: at most 250 containers.
     containers: intList("--containers", v.containers, [4, 16, 50, 200], 2, 250),
-    verifyTimeoutMs: intList("--verify-timeout", v["verify-timeout"], [300], 10, 7200)[0]! * 1000,
+    verifyTimeoutMs: intList("--verify-timeout", v["verify-timeout"], [360], 10, 7200)[0]! * 1000,
     out: v.out ?? join(REPO_ROOT, "bench"),
   };
 }
