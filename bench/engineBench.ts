@@ -13,14 +13,17 @@ import { baselineArgs, checksArgs, teardownArgs } from "./baselineArgs.js";
 import { bringupConfig } from "./configs.js";
 import { BenchStopped, checkpoint, clearStale, type Log, teardown, track } from "./labs.js";
 import { runTail, runTimed, type TimedRun } from "./proc.js";
-import type { EngineCase, EngineSection } from "./results.js";
+import { type EngineCase, type EngineSection, TARGETS } from "./results.js";
 
 export const ENGINE_STACK = "bench-engine";
 const NPM_TIMEOUT_MS = 15 * 60_000;
 
 export interface EngineBenchOptions {
   hosts: readonly number[];
+  /** Runs of the default lab's host count (the target's case). */
   runs: number;
+  /** Runs of the larger host counts. */
+  bigRuns: number;
   /** Lab names: the stack's and the baseline script's. */
   oursLab: string;
   scriptLab: string;
@@ -44,6 +47,28 @@ export function upVerifySummary(out: string): { line: string; wallMs?: number } 
   return { line: m[1]!, ...(w ? { wallMs: Number(w[1]) * 1000 } : {}) };
 }
 
+/** "(0.36s)", "(2s)", "(1m5s)" -> ms. */
+function pulumiDurationMs(text: string): number | undefined {
+  const m = /^(?:(\d+)m)?([\d.]+)s$/.exec(text.trim());
+  return m ? (Number(m[1] ?? 0) * 60 + Number(m[2])) * 1000 : undefined;
+}
+
+/**
+ * What `pulumi up` printed about its own time: "Duration: 16s" and each resource's "created (Ns)";
+ * the slowest resources first (the stack and the lab's components span their children: left out).
+ */
+export function upTimings(out: string, top = 3): { durationMs?: number; slowest: { resource: string; ms: number }[] } {
+  const d = /^Duration: (\S+)\s*$/m.exec(out);
+  const durationMs = d ? pulumiDurationMs(d[1]!) : undefined;
+  const created: { resource: string; ms: number }[] = [];
+  for (const m of out.matchAll(/^\s*\+\s+(\S+)\s+(\S+)\s+created \(([^)]+)\)/gm)) {
+    const ms = pulumiDurationMs(m[3]!);
+    if (ms !== undefined && !/^(pulumi|lab):/.test(m[1]!)) created.push({ resource: m[2]!, ms });
+  }
+  created.sort((a, b) => b.ms - a.ms);
+  return { ...(durationMs !== undefined ? { durationMs } : {}), slowest: created.slice(0, top) };
+}
+
 export async function benchEngine(o: EngineBenchOptions): Promise<EngineSection> {
   const found = engineOrSkip();
   if ("skipped" in found) {
@@ -59,12 +84,13 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineSection>
   try {
     for (const hosts of o.hosts) {
       checkpoint();
-      o.log(`  ${hosts} hosts (${o.runs} run(s): npm run up / preview / destroy, then the baseline)`);
+      const runs = hosts <= TARGETS.upHosts ? o.runs : o.bigRuns;
+      o.log(`  ${hosts} hosts (${runs} run(s): npm run up / preview / destroy, then the baseline)`);
       const ours = buildPlan(bringupConfig(o.oursLab, hosts));
       const script = buildPlan(bringupConfig(o.scriptLab, hosts));
-      const c: EngineCase = { hosts, upMs: [], previewMs: [], destroyMs: [], upVerifyMs: [], scriptBringupMs: [], scriptChecksMs: [], scriptTeardownMs: [], leftovers: [], errors: [] };
+      const c: EngineCase = { hosts, upMs: [], upEngineMs: [], previewMs: [], destroyMs: [], upVerifyMs: [], scriptBringupMs: [], scriptChecksMs: [], scriptTeardownMs: [], leftovers: [], errors: [] };
       writeFileSync(file, stackFileText(bringupConfig(o.oursLab, hosts)));
-      for (let i = 1; i <= o.runs; i++) {
+      for (let i = 1; i <= runs; i++) {
         // Alternate which goes first, so neither always runs on a machine still busy with the other's teardown.
         if (i % 2 === 1) {
           await runEngine(c, ours, i, npm, o.log);
@@ -107,6 +133,9 @@ async function runEngine(c: EngineCase, plan: LabPlan, i: number, npm: (s: strin
       c.upMs.push(up.wallMs);
       if (v?.wallMs !== undefined) c.upVerifyMs.push(v.wallMs);
       c.upVerifyLine = v?.line;
+      const t = upTimings(up.stdout + up.stderr);
+      if (t.durationMs !== undefined) c.upEngineMs.push(t.durationMs);
+      c.upSlowest = t.slowest.map((x) => `${x.resource} ${(x.ms / 1000).toFixed(2)} s`);
       const pv = await npm("preview", "--expect-no-changes");
       checkpoint();
       if (pv.code === 0) c.previewMs.push(pv.wallMs);

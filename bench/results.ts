@@ -27,6 +27,10 @@ export interface EngineCase {
   upVerifyMs: number[];
   /** The up's verification summary line, as printed. */
   upVerifyLine?: string;
+  /** The update's own duration as pulumi reports it ("Duration:"), without the CLI's start and exit. */
+  upEngineMs: number[];
+  /** The slowest resources of the last up, "name N.NN s". */
+  upSlowest?: string[];
   /** `npm run preview -- --expect-no-changes` right after the up. */
   previewMs: number[];
   /** `npm run destroy`. */
@@ -202,6 +206,7 @@ function engineWhy(c: EngineCase): string | undefined {
   const ch = s(c.scriptChecksMs);
   const v = s(c.upVerifyMs);
   const pv = s(c.previewMs);
+  const eng = s(c.upEngineMs);
   if (!up || !b || !ch) return undefined;
   const rest = v ? up.median - v.median : undefined;
   return (
@@ -213,7 +218,9 @@ function engineWhy(c: EngineCase): string | undefined {
           ? `; a no-change preview, which starts the engine and the plugins and evaluates the program without touching the lab, takes ${sec(pv.median)}: ` +
             `that fixed cost alone is ${fmtRatio(pv.median / (b.median + ch.median))} the whole baseline, and the bring-up as resources takes the other ${sec(Math.max(0, rest - pv.median))}`
           : "")
-      : "")
+      : "") +
+    (eng ? `; pulumi reports the update itself as ${sec(eng.median)}, so ${sec(Math.max(0, up.median - eng.median))} of the command is npm and the CLI starting and exiting` : "") +
+    (c.upSlowest?.length ? `; slowest resources: ${c.upSlowest.join(", ")}` : "")
   );
 }
 

@@ -18,8 +18,9 @@ import { benchVerify } from "./verifyBench.js";
 
 const USAGE = `usage: npm run bench -- [options]   (as root, on Linux)
 
-  --runs N            runs of the verification cases up to 16 containers and of the plan (default 3)
-  --big-runs N        runs of the larger verification cases and of each engine case (default 1: minutes each)
+  --runs N            runs of the verification cases up to 16 containers, of the plan and of the
+                      2-host engine case (default 3)
+  --big-runs N        runs of the larger verification and engine cases (default 1: minutes each)
   --only LIST         sections: engine, verify, plan (default: all)
   --hosts LIST        engine host counts (default 2,4,8)
   --containers LIST   verification container counts (default 4,16,50,200)
@@ -164,9 +165,9 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     if (o.only.includes("engine")) {
-      log(`a. the real engine: npm run up / preview / destroy, ${o.hosts.join("/")} hosts, beside the shell baseline (${o.bigRuns} run(s) each)`);
+      log(`a. the real engine: npm run up / preview / destroy, ${o.hosts.join("/")} hosts, beside the shell baseline`);
       try {
-        results.engine = await benchEngine({ hosts: o.hosts, runs: o.bigRuns, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log });
+        results.engine = await benchEngine({ hosts: o.hosts, runs: o.runs, bigRuns: o.bigRuns, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log });
       } catch (e) {
         if (e instanceof BenchStopped) throw e;
         results.errors.push(`engine: ${(e as Error).message}`);

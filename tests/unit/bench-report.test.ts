@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { baselineArgs, checksArgs, teardownArgs } from "../../bench/baselineArgs.js";
 import { bringupConfig, hostAddress, PLAN_CASES, planCheckCount, planConfig, verifyConfig } from "../../bench/configs.js";
-import { upVerifySummary } from "../../bench/engineBench.js";
+import { upTimings, upVerifySummary } from "../../bench/engineBench.js";
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
@@ -115,6 +115,19 @@ describe("reading npm run verify's report", () => {
     expect(upVerifySummary(out)).toEqual({ line: "verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)", wallMs: 1500 });
     expect(upVerifySummary("Resources: 30 created\n")).toBeUndefined();
   });
+  it("reads pulumi's own duration and the slowest resources from what npm run up printed", () => {
+    const out = [
+      " +  pulumi:pulumi:Stack lab-bench-engine creating (1s) lab bn1: 2 netns hosts",
+      " +  command:local:Command bn1-kv created (0.36s) [kv-up] etcd ready",
+      " +  docker:index:Network bn1-ov_net1 created (2s)",
+      " +  command:local:Command bn1-verify created (1m5s) verify: 14 passed, 0 expected failures, 0 failed (3.23s wall)",
+      " +  lab:index:NetworkLab bn1 created (70s)",
+      " +  pulumi:pulumi:Stack lab-bench-engine created (72s) 1 message",
+      "Duration: 1m13s",
+    ].join("\n");
+    expect(upTimings(out, 2)).toEqual({ durationMs: 73_000, slowest: [{ resource: "bn1-verify", ms: 65_000 }, { resource: "bn1-ov_net1", ms: 2000 }] });
+    expect(upTimings("nothing")).toEqual({ slowest: [] });
+  });
 });
 
 describe("bench CLI", () => {
@@ -146,7 +159,7 @@ const run = (wallMs: number, slowestMs: number, o: { checks?: number; reportedWa
 });
 
 function engineCase(hosts: number, upMs: number[], scriptBringupMs: number[], scriptChecksMs: number[]): EngineCase {
-  return { hosts, upMs, upVerifyMs: upMs.map(() => 3000), previewMs: [5000], destroyMs: [8000], scriptBringupMs, scriptChecksMs, scriptTeardownMs: [4000], leftovers: [], errors: [] };
+  return { hosts, upMs, upVerifyMs: upMs.map(() => 3000), upEngineMs: upMs.map((x) => x - 1500), upSlowest: ["bn1-verify 4.00 s", "bn1-ov_net1 2.00 s"], previewMs: [5000], destroyMs: [8000], scriptBringupMs, scriptChecksMs, scriptTeardownMs: [4000], leftovers: [], errors: [] };
 }
 
 function results(over: Partial<BenchResults> = {}): BenchResults {
@@ -181,7 +194,7 @@ describe("results.md", () => {
     const r = results();
     // 13 s vs 5 + 1 s.
     expect(byWhat(r, "npm run up, 2 netns hosts")).toMatchObject({ measured: "2.17x", met: false });
-    expect(byWhat(r, "npm run up, 2 netns hosts")!.why).toMatch(/inside the up the verification took 3\.00 s \(vs 1\.00 s.*everything else 10\.00 s \(vs 5\.00 s for the script's bring-up\); a no-change preview.*takes 5\.00 s: that fixed cost alone is 0\.83x the whole baseline, and the bring-up as resources takes the other 5\.00 s$/);
+    expect(byWhat(r, "npm run up, 2 netns hosts")!.why).toMatch(/inside the up the verification took 3\.00 s \(vs 1\.00 s.*everything else 10\.00 s \(vs 5\.00 s for the script's bring-up\); a no-change preview.*takes 5\.00 s: that fixed cost alone is 0\.83x the whole baseline, and the bring-up as resources takes the other 5\.00 s; pulumi reports the update itself as 11\.50 s, so 1\.50 s of the command is npm and the CLI starting and exiting; slowest resources: bn1-verify 4\.00 s, bn1-ov_net1 2\.00 s$/);
     // Only the default lab's host count is a target; 8 hosts are in the table.
     expect(targetChecks(r).filter((x) => x.what.startsWith("npm run up"))).toHaveLength(1);
     expect(byWhat(r, "verification, 50 ")).toMatchObject({ measured: "6.00x", met: false });
