@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { baselineArgs, checksArgs, teardownArgs } from "../../bench/baselineArgs.js";
 import { bringupConfig, hostAddress, PLAN_CASES, planCheckCount, planConfig, verifyConfig } from "../../bench/configs.js";
-import { upTimings, upVerifySummary } from "../../bench/engineBench.js";
+import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBench.js";
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
@@ -131,6 +131,9 @@ describe("reading npm run verify's report", () => {
 });
 
 describe("bench CLI", () => {
+  it("without the engine, the engine section is skipped with what to do", () => {
+    expect(engineOrSkip({ DNLAB_PULUMI_BIN: "/nonexistent" })).toEqual({ skipped: expect.stringMatching(/^no Pulumi engine: DNLAB_PULUMI_BIN=\/nonexistent has no pulumi binary \(run: bash scripts\/build-pulumi.sh\)/) });
+  });
   it("defaults and lists", () => {
     expect(parseBenchArgs([])).toMatchObject({ runs: 3, bigRuns: 1, only: ["engine", "verify", "plan"], hosts: [2, 4, 8], containers: [4, 16, 50, 200], verifyTimeoutMs: 360_000 });
     expect(parseBenchArgs(["--runs", "5", "--only", "plan,verify", "--hosts", "2,3", "--verify-timeout", "60"])).toMatchObject({ runs: 5, only: ["plan", "verify"], hosts: [2, 3], verifyTimeoutMs: 60_000 });
