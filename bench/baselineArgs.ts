@@ -1,8 +1,11 @@
-// The argv of bench/baseline/bringup.sh for a plan: every name, path and address from the model, so
-// the script builds the same layout as the lab driver (and the driver's teardown removes it).
-import { busyboxTags, DEFAULT_BUSYBOX_PATH, KV_SWITCH_END, type LabPlan, netnsKvDir, switchEndName } from "../src/model/index.js";
+// The argv of the baseline scripts for a plan: every name, path and address from the model, so
+// bench/baseline/bringup.sh builds the same layout as the stack (and the lab's teardown removes it),
+// checks.sh probes the plan's containers, and teardown.sh runs the lab's own teardown steps.
+import { busyboxTags, DEFAULT_BUSYBOX_PATH, KV_SWITCH_END, type LabPlan, netnsCommands, netnsKvDir, switchEndName } from "../src/model/index.js";
 
 export const BASELINE_SCRIPT = "bench/baseline/bringup.sh";
+export const CHECKS_SCRIPT = "bench/baseline/checks.sh";
+export const TEARDOWN_SCRIPT = "bench/baseline/teardown.sh";
 
 function field(what: string, v: string): string {
   if (v.includes(";")) throw new Error(`baseline: ${what} ${JSON.stringify(v)} contains ';', the script's field separator`);
@@ -55,4 +58,25 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
     "--timeout", String(o.timeoutSeconds ?? 60),
     ...hosts.flat(),
   ];
+}
+
+/** checks.sh for a plan baselineArgs accepts: its overlay, each host's socket and exec-root, each container. */
+export function checksArgs(plan: LabPlan): string[] {
+  baselineArgs(plan);
+  const net = plan.networks[0]!;
+  return [
+    "bash",
+    CHECKS_SCRIPT,
+    "--network", net.name,
+    ...plan.hosts.flatMap((h) => ["--host", [h.name, h.netns!.socket, h.netns!.execRoot].map((v) => field(`host ${h.name}`, v)).join(";")]),
+    ...plan.workloads.flatMap((w) => ["--container", [w.name, w.host, w.attachments[0]!.ipv4].map((v) => field(`container ${w.name}`, v)).join(";")]),
+  ];
+}
+
+/** teardown.sh: the lab's own teardown steps (hosts, KV, switch), one after another. */
+export function teardownArgs(plan: LabPlan): string[] {
+  // Neither a consul nor a Docker 26 binary is needed to stop them (as in downNetnsLab).
+  const c = netnsCommands(plan, { consulBinary: "consul", docker26Binary: "dockerd" });
+  const steps = [...c.hosts, ...(c.kv ? [c.kv] : []), c.switch];
+  return ["bash", TEARDOWN_SCRIPT, ...steps.flatMap((st) => ["--step", st.delete.map((v) => field(`step ${st.id}`, v)).join(";")])];
 }

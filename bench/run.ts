@@ -1,32 +1,39 @@
-// npm run bench -- [--runs N] [--only bringup,verify,pulumi] [--hosts 2,4,8] [--containers 4,16,50]
-//                  [--big-runs N] [--out DIR]
+// npm run bench -- [--runs N] [--big-runs N] [--only engine,verify,plan] [--hosts 2,4,8]
+//                  [--containers 4,16,50,200] [--verify-timeout S] [--out DIR]
 // Writes DIR/results.json and DIR/results.md (default: bench/). Root on Linux only: it brings up real
 // netns labs (names bn1, bn2, bn3) and tears every one of them down again, also on failure or Ctrl-C.
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+// Everything is measured as users run it: npm run up/preview/destroy, npm run verify, the public buildPlan.
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, run, tail } from "../src/lab/run.js";
-import { type EvalCase, evalCases } from "./configs.js";
-import { BenchStopped, benchBringup, benchVerify, cleanupAll, requestStop } from "./labBench.js";
+import { REPO_ROOT } from "../src/lab/run.js";
+import { benchEngine } from "./engineBench.js";
+import { BenchStopped, cleanupAll, requestStop } from "./labs.js";
 import { machineInfo } from "./machine.js";
-import type { EvalSample } from "./pulumiEval.js";
-import { type BenchResults, type EvalResult, renderMarkdown } from "./results.js";
+import { benchPlan } from "./planBench.js";
+import { type BenchResults, renderMarkdown } from "./results.js";
+import { benchVerify } from "./verifyBench.js";
 
 const USAGE = `usage: npm run bench -- [options]   (as root, on Linux)
 
-  --runs N            runs per figure; each figure is their median (default 3)
-  --big-runs N        runs of the 1000-container evaluation cases (default 1: about 2 min each)
-  --only LIST         sections: bringup, verify, pulumi (default: all)
-  --hosts LIST        bring-up host counts (default 2,4,8)
-  --containers LIST   verification container counts (default 4,16,50)
+  --runs N            runs of the verification cases up to 16 containers, of the plan and of the
+                      2-host engine case (default 3)
+  --big-runs N        runs of the larger verification and engine cases (default 1: minutes each)
+  --only LIST         sections: engine, verify, plan (default: all)
+  --hosts LIST        engine host counts (default 2,4,8)
+  --containers LIST   verification container counts (default 4,16,50,200)
+  --verify-timeout S  stop a verify process after S seconds (default 360)
   --out DIR           where results.json and results.md go (default bench/)
-  -h, --help          this text`;
+  -h, --help          this text
+
+The engine section needs the Pulumi CLI and the command and docker plugins (DNLAB_PULUMI_BIN,
+DNLAB_PULUMI_PLUGINS, as npm run test:engine); without them it is skipped with the reason in the results.`;
 
 /** The labs the bench brings up: ours, the baseline script's, the verification lab. */
 export const BENCH_LABS = { ours: "bn1", script: "bn2", verify: "bn3" } as const;
-const SECTIONS = ["bringup", "verify", "pulumi"] as const;
+const SECTIONS = ["engine", "verify", "plan"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -35,6 +42,7 @@ export interface BenchOptions {
   only: Section[];
   hosts: number[];
   containers: number[];
+  verifyTimeoutMs: number;
   out: string;
 }
 
@@ -62,6 +70,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
         only: { type: "string" },
         hosts: { type: "string" },
         containers: { type: "string" },
+        "verify-timeout": { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -81,7 +90,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     // 8 hosts fill 198.18.0.11-18; the /24 underlay and 198.19.0.0/17 bridges hold up to 100.
     hosts: intList("--hosts", v.hosts, [2, 4, 8], 1, 100),
     // The overlay is a /24: at most 250 containers.
-    containers: intList("--containers", v.containers, [4, 16, 50], 2, 250),
+    containers: intList("--containers", v.containers, [4, 16, 50, 200], 2, 250),
+    verifyTimeoutMs: intList("--verify-timeout", v["verify-timeout"], [360], 10, 7200)[0]! * 1000,
     out: v.out ?? join(REPO_ROOT, "bench"),
   };
 }
@@ -91,69 +101,6 @@ export function privilegeProblem(platform: string = process.platform, uid: numbe
   if (platform !== "linux") return `the bench brings up network namespaces and dockerd's: it runs on Linux only (this is ${platform})`;
   if (uid !== 0) return `the bench must run as root (it creates network namespaces and starts dockerd); run: sudo npm run bench (uid is ${uid ?? "unknown"})`;
   return undefined;
-}
-
-const GNU_TIME = "/usr/bin/time";
-
-export class EvalFailure extends Error {
-  constructor(
-    message: string,
-    readonly ms: number,
-    readonly maxRssMB: number | undefined,
-  ) {
-    super(message);
-  }
-}
-
-/** One evaluation in a child process; GNU time records its peak RSS even when it dies (out of memory). */
-async function evalOnce(c: EvalCase): Promise<EvalSample> {
-  const dir = mkdtempSync(join(os.tmpdir(), "dnlab-bench-"));
-  const timeFile = join(dir, "time");
-  try {
-    const child = [process.execPath, "--import", "tsx", "bench/pulumiEval.ts", JSON.stringify(c)];
-    const argv = existsSync(GNU_TIME) ? [GNU_TIME, "-o", timeFile, "-f", "%M", ...child] : child;
-    const r = await run(argv, { timeoutMs: 600_000 });
-    const last = r.stdout.trim().split("\n").pop() ?? "";
-    if (r.code === 0 && last.startsWith("{")) return JSON.parse(last) as EvalSample;
-    let maxRssMB: number | undefined;
-    try {
-      const kb = Number(readFileSync(timeFile, "utf8").trim().split("\n").pop());
-      if (Number.isFinite(kb) && kb > 0) maxRssMB = kb / 1024;
-    } catch {
-      /* no GNU time */
-    }
-    const out = tail(r, 40);
-    const why = /heap out of memory|Reached heap limit/.test(out)
-      ? "JavaScript heap out of memory"
-      : out.replace(/\s+/g, " ").slice(-300);
-    throw new EvalFailure(`exit ${r.code ?? "timeout"}: ${why}`, r.ms, maxRssMB);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function benchPulumi(o: BenchOptions, log: (l: string) => void, stopped: () => boolean): Promise<EvalResult[]> {
-  const out: EvalResult[] = [];
-  for (const c of evalCases()) {
-    if (stopped()) throw new BenchStopped();
-    const res: EvalResult = { case: c, samples: [], errors: [] };
-    const runs = c.containers >= 1000 ? o.bigRuns : o.runs;
-    for (let i = 1; i <= runs; i++) {
-      try {
-        const s = await evalOnce(c);
-        res.samples.push(s);
-        log(`  ${c.id}, run ${i}: ${(s.evalMs / 1000).toFixed(2)} s (buildPlan ${(s.planMs / 1000).toFixed(2)} s), ${s.resources} resources, peak RSS ${s.maxRssMB.toFixed(0)} MB`);
-      } catch (e) {
-        const f = e instanceof EvalFailure ? e : undefined;
-        const at = f ? ` after ${(f.ms / 1000).toFixed(0)} s${f.maxRssMB !== undefined ? `, peak RSS ${f.maxRssMB.toFixed(0)} MB` : ""}` : "";
-        res.errors.push(`${(e as Error).message}${at}`);
-        log(`  ${c.id}, run ${i}: FAILED ${(e as Error).message}${at}`);
-        break; // the same input fails the same way
-      }
-    }
-    out.push(res);
-  }
-  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -181,16 +128,17 @@ export async function main(argv: string[]): Promise<number> {
   };
   const t0 = performance.now();
   const results: BenchResults = {
-    version: 1,
+    version: 2,
     date: new Date().toISOString(),
     machine: machineInfo(),
     runs: o.runs,
+    bigRuns: o.bigRuns,
     durationMs: 0,
-    bringup: [],
+    engine: { cases: [] },
     verify: { cases: [], leftovers: [], errors: [] },
-    pulumi: [],
+    plan: [],
     errors: [],
-    skipped: SECTIONS.filter((s) => !o.only.includes(s)),
+    skipped: SECTIONS.filter((x) => !o.only.includes(x)),
   };
 
   // Ctrl-C / kill: the step in flight finishes, nothing new starts, everything is torn down (below, in
@@ -216,25 +164,26 @@ export async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   try {
-    if (o.only.includes("bringup")) {
-      for (const hosts of o.hosts) {
-        log(`a. bring-up, ${hosts} hosts (${o.runs} runs each, ours and script)`);
-        try {
-          results.bringup.push(await benchBringup({ hosts, runs: o.runs, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log }));
-        } catch (e) {
-          if (e instanceof BenchStopped) throw e;
-          results.errors.push(`bring-up ${hosts} hosts: ${(e as Error).message}`);
-          log(`  FAILED: ${(e as Error).message}`);
-        }
+    if (o.only.includes("engine")) {
+      log(`a. the real engine: npm run up / preview / destroy, ${o.hosts.join("/")} hosts, beside the shell baseline`);
+      try {
+        results.engine = await benchEngine({ hosts: o.hosts, runs: o.runs, bigRuns: o.bigRuns, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log });
+      } catch (e) {
+        if (e instanceof BenchStopped) throw e;
+        results.errors.push(`engine: ${(e as Error).message}`);
+        log(`  FAILED: ${(e as Error).message}`);
       }
     }
     if (o.only.includes("verify")) {
-      log(`b. verification, ${o.containers.join("/")} containers (${o.runs} runs each)`);
-      results.verify = await benchVerify({ containers: o.containers, runs: o.runs, lab: BENCH_LABS.verify, extraConcurrency: [128], log });
+      log(`b. npm run verify, ${o.containers.join("/")} containers, full plans (${o.runs} run(s) up to 16 containers, ${o.bigRuns} above)`);
+      results.verify = {
+        ...(await benchVerify({ containers: o.containers, runs: o.runs, bigRuns: o.bigRuns, timeoutMs: o.verifyTimeoutMs, lab: BENCH_LABS.verify, log })),
+        timeoutMs: o.verifyTimeoutMs,
+      };
     }
-    if (o.only.includes("pulumi") && signals === 0) {
-      log(`d. program evaluation under Pulumi mocks (${o.runs} runs, ${o.bigRuns} for 1000 containers)`);
-      results.pulumi = await benchPulumi(o, log, () => signals > 0);
+    if (o.only.includes("plan")) {
+      log(`c. buildPlan at scale (${o.runs} run(s))`);
+      results.plan = await benchPlan({ runs: o.runs, log });
     }
   } catch (e) {
     if (!(e instanceof BenchStopped)) {

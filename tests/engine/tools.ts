@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { REPO_ROOT } from "../../src/lab/run.js";
-import { findBinary } from "../reallab/gate.js";
+import { stringify } from "yaml";
+import type { LabConfigInput } from "../../src/model/index.js";
+import { findBinary } from "../reallab/binaries.js";
 
 /** The engine this project pins (tools/pulumi, scripts/build-pulumi.sh). */
 export const PULUMI_VERSION = "3.248.0";
@@ -125,4 +127,9 @@ export function engineHome(engine: EngineBin, plugins: Record<string, string> = 
     });
   }
   return { env, stateDir, dispose: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Text of a Pulumi.<stack>.yaml: every key under the lab namespace (as a user writes it). */
+export function stackFileText(config: LabConfigInput): string {
+  return stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`lab:${k}`, v])) });
 }

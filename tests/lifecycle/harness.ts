@@ -6,14 +6,15 @@ import { promisify } from "node:util";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { stringify } from "yaml";
 import { afterAll, beforeAll } from "vitest";
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { VerificationOutputs } from "../../components/verification.js";
 import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE } from "../../src/model/index.js";
 import type { VerifyReport } from "../../src/verify/report.js";
-import { type EngineHome, engineHome, findEngine, findPlugins } from "../engine/tools.js";
+import { type EngineHome, engineHome, findEngine, findPlugins, stackFileText } from "../engine/tools.js";
+
+export { stackFileText };
 
 /** A test tool from scripts/test.sh's environment, else the cached build (the script builds it when missing, which takes minutes). */
 export function testTool(envName: string, script: string): string {
@@ -75,10 +76,6 @@ export function sortSteps(steps: Step[]): Step[] {
   return [...steps].sort((a, b) => `${a.op} ${a.resource}`.localeCompare(`${b.op} ${b.resource}`));
 }
 
-/** Text of a Pulumi.<stack>.yaml: every key under the lab namespace. */
-export function stackFileText(config: LabConfigInput): string {
-  return stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`lab:${k}`, v])) });
-}
 
 /**
  * A stack named `stackName` whose lab is `config` (kind netns unless it says otherwise). beforeAll

@@ -1,32 +1,16 @@
 // The shared gate of every real-lab test: real namespaces and daemons need Linux, root and the
 // packages of scripts/install-deps.sh. Outside CI a missing prerequisite skips the suite with one
 // clear line; under CI=true it fails instead, so a broken CI machine can never pass by skipping.
-import { accessSync, constants, existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync } from "node:fs";
 import { describe, it } from "vitest";
+import { findBinary } from "./binaries.js";
+
+export { findBinary };
 
 export type GateResult = { ok: true } | { ok: false; reason: string };
 
 /** What every netns lab needs; absolute paths are checked as given, names are looked up on PATH (+ sbin). */
 export const REQUIRED_BINARIES = ["dockerd", "/usr/bin/docker", "etcd", "busybox", "nsenter", "unshare", "ip", "tcpdump"] as const;
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function findBinary(name: string): string | undefined {
-  if (name.includes("/")) return executable(name) ? name : undefined;
-  const dirs = [...(process.env["PATH"] ?? "").split(delimiter), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
-  for (const d of dirs) {
-    if (d && executable(join(d, name))) return join(d, name);
-  }
-  return undefined;
-}
 
 export interface GateOptions {
   /** Further binaries a suite needs (e.g. a consul binary path, sshd). */

@@ -1,57 +1,51 @@
-// The bench's configs (valid for the model at every size), its baseline argv, its check subset, and
-// the results.md rendering with targets and the reasons for missed ones.
+// The bench's configs (valid for the model at every size), the baseline scripts' argv, the reading of
+// `npm run verify`'s report and of `npm run up`'s verification line, and the results.md rendering with
+// targets, verdicts and the reasons for missed ones.
 import { describe, expect, it } from "vitest";
-import { baselineArgs } from "../../bench/baselineArgs.js";
-import { bringupConfig, evalCases, evalConfig, hostAddress, ringChecks, verifyConfig } from "../../bench/configs.js";
+import { baselineArgs, checksArgs, teardownArgs } from "../../bench/baselineArgs.js";
+import { bringupConfig, hostAddress, PLAN_CASES, planCheckCount, planConfig, verifyConfig } from "../../bench/configs.js";
+import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBench.js";
+import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
-import { type BenchResults, renderMarkdown, rising, targetChecks } from "../../bench/results.js";
-import { buildPlan, checkCount, expandChecks } from "../../src/model/index.js";
+import { parseVerifyOutput } from "../../bench/verifyOutput.js";
+import { buildPlan, expandChecks } from "../../src/model/index.js";
+import { buildReport, formatTable, summaryLine, type CheckResult } from "../../src/verify/index.js";
 
 describe("bench configs", () => {
   it("host addresses stay inside the /20 underlay and never hit the gateway or the KV", () => {
     expect(hostAddress(0)).toBe("198.18.1.1");
     expect(hostAddress(255)).toBe("198.18.2.0");
   });
-  it("every evaluation case's address plan is one the model accepts (200 hosts, 1000 containers)", () => {
-    // Few containers per host count keep the (quadratic) check list small; the addressing is what is tested.
-    for (const c of evalCases()) {
-      const plan = buildPlan(evalConfig({ ...c, containers: 2 }));
-      expect(plan.hosts).toHaveLength(c.hosts);
-      expect(plan.networks.map((n) => n.driver)).toEqual(["overlay", "macvlan"]);
-      const mv = plan.networks.find((n) => n.driver === "macvlan");
-      expect(mv && mv.driver === "macvlan" ? new Set(mv.ranges.map((r) => r.ipRange)).size : 0).toBe(c.hosts);
+  it("the plan cases' address plan is one the model accepts, 1000 containers included", () => {
+    // Every container on one host keeps the (quadratic) check list empty; the addressing is what is tested.
+    for (const c of PLAN_CASES) {
+      const plan = buildPlan(planConfig(1, c.containers));
+      expect(new Set(plan.workloads.map((w) => w.attachments[0]!.ipv4)).size).toBe(c.containers + 1);
     }
-    // The overlay holds 1000 containers (all on one host: no cross-host pairs to check).
-    const many = buildPlan(evalConfig({ id: "x", hosts: 1, containers: 1000, verification: false }));
-    expect(new Set(many.workloads.map((w) => w.attachments[0]!.ipv4)).size).toBe(1001);
+    const ten = buildPlan(planConfig(10, 20));
+    expect(ten.hosts).toHaveLength(10);
+    expect(ten.networks.map((n) => n.driver)).toEqual(["overlay", "macvlan"]);
   });
-  it("a bring-up config is a netns etcd lab with one container per host", () => {
+  it("an engine lab is a netns etcd lab with one container per host", () => {
     const plan = buildPlan(bringupConfig("bn1", 8));
     expect(plan.hostKind).toBe("netns");
     expect(plan.kv?.kind).toBe("etcd");
     expect(plan.workloads.map((w) => w.host)).toEqual(plan.hosts.map((h) => h.name));
   });
-  it("the ring keeps 3 pair checks per container (to the next one) and all per-container/per-host checks", () => {
-    const plan = buildPlan(verifyConfig("bn3", 16));
-    const ring = ringChecks(plan);
-    const pairs = ring.filter((c) => /^(ping-name|dns|ping-ip):/.test(c.id));
-    expect(pairs).toHaveLength(16 * 3);
-    expect(pairs.map((c) => c.id)).toContain("ping-name:c16->c1@ov_net1");
-    expect(pairs.map((c) => c.id)).not.toContain("ping-name:c1->c4@ov_net1");
-    const rest = expandChecks(plan.checks).filter((c) => !/^(ping-name|dns|ping-ip):/.test(c.id));
-    expect(ring.length).toBe(pairs.length + rest.length);
-    // The full plan grows with the square of the containers.
-    expect(checkCount(plan.checks)).toBeGreaterThan(ring.length * 4);
-  });
   it("the first N containers of the big verification lab are exactly the small plan's (same hosts and IPs)", () => {
-    const big = buildPlan(verifyConfig("bn3", 50));
+    const big = buildPlan(verifyConfig("bn3", 200));
     const small = buildPlan(verifyConfig("bn3", 4));
     expect(small.workloads).toEqual(big.workloads.slice(0, 4));
+  });
+  it("counts a plan's checks as the verifier runs them: 50 containers on 2 hosts, 3 probes per cross-host pair and the rest", () => {
+    const plan = buildPlan(verifyConfig("bn3", 50));
+    expect(planCheckCount(plan)).toBe(expandChecks(plan.checks).length);
+    expect(planCheckCount(plan)).toBeGreaterThan(3 * 25 * 25 * 2);
   });
 });
 
 describe("baseline argv", () => {
-  it("passes the model's names and paths to the script", () => {
+  it("passes the model's names and paths to the bring-up script", () => {
     const plan = buildPlan(bringupConfig("bn2", 2));
     const argv = baselineArgs(plan);
     expect(argv.slice(0, 2)).toEqual(["bash", "bench/baseline/bringup.sh"]);
@@ -77,20 +71,77 @@ describe("baseline argv", () => {
     ]);
     expect(f.slice(11)).toEqual(plan.hosts[0]!.daemon.args);
   });
+  it("gives the checks script every host's socket and exec-root and every container's planned IP", () => {
+    const plan = buildPlan(bringupConfig("bn2", 2));
+    const argv = checksArgs(plan);
+    expect(argv.slice(0, 4)).toEqual(["bash", "bench/baseline/checks.sh", "--network", "ov_net1"]);
+    expect(argv.filter((_, i) => argv[i - 1] === "--host")).toEqual(["host1;/run/dnlab/bn2/host1.sock;/run/dnlab/bn2/host1.exec", "host2;/run/dnlab/bn2/host2.sock;/run/dnlab/bn2/host2.exec"]);
+    expect(argv.filter((_, i) => argv[i - 1] === "--container")).toEqual(plan.workloads.map((w) => `${w.name};${w.host};${w.attachments[0]!.ipv4}`));
+  });
+  it("tears down with the lab's own scripts: hosts, then the KV store, then the switch", () => {
+    const steps = teardownArgs(buildPlan(bringupConfig("bn2", 2))).filter((_, i, a) => a[i - 1] === "--step");
+    expect(steps.map((x) => x.split(";")[1])).toEqual(["scripts/netns/host-down.sh", "scripts/netns/host-down.sh", "scripts/netns/kv-down.sh", "scripts/netns/switch-down.sh"]);
+    expect(steps[0]).toContain(";--namespace;bn2-host1;");
+  });
   it("refuses plans it cannot build", () => {
     expect(() => baselineArgs(buildPlan({ hostKind: "netns", kv: { kind: "etcd" } }))).toThrow(/exactly one overlay/);
-    expect(() => baselineArgs(buildPlan({}))).toThrow(/not a netns lab/);
+    expect(() => checksArgs(buildPlan({}))).toThrow(/not a netns lab/);
+  });
+});
+
+describe("reading npm run verify's report", () => {
+  const result = (id: string, ms: number, ok = true): CheckResult =>
+    ({ id, kind: "ping", from: "c1", host: "host1", target: "c2", expect: "pass", reason: "r", ok, outcome: ok ? "pass" : "fail", expected: false, detail: ok ? "reply" : "no reply from c2", durationMs: ms }) as CheckResult;
+  const report = buildReport("bn3", new Date(0), 4321, [result("ping-name:c1->c2@ov_net1", 800), result("dns:c1->c2@ov_net1", 1250), result("ping-ip:c2->c1@ov_net1", 300, false)]);
+  const banner = "\n> docker-network-lab@0.1.0 verify\n> tsx src/cli/verify.ts --config x.json\n\n";
+
+  it("the table a user sees: checks, the slowest row, the verifier's wall time, unexpected results", () => {
+    const r = parseVerifyOutput(banner + formatTable(report));
+    expect(r).toMatchObject({ checks: 3, reportedWallMs: 4321 - 1, slowestId: "dns:c1->c2@ov_net1", slowestMs: 1250, failed: 1 });
+    expect(r.failures).toEqual(["ping-ip:c2->c1@ov_net1: no reply from c2"]);
+  });
+  it("the JSON report (--json), after npm's banner", () => {
+    const r = parseVerifyOutput(banner + JSON.stringify(report, null, 2) + "\n");
+    expect(r).toMatchObject({ checks: 3, reportedWallMs: 4321, slowestId: "dns:c1->c2@ov_net1", slowestMs: 1250, failed: 1 });
+  });
+  it("falls back on the summary line's slowest when there is no table", () => {
+    const r = parseVerifyOutput(`${summaryLine(report.summary)} (4.32s wall; slowest dns:c1->c2@ov_net1 1.25s)\n`);
+    expect(r).toMatchObject({ checks: 3, slowestMs: 1250, failed: 1 });
+  });
+  it("no report is one clear error", () => {
+    expect(() => parseVerifyOutput(banner + "verify: internal error: boom\n")).toThrow(/no summary line/);
+  });
+  it("finds the verification line in what npm run up printed", () => {
+    const out = "Updating (bench-engine):\n  lab:stack:Verification verify  verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)\nResources: 30 created\n";
+    expect(upVerifySummary(out)).toEqual({ line: "verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)", wallMs: 1500 });
+    expect(upVerifySummary("Resources: 30 created\n")).toBeUndefined();
+  });
+  it("reads pulumi's own duration and the slowest resources from what npm run up printed", () => {
+    const out = [
+      " +  pulumi:pulumi:Stack lab-bench-engine creating (1s) lab bn1: 2 netns hosts",
+      " +  command:local:Command bn1-kv created (0.36s) [kv-up] etcd ready",
+      " +  docker:index:Network bn1-ov_net1 created (2s)",
+      " +  command:local:Command bn1-verify created (1m5s) verify: 14 passed, 0 expected failures, 0 failed (3.23s wall)",
+      " +  lab:index:NetworkLab bn1 created (70s)",
+      " +  pulumi:pulumi:Stack lab-bench-engine created (72s) 1 message",
+      "Duration: 1m13s",
+    ].join("\n");
+    expect(upTimings(out, 2)).toEqual({ durationMs: 73_000, slowest: [{ resource: "bn1-verify", ms: 65_000 }, { resource: "bn1-ov_net1", ms: 2000 }] });
+    expect(upTimings("nothing")).toEqual({ slowest: [] });
   });
 });
 
 describe("bench CLI", () => {
+  it("without the engine, the engine section is skipped with what to do", () => {
+    expect(engineOrSkip({ DNLAB_PULUMI_BIN: "/nonexistent" })).toEqual({ skipped: expect.stringMatching(/^no Pulumi engine: DNLAB_PULUMI_BIN=\/nonexistent has no pulumi binary \(run: bash scripts\/build-pulumi.sh\)/) });
+  });
   it("defaults and lists", () => {
-    const o = parseBenchArgs(["--runs", "5", "--only", "pulumi,verify", "--hosts", "2,3"]);
-    expect(o).toMatchObject({ runs: 5, bigRuns: 1, only: ["pulumi", "verify"], hosts: [2, 3], containers: [4, 16, 50] });
+    expect(parseBenchArgs([])).toMatchObject({ runs: 3, bigRuns: 1, only: ["engine", "verify", "plan"], hosts: [2, 4, 8], containers: [4, 16, 50, 200], verifyTimeoutMs: 360_000 });
+    expect(parseBenchArgs(["--runs", "5", "--only", "plan,verify", "--hosts", "2,3", "--verify-timeout", "60"])).toMatchObject({ runs: 5, only: ["plan", "verify"], hosts: [2, 3], verifyTimeoutMs: 60_000 });
   });
   it("bad input is one clear usage error", () => {
     expect(() => parseBenchArgs(["--runs", "0"])).toThrow(UsageError);
-    expect(() => parseBenchArgs(["--only", "bringup,nope"])).toThrow(/unknown section nope/);
+    expect(() => parseBenchArgs(["--only", "engine,pulumi"])).toThrow(/unknown section pulumi/);
     expect(() => parseBenchArgs(["--containers", "300"])).toThrow(/from 2 to 250/);
   });
   it("root on Linux only, with a clear message", () => {
@@ -100,33 +151,40 @@ describe("bench CLI", () => {
   });
 });
 
+const run = (wallMs: number, slowestMs: number, o: { checks?: number; reportedWallMs?: number; exitAfterReportMs?: number } = {}) => ({
+  wallMs,
+  code: 0,
+  timedOut: false,
+  slowestMs,
+  slowestId: "ping-name:c1->c2@ov_net1",
+  checks: o.checks ?? 100,
+  reportedWallMs: o.reportedWallMs ?? wallMs - 1000,
+  exitAfterReportMs: o.exitAfterReportMs ?? 20,
+});
+
+function engineCase(hosts: number, upMs: number[], scriptBringupMs: number[], scriptChecksMs: number[]): EngineCase {
+  return { hosts, upMs, upVerifyMs: upMs.map(() => 3000), upEngineMs: upMs.map((x) => x - 1500), upSlowest: ["bn1-verify 4.00 s", "bn1-ov_net1 2.00 s"], previewMs: [5000], destroyMs: [8000], scriptBringupMs, scriptChecksMs, scriptTeardownMs: [4000], leftovers: [], errors: [] };
+}
+
 function results(over: Partial<BenchResults> = {}): BenchResults {
+  const verify: VerifyCase[] = [
+    { containers: 4, plannedChecks: 38, runs: [run(2500, 900, { checks: 38 })], failures: [], errors: [] },
+    { containers: 50, plannedChecks: 3902, runs: [run(12000, 2000, { checks: 3902, reportedWallMs: 11000 })], failures: [], errors: [] },
+    { containers: 200, plannedChecks: 60602, runs: [run(6000, 4000, { checks: 60602, exitAfterReportMs: 40 })], failures: [], errors: [] },
+  ];
   return {
-    version: 1,
+    version: 2,
     date: "2026-01-02T03:04:05.000Z",
     machine: { cpus: 2, cpuModel: "Test CPU", memoryGiB: 8, kernel: "6.1.0", os: "Debian 12", docker: "20.10.24", node: "v20.0.0", loadStart: 0.5, loadEnd: 0.7 },
     runs: 3,
+    bigRuns: 1,
     durationMs: 600_000,
-    bringup: [
-      { hosts: 2, oursMs: [6000, 5000, 7000], scriptMs: [5000, 5000, 5000], oursSteps: { hosts: 1000, kv: 900 }, teardownMs: [4000], scriptTeardownMs: [4000], leftovers: [], errors: [] },
-      { hosts: 8, oursMs: [20000, 21000, 22000], scriptMs: [10000, 10000, 10000], oursSteps: { hosts: 3000, "networks+containers": 12000 }, teardownMs: [9000], scriptTeardownMs: [9000], leftovers: [], errors: [] },
+    engine: { cases: [engineCase(2, [12000, 14000, 13000], [5000, 5000, 5000], [1000, 1000, 1000]), engineCase(8, [30000], [12000], [2000])] },
+    verify: { setupMs: 40_000, warmupMs: 2000, timeoutMs: 300_000, cases: verify, leftovers: [], errors: [] },
+    plan: [
+      { hosts: 10, containers: 200, samples: [{ buildMs: 100, baseRssMB: 70, maxRssMB: 110, checks: 108630 }], processMs: [600], errors: [] },
+      { hosts: 10, containers: 1000, samples: [{ buildMs: 2500, baseRssMB: 70, maxRssMB: 1070, checks: 2703030 }], processMs: [3000], errors: [] },
     ],
-    verify: {
-      setupMs: 40_000,
-      warmup: { wallMs: 12_000, failures: ["ping-name:c46->c47@ov_net1: bad address 'c47'"] },
-      cases: [
-        { containers: 4, checks: 26, concurrency: 32, wallMs: [2400], slowestMs: [900], slowestIds: ["x"], failures: [] },
-        { containers: 50, checks: 302, concurrency: 32, wallMs: [9000, 10000, 11000], slowestMs: [2000, 2000, 2000], slowestIds: ["x"], failures: [] },
-        { containers: 50, checks: 302, concurrency: 128, wallMs: [6000], slowestMs: [4000], slowestIds: ["x"], failures: [] },
-      ],
-      leftovers: [],
-      errors: [],
-    },
-    pulumi: [2, 10, 100].map((h) => ({
-      case: { id: `${h}-hosts`, hosts: h, containers: h, verification: true },
-      samples: [{ id: `${h}-hosts`, ok: true, planMs: h * 2, evalMs: h * 30, resources: h * 9, checks: h * h * 3, planJsonMB: 1, baseRssMB: 100, maxRssMB: 100 + h }],
-      errors: [],
-    })),
     errors: [],
     skipped: [],
     ...over,
@@ -134,45 +192,72 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
 }
 
 describe("results.md", () => {
-  it("a rising memory exponent is called out", () => {
-    expect(rising([0.4, 0.8, 1.0, 1.25])).toBe(true);
-    expect(rising([0.4, 0.8, 0.7, 1.25])).toBe(false);
-    expect(rising([0.4, 0.6, 0.9])).toBe(false);
-  });
+  const byWhat = (r: BenchResults, start: string) => targetChecks(r).find((x) => x.what.startsWith(start));
 
   it("marks met and missed targets, and says why a missed one is missed", () => {
-    const t = targetChecks(results());
-    const byWhat = (s: string) => t.find((x) => x.what.startsWith(s))!;
-    expect(byWhat("bring-up, 2 hosts")).toMatchObject({ measured: "1.20x", met: true });
-    expect(byWhat("bring-up, 8 hosts")).toMatchObject({ measured: "2.10x", met: false });
-    expect(byWhat("bring-up, 8 hosts").why).toMatch(/networks\+containers 12\.00 s/);
-    expect(byWhat("verification, 50")).toMatchObject({ measured: "5.00x", met: false });
-    expect(byWhat("verification, 50").why).toMatch(/10 wave.*; with 128 in flight the wall time is 6\.00 s \(1\.50x the slowest probe\)$/);
-    // The extra concurrency level explains; it is not a target row of its own.
-    expect(t.filter((x) => x.what.startsWith("verification, 50"))).toHaveLength(1);
-    expect(byWhat("verification, 4 ")).toMatchObject({ measured: "2.67x", met: false });
-    expect(byWhat("verification, 4 ").why).toMatch(/all 26 checks are in flight at once.*other 1\.50 s.*fixed phases/);
-    expect(byWhat("program evaluation")).toMatchObject({ measured: "3.00 s", met: false });
-    expect(byWhat("program evaluation").why).toMatch(/30000 checks/);
-    expect(byWhat("teardown")).toMatchObject({ measured: "nothing", met: true });
+    const r = results();
+    // 13 s vs 5 + 1 s.
+    expect(byWhat(r, "npm run up, 2 netns hosts")).toMatchObject({ measured: "2.17x", met: false });
+    expect(byWhat(r, "npm run up, 2 netns hosts")!.why).toMatch(/inside the up the verification took 3\.00 s \(vs 1\.00 s.*everything else 10\.00 s \(vs 5\.00 s for the script's bring-up\); a no-change preview.*takes 5\.00 s: that fixed cost alone is 0\.83x the whole baseline, and the bring-up as resources takes the other 5\.00 s; pulumi reports the update itself as 11\.50 s, so 1\.50 s of the command is npm and the CLI starting and exiting; slowest resources: bn1-verify 4\.00 s, bn1-ov_net1 2\.00 s$/);
+    // Only the default lab's host count is a target; 8 hosts are in the table.
+    expect(targetChecks(r).filter((x) => x.what.startsWith("npm run up"))).toHaveLength(1);
+    expect(byWhat(r, "verification, 50 ")).toMatchObject({ measured: "6.00x", met: false });
+    expect(byWhat(r, "verification, 50 ")!.why).toMatch(/3902 checks: the process took 12\.00 s, the verifier's own wall time 11\.00 s, the slowest probe 2\.00 s; 2\.8 ms/);
+    expect(byWhat(r, "verification, 200 ")).toMatchObject({ measured: "1.50x", met: true });
+    expect(byWhat(r, "verification, 200 ")!.why).toBeUndefined();
+    // 4 containers: in the table, no target.
+    expect(byWhat(r, "verification, 4 ")).toBeUndefined();
+    expect(byWhat(r, "npm run verify exits")).toMatchObject({ measured: "0.04 s", met: true });
+    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")).toMatchObject({ measured: "2.50 s", met: false });
+    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")!.why).toMatch(/2703030 checks\); from 200 to 1000 containers it grows as containers\^2\.00/);
+    expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")).toMatchObject({ measured: "1070 MB", met: false });
+    expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")!.why).toMatch(/70 MB is node.*adds 1000 MB .*containers\^2\.00/);
+    expect(byWhat(r, "teardown")).toMatchObject({ measured: "nothing", met: true });
   });
-  it("renders the machine, the tables and the growth verdict", () => {
+  it("a verify process stopped by the timeout misses its target, with the time the last finished size projects", () => {
+    const r = results();
+    r.verify.cases[2] = { containers: 200, plannedChecks: 60602, runs: [{ wallMs: 300_000, code: null, timedOut: true }], failures: [], errors: ["run 1: stopped"] };
+    const t = byWhat(r, "verification, 200 ")!;
+    expect(t).toMatchObject({ measured: "stopped after 300.00 s", met: false });
+    expect(t.why).toMatch(/stopped after 300\.00 s without a report; 50 containers ran 3902 checks in 11\.00 s \(2\.8 ms each\), so the 60602 checks of 200 containers take about 170\.84 s/);
+  });
+  it("a process that lingers after its report misses the exit target, saying whether every run does", () => {
+    const r = results();
+    r.verify.cases[1]!.runs[0]!.exitAfterReportMs = 5000;
+    const t = byWhat(r, "npm run verify exits")!;
+    expect(t).toMatchObject({ measured: "5.00 s", met: false });
+    expect(t.why).toMatch(/over 50 containers.*most runs exit in time/);
+    for (const c of r.verify.cases) c.runs[0]!.exitAfterReportMs = 5000;
+    expect(byWhat(r, "npm run verify exits")!.why).toMatch(/every run lingers/);
+  });
+  it("a skipped engine section is a target not measured, with the reason", () => {
+    const r = results({ engine: { skipped: "missing provider plugin(s): command v1.2.1", cases: [] } });
+    expect(byWhat(r, "npm run up")).toMatchObject({ measured: "skipped", met: undefined, why: "missing provider plugin(s): command v1.2.1" });
+    const md = renderMarkdown(r);
+    expect(md).toContain("| not measured |");
+    expect(md).toContain("Skipped: missing provider plugin(s): command v1.2.1");
+    // Skipped by option: no row at all.
+    expect(byWhat(results({ skipped: ["engine"] }), "npm run up")).toBeUndefined();
+  });
+  it("a plan that runs out of memory misses both plan targets with the error", () => {
+    const r = results();
+    r.plan[1] = { hosts: 10, containers: 1000, samples: [], processMs: [], errors: ["exit 134 after 40.0 s: JavaScript heap out of memory"] };
+    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")).toMatchObject({ measured: "failed", met: false, why: "exit 134 after 40.0 s: JavaScript heap out of memory" });
+    expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")).toMatchObject({ met: false });
+  });
+  it("renders the machine, the tables and the verdicts", () => {
     const md = renderMarkdown(results());
     expect(md).toContain("| 2026-01-02 | 2 × Test CPU | 8.0 GiB | 6.1.0 | 20.10.24 | v20.0.0 | 0.50 / 0.70 |");
-    expect(md).toContain("| 2 | 6.00 s (5.00–7.00) | 5.00 s | 1.20x |");
-    expect(md).toContain("| bring-up, 8 hosts: ours / script | <= 1.5x | 2.10x | **missed** |");
-    expect(md).toMatch(/time k = 1\.00, 1\.00 \(linear\)/);
+    expect(md).toContain("| 2 | 13.00 s (12.00–14.00) | 3.00 s | 6.00 s (5.00 s + 1.00 s) | 2.17x | 5.00 s | 8.00 s | 4.00 s | 2.00x |");
+    expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | 0.02 s | none |");
+    expect(md).toContain("| 1000 | 10 | 2703030 | 2.50 s | 3.00 s | 1070 MB | 70 MB |");
+    expect(md).toMatch(/\| verification, 50 containers \(full plan, 3902 checks\): npm run verify wall \/ slowest probe \| <= 1.5x \| 6.00x \| \*\*missed\*\* \|/);
     expect(md).toContain("nothing was left after any teardown");
-    expect(md).toContain("1 unexpected result(s) right after bring-up: ping-name:c46->c47@ov_net1: bad address 'c47'. None of them failed again");
-    const r = results();
-    r.verify.cases[1]!.failures = ["run 1: ping-name:c46->c47@ov_net1: bad address 'c47'"];
-    expect(renderMarkdown(r)).toContain("1 of them failed again in the measured runs: not a slow convergence");
   });
   it("reports leftovers as a missed target", () => {
     const r = results();
-    r.bringup[0]!.leftovers = ["bn1: namespace bn1-host1"];
-    const t = targetChecks(r).find((x) => x.what.startsWith("teardown"))!;
-    expect(t).toMatchObject({ met: false, why: "bn1: namespace bn1-host1" });
+    r.engine.cases[0]!.leftovers = ["bn1: namespace bn1-host1"];
+    expect(byWhat(r, "teardown")).toMatchObject({ met: false, why: "bn1: namespace bn1-host1" });
     expect(renderMarkdown(r)).toContain("left behind: bn1: namespace bn1-host1");
   });
 });
