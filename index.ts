@@ -5,6 +5,7 @@ import { NetworkLab } from "./components/networkLab.js";
 import { labOutputs } from "./src/stack/outputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
 import { labSteps, netnsToolOptions } from "./src/stack/steps.js";
+import { dindEngine, dindEngineLine } from "./src/stack/dindEngine.js";
 import { netnsPreflight } from "./src/lab/netnsLab.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
@@ -14,6 +15,8 @@ pulumi.log.info(planSummary(plan));
 // netns labs: what this machine must have (dockerd with the KV backend, kernel features such as vxlan,
 // macvlan, 802.1q) is checked before anything is created. Not in a preview, which changes nothing.
 if (plan.hostKind === "netns" && !pulumi.runtime.isDryRun()) await netnsPreflight(plan, netnsToolOptions());
+// dind labs: the engine the hosts run on is the docker provider's default (docker:host, else DOCKER_HOST).
+if (plan.hostKind === "dind") pulumi.log.info(dindEngineLine(dindEngine(new pulumi.Config("docker").get("host"))));
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );
