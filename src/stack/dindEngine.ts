@@ -22,5 +22,5 @@ export function dindEngine(dockerHostConfig: string | undefined, env: NodeJS.Pro
 /** One line for the stack's log: which engine, and how to choose another. */
 export function dindEngineLine(e: DindEngine): string {
   const how = e.from === "default" ? "the local default; set DOCKER_HOST or docker:host for another" : `from ${e.from}`;
-  return `dind hosts on the Docker engine at ${e.host} (${how}); their APIs and Consul published on that machine's 127.0.0.1`;
+  return `dind hosts on the Docker engine at ${e.host} (${how}); published ports (the hosts' APIs, Consul) on 127.0.0.1 of the machine it runs on`;
 }

@@ -12,7 +12,7 @@ describe("the dind lab's engine", () => {
 
   it("is named in the stack's log with how to choose another", () => {
     expect(dindEngineLine(dindEngine(undefined, {}))).toBe(
-      "dind hosts on the Docker engine at unix:///var/run/docker.sock (the local default; set DOCKER_HOST or docker:host for another); their APIs and Consul published on that machine's 127.0.0.1",
+      "dind hosts on the Docker engine at unix:///var/run/docker.sock (the local default; set DOCKER_HOST or docker:host for another); published ports (the hosts' APIs, Consul) on 127.0.0.1 of the machine it runs on",
     );
     expect(dindEngineLine(dindEngine(undefined, { DOCKER_HOST: "unix:///x.sock" }))).toContain("at unix:///x.sock (from DOCKER_HOST)");
   });
