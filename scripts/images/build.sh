@@ -10,6 +10,8 @@
 #                                    swarm-mode hosts
 # Both dind images carry busybox for the inner daemon (loaded before it serves; dind-entrypoint.sh).
 #
+# Debian's own dockerd is dropped from the base (each dind image adds its own: no dead 75 MB layer), as
+# are docs, man pages and locales.
 # Cache: /var/cache/dnlab/images/<image>-<key>.tar (`docker save`), the key a hash of everything the
 # image is made from (these scripts, the binaries, the base's package list and mirror); a rerun only
 # `docker load`s. The Debian base is cached as the mmdebstrap tarball. Timings go to stderr.
@@ -117,6 +119,7 @@ if [[ "$only" == *" dind-20.10 "* || "$only" == *" dind-26 "* ]]; then
       log "debian base: mmdebstrap --variant=minbase bookworm + $BASE_PACKAGES from $mirror"
       mmdebstrap --quiet --format=tar --variant=minbase --include="$BASE_PACKAGES" \
         --customize-hook='rm -f "$1"/etc/machine-id "$1"/var/lib/dbus/machine-id' \
+        --customize-hook='rm -rf "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/* "$1"/usr/sbin/dockerd' \
         bookworm "$base_tar.tmp" "$mirror" >&2
       mv -f -- "$base_tar.tmp" "$base_tar"
       for t in "${DNLAB_CACHE:-/var/cache/dnlab}"/images/bookworm-docker-*.rootfs.tar; do [ "$t" = "$base_tar" ] || rm -f -- "$t"; done
