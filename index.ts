@@ -6,6 +6,7 @@ import { labOutputs } from "./src/stack/outputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
 import { labSteps, netnsToolOptions } from "./src/stack/steps.js";
 import { dindEngine, dindEngineLine } from "./src/stack/dindEngine.js";
+import { dindPreflight } from "./src/lab/dindPreflight.js";
 import { netnsPreflight } from "./src/lab/netnsLab.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
@@ -16,7 +17,14 @@ pulumi.log.info(planSummary(plan));
 // macvlan, 802.1q) is checked before anything is created. Not in a preview, which changes nothing.
 if (plan.hostKind === "netns" && !pulumi.runtime.isDryRun()) await netnsPreflight(plan, netnsToolOptions());
 // dind labs: the engine the hosts run on is the docker provider's default (docker:host, else DOCKER_HOST).
-if (plan.hostKind === "dind") pulumi.log.info(dindEngineLine(dindEngine(new pulumi.Config("docker").get("host"))));
+// What the inner daemons need from it (privileged containers, cgroups, iptables, the kernel's vxlan,
+// macvlan, 802.1q) is checked there before anything is created, with one throwaway container of the
+// lab's dind image; not in a preview, which changes nothing.
+if (plan.hostKind === "dind") {
+  const engine = dindEngine(new pulumi.Config("docker").get("host"));
+  pulumi.log.info(dindEngineLine(engine));
+  if (!pulumi.runtime.isDryRun()) for (const n of await dindPreflight(plan, engine.host)) pulumi.log.info(`[preflight] note: ${n}`);
+}
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );
