@@ -180,15 +180,22 @@ export interface DindProbeOptions {
 
 /** Run the probe container on the engine (pulls the image if the engine can and does not have it). */
 export async function runDindProbe(engine: string, image: string, features: readonly KernelFeature[], opts: DindProbeOptions = {}): Promise<DindProbeResult> {
+  const docker = [opts.dockerCli ?? "/usr/bin/docker", "-H", engine];
+  // A name of its own: a container whose start failed may stay behind despite --rm; it is removed by name.
+  const name = `dnlab-preflight-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const argv = [
-    opts.dockerCli ?? "/usr/bin/docker", "-H", engine, "run", "--rm", "--privileged", "--network", "none",
+    ...docker, "run", "--rm", "--name", name, "--privileged", "--network", "none",
     ...(opts.runtime ? ["--runtime", opts.runtime] : []),
     "--entrypoint", "sh", image, "-c", dindProbeScript(features),
   ];
-  const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 120_000 });
-  if (r.code !== 0) return { started: false, detail: r.stderr.trim() || r.stdout.trim() || `exit ${r.code ?? "timeout"}` };
-  const report = parseDindProbe(r.stdout);
-  return report ? { started: true, report } : { started: false, detail: `the probe printed no report: ${r.stdout.trim().slice(0, 200)}` };
+  try {
+    const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 120_000 });
+    if (r.code !== 0) return { started: false, detail: r.stderr.trim() || r.stdout.trim() || `exit ${r.code ?? "timeout"}` };
+    const report = parseDindProbe(r.stdout);
+    return report ? { started: true, report } : { started: false, detail: `the probe printed no report: ${r.stdout.trim().slice(0, 200)}` };
+  } finally {
+    await run([...docker, "rm", "-f", name], { timeoutMs: 60_000 });
+  }
 }
 
 /** This machine's capability bounding set, when the engine is on it (a unix socket); else undefined. */
