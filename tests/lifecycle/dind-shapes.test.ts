@@ -4,30 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { LabConfigInput } from "../../src/model/index.js";
 import { LOCAL_IMAGES, useOuterEngine } from "./dind.js";
 import { timed, useLabStack, verificationOf } from "./harness.js";
+import { shapesLab } from "./shapes.js";
 
-const shapes: LabConfigInput = {
-  hostKind: "dind",
-  name: "dh1",
-  images: LOCAL_IMAGES,
-  hosts: [
-    { name: "host1", address: "198.18.0.11" },
-    { name: "host2", address: "198.18.0.12" },
-    { name: "host3", address: "198.18.0.13" },
-  ],
-  networks: [
-    { name: "ov_a", driver: "overlay", subnet: "198.18.100.0/24" },
-    { name: "ov_b", driver: "overlay", subnet: "198.18.101.0/24", createdOn: "host2", mtu: 1400 },
-    // Not 198.18.64.0/20: the outer engine's own address pool (scripts/images/outer-env.sh).
-    { name: "mv_own", driver: "macvlan", subnet: "198.18.50.0/24", gateway: "198.18.50.1", parent: "eth0" },
-  ],
-  workloads: [
-    { name: "a1", host: "host1", networks: ["ov_a"] },
-    { name: "ab2", host: "host2", networks: ["ov_a", "ov_b"], aliases: ["both"] },
-    { name: "b3", host: "host3", networks: ["ov_b"] },
-    { name: "m1", host: "host1", networks: ["mv_own"], aliases: ["mvx"] },
-    { name: "m3", host: "host3", networks: ["mv_own"] },
-  ],
-};
+// The netns suite's shapes; the macvlan not on 198.18.64.0/20, the outer engine's own address pool
+// (scripts/images/outer-env.sh).
+const shapes: LabConfigInput = { ...shapesLab("dh1", "198.18.50.0/24"), hostKind: "dind", images: LOCAL_IMAGES };
 
 describe("dind shapes: three hosts, two overlays from two creators, a container on both, macvlan on its own subnet", () => {
   const outer = useOuterEngine();
