@@ -16,8 +16,10 @@ describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, n
   const lab = useLabStack("enginetest-dind-kv", config, () => ({ DOCKER_HOST: outer.dockerHost() }), outer.stackOptions());
 
   it("comes up and verifies clean: ov_net1 spans both hosts through Consul, mv_net1, test1..test3", async () => {
-    const planned = await timed(lab, "fresh preview", () => lab.previewSteps());
-    expect(planned.filter((s) => s.op === "create").length).toBeGreaterThan(20);
+    // The CLI runs in the outer engine's namespace, which the Automation API's event stream does not
+    // reach (see LabStackOptions.runUnder): the plan is read from what the preview prints.
+    const fresh = await timed(lab, "fresh preview", () => lab.stack.preview());
+    expect(fresh.stdout).toMatch(/\+ 34 to create/);
     const out = await timed(lab, "up", () => lab.up());
     const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
@@ -58,7 +60,7 @@ describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, n
     expect(verify.code).toBe(0);
     const inspect = await timed(lab, "npm run inspect", () => outer.npmRun("inspect"));
     expect(inspect.code, inspect.out).toBe(0);
-    expect(inspect.out).toMatch(/host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+20\.10\.24/);
+    expect(inspect.out).toMatch(/host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+20\.10\.24\+dfsg1\+consul\s+cluster-store consul:\/\/198\.18\.0\.2:8500/);
     expect(inspect.out).toContain("cluster-store consul://198.18.0.2:8500");
     expect(inspect.out).toMatch(/ov_net1\s+overlay\s+global\s+198\.18\.100\.0\/24\s+256/);
     expect(inspect.out).toMatch(/test3\s+host1\s+running/);

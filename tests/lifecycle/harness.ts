@@ -92,7 +92,11 @@ export function stackFileText(config: LabConfigInput): string {
 
 /** What a lab on an engine other than this machine's namespaces needs from the harness (dind labs). */
 export interface LabStackOptions {
-  /** The command the pulumi CLI runs under (see engineAndPlugins); read in beforeAll. */
+  /**
+   * The command the pulumi CLI runs under (see engineAndPlugins); read in beforeAll. A CLI in another
+   * network namespace cannot reach the Automation API's event server (127.0.0.1 here): no engine events
+   * arrive, so previewSteps sees none; read what the preview prints instead.
+   */
   runUnder?: () => string;
   /** What of the lab is left after destroy, one line each (netns labs: checked by the harness itself). */
   leftovers?: () => string[];
