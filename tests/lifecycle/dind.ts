@@ -4,13 +4,16 @@
 // busybox here. The stack reaches that engine as a user's stack reaches theirs: DOCKER_HOST. The pulumi
 // CLI runs in the engine's network namespace (scripts/images/outer-exec.sh), where the dind hosts' APIs
 // and Consul are published on 127.0.0.1, as they are on a laptop's own loopback.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { ImagesInput, LabPlan } from "../../src/model/index.js";
 import { type LabStackOptions, npmRunUnder } from "./harness.js";
+
+const execFileAsync = promisify(execFile);
 
 /** The images scripts/images/build.sh makes, as lab:images names them (busybox under its official tag). */
 export const LOCAL_IMAGES = {
@@ -74,8 +77,14 @@ export interface OuterEngine {
   npmRun(script: string, ...args: string[]): Promise<{ code: number; out: string }>;
 }
 
-function script(name: string, args: string[] = [], timeout = 60_000): string {
-  return execFileSync("bash", [join(REPO_ROOT, "scripts/images", name), ...args], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout }).trim();
+/**
+ * One of scripts/images/, its stdout trimmed (stderr passed through). Asynchronous: a first build takes
+ * minutes, and a worker blocked that long loses its link to vitest ("Timeout calling onTaskUpdate").
+ */
+async function script(name: string, args: string[] = [], timeout = 60_000): Promise<string> {
+  const child = execFileAsync("bash", [join(REPO_ROOT, "scripts/images", name), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout, maxBuffer: 16 << 20 });
+  child.child.stderr?.pipe(process.stderr);
+  return (await child).stdout.trim();
 }
 
 /**
@@ -87,7 +96,7 @@ export function useOuterEngine(): OuterEngine {
   let dockerHost = "";
   let started = false;
   let before: EngineContents | undefined;
-  beforeAll(() => {
+  beforeAll(async () => {
     const socketAnswers = (host: string): boolean => {
       try {
         execFileSync(DOCKER, ["-H", host, "info"], { stdio: "ignore", timeout: 10_000 });
@@ -99,17 +108,17 @@ export function useOuterEngine(): OuterEngine {
     const known = "unix:///run/dnlab-outer/docker.sock";
     started = !socketAnswers(known);
     // outer-up.sh prints the DOCKER_HOST last; it is idempotent (a running engine is left alone).
-    dockerHost = script("outer-up.sh").split("\n").pop()!;
+    dockerHost = (await script("outer-up.sh")).split("\n").pop()!;
     // Builds once (minutes), then loads from /var/cache/dnlab/images; prints "<name> <tag>" per image.
-    const built = script("build.sh", [], 60 * 60_000);
+    const built = await script("build.sh", [], 60 * 60_000);
     for (const tag of Object.values(LOCAL_IMAGES)) {
       if (!built.split("\n").some((l) => l.split(/\s+/).includes(tag))) throw new Error(`scripts/images/build.sh did not report ${tag}:\n${built}`);
     }
     before = engineContents(dockerHost);
     if (before.containers.length > 0) throw new Error(`the outer engine ${dockerHost} is not empty (containers: ${before.containers.join(", ")}); remove them or scripts/images/outer-down.sh`);
   }, 70 * 60_000);
-  afterAll(() => {
-    if (started) script("outer-down.sh", [], 180_000);
+  afterAll(async () => {
+    if (started) await script("outer-down.sh", [], 180_000);
   }, 200_000);
   const engine: OuterEngine = {
     dockerHost: () => dockerHost,
