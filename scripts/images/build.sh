@@ -26,6 +26,8 @@ MULTI="only"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../netns/lib.sh"
 source "$here/outer-env.sh"
+# stdout is the list of images; progress goes to stderr.
+log() { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
 parse_args "$@"
 sock=$(opt socket "$OUTER_SOCKET")
 only=" $(opt only "busybox consul dind-20.10 dind-26" | tr '\n' ' ') "
