@@ -57,6 +57,15 @@ function until<T>(what: string, timeoutMs: number, probe: () => T): T {
   }
 }
 
+/** A process that still runs: a zombie has exited (the daemon is reparented, and its reaper may take a while). */
+function alive(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 /** `docker run` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
 function dindRunArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
   return [
@@ -106,7 +115,7 @@ describeRealLab(
         existsSync(`/run/netns/${OUTER.DNLAB_OUTER_NETNS}`) ? `netns ${OUTER.DNLAB_OUTER_NETNS}` : "",
         existsSync(OUTER.DNLAB_OUTER_RUN) ? OUTER.DNLAB_OUTER_RUN : "",
         existsSync(OUTER.DNLAB_OUTER_STATE) ? OUTER.DNLAB_OUTER_STATE : "",
-        outerPid !== "" && existsSync(`/proc/${outerPid}`) ? `outer dockerd pid ${outerPid}` : "",
+        outerPid !== "" && alive(outerPid) ? `outer dockerd pid ${outerPid}` : "",
         readFileSync("/proc/self/mountinfo", "utf8").includes(OUTER.DNLAB_OUTER_STATE) ? `mounts under ${OUTER.DNLAB_OUTER_STATE}` : "",
       ].filter((x) => x !== "");
       expect(left, "the outer engine left things behind").toEqual([]);
