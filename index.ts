@@ -5,6 +5,8 @@ import { NetworkLab } from "./components/networkLab.js";
 import { labOutputs } from "./src/stack/outputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
 import { labSteps, netnsToolOptions } from "./src/stack/steps.js";
+import { dindEngine, dindEngineLine } from "./src/stack/dindEngine.js";
+import { dindPreflight } from "./src/lab/dindPreflight.js";
 import { netnsPreflight } from "./src/lab/netnsLab.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
@@ -14,6 +16,15 @@ pulumi.log.info(planSummary(plan));
 // netns labs: what this machine must have (dockerd with the KV backend, kernel features such as vxlan,
 // macvlan, 802.1q) is checked before anything is created. Not in a preview, which changes nothing.
 if (plan.hostKind === "netns" && !pulumi.runtime.isDryRun()) await netnsPreflight(plan, netnsToolOptions());
+// dind labs: the engine the hosts run on is the docker provider's default (docker:host, else DOCKER_HOST).
+// What the inner daemons need from it (privileged containers, cgroups, iptables, the kernel's vxlan,
+// macvlan, 802.1q) is checked there before anything is created, with one throwaway container of the
+// lab's dind image; not in a preview, which changes nothing.
+if (plan.hostKind === "dind") {
+  const engine = dindEngine(new pulumi.Config("docker").get("host"));
+  pulumi.log.info(dindEngineLine(engine));
+  if (!pulumi.runtime.isDryRun()) for (const n of await dindPreflight(plan, engine.host)) pulumi.log.info(`[preflight] note: ${n}`);
+}
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkCount, IMAGES, type LabPlan } from "../src/model/index.js";
+import { checkCount, type LabPlan } from "../src/model/index.js";
 import { DockerHost, sshOptsOf } from "./dockerHost.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
@@ -72,10 +72,9 @@ export class NetworkLab extends pulumi.ComponentResource {
     // dind hosts all run on the user's engine: one image resource serves them all. Images stay on
     // destroy (keepLocally): the provider cannot tell an image it pulled from one the engine already had,
     // and removing the user's images is not the lab's to do (nor re-pullable without a registry).
-    const dindImage =
-      plan.hostKind === "dind"
-        ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.overlayMode === "kv" ? IMAGES.dindKv : IMAGES.dindSwarm, keepLocally: true }, parent)
-        : undefined;
+    // An image already on the engine is used as it is, never pulled again: lab:images may name images
+    // that no registry serves (built or loaded for an air gap).
+    const dindImage = plan.images.dind !== undefined ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.images.dind, keepLocally: true }, parent) : undefined;
     const connections: Record<string, Connection> = {};
     for (const host of plan.hosts) {
       if (!host.ssh) continue;

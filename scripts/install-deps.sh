@@ -16,7 +16,9 @@ export DEBIAN_FRONTEND=noninteractive
 # needrestart (a docker.io recommend) would otherwise ask which services to restart.
 export NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
 
-PACKAGES=(docker.io busybox-static etcd-server iproute2 tcpdump iputils-ping openssh-server openssh-client util-linux)
+PACKAGES=(docker.io busybox-static etcd-server iproute2 tcpdump iputils-ping openssh-server openssh-client util-linux
+  # The dind test images (scripts/images/build.sh: a bookworm minbase) and the outer engine's runtime wrapper.
+  mmdebstrap jq)
 log() { printf '[install-deps] %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { echo "[install-deps] error: run as root (apt-get needs it)" >&2; exit 1; }
@@ -70,7 +72,7 @@ fi
 for b in /usr/sbin/dockerd /usr/bin/docker /usr/bin/containerd /usr/bin/etcd /bin/busybox; do
   [ -x "$b" ] || { echo "[install-deps] error: $b missing after install" >&2; exit 1; }
 done
-for b in tcpdump nsenter unshare ip ping ssh sshd; do
+for b in tcpdump nsenter unshare ip ping ssh sshd mmdebstrap jq; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null || { echo "[install-deps] error: $b not found after install" >&2; exit 1; }
 done
 log "dockerd $(/usr/sbin/dockerd --version | sed 's/^Docker version //'), etcd $(/usr/bin/etcd --version | head -1 | sed 's/^etcd Version: //')"

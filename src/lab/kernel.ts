@@ -112,7 +112,7 @@ export async function checkKernel(plan: LabPlan, probe: KernelProbe): Promise<Ke
 }
 
 /** The links the probe creates in its namespace: one per feature, on a veth parent where needed. */
-function probeLinkArgv(feature: KernelFeature): string[] {
+export function probeLinkArgv(feature: KernelFeature): string[] {
   switch (feature) {
     case "vxlan":
       return ["link", "add", "kp-vx", "type", "vxlan", "id", "42", "dstport", "4789", "dev", "kp0"];

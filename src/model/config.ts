@@ -112,6 +112,19 @@ export interface VerificationInput {
 }
 export const VERIFICATION_KEYS = ["enabled", "externalTarget", "timeoutSeconds", "settleSeconds"] as const satisfies readonly (keyof VerificationInput)[];
 
+/**
+ * The images the lab runs, for users behind a registry mirror or an air gap (default: the official ones).
+ * dindKv / dindSwarm: the Docker-in-Docker host of each overlay mode (dind kind); kv: the KV server's
+ * container (whatever lab:kv.kind is); workload: every workload without an image of its own.
+ */
+export interface ImagesInput {
+  dindKv?: string;
+  dindSwarm?: string;
+  kv?: string;
+  workload?: string;
+}
+export const IMAGES_KEYS = ["dindKv", "dindSwarm", "kv", "workload"] as const satisfies readonly (keyof ImagesInput)[];
+
 /** netns kind: where runtime state (sockets, exec roots) and data roots live. */
 export interface NetnsInput {
   root?: string;
@@ -132,6 +145,7 @@ export interface LabConfigInput {
   workloads?: WorkloadInput[];
   verification?: VerificationInput;
   netns?: NetnsInput;
+  images?: ImagesInput;
 }
 
 /** The Pulumi config keys (namespace `lab`) that map onto LabConfigInput fields: every top-level key. */
@@ -148,6 +162,7 @@ export const CONFIG_KEYS = [
   "workloads",
   "verification",
   "netns",
+  "images",
 ] as const satisfies readonly (keyof LabConfigInput)[];
 
 /** Fields of T that the key list K leaves out (`never` when K is complete). */
@@ -167,4 +182,5 @@ type KeyListsAreComplete = NoneUnlisted<
   | Unlisted<SwarmInput, typeof SWARM_KEYS>
   | Unlisted<VerificationInput, typeof VERIFICATION_KEYS>
   | Unlisted<NetnsInput, typeof NETNS_KEYS>
+  | Unlisted<ImagesInput, typeof IMAGES_KEYS>
 >;

@@ -7,6 +7,8 @@ import {
   CONFIG_KEYS,
   HOST_KEYS,
   type HostInput,
+  IMAGES_KEYS,
+  type ImagesInput,
   KV_KEYS,
   type KvInput,
   type LabConfigInput,
@@ -30,6 +32,7 @@ import {
 import { daemonPlan, supportsClusterStore } from "./daemon.js";
 import { DEFAULT_DOCKER_VERSION, DEFAULTS, DIND_API_PORT_BASE, IMAGES, KV_PORTS } from "./defaults.js";
 import { nearest, Problems } from "./errors.js";
+import { dockerVersionOfImage, isImageRef } from "./images.js";
 import {
   type Cidr,
   contains,
@@ -217,16 +220,17 @@ export function buildPlan(raw: unknown): LabPlan {
   const p = new Problems();
   const input = section<LabConfigInput>(p, ROOT, raw, CONFIG_KEYS);
   const lab = readLab(p, input);
+  const images = readImages(p, input.images, lab);
   const underlay = readUnderlay(p, input.underlay);
-  const kv = readKv(p, input.kv, lab, underlay, firstHostInput(input.hosts));
+  const kv = readKv(p, input.kv, lab, underlay, firstHostInput(input.hosts), images);
   const bridge = readBridge(p, input.bridge);
   const swarm = readSwarm(p, input.swarm, lab.overlayMode);
   const hostList = readHostList(p, input.hosts, bridge);
   const netns = readNetns(p, input.netns, lab);
-  const hosts = readHosts(p, hostList, { lab, underlay, kv, bridge, netns });
+  const hosts = readHosts(p, hostList, { lab, underlay, kv, bridge, netns, dindVersion: images.dindVersion });
   const { networks, blocks } = readNetworks(p, input.networks, { lab, underlay, hosts });
   checkOverlaps(p, [...labBlocks(underlay, bridge, swarm), ...blocks]);
-  const workloads = readWorkloads(p, input.workloads, lab.hostKind, hosts, networks);
+  const workloads = readWorkloads(p, input.workloads, lab.hostKind, hosts, networks, images.workload);
   const verification = readVerification(p, input.verification, kv, underlay);
 
   p.throwIfAny();
@@ -250,6 +254,11 @@ export function buildPlan(raw: unknown): LabPlan {
     workloads,
     checks: { pairs: [], single: [] },
     verification,
+    images: {
+      ...(images.dind !== undefined ? { dind: images.dind } : {}),
+      ...(kv && (kv.provision === "local-container" || kv.provision === "host-container") ? { kv: kv.image } : {}),
+      workload: images.workload,
+    },
     ...(netns.paths ? { netns: netns.paths } : {}),
   };
   plan.checks = planChecks(plan);
@@ -262,6 +271,58 @@ function readLab(p: Problems, input: LabConfigInput): Lab {
     hostKind: oneOf(p, "hostKind", input.hostKind, HOST_KINDS, DEFAULTS.hostKind, "host kind"),
     overlayMode: oneOf(p, "overlayMode", input.overlayMode, OVERLAY_MODES, DEFAULTS.overlayMode, "overlay mode"),
   };
+}
+
+/** lab:images as read: the image every part of the lab runs unless it names its own. */
+interface Images {
+  /** dind kind: the image of the overlay mode's hosts. */
+  dind: string | undefined;
+  /** What the dind image's tag says about its Docker: the dind hosts' dockerVersion unless they set one. */
+  dindVersion: string | undefined;
+  /** images.kv as given (else the KV kind's official image, chosen once the kind is known). */
+  kv: string | undefined;
+  workload: string;
+}
+
+/** An image reference; the fallback when it is absent (or wrong, which is reported). */
+function imageRef(p: Problems, key: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && isImageRef(value)) return value;
+  p.add(K(key), value, "not an image reference", "write it as [registry[:port]/]repository[:tag] in lowercase, e.g. registry.example.com/mirror/busybox:1.36.1");
+  return fallback;
+}
+
+/** netns hosts have no registry: their images are built from busybox-static, so only busybox names exist. */
+function netnsBusybox(p: Problems, key: string, value: unknown): void {
+  if (typeof value === "string" && !isBusyboxImage(value)) {
+    p.add(K(key), value, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove it (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
+  }
+}
+
+/**
+ * The images of the lab: the official ones unless lab:images names others (a registry mirror, images
+ * built for an air gap). Every one is checked; those this lab's kind or mode does not run (the dind
+ * images on netns or ssh hosts, the other mode's dind image) stay unused, so one stack file can switch
+ * lab:hostKind or lab:overlayMode and keep its mirror.
+ */
+function readImages(p: Problems, value: unknown, lab: Lab): Images {
+  const im = section<ImagesInput>(p, "images", value, IMAGES_KEYS);
+  const dindKv = imageRef(p, "images.dindKv", im.dindKv, IMAGES.dindKv);
+  const dindSwarm = imageRef(p, "images.dindSwarm", im.dindSwarm, IMAGES.dindSwarm);
+  const kv = im.kv === undefined ? undefined : imageRef(p, "images.kv", im.kv, "");
+  const workload = imageRef(p, "images.workload", im.workload, IMAGES.busybox);
+  if (lab.hostKind === "netns") netnsBusybox(p, "images.workload", im.workload);
+  const dind = lab.hostKind === "dind" ? (lab.overlayMode === "kv" ? dindKv : dindSwarm) : undefined;
+  const dindVersion = dind === undefined ? undefined : dockerVersionOfImage(dind);
+  if (lab.hostKind === "dind" && lab.overlayMode === "kv" && dindVersion !== undefined && !supportsClusterStore(dindVersion)) {
+    p.add(
+      K("images.dindKv"),
+      dindKv,
+      `its tag says Docker ${dindVersion}, which has no --cluster-store (removed in 23.0): kv overlay mode needs it`,
+      "use a Docker 20.10 dind image (or set lab:overlayMode: swarm)",
+    );
+  }
+  return { dind, dindVersion, kv, workload };
 }
 
 function readUnderlay(p: Problems, value: unknown): Underlay {
@@ -289,7 +350,7 @@ function firstHostInput(hosts: unknown): HostInput | undefined {
 }
 
 /** The KV store (kv mode only; swarm keeps its state in raft). */
-function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, firstHost: HostInput | undefined): KvPlan | undefined {
+function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, firstHost: HostInput | undefined, images: Images): KvPlan | undefined {
   const kvIn = section<KvInput>(p, "kv", value, KV_KEYS);
   // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
   // backend ("avoid dependencies on consul"), so netns labs default to etcd.
@@ -313,11 +374,21 @@ function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, first
     address: formatIp(addr),
     port,
     url: `${kind}://${formatIp(addr)}:${port}`,
-    image: typeof kvIn.image === "string" ? kvIn.image : IMAGES[kind],
+    image: kvImage(p, kvIn.image, images.kv, kind),
     nodeName: `${lab.name}-kv`,
     provision,
     ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
   };
+}
+
+/** The KV server's image: kv.image, else lab:images.kv, else the kind's official image; both set must agree. */
+function kvImage(p: Problems, own: unknown, fromImages: string | undefined, kind: KvKind): string {
+  if (own === undefined) return fromImages ?? IMAGES[kind];
+  const image = imageRef(p, "kv.image", own, fromImages ?? IMAGES[kind]);
+  if (fromImages !== undefined && image !== fromImages) {
+    p.add(K("kv.image"), own, `lab:images.kv names another image for the KV server (${fromImages})`, "name the image in one place: lab:images.kv, and remove kv.image");
+  }
+  return image;
 }
 
 interface KvPlacement {
@@ -399,6 +470,8 @@ interface HostContext {
   kv: KvPlan | undefined;
   bridge: Bridge;
   netns: Netns;
+  /** dind: the Docker version the dind image's tag names. */
+  dindVersion: string | undefined;
 }
 
 function readHosts(p: Problems, hostList: HostList, ctx: HostContext): HostPlan[] {
@@ -417,7 +490,7 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
   }
   names.add(name);
   const address = hostAddress(p, key, h.address, ctx.underlay);
-  const { dockerVersion, netnsDockerd } = hostDockerVersion(p, key, h.dockerVersion, lab);
+  const { dockerVersion, netnsDockerd } = hostDockerVersion(p, key, h.dockerVersion, lab, ctx.dindVersion);
   const advertiseInterface = str(p, `${key}.advertiseInterface`, h.advertiseInterface, IFACE_RE, ctx.underlay.iface, "an interface name");
   const ssh = hostSsh(p, key, h.ssh, lab.hostKind);
   const paths = ctx.netns.paths ? netnsHostPaths(ctx.netns.paths, lab.name, name, ctx.netns.stateRoot) : undefined;
@@ -459,12 +532,14 @@ function hostAddress(p: Problems, key: string, value: unknown, underlay: Underla
   return formatIp(ip);
 }
 
-function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): { dockerVersion: string; netnsDockerd?: NetnsDockerd } {
+/** dind hosts run what their image's tag says (checked with lab:images); ssh hosts what they are said to run. */
+function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab, dindVersion: string | undefined): { dockerVersion: string; netnsDockerd?: NetnsDockerd } {
   if (lab.hostKind === "netns") return netnsDockerVersion(p, key, value, lab);
-  const version = typeof value === "string" ? value : DEFAULT_DOCKER_VERSION[lab.overlayMode];
+  const fromImage = value === undefined ? dindVersion : undefined;
+  const version = typeof value === "string" ? value : (fromImage ?? DEFAULT_DOCKER_VERSION[lab.overlayMode]);
   if (!/^\d+\.\d+(\.\d+)?$/.test(version)) {
     p.add(K(`${key}.dockerVersion`), value, "not a Docker version", "write it like 20.10 or 27.5.1");
-  } else checkKvVersion(p, key, version, version, lab);
+  } else if (fromImage === undefined) checkKvVersion(p, key, version, version, lab);
   return { dockerVersion: version };
 }
 
@@ -685,15 +760,17 @@ function labBlocks(underlay: Underlay, bridge: Bridge, swarm: Swarm): NamedBlock
 
 interface WorkloadContext {
   hostKind: HostKind;
+  /** lab:images.workload: the image of every workload without one of its own. */
+  defaultImage: string;
   hosts: HostPlan[];
   networks: NetworkPlan[];
   /** Network (or network@host for macvlan) -> the next address offset to try. */
   nextIp: Map<string, number>;
 }
 
-function readWorkloads(p: Problems, value: unknown, hostKind: HostKind, hosts: HostPlan[], networks: NetworkPlan[]): WorkloadPlan[] {
+function readWorkloads(p: Problems, value: unknown, hostKind: HostKind, hosts: HostPlan[], networks: NetworkPlan[], defaultImage: string): WorkloadPlan[] {
   const names = new Set<string>();
-  const ctx: WorkloadContext = { hostKind, hosts, networks, nextIp: new Map() };
+  const ctx: WorkloadContext = { hostKind, defaultImage, hosts, networks, nextIp: new Map() };
   return list<WorkloadInput>(p, "workloads", value, DEFAULTS.workloads).map((wRaw, i) => readWorkload(p, wRaw, i, ctx, names));
 }
 
@@ -713,14 +790,13 @@ function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContex
   if (wantNets.length === 0) p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
   const aliases = list<string>(p, `${key}.aliases`, w.aliases, []).filter((a) => typeof a === "string");
   const attachments = attach(p, key, wantNets, host, aliases, ctx);
-  if (ctx.hostKind === "netns" && typeof w.image === "string" && !isBusyboxImage(w.image)) {
-    p.add(K(`${key}.image`), w.image, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
-  }
+  const image = imageRef(p, `${key}.image`, w.image, ctx.defaultImage);
+  if (ctx.hostKind === "netns") netnsBusybox(p, `${key}.image`, w.image);
   return {
     name,
     hostname: typeof w.hostname === "string" ? w.hostname : name,
     host,
-    image: typeof w.image === "string" ? w.image : IMAGES.busybox,
+    image,
     attachments,
   };
 }

@@ -235,6 +235,19 @@ export interface SwarmPlan {
   manager: string;
 }
 
+/**
+ * The images the lab runs (lab:images, else the official ones). Only those of this lab's kind and mode:
+ * destroy keeps every one of them (keepLocally), so this is also what a lab leaves on an engine.
+ */
+export interface ImagesPlan {
+  /** dind: the image of every host container (the overlay mode's dind image). */
+  dind?: string;
+  /** The KV server's image, where the lab runs it as a container (dind: on your engine; ssh: on the first host). */
+  kv?: string;
+  /** The workloads' default image (a workload's own image overrides it). */
+  workload: string;
+}
+
 export interface LabPlan {
   name: string;
   hostKind: HostKind;
@@ -249,6 +262,7 @@ export interface LabPlan {
   /** Pairwise checks as groups, the rest one by one; expandChecks lists them all. */
   checks: LabChecks;
   verification: VerificationPlan;
+  images: ImagesPlan;
   /** netns kind: root directory of all lab state on the machine; also the underlay switch namespace. */
   netns?: { root: string; switchNamespace: string; bridge: string; kvNamespace: string };
 }

@@ -3,14 +3,15 @@
 // it (Pulumi.<stack>.yaml). Every suite ends with destroy, `stack rm` and no leftovers on the machine.
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll } from "vitest";
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { VerificationOutputs } from "../../components/verification.js";
-import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE } from "../../src/model/index.js";
+import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE, shellJoin } from "../../src/model/index.js";
 import type { VerifyReport } from "../../src/verify/report.js";
 import { type EngineHome, engineHome, findEngine, findPlugins, stackFileText } from "../engine/tools.js";
 
@@ -23,28 +24,46 @@ export function testTool(envName: string, script: string): string {
   return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 }).trim().split("\n").pop()!;
 }
 
-/** Resolve the engine and plugins once per file; a missing piece fails the suite with what to do. */
-export function engineAndPlugins(plugins: readonly string[]): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
+/**
+ * Resolve the engine and plugins once per file; a missing piece fails the suite with what to do.
+ * runUnder: a command the pulumi CLI (and so its plugins and the program's local commands) runs under,
+ * e.g. scripts/images/outer-exec.sh, which runs it where a dind lab's published ports are.
+ */
+export function engineAndPlugins(plugins: readonly string[], runUnder?: () => string): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
   let home: EngineHome | undefined;
-  let binDir = "";
+  let root = "";
+  let wrapperRoot: string | undefined;
   beforeAll(() => {
     const engine = findEngine();
     if (!engine.ok) throw new Error(`npm run test:engine needs the Pulumi engine: ${engine.reason}`);
     const found = findPlugins(plugins);
     if (!found.ok) throw new Error(`npm run test:engine needs the provider plugins: ${found.reason}`);
     home = engineHome(engine.value, found.value);
-    binDir = engine.value.binDir;
+    root = dirname(engine.value.binDir);
+    if (runUnder) {
+      // The Automation API runs <root>/bin/pulumi: a root of our own whose pulumi is the real one, run under the wrapper.
+      wrapperRoot = mkdtempSync(join(tmpdir(), "dnlab-pulumi-under-"));
+      mkdirSync(join(wrapperRoot, "bin"));
+      const cli = join(wrapperRoot, "bin", "pulumi");
+      writeFileSync(cli, `#!/bin/sh\nexec ${shellJoin([runUnder(), join(engine.value.binDir, "pulumi")])} "$@"\n`);
+      chmodSync(cli, 0o755);
+      root = wrapperRoot;
+    }
   });
-  afterAll(() => home?.dispose());
+  afterAll(() => {
+    home?.dispose();
+    if (wrapperRoot) rmSync(wrapperRoot, { recursive: true, force: true });
+  });
   return {
     home: () => {
       if (!home) throw new Error("engine home not ready");
       return home;
     },
     // The Automation API runs <root>/bin/pulumi.
-    command: () => PulumiCommand.get({ root: dirname(binDir) }),
+    command: () => PulumiCommand.get({ root }),
   };
 }
+
 
 export interface Step {
   op: OpType;
@@ -77,16 +96,30 @@ export function sortSteps(steps: Step[]): Step[] {
 }
 
 
+/** What a lab on an engine other than this machine's namespaces needs from the harness (dind labs). */
+export interface LabStackOptions {
+  /**
+   * The command the pulumi CLI runs under (see engineAndPlugins); read in beforeAll. A CLI in another
+   * network namespace cannot reach the Automation API's event server (127.0.0.1 here): no engine events
+   * arrive, so previewSteps sees none; read what the preview prints instead.
+   */
+  runUnder?: () => string;
+  /** What of the lab is left after destroy, one line each (netns labs: checked by the harness itself). */
+  leftovers?: () => string[];
+  /** What to print when an up fails, before the lab is destroyed (netns labs: the hosts' state). */
+  diagnostics?: (plan: LabPlan) => string;
+}
+
 /**
  * A stack named `stackName` whose lab is `config` (kind netns unless it says otherwise). beforeAll
  * creates it and clears a lab a crashed run left; afterAll destroys it, removes the stack and its file,
  * and fails if anything of the lab is left.
  */
-export function useLabStack(stackName: string, config: LabConfigInput, env: Record<string, string> = {}): LabStack {
+export function useLabStack(stackName: string, config: LabConfigInput, env: Record<string, string> | (() => Record<string, string>) = {}, opts: LabStackOptions = {}): LabStack {
   // The consul provider serves only the KV registrations (a Consul the machine running the stack reaches).
   const initial = buildPlan({ hostKind: "netns", ...config });
   const consul = initial.kv?.kind === "consul" && initial.kv.provision !== "netns" && initial.overlayMode === "kv";
-  const engine = engineAndPlugins(["command", "docker", ...(consul ? ["consul"] : [])]);
+  const engine = engineAndPlugins(["command", "docker", ...(consul ? ["consul"] : [])], opts.runUnder);
   const file = join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
   let current: LabConfigInput = { hostKind: "netns", ...config };
   const lab = {
@@ -110,7 +143,7 @@ export function useLabStack(stackName: string, config: LabConfigInput, env: Reco
         return Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
       } catch (e) {
         // What the hosts looked like when it failed: the lab is destroyed before anyone can look.
-        console.log(netnsDiagnostics(lab.plan));
+        console.log((opts.diagnostics ?? netnsDiagnostics)(lab.plan));
         throw e;
       }
     },
@@ -121,7 +154,7 @@ export function useLabStack(stackName: string, config: LabConfigInput, env: Reco
     writeFileSync(file, stackFileText(current));
     lab.stack = await LocalWorkspace.createOrSelectStack(
       { stackName, workDir: REPO_ROOT },
-      { envVars: { ...engine.home().env, ...env }, pulumiCommand: await engine.command() },
+      { envVars: { ...engine.home().env, ...(typeof env === "function" ? env() : env) }, pulumiCommand: await engine.command() },
     );
   }, 120_000);
 
@@ -138,6 +171,10 @@ export function useLabStack(stackName: string, config: LabConfigInput, env: Reco
       problems.push(`destroy failed: ${(e as Error).message}`);
     } finally {
       if (existsSync(file)) rmSync(file);
+    }
+    if (opts.leftovers) {
+      const left = opts.leftovers();
+      if (left.length > 0) problems.push(`lab ${lab.plan.name} left things behind:\n${left.join("\n")}`);
     }
     if (lab.plan.hostKind === "netns") {
       const left = labLeftovers(lab.plan);
@@ -180,8 +217,14 @@ export function netnsDiagnostics(plan: LabPlan): string {
 
 /** `npm run <script> [-- args]` from the repository, as a user types it: its exit code and all it printed. */
 export async function npmRun(env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return npmRunUnder([], env, script, ...args);
+}
+
+/** npmRun under a command prefix (e.g. scripts/images/outer-exec.sh: where a dind lab's ports are). */
+export async function npmRunUnder(prefix: readonly string[], env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  const argv = [...prefix, "npm", "run", script, ...(args.length > 0 ? ["--", ...args] : [])];
   try {
-    const r = await execFileAsync("npm", ["run", script, ...(args.length > 0 ? ["--", ...args] : [])], { cwd: REPO_ROOT, env, maxBuffer: 64 << 20 });
+    const r = await execFileAsync(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env, maxBuffer: 64 << 20 });
     return { code: 0, out: r.stdout + r.stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };

@@ -3,29 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { checkCount, type LabConfigInput } from "../../src/model/index.js";
 import { savedVerification, timed, useLabStack, verificationOf } from "./harness.js";
+import { shapesLab } from "./shapes.js";
 
 
-const shapes: LabConfigInput = {
-  name: "eh1",
-  hosts: [
-    { name: "host1", address: "198.18.0.11" },
-    { name: "host2", address: "198.18.0.12" },
-    { name: "host3", address: "198.18.0.13" },
-  ],
-  networks: [
-    { name: "ov_a", driver: "overlay", subnet: "198.18.100.0/24" },
-    { name: "ov_b", driver: "overlay", subnet: "198.18.101.0/24", createdOn: "host2", mtu: 1400 },
-    { name: "mv_own", driver: "macvlan", subnet: "198.18.64.0/24", gateway: "198.18.64.1", parent: "eth0" },
-  ],
-  workloads: [
-    { name: "a1", host: "host1", networks: ["ov_a"] },
-    { name: "ab2", host: "host2", networks: ["ov_a", "ov_b"], aliases: ["both"] },
-    { name: "b3", host: "host3", networks: ["ov_b"] },
-    { name: "m1", host: "host1", networks: ["mv_own"], aliases: ["mvx"] },
-    { name: "m1b", host: "host1", networks: ["mv_own"] },
-    { name: "m3", host: "host3", networks: ["mv_own"] },
-  ],
-};
+const shapes: LabConfigInput = shapesLab("eh1", "198.18.64.0/24");
 
 describe("netns shapes: three hosts, two overlays, a container on both, macvlan on its own subnet", () => {
   const lab = useLabStack("enginetest-netns-shapes", shapes);

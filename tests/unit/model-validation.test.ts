@@ -6,6 +6,7 @@ import {
   CONFIG_KEYS,
   editDistance,
   HOST_KEYS,
+  IMAGES_KEYS,
   KV_KEYS,
   type LabConfigInput,
   LabConfigError,
@@ -308,6 +309,7 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
     { at: "lab:swarm.", wrap: (x) => ({ overlayMode: "swarm", swarm: { ...x } }), typo: "defaultAddressPool", meant: "defaultAddrPool", keys: SWARM_KEYS },
     { at: "lab:verification.", wrap: (x) => ({ verification: { enabled: true, ...x } }), typo: "settleSecond", meant: "settleSeconds", keys: VERIFICATION_KEYS },
     { at: "lab:netns.", wrap: (x) => ({ hostKind: "netns", netns: { ...x } }), typo: "stateRot", meant: "stateRoot", keys: NETNS_KEYS },
+    { at: "lab:images.", wrap: (x) => ({ images: { ...x } }), typo: "dindkv", meant: "dindKv", keys: IMAGES_KEYS },
   ];
 
   it.each(levels)("$at: the base config is valid", ({ wrap }) => {

@@ -1,0 +1,200 @@
+// The dind kind's images, run for real without Pulumi (CI has no provider plugins): the images of
+// scripts/images/build.sh (busybox from busybox-static, Consul built from source, Debian docker.io dind
+// images; cached in /var/cache/dnlab/images) on an outer engine of this suite's own
+// (scripts/images/outer-up.sh under its own netns/run/state names, so a user's outer engine is never
+// touched). The default dind kv lab's KV container and both host containers are started with what the
+// plan says (each host's daemon flags, address, hostname, published API port; the KV server's command
+// and healthcheck from kvContainerSpec), then: each inner dockerd answers on its published port on
+// 127.0.0.1 (inside the outer engine's namespace), has busybox without any registry, uses Consul as its
+// cluster store; ov_net1 made on host1 appears on host2 and test2 pings test1 by name across the
+// VXLAN. The swarm-mode image's daemon really is Docker 26. afterAll stops the outer engine by its pid
+// and fails if its namespace, process or directories are left.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/lab/run.js";
+import { containerRunArgs, DOCKER_CLI, hostOf, overlayCreateArgs } from "../../src/lab/workloads.js";
+import { dindPreflight, localCapBnd, missingCapabilities } from "../../src/lab/dindPreflight.js";
+import { buildPlan, type HostPlan, kvContainerSpec, type LabPlan } from "../../src/model/index.js";
+import { describeRealLab, realLabGate } from "./gate.js";
+
+const LAB = "di1";
+/** This suite's own outer engine (scripts/images/outer-env.sh reads these). */
+const OUTER = {
+  DNLAB_OUTER_NETNS: `dnlab-outer-${LAB}`,
+  DNLAB_OUTER_RUN: `/run/dnlab-outer-${LAB}`,
+  DNLAB_OUTER_STATE: `/var/lib/dnlab-outer-${LAB}`,
+};
+const ENV = { ...process.env, ...OUTER };
+const GATE = { binaries: ["mmdebstrap", "jq", "flock", "apt-get"] } as const;
+/** The Docker API port inside a dind host: the image's entrypoint listens there when DOCKER_TLS_CERTDIR is empty. */
+const DIND_API_PORT = 2375;
+
+const images = (name: string): string => join(REPO_ROOT, "scripts/images", name);
+
+/** Run argv; stdout returned. Scripts' progress and timings (stderr) go to the test log with `progress`. */
+function sh(argv: string[], timeoutMs = 120_000, progress = false): string {
+  return execFileSync(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: ENV, encoding: "utf8", stdio: ["ignore", "pipe", progress ? "inherit" : "pipe"], timeout: timeoutMs }).trim();
+}
+
+/** The Debian docker CLI where the outer engine's ports are (its namespace), DOCKER_HOST = the outer engine. */
+const outer = (args: string[], timeoutMs?: number): string => sh(["bash", images("outer-exec.sh"), DOCKER_CLI, ...args], timeoutMs);
+/** The same against one dind host's inner daemon, through its published API port. */
+const inner = (host: HostPlan, args: string[], timeoutMs?: number): string => outer(["-H", host.endpoint, ...args], timeoutMs);
+
+function until<T>(what: string, timeoutMs: number, probe: () => T): T {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    try {
+      return probe();
+    } catch (e) {
+      last = (e as { stderr?: string; message: string }).stderr || (e as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s; last error: ${last.trim().split("\n").slice(-3).join(" | ")}`);
+    execFileSync("sleep", ["0.5"]);
+  }
+}
+
+/** A process that still runs: a zombie has exited (the daemon is reparented, and its reaper may take a while). */
+function alive(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** `docker run` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
+function dindRunArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
+  return [
+    "run", "-d", "--name", `${plan.name}-${host.name}`, "--hostname", host.name, "--privileged",
+    "-e", "DOCKER_TLS_CERTDIR=",
+    "--network", `${plan.name}-underlay`, "--ip", host.address,
+    "-p", `127.0.0.1:${host.publishedApiPort!}:${DIND_API_PORT}`,
+    "--mount", `type=volume,source=${plan.name}-${host.name}-data,target=/var/lib/docker`,
+    image, ...host.daemon.args,
+  ];
+}
+
+describeRealLab(
+  "dind images: the default dind kv lab's containers from locally built images on an outer engine",
+  () => {
+    const runs = realLabGate(GATE).ok;
+    const tags = new Map<string, string>();
+    let plan: LabPlan | undefined;
+    let outerPid = "";
+    const timings: string[] = [];
+    const timed = <T>(what: string, f: () => T): T => {
+      const t0 = Date.now();
+      const r = f();
+      timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return r;
+    };
+
+    beforeAll(() => {
+      if (!runs) return;
+      // A crashed earlier run may have left this suite's engine: start from nothing.
+      sh(["bash", images("outer-down.sh")], 180_000, true);
+      timed("outer-up", () => sh(["bash", images("outer-up.sh")], 120_000, true));
+      outerPid = readFileSync(join(OUTER.DNLAB_OUTER_RUN, "dockerd.pid"), "utf8").trim();
+      const built = timed("build.sh (cold: minutes; cached: seconds)", () => sh(["bash", images("build.sh")], 60 * 60_000, true));
+      for (const line of built.split("\n")) {
+        const [name, tag] = line.split(/\s+/);
+        if (name && tag) tags.set(name, tag);
+      }
+      plan = buildPlan({ name: LAB, images: { dindKv: tags.get("dind-20.10"), kv: tags.get("consul"), workload: tags.get("busybox") } });
+    }, 65 * 60_000);
+
+    afterAll(() => {
+      if (!runs) return;
+      console.log(`[real-lab] dind images: ${timings.join(", ")}`);
+      sh(["bash", images("outer-down.sh")], 180_000, true);
+      const left = [
+        existsSync(`/run/netns/${OUTER.DNLAB_OUTER_NETNS}`) ? `netns ${OUTER.DNLAB_OUTER_NETNS}` : "",
+        existsSync(OUTER.DNLAB_OUTER_RUN) ? OUTER.DNLAB_OUTER_RUN : "",
+        existsSync(OUTER.DNLAB_OUTER_STATE) ? OUTER.DNLAB_OUTER_STATE : "",
+        outerPid !== "" && alive(outerPid) ? `outer dockerd pid ${outerPid}` : "",
+        readFileSync("/proc/self/mountinfo", "utf8").includes(OUTER.DNLAB_OUTER_STATE) ? `mounts under ${OUTER.DNLAB_OUTER_STATE}` : "",
+      ].filter((x) => x !== "");
+      expect(left, "the outer engine left things behind").toEqual([]);
+    }, 240_000);
+
+    it("build.sh reports every image, and the plan runs them", () => {
+      expect([...tags.keys()].sort()).toEqual(["busybox", "consul", "dind-20.10", "dind-26"]);
+      expect(plan!.images).toEqual({ dind: tags.get("dind-20.10"), kv: tags.get("consul"), workload: tags.get("busybox") });
+    });
+
+    it("preflight: the outer engine gives the inner daemons what they need; plain runc is refused on a machine whose bounding set lacks a capability, naming it", async () => {
+      const engine = `unix://${OUTER.DNLAB_OUTER_RUN}/docker.sock`;
+      await expect(dindPreflight(plan!, engine)).resolves.toEqual([]);
+      const missing = missingCapabilities(localCapBnd(engine)!, Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")));
+      const plain = dindPreflight(plan!, engine, { runtime: "runc" });
+      if (missing.length === 0) await expect(plain).resolves.toEqual([]);
+      else await expect(plain).rejects.toThrow(new RegExp(`privileged containers cannot start .*lacks ${missing.join(", ")}`));
+      // The probe removed its container.
+      expect(outer(["ps", "-aq"])).toBe("");
+    }, 120_000);
+
+    it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", () => {
+      const p = plan!;
+      const kv = p.kv!;
+      const spec = kvContainerSpec(kv);
+      outer(["network", "create", "--driver", "bridge", "--subnet", p.underlay.subnet, "--gateway", p.underlay.gateway, `${p.name}-underlay`]);
+      timed("kv healthy", () => {
+        outer(["run", "-d", "--name", `${p.name}-kv`, "--hostname", kv.nodeName, "--network", `${p.name}-underlay`, "--ip", kv.address,
+          ...spec.env.flatMap((e) => ["-e", e]), "--mount", `type=volume,source=${p.name}-kv-data,target=${spec.dataDir}`, spec.image, ...spec.command]);
+        // The healthcheck the stack gives the container, run by hand.
+        until("consul healthy", 60_000, () => outer(["exec", `${p.name}-kv`, ...spec.healthcheck.slice(1)]));
+      });
+      timed("dind hosts answering", () => {
+        for (const h of p.hosts) outer(dindRunArgs(p, h, p.images.dind!));
+        for (const h of p.hosts) until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
+      });
+      for (const h of p.hosts) {
+        // The version the plan shows for the host (from the image's tag) is the one that really runs.
+        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
+        expect("20.10.24+dfsg1+consul".startsWith(`${h.dockerVersion}.`)).toBe(true);
+        expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(`${h.name} ${h.daemon.clusterStore} ${h.address}:2376`);
+        expect(inner(h, ["image", "inspect", "--format", "{{.Id}}", p.images.workload])).toMatch(/^sha256:/);
+        // The healthcheck command the stack gives the host container works inside it.
+        outer(["exec", `${p.name}-${h.name}`, "docker", "info"]);
+      }
+    }, 300_000);
+
+    it("classic overlay through Consul across the dind hosts: ov_net1 from host1 appears on host2, test2 pings test1 by name", () => {
+      const p = plan!;
+      const ov = p.networks.find((n) => n.driver === "overlay")!;
+      if (ov.driver !== "overlay") throw new Error("the default plan has an overlay");
+      inner(hostOf(p, ov.createdOn), overlayCreateArgs(ov));
+      const other = p.hosts.find((h) => h.name !== ov.createdOn)!;
+      until(`${ov.name} on ${other.name}`, 30_000, () => inner(other, ["network", "inspect", "--format", "{{.Scope}}", ov.name]));
+      expect(inner(other, ["network", "inspect", "--format", "{{.Scope}}", ov.name])).toBe("global");
+      const onOverlay = p.workloads.filter((w) => w.attachments[0]?.network === ov.name);
+      expect(onOverlay.map((w) => w.name)).toEqual(["test1", "test2"]);
+      timed("overlay ping", () => {
+        for (const w of onOverlay) inner(hostOf(p, w.host), containerRunArgs(w));
+        const [a, b] = onOverlay as [(typeof onOverlay)[number], (typeof onOverlay)[number]];
+        until(`${b.name} pings ${a.name} by name`, 60_000, () => inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]));
+      });
+    }, 240_000);
+
+    it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", () => {
+      const swarm = buildPlan({ name: `${LAB}s`, overlayMode: "swarm", images: { dindSwarm: tags.get("dind-26"), workload: tags.get("busybox") } });
+      const h = swarm.hosts[0]!;
+      // The kv lab above holds the same underlay subnet and published port: remove it first.
+      const kvLab = plan!;
+      outer(["rm", "-f", "-v", `${kvLab.name}-kv`, ...kvLab.hosts.map((x) => `${kvLab.name}-${x.name}`)]);
+      outer(["network", "rm", `${kvLab.name}-underlay`]);
+      outer(["network", "create", "--driver", "bridge", "--subnet", swarm.underlay.subnet, "--gateway", swarm.underlay.gateway, `${swarm.name}-underlay`]);
+      outer(dindRunArgs(swarm, h, swarm.images.dind!));
+      until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
+      const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);
+      expect(version).toMatch(/^26\.1\.5\+/);
+      expect(version.startsWith(`${h.dockerVersion}.`)).toBe(true);
+      expect(inner(h, ["image", "inspect", "--format", "{{.Id}}", swarm.images.workload])).toMatch(/^sha256:/);
+    }, 180_000);
+  },
+  GATE,
+);
