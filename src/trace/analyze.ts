@@ -175,7 +175,7 @@ function verdict(p: TracePlan, hops: HopResult[], probe: ProbeOutcome, facts: Tr
   }
   out.lastReplySeen = path[firstReply]!.id;
   if (!answered) {
-    const before = path.slice(0, firstReply).reverse().find((h) => h.status === "not-seen");
+    const before = path.slice(0, firstReply).reverse().find((h) => h.status !== "not-captured" && h.replies === 0);
     out.cause = `the reply was last seen at ${describeHop(path[firstReply]!)}${before ? ` and never reached ${describeHop(before)}` : ""}: the way back is broken there`;
   }
   return out;

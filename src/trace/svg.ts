@@ -26,6 +26,20 @@ function fit(s: string, width: number, size: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(1, max - 1))}…`;
 }
 
+/** Words into lines of at most `max` characters (a longer word gets a line of its own). */
+function wrap(s: string, max: number): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const w of s.split(" ")) {
+    if (cur && cur.length + 1 + w.length > max) {
+      out.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
 export function traceSvg(r: TraceResult): string {
   const n = r.hops.length;
   const x = (i: number): number => M + i * COL + COL / 2;
@@ -35,8 +49,11 @@ export function traceSvg(r: TraceResult): string {
   const top = M + 40;
   const bodyTop = top + HEAD + 20;
   const bodyBottom = bodyTop + (steps + 1) * ROW;
-  const footer = [summaryLine(r), ...(r.vni?.wire !== undefined ? [`VNI on the wire ${r.vni.wire}${r.vni.matches === false ? `, device says ${r.vni.device}` : ""}`] : [])];
-  const width = Math.max(M * 2 + n * COL, tw(footer[0]!, 12) + M * 2);
+  const width = Math.max(M * 2 + n * COL, tw(traceTitle(r), 14) + M * 2, 640);
+  const footer = [
+    ...wrap(summaryLine(r), Math.floor((width - 2 * M) / (12 * 0.61))),
+    ...(r.vni?.wire !== undefined ? [`VNI on the wire ${r.vni.wire}${r.vni.matches === false ? `, device says ${r.vni.device}` : " (the VXLAN device's own)"}`] : []),
+  ];
   const height = bodyBottom + 24 + footer.length * 18 + M;
   const body: string[] = [text(M, M + 16, traceTitle(r), { size: 14, weight: "bold" })];
 
