@@ -1,4 +1,5 @@
 // npm run trace -- <from> <to|external> [--network N] [--json] [--svg FILE] [--mermaid] [--config lab.json | --plan plan.json | --pulumi-config cfg.json]
+// npm run trace -- --replay trace.json [--mermaid] [--svg FILE]   (render a saved --json trace again)
 // Sends a few pings from one container to another (or to the lab's external target) and captures them
 // with tcpdump at every hop on the way; prints the path hop by hop, or Mermaid, or JSON, and writes an SVG.
 // Exit codes: 0 delivered and answered, 1 not (the output says where it stopped and why), 2 bad usage.
@@ -16,6 +17,7 @@ import type { TraceResult } from "../trace/types.js";
 import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, readJson, UsageError } from "./labArgs.js";
 
 const USAGE = `usage: npm run trace -- <from> <to> [options]
+       npm run trace -- --replay FILE [--mermaid | --json] [--svg FILE]
 
   <from>               the container the probes start from (a workload of the plan)
   <to>                 another container, or "${EXTERNAL}" (the plan's verification.externalTarget,
@@ -31,11 +33,20 @@ const USAGE = `usage: npm run trace -- <from> <to> [options]
   --pulumi-config FILE the output of \`pulumi config --json\` of the stack
   --endpoint H=URL     Docker endpoint for host H; repeatable
   --ssh-key FILE       private key for ssh:// endpoints
+  --replay FILE        render a trace saved with --json again (no lab is contacted)
   -h, --help           this text
 
 Captures need root, tcpdump and nsenter on this machine, and netns hosts; on dind and ssh hosts the
 trace still probes and says which hops it could not see and why.
 exit: 0 delivered and answered, 1 not, 2 bad usage`;
+
+/** --replay: a saved trace, rendered again. */
+export interface ReplayArgs {
+  replay: TraceResult;
+  json: boolean;
+  mermaid: boolean;
+  svg?: string;
+}
 
 export interface TraceCliArgs {
   plan: LabPlan;
@@ -46,7 +57,7 @@ export interface TraceCliArgs {
   options: TraceOptions;
 }
 
-export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () => number = Math.random): TraceCliArgs | "help" {
+export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () => number = Math.random): TraceCliArgs | ReplayArgs | "help" {
   let a;
   try {
     a = parseArgs({
@@ -65,6 +76,7 @@ export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () 
         "pulumi-config": { type: "string" },
         endpoint: { type: "string", multiple: true },
         "ssh-key": { type: "string" },
+        replay: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -73,8 +85,16 @@ export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () 
   }
   const v = a.values;
   if (v.help) return "help";
-  if (a.positionals.length !== 2) throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
   if (v.json && v.mermaid) throw new UsageError("--json and --mermaid are alternatives; pass only one of them");
+  if (v.replay !== undefined) {
+    if (a.positionals.length > 0) throw new UsageError("--replay renders a saved trace: give no <from> <to> with it");
+    const r = readJson(v.replay, "--replay", io) as Partial<TraceResult> | null;
+    if (r === null || typeof r !== "object" || !r.plan || !Array.isArray(r.hops) || !r.probe) {
+      throw new UsageError(`--replay ${v.replay}: not a trace (no plan/hops/probe); save one with npm run trace -- <from> <to> --json > FILE`);
+    }
+    return { replay: r as TraceResult, json: v.json ?? false, mermaid: v.mermaid ?? false, ...(v.svg !== undefined ? { svg: v.svg } : {}) };
+  }
+  if (a.positionals.length !== 2) throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
   let plan: LabPlan;
   if (v["pulumi-config"] !== undefined) {
     if (v.config !== undefined || v.plan !== undefined) throw new UsageError("--pulumi-config, --config and --plan are alternatives; pass only one of them");
@@ -127,7 +147,7 @@ export async function main(
   err: NodeJS.WritableStream = process.stderr,
   extra: Pick<TraceOptions, "engineFactory"> = {},
 ): Promise<number> {
-  let args: TraceCliArgs | "help";
+  let args: TraceCliArgs | ReplayArgs | "help";
   try {
     args = parseTraceCli(argv);
   } catch (e) {
@@ -141,7 +161,7 @@ export async function main(
     out.write(USAGE + "\n");
     return 0;
   }
-  const r = await runTrace(args.plan, args.request, { ...args.options, ...extra });
+  const r = "replay" in args ? args.replay : await runTrace(args.plan, args.request, { ...args.options, ...extra });
   writeOutputs(r, args, out, err);
   return r.delivered && r.answered && !r.cause ? 0 : 1;
 }

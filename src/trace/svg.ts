@@ -7,8 +7,8 @@ import { summaryLine, traceTitle } from "./render.js";
 import type { HopResult, TraceResult } from "./types.js";
 
 const M = 24;
-const COL = 150; // column width
-const HEAD = 64; // header box height
+const COL = 170; // column width
+const HEAD = 78; // header box height: five lines
 const ROW = 34; // one arrow per row
 const REQUEST = "#1f6fb4";
 const REPLY = "#2a9d3a";
@@ -63,7 +63,9 @@ export function traceSvg(r: TraceResult): string {
     body.push(`<g class="hop" data-hop="${xmlEscape(h.id)}" data-status="${h.status}">`);
     body.push(line(cx, top + HEAD, cx, bodyBottom, color, 1.5, h.status === "not-captured" ? `stroke-dasharray="4 4"` : ""));
     body.push(rect(cx - COL / 2 + 6, top, COL - 12, HEAD, h.status === "seen" ? "#f4f6f8" : "#ffffff", color, `stroke-width="1.5"`));
-    const lines = [h.device, h.namespace || h.ns.kind, h.host ?? "", h.role];
+    // "container test2 (sandbox 85e3cc728bd6)" -> two lines: the namespace, then what it is.
+    const ns = (h.namespace || h.ns.kind).split(/ (?=\()/);
+    const lines = [h.device, ns[0] ?? "", ns.slice(1).join(" "), h.host ?? "", h.role];
     lines.forEach((s, k) => body.push(text(cx, top + 16 + k * 14, fit(s, COL - 20, 11), { size: 11, anchor: "middle", ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }) })));
     if (h.status === "not-seen") {
       const y = bodyTop + ROW / 2;

@@ -351,12 +351,11 @@ describe("npm run trace: arguments", () => {
   const io = { readStdin: () => JSON.stringify(netns) };
   it("two positionals, the plan, a probe size no other traffic has", () => {
     const a = parseTraceCli(["test2", "test1", "--plan", "-", "--count", "2"], io, () => 0.5);
-    expect(a).not.toBe("help");
-    if (a === "help") return;
+    if (a === "help" || "replay" in a) throw new Error("not a trace run");
     expect(a.request).toEqual({ from: "test2", to: "test1", payloadBytes: 1250, count: 2 });
     expect(a.plan.name).toBe("tr1");
     const b = parseTraceCli(["test2", "external", "--plan", "-", "--size", "1300", "--svg", "x.svg"], io);
-    expect(b !== "help" && [b.request.payloadBytes, b.svg]).toEqual([1300, "x.svg"]);
+    expect(b !== "help" && !("replay" in b) && [b.request.payloadBytes, b.svg]).toEqual([1300, "x.svg"]);
   });
 
   it("bad usage is one clear error before anything runs", () => {
@@ -375,5 +374,13 @@ describe("npm run trace: arguments", () => {
     expect(usage(["test2", "test1", "--plan", "-", "--count", "0"])).toContain("--count");
     expect(usage(["test2", "test1", "--plan", "-", "--bogus"])).toContain("see --help");
     expect(parseTraceCli(["--help"], io)).toBe("help");
+    expect(usage(["--replay", "-"])).toContain("not a trace (no plan/hops/probe)");
+    expect(usage(["test2", "--replay", "-"])).toContain("give no <from> <to> with it");
+  });
+
+  it("--replay renders a saved trace without a lab", () => {
+    const saved = analyzeTrace(overlayPlan(), overlayCaptures(overlayPlan()), answered, running, "t");
+    const a = parseTraceCli(["--replay", "-", "--mermaid", "--svg", "t.svg"], { readStdin: () => JSON.stringify(saved) });
+    expect(a).toEqual({ replay: saved, json: false, mermaid: true, svg: "t.svg" });
   });
 });
