@@ -1,6 +1,6 @@
 // From raw captures to a verdict (pure): what each hop saw of the probe, where it was last seen, and
 // the likely cause, named from the hops and the daemons' facts.
-import { probeIpLength } from "./plan.js";
+import { plannedNamespace, probeIpLength } from "./plan.js";
 import { isDeviceDown, parseTcpdump, parseTcpdumpStatus } from "./tcpdump.js";
 import type { CapturedPacket, HopResult, PlannedHop, ProbeOutcome, TracePlan, TraceResult } from "./types.js";
 
@@ -39,7 +39,7 @@ function lastLine(text: string | undefined): string | undefined {
 }
 
 function hopResult(plan: TracePlan, hop: PlannedHop, cap: HopCapture | undefined): HopResult {
-  const base = { ...hop, device: cap?.device ?? hop.device, namespace: cap?.namespace ?? "", requests: 0, replies: 0 };
+  const base = { ...hop, device: cap?.device ?? hop.device, namespace: cap?.namespace || plannedNamespace(hop.ns), requests: 0, replies: 0 };
   if (!hop.access.ok) return { ...base, status: "not-captured", why: hop.access.why };
   if (!cap) return { ...base, status: "not-captured", why: "not captured" };
   if (cap.unavailable !== undefined) return { ...base, status: "not-captured", why: cap.unavailable };
@@ -60,7 +60,7 @@ function hopResult(plan: TracePlan, hop: PlannedHop, cap: HopCapture | undefined
 
 /** The NAT hop: the request's source before docker_gwbridge's MASQUERADE and after it, on the underlay. */
 function natHop(hop: PlannedHop, before: HopResult | undefined, after: HopResult | undefined): HopResult {
-  const base = { ...hop, namespace: after?.namespace ?? before?.namespace ?? "", requests: 0, replies: 0 };
+  const base = { ...hop, namespace: after?.namespace ?? before?.namespace ?? plannedNamespace(hop.ns), requests: 0, replies: 0 };
   if (!hop.access.ok) return { ...base, status: "not-captured", why: hop.access.why };
   const a = before?.request;
   const b = after?.request;
@@ -74,7 +74,7 @@ function natHop(hop: PlannedHop, before: HopResult | undefined, after: HopResult
 }
 
 function describeHop(h: HopResult): string {
-  return `${h.device} (${h.namespace || h.ns.kind}${h.host ? ` on ${h.host}` : ""})`;
+  return `${h.device} (${h.namespace}${h.host ? ` on ${h.host}` : ""})`;
 }
 
 /** Why the request did not reach `missing`, the first captured hop that did not see it. */
@@ -147,7 +147,7 @@ function verdict(p: TracePlan, hops: HopResult[], probe: ProbeOutcome, facts: Tr
     for (let i = last + 1; i < path.length; i++) {
       const h = path[i]!;
       if (h.status === "not-captured" && isDeviceDown(h.why?.replace(/^tcpdump: /, ""))) {
-        cause = `${h.device} (${h.namespace || h.ns.kind}) is down: the link is cut there`;
+        cause = `${h.device} (${h.namespace}) is down: the link is cut there`;
         break;
       }
       if (h.status === "not-seen") {

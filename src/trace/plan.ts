@@ -192,6 +192,22 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
   };
 }
 
+/** A namespace by what it belongs to, before (or without) finding it on the live lab. */
+export function plannedNamespace(ns: NamespaceRef): string {
+  switch (ns.kind) {
+    case "container":
+      return `container ${ns.container}`;
+    case "overlay":
+      return `overlay ${ns.network}`;
+    case "host":
+      return `host ${ns.host}`;
+    case "switch":
+      return "the underlay switch";
+    case "kv":
+      return "the KV host";
+  }
+}
+
 /** The BPF filter of a hop: the probe by its IP total length, or that probe inside VXLAN (inner IP length at udp[32:2]). */
 export function captureFilter(hop: Pick<PlannedHop, "filter">, payloadBytes: number): string {
   const len = probeIpLength(payloadBytes);

@@ -15,7 +15,7 @@ export function summaryLine(r: TraceResult): string {
 }
 
 function hopWhere(h: HopResult): string {
-  return `${h.namespace || h.ns.kind}${h.host ? ` @ ${h.host}` : ""}`;
+  return `${h.namespace}${h.host ? ` @ ${h.host}` : ""}`;
 }
 
 function hopLines(h: HopResult): string[] {

@@ -64,7 +64,7 @@ export function traceSvg(r: TraceResult): string {
     body.push(line(cx, top + HEAD, cx, bodyBottom, color, 1.5, h.status === "not-captured" ? `stroke-dasharray="4 4"` : ""));
     body.push(rect(cx - COL / 2 + 6, top, COL - 12, HEAD, h.status === "seen" ? "#f4f6f8" : "#ffffff", color, `stroke-width="1.5"`));
     // "container test2 (sandbox 85e3cc728bd6)" -> two lines: the namespace, then what it is.
-    const ns = (h.namespace || h.ns.kind).split(/ (?=\()/);
+    const ns = (h.namespace).split(/ (?=\()/);
     const lines = [h.device, ns[0] ?? "", ns.slice(1).join(" "), h.host ?? "", h.role];
     lines.forEach((s, k) => body.push(text(cx, top + 16 + k * 14, fit(s, COL - 20, 11), { size: 11, anchor: "middle", ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }) })));
     if (h.status === "not-seen") {

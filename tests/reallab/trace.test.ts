@@ -195,6 +195,8 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
       expect(hop(r, "test1/eth0").status).toBe("not-captured");
       expect(hop(r, "test1/eth0").why).toMatch(/test1 is exited \(137\): it has no sandbox/);
       expect(r.cause).toMatch(/test1 is exited \(137\): nothing on ov_net1 has 198\.18\.100\.2 any more/);
+      // test2's side still works: the request gets at least as far as host2's VXLAN device.
+      for (const id of ["test2/eth0", "host2/overlay/br0", "host2/overlay/vxlan"]) expect(hop(r, id).requests, id).toBe(2);
       expect(r.cause).toMatch(/^(last seen at|seen at no hop)/);
     } finally {
       await dockerOk(h1, ["start", "test1"]);
@@ -212,6 +214,8 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
       expect(r.facts).toContain("test1: running, not on ov_net1");
       expect(hop(r, "test1/eth0").why).toMatch(/test1 is not attached to ov_net1/);
       expect(r.cause).toMatch(/test1 is not attached to ov_net1 \(disconnected\)/);
+      for (const id of ["test2/eth0", "host2/overlay/br0", "host2/overlay/vxlan"]) expect(hop(r, id).requests, id).toBe(2);
+      expect(hop(r, "test1/eth0").status).toBe("not-captured");
     } finally {
       await dockerOk(h1, ["network", "connect", "--ip", "198.18.100.2", "ov_net1", "test1"]);
     }
