@@ -94,7 +94,7 @@ function ipOn(w: WorkloadPlan, network: string): string {
   return w.attachments.find((a) => a.network === network)!.ipv4;
 }
 
-function nsLabelHost(host: string): NamespaceRef {
+function hostNs(host: string): NamespaceRef {
   return { kind: "host", host };
 }
 
@@ -136,9 +136,9 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
     toIp = plan.verification.externalTarget;
     // eth1: Docker's name for the docker_gwbridge interface of an overlay container (resolved live by the default route).
     containerHop(src, srcHost, "eth1");
-    add(`${srcHost.name}/docker_gwbridge`, { role: "gwbridge", host: srcHost.name, ns: nsLabelHost(srcHost.name), device: "docker_gwbridge", filter: "probe" }, srcHost);
-    add(`${srcHost.name}/nat`, { role: "nat", host: srcHost.name, ns: nsLabelHost(srcHost.name), device: "iptables MASQUERADE", filter: "probe", derived: true }, srcHost);
-    add(`${srcHost.name}/${underlay}`, { role: "underlay", host: srcHost.name, ns: nsLabelHost(srcHost.name), device: underlay, filter: "probe" }, srcHost);
+    add(`${srcHost.name}/docker_gwbridge`, { role: "gwbridge", host: srcHost.name, ns: hostNs(srcHost.name), device: "docker_gwbridge", filter: "probe" }, srcHost);
+    add(`${srcHost.name}/nat`, { role: "nat", host: srcHost.name, ns: hostNs(srcHost.name), device: "iptables MASQUERADE", filter: "probe", derived: true }, srcHost);
+    add(`${srcHost.name}/${underlay}`, { role: "underlay", host: srcHost.name, ns: hostNs(srcHost.name), device: underlay, filter: "probe" }, srcHost);
     switchHop(switchEndName(srcHost), "probe");
     const t = switchPortFor(plan, toIp);
     if (t) switchHop(t.port, "probe", t.role);
@@ -152,7 +152,7 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
       const ovNs = (h: HostPlan): NamespaceRef => ({ kind: "overlay", network: net.name, host: h.name });
       const bridge = (h: HostPlan): void => add(`${h.name}/overlay/br0`, { role: "overlay-bridge", host: h.name, ns: ovNs(h), device: "br0", filter: "probe" }, h);
       const vxlan = (h: HostPlan): void => add(`${h.name}/overlay/vxlan`, { role: "vxlan", host: h.name, ns: ovNs(h), device: "vxlan0", filter: "probe" }, h);
-      const wire = (h: HostPlan): void => add(`${h.name}/${underlay}`, { role: "underlay", host: h.name, ns: nsLabelHost(h.name), device: underlay, filter: "vxlan" }, h);
+      const wire = (h: HostPlan): void => add(`${h.name}/${underlay}`, { role: "underlay", host: h.name, ns: hostNs(h.name), device: underlay, filter: "vxlan" }, h);
       containerHop(src, srcHost, "eth0");
       bridge(srcHost);
       if (!sameHost) {
@@ -170,7 +170,7 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
       // Children of one parent talk inside the macvlan driver (bridge mode): no parent or switch hop.
       containerHop(src, srcHost, "eth0");
       if (!sameHost) {
-        const parent = (h: HostPlan): void => add(`${h.name}/${net.parent}`, { role: "macvlan-parent", host: h.name, ns: nsLabelHost(h.name), device: net.parent, filter: "probe" }, h);
+        const parent = (h: HostPlan): void => add(`${h.name}/${net.parent}`, { role: "macvlan-parent", host: h.name, ns: hostNs(h.name), device: net.parent, filter: "probe" }, h);
         parent(srcHost);
         switchHop(switchEndName(srcHost), "probe");
         switchHop(switchEndName(dstHost), "probe");

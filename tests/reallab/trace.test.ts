@@ -7,15 +7,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { main as traceMain } from "../../src/cli/trace.js";
 import { inspectLab } from "../../src/inspect/index.js";
+import { downLab, upLab } from "../../src/lab/lab.js";
+import { isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { run } from "../../src/lab/run.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
-import { type LabConfigInput, switchEndName } from "../../src/model/index.js";
+import { buildPlan, type LabConfigInput, switchEndName } from "../../src/model/index.js";
+import { vniFromOptions } from "../../src/verify/parse.js";
+import { formatTrace } from "../../src/trace/render.js";
 import type { HopResult, TraceResult } from "../../src/trace/types.js";
 import { describeRealLab } from "./gate.js";
-import { useNetnsLab } from "./harness.js";
+import { assertNoLeftovers, useNetnsLab } from "./harness.js";
 
 class Sink extends Writable {
   text = "";
@@ -26,6 +30,35 @@ class Sink extends Writable {
 }
 
 const T = 120_000;
+
+/** npm run trace with --json against the lab in the config file; the result and its hop list. */
+async function trace(cfg: string, args: string[]): Promise<{ code: number; r: TraceResult; text: string }> {
+  const out = new Sink();
+  const err = new Sink();
+  const code = await traceMain([...args, "--config", cfg, "--json"], out, err);
+  expect(err.text.replace(/^trace: wrote .*\n/m, "")).toBe("");
+  const r = JSON.parse(out.text) as TraceResult;
+  return { code, r, text: formatTrace(r) };
+}
+
+function hop(r: TraceResult, id: string): HopResult {
+  const h = r.hops.find((x) => x.id === id);
+  if (!h) throw new Error(`no hop ${id} in ${r.hops.map((x) => x.id).join(", ")}`);
+  return h;
+}
+
+const OVERLAY_HOPS = (src: string, dst: string): string[] => [
+  "test2/eth0",
+  "host2/overlay/br0",
+  "host2/overlay/vxlan",
+  "host2/eth0",
+  `switch/${src}`,
+  `switch/${dst}`,
+  "host1/eth0",
+  "host1/overlay/vxlan",
+  "host1/overlay/br0",
+  "test1/eth0",
+];
 
 describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
   const config: LabConfigInput = {
@@ -46,27 +79,11 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
   writeFileSync(cfg, JSON.stringify(config));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function trace(args: string[]): Promise<{ code: number; r: TraceResult; text: string }> {
-    const out = new Sink();
-    const err = new Sink();
-    const code = await traceMain([...args, "--config", cfg, "--json"], out, err);
-    expect(err.text.replace(/^trace: wrote .*\n/m, "")).toBe("");
-    const r = JSON.parse(out.text) as TraceResult;
-    const text = new Sink();
-    const { formatTrace } = await import("../../src/trace/render.js");
-    text.text = formatTrace(r);
-    return { code, r, text: text.text };
-  }
-  const hop = (r: TraceResult, id: string): HopResult => {
-    const h = r.hops.find((x) => x.id === id);
-    if (!h) throw new Error(`no hop ${id} in ${r.hops.map((x) => x.id).join(", ")}`);
-    return h;
-  };
   /** After a break is repaired the overlay needs a moment (gossip, KV): trace until it is clean again. */
   async function tracesCleanly(from: string, to: string): Promise<TraceResult> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const t = await trace([from, to, "--count", "1"]);
+      const t = await trace(cfg, [from, to, "--count", "1"]);
       if (t.code === 0 || Date.now() > deadline) {
         expect(t.r.cause).toBeUndefined();
         expect(t.code).toBe(0);
@@ -81,21 +98,10 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
 
   it("test2 -> test1 over the overlay: every hop sees the request and the reply, VXLAN with the overlay's own VNI between the hosts", async () => {
     const svg = join(dir, "trace.svg");
-    const { code, r, text } = await trace(["test2", "test1", "--svg", svg]);
+    const { code, r, text } = await trace(cfg, ["test2", "test1", "--svg", svg]);
     console.log(`[real-lab] trace test2 -> test1:\n${text}`);
     expect(code).toBe(0);
-    expect(r.hops.map((h) => h.id)).toEqual([
-      "test2/eth0",
-      "host2/overlay/br0",
-      "host2/overlay/vxlan",
-      "host2/eth0",
-      `switch/${switchEndName(h2)}`,
-      `switch/${switchEndName(h1)}`,
-      "host1/eth0",
-      "host1/overlay/vxlan",
-      "host1/overlay/br0",
-      "test1/eth0",
-    ]);
+    expect(r.hops.map((h) => h.id)).toEqual(OVERLAY_HOPS(switchEndName(h2), switchEndName(h1)));
     for (const h of r.hops) {
       expect(h, h.id).toMatchObject({ status: "seen", requests: 3, replies: 3 });
       // Inside the overlay the packet is the containers' own: 198.18.100.3 -> .2, TTL untouched.
@@ -124,7 +130,7 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
   }, T);
 
   it("test3 -> test4 over macvlan: the child, the parent eth0, the switch, and no VXLAN", async () => {
-    const { code, r, text } = await trace(["test3", "test4"]);
+    const { code, r, text } = await trace(cfg, ["test3", "test4"]);
     console.log(`[real-lab] trace test3 -> test4:\n${text}`);
     expect(code).toBe(0);
     expect(r.plan.kind).toBe("macvlan");
@@ -145,7 +151,7 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
 
   it("test2 -> external: eth1, docker_gwbridge, the host's NAT, the underlay, the target's switch port", async () => {
     expect(plan.verification.externalTarget).toBe("198.18.0.2");
-    const { code, r, text } = await trace(["test2", "external"]);
+    const { code, r, text } = await trace(cfg, ["test2", "external"]);
     console.log(`[real-lab] trace test2 -> external:\n${text}`);
     expect(code).toBe(0);
     expect(r.hops.map((h) => [h.id, h.status])).toEqual([
@@ -168,7 +174,7 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
     const port = switchEndName(h1);
     await run(["ip", "-n", sw, "link", "set", port, "down"]);
     try {
-      const { code, r, text } = await trace(["test2", "test1", "--count", "2"]);
+      const { code, r, text } = await trace(cfg, ["test2", "test1", "--count", "2"]);
       console.log(`[real-lab] trace with ${port} down:\n${text}`);
       expect(code).toBe(1);
       expect(r.answered).toBe(false);
@@ -187,7 +193,7 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
   it("the destination stopped: the trace says so and where the probe was last seen", async () => {
     await dockerOk(h1, ["stop", "-t", "1", "test1"]);
     try {
-      const { code, r, text } = await trace(["test2", "test1", "--count", "2"]);
+      const { code, r, text } = await trace(cfg, ["test2", "test1", "--count", "2"]);
       console.log(`[real-lab] trace with test1 stopped:\n${text}`);
       expect(code).toBe(1);
       expect(r.answered).toBe(false);
@@ -207,7 +213,7 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
   it("the destination disconnected from the network: not attached, and where the probe stopped", async () => {
     await dockerOk(h1, ["network", "disconnect", "ov_net1", "test1"]);
     try {
-      const { code, r, text } = await trace(["test2", "test1", "--count", "2"]);
+      const { code, r, text } = await trace(cfg, ["test2", "test1", "--count", "2"]);
       console.log(`[real-lab] trace with test1 disconnected:\n${text}`);
       expect(code).toBe(1);
       expect(r.answered).toBe(false);
@@ -220,5 +226,49 @@ describeRealLab("npm run trace on a real netns lab (etcd kv mode)", () => {
       await dockerOk(h1, ["network", "connect", "--ip", "198.18.100.2", "ov_net1", "test1"]);
     }
     await tracesCleanly("test2", "test1");
+  }, T);
+});
+
+describeRealLab("npm run trace on a real netns lab (swarm mode)", () => {
+  const config: LabConfigInput = {
+    name: "tr2",
+    hostKind: "netns",
+    overlayMode: "swarm",
+    workloads: [
+      { name: "test1", host: "host1", networks: ["ov_net1"] },
+      { name: "test2", host: "host2", networks: ["ov_net1"] },
+    ],
+  };
+  const plan = buildPlan(config);
+  const dir = mkdtempSync(join(os.tmpdir(), "trace-swarm-"));
+  const cfg = join(dir, "lab.json");
+  writeFileSync(cfg, JSON.stringify(config));
+  beforeAll(async () => {
+    if (!isClean(labLeftovers(plan))) await downLab(plan);
+    await upLab(plan);
+  }, 240_000);
+  afterAll(async () => {
+    await downLab(plan);
+    assertNoLeftovers(plan);
+    rmSync(dir, { recursive: true, force: true });
+  }, 240_000);
+
+  it("test2 -> test1: every overlay hop, and the VNI on the wire is the one swarm gave the network", async () => {
+    const h1 = hostOf(plan, "host1");
+    const h2 = hostOf(plan, "host2");
+    // A swarm overlay reaches a worker's peers a moment after its container joined: trace until it arrives.
+    let t = await trace(cfg, ["test2", "test1", "--count", "2"]);
+    for (let i = 0; i < 10 && t.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      t = await trace(cfg, ["test2", "test1", "--count", "2"]);
+    }
+    console.log(`[real-lab] swarm trace test2 -> test1:\n${t.text}`);
+    expect(t.code).toBe(0);
+    expect(t.r.hops.map((h) => [h.id, h.status, h.requests, h.replies])).toEqual(OVERLAY_HOPS(switchEndName(h2), switchEndName(h1)).map((id) => [id, "seen", 2, 2]));
+    const net = JSON.parse(await dockerOk(h1, ["network", "inspect", "ov_net1"]))[0] as { Options?: Record<string, string> };
+    const vni = vniFromOptions(net.Options);
+    expect(vni).toBeGreaterThanOrEqual(4096);
+    expect(t.r.vni).toEqual({ wire: vni, device: vni, matches: true });
+    expect(hop(t.r, "host1/eth0").request!.vxlan).toMatchObject({ srcIp: h2.address, dstIp: h1.address, dstPort: 4789, vni });
   }, T);
 });
