@@ -74,7 +74,7 @@ function natHop(hop: PlannedHop, before: HopResult | undefined, after: HopResult
 }
 
 function describeHop(h: HopResult): string {
-  return `${h.device} (${h.namespace}${h.host ? ` on ${h.host}` : ""})`;
+  return `${h.device} in ${h.namespace}${h.host ? ` on ${h.host}` : ""}`;
 }
 
 /** Why the request did not reach `missing`, the first captured hop that did not see it. */

@@ -219,7 +219,7 @@ describe("analyzeTrace: what the captures say", () => {
     const r = analyzeTrace(p, caps, lost, running, "t");
     expect(r.hops.find((h) => h.id === "switch/v-host1")).toMatchObject({ status: "not-captured", why: "tcpdump: v-host1: That device is not up" });
     expect(r).toMatchObject({ delivered: false, answered: false, lastSeen: "switch/v-host2" });
-    expect(r.cause).toBe("last seen at v-host2 (ns-of-switch/v-host2); v-host1 (tr1-sw) is down: the link is cut there");
+    expect(r.cause).toBe("last seen at v-host2 in ns-of-switch/v-host2; v-host1 (tr1-sw) is down: the link is cut there");
   });
 
   it("the source host's link cut below its switch port: named as the link between the host and the switch", () => {
@@ -227,7 +227,7 @@ describe("analyzeTrace: what the captures say", () => {
     const seen = new Set(["test2/eth0", "host2/overlay/br0", "host2/overlay/vxlan", "host2/eth0"]);
     const r = analyzeTrace(p, overlayCaptures(p, (id, c) => ({ ...c, stdout: seen.has(id) ? only(c.stdout!, /echo request/) : "" })), lost, running, "t");
     expect(r.lastSeen).toBe("host2/eth0");
-    expect(r.cause).toContain("the underlay link between host2 and the switch is cut: eth0 (ns-of-host2/eth0 on host2) sent it, switch port v-host2 never received it");
+    expect(r.cause).toContain("the underlay link between host2 and the switch is cut: eth0 in ns-of-host2/eth0 on host2 sent it, switch port v-host2 never received it");
   });
 
   it("seen on the VXLAN device, not on the underlay, with the destination stopped: the state first, then the missing peer", () => {
@@ -240,7 +240,7 @@ describe("analyzeTrace: what the captures say", () => {
     const r = analyzeTrace(p, caps, lost, stopped, "t");
     expect(r.lastSeen).toBe("host2/overlay/vxlan");
     expect(r.cause).toBe(
-      "last seen at vxlan0 (ns-of-host2/overlay/vxlan on host2); test1 is exited (137): nothing on ov_net1 has 198.18.100.2 any more; " +
+      "last seen at vxlan0 in ns-of-host2/overlay/vxlan on host2; test1 is exited (137): nothing on ov_net1 has 198.18.100.2 any more; " +
         "the VXLAN device on host2 did not send the packet: no VXLAN peer (FDB entry) for the destination MAC, or no underlay route/ARP to the peer host",
     );
     expect(r.hops.at(-1)).toMatchObject({ status: "not-captured", why: "test1 is exited (137): it has no sandbox to capture in" });
@@ -264,7 +264,7 @@ describe("analyzeTrace: what the captures say", () => {
     const back = new Set(["test1/eth0", "host1/overlay/br0", "host1/overlay/vxlan"]);
     const r = analyzeTrace(p, overlayCaptures(p, (id, c) => (back.has(id) ? c : { ...c, stdout: only(c.stdout!, /echo request/) })), lost, running, "t");
     expect(r).toMatchObject({ delivered: true, answered: false, lastReplySeen: "host1/overlay/vxlan" });
-    expect(r.cause).toBe("the reply was last seen at vxlan0 (ns-of-host1/overlay/vxlan on host1) and never reached eth0 (ns-of-host1/eth0 on host1): the way back is broken there");
+    expect(r.cause).toBe("the reply was last seen at vxlan0 in ns-of-host1/overlay/vxlan on host1 and never reached eth0 in ns-of-host1/eth0 on host1: the way back is broken there");
   });
 
   it("a capture where tcpdump never listened (nsenter failed) is not captured, not 'not seen'", () => {
