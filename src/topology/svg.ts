@@ -5,7 +5,7 @@
 // attached to. Network labels sit in a right-hand gutter that no line crosses.
 import { type LabPlan, type TopologyLive, type TopologyNetwork, type TopologyView, TOPOLOGY_HEADER, topologyView, vniText } from "../model/index.js";
 
-const FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace";
+export const FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace";
 const M = 24; // outer margin
 const PAD = 10; // padding inside boxes
 const LINE = 16; // line height for 12-13px text
@@ -20,11 +20,11 @@ export function xmlEscape(s: string): string {
 }
 
 /** Width of a monospace string: DejaVu Sans Mono advances 0.602 em per character. */
-function tw(s: string, size: number): number {
+export function tw(s: string, size: number): number {
   return Math.ceil(s.length * size * 0.61);
 }
 
-interface TextOpts {
+export interface TextOpts {
   size?: number;
   weight?: "bold";
   fill?: string;
@@ -32,7 +32,7 @@ interface TextOpts {
   halo?: boolean;
 }
 
-function text(x: number, y: number, s: string, o: TextOpts = {}): string {
+export function text(x: number, y: number, s: string, o: TextOpts = {}): string {
   const attrs = [`x="${x}"`, `y="${y}"`, `font-size="${o.size ?? 12}"`];
   if (o.weight) attrs.push(`font-weight="${o.weight}"`);
   if (o.fill) attrs.push(`fill="${o.fill}"`);
@@ -41,11 +41,11 @@ function text(x: number, y: number, s: string, o: TextOpts = {}): string {
   return `<text ${attrs.join(" ")}>${xmlEscape(s)}</text>`;
 }
 
-function rect(x: number, y: number, w: number, h: number, fill: string, stroke: string, extra = ""): string {
+export function rect(x: number, y: number, w: number, h: number, fill: string, stroke: string, extra = ""): string {
   return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="6" fill="${fill}" stroke="${stroke}"${extra ? " " + extra : ""}/>`;
 }
 
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string, width: number, extra = ""): string {
+export function line(x1: number, y1: number, x2: number, y2: number, stroke: string, width: number, extra = ""): string {
   return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}" stroke-width="${width}"${extra ? " " + extra : ""}/>`;
 }
 
@@ -244,6 +244,11 @@ export function renderTopologySvg(v: TopologyView): string {
     body.push("</g>");
   }
 
+  return svgDocument(width, height, title, [...body, ...onTop]);
+}
+
+/** A standalone SVG document: white background, monospace font, the halo class for labels over lines. */
+export function svgDocument(width: number, height: number, title: string, body: readonly string[]): string {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
@@ -251,7 +256,6 @@ export function renderTopologySvg(v: TopologyView): string {
     `<style>.halo{paint-order:stroke;stroke:#ffffff;stroke-width:4px;stroke-linejoin:round}</style>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     ...body,
-    ...onTop,
     `</svg>`,
     "",
   ].join("\n");

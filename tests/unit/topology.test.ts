@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DOMParser, type Document, type Element } from "@xmldom/xmldom";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { main, parseArgs, UsageError } from "../../src/cli/topology.js";
 import { buildPlan, type LabConfigInput, type LabPlan, mermaidLabel, topologyMarkdown, topologyMermaid, topologyView } from "../../src/model/index.js";
 import { renderTopologySvg, topologySvg } from "../../src/topology/svg.js";
+import type { Element } from "@xmldom/xmldom";
+import { elements, groups, parseXml, svgDoc, texts } from "./svg-xml.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dev = buildPlan({});
@@ -43,43 +44,6 @@ function subgraphs(mermaid: string): Map<string, string[]> {
   }
   expect(current, "unterminated subgraph").toBeUndefined();
   return out;
-}
-
-/**
- * Strict XML parse: any warning or error from xmldom counts. xmldom lets a bare "& " through, which
- * XML forbids, so every "&" is also checked to start an entity reference.
- */
-function parseXml(xml: string): { doc?: Document; problems: string[] } {
-  const problems: string[] = [];
-  const bareAmp = /&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.exec(xml);
-  if (bareAmp) problems.push(`bare & at ${bareAmp.index}`);
-  try {
-    const doc = new DOMParser({ onError: (level, msg) => void problems.push(`${level}: ${msg}`) }).parseFromString(xml, "image/svg+xml");
-    return { doc, problems };
-  } catch (e) {
-    problems.push(String(e));
-    return { problems };
-  }
-}
-
-function svgDoc(xml: string): Document {
-  const { doc, problems } = parseXml(xml);
-  expect(problems).toEqual([]);
-  expect(doc?.documentElement?.tagName).toBe("svg");
-  expect(doc?.documentElement?.namespaceURI).toBe("http://www.w3.org/2000/svg");
-  return doc!;
-}
-
-function elements(root: Document | Element, tag: string): Element[] {
-  return Array.from(root.getElementsByTagName(tag));
-}
-
-function groups(doc: Document, cls: string): Element[] {
-  return elements(doc, "g").filter((g) => g.getAttribute("class") === cls);
-}
-
-function texts(root: Document | Element): string[] {
-  return elements(root, "text").map((t) => t.textContent ?? "");
 }
 
 /** Every fact of the plan a picture must show, derived from the plan itself. */

@@ -1,0 +1,179 @@
+// npm run trace -- <from> <to|external> [--network N] [--json] [--svg FILE] [--mermaid] [--config lab.json | --plan plan.json | --pulumi-config cfg.json]
+// npm run trace -- --replay trace.json [--mermaid] [--svg FILE]   (render a saved --json trace again)
+// Sends a few pings from one container to another (or to the lab's external target) and captures them
+// with tcpdump at every hop on the way; prints the path hop by hop, or Mermaid, or JSON, and writes an SVG.
+// Exit codes: 0 delivered and answered, 1 not (the output says where it stopped and why), 2 bad usage.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { buildPlan, LabConfigError, type LabPlan } from "../model/index.js";
+import { labConfigFromPulumiJson } from "../stack/configValues.js";
+import { runTrace, type TraceOptions } from "../trace/capture.js";
+import { EXTERNAL, planTrace, TraceInputError, type TraceRequest } from "../trace/plan.js";
+import { formatTrace, traceMermaid } from "../trace/render.js";
+import { traceSvg } from "../trace/svg.js";
+import type { TraceResult } from "../trace/types.js";
+import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, readJson, UsageError } from "./labArgs.js";
+
+const USAGE = `usage: npm run trace -- <from> <to> [options]
+       npm run trace -- --replay FILE [--mermaid | --json] [--svg FILE]
+
+  <from>               the container the probes start from (a workload of the plan)
+  <to>                 another container, or "${EXTERNAL}" (the plan's verification.externalTarget,
+                       reached through docker_gwbridge)
+  --network N          the network to trace on (default: the first one both are on)
+  --json               print the trace as JSON
+  --mermaid            print the Mermaid sequence diagram instead of the hop list
+  --svg FILE           also write the sequence diagram as SVG
+  --count N            probes to send (default 3)
+  --size BYTES         ICMP payload that marks the probes (default: random in 1100..1399)
+  --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
+  --plan FILE          an already built LabPlan (JSON)
+  --pulumi-config FILE the output of \`pulumi config --json\` of the stack
+  --endpoint H=URL     Docker endpoint for host H; repeatable
+  --ssh-key FILE       private key for ssh:// endpoints
+  --replay FILE        render a trace saved with --json again (no lab is contacted)
+  -h, --help           this text
+
+Captures need root, tcpdump and nsenter on this machine, and netns hosts; on dind and ssh hosts the
+trace still probes and says which hops it could not see and why.
+exit: 0 delivered and answered, 1 not, 2 bad usage`;
+
+/** --replay: a saved trace, rendered again. */
+export interface ReplayArgs {
+  replay: TraceResult;
+  json: boolean;
+  mermaid: boolean;
+  svg?: string;
+}
+
+export interface TraceCliArgs {
+  plan: LabPlan;
+  request: TraceRequest;
+  json: boolean;
+  mermaid: boolean;
+  svg?: string;
+  options: TraceOptions;
+}
+
+export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () => number = Math.random): TraceCliArgs | ReplayArgs | "help" {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        network: { type: "string" },
+        json: { type: "boolean" },
+        mermaid: { type: "boolean" },
+        svg: { type: "string" },
+        count: { type: "string" },
+        size: { type: "string" },
+        config: { type: "string" },
+        plan: { type: "string" },
+        "pulumi-config": { type: "string" },
+        endpoint: { type: "string", multiple: true },
+        "ssh-key": { type: "string" },
+        replay: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
+  }
+  const v = a.values;
+  if (v.help) return "help";
+  if (v.json && v.mermaid) throw new UsageError("--json and --mermaid are alternatives; pass only one of them");
+  if (v.replay !== undefined) {
+    if (a.positionals.length > 0) throw new UsageError("--replay renders a saved trace: give no <from> <to> with it");
+    const r = readJson(v.replay, "--replay", io) as Partial<TraceResult> | null;
+    if (r === null || typeof r !== "object" || !r.plan || !Array.isArray(r.hops) || !r.probe) {
+      throw new UsageError(`--replay ${v.replay}: not a trace (no plan/hops/probe); save one with npm run trace -- <from> <to> --json > FILE`);
+    }
+    return { replay: r as TraceResult, json: v.json ?? false, mermaid: v.mermaid ?? false, ...(v.svg !== undefined ? { svg: v.svg } : {}) };
+  }
+  if (a.positionals.length !== 2) throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
+  let plan: LabPlan;
+  if (v["pulumi-config"] !== undefined) {
+    if (v.config !== undefined || v.plan !== undefined) throw new UsageError("--pulumi-config, --config and --plan are alternatives; pass only one of them");
+    try {
+      plan = buildPlan(labConfigFromPulumiJson(readJson(v["pulumi-config"], "--pulumi-config", io)));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--pulumi-config ${v["pulumi-config"]}: ${(e as Error).message}`);
+    }
+  } else plan = planFromArgs(v, io);
+  const endpoints = endpointsFromArgs(plan, v.endpoint);
+  const count = positiveNumber("--count", v.count, true);
+  const size = positiveNumber("--size", v.size, true);
+  const request: TraceRequest = {
+    from: a.positionals[0]!,
+    to: a.positionals[1]!,
+    ...(v.network !== undefined ? { network: v.network } : {}),
+    // A size no other traffic of the lab has marks the probes on every hop (the BPF filter matches it).
+    payloadBytes: size ?? 1100 + Math.floor(random() * 300),
+    ...(count !== undefined ? { count } : {}),
+  };
+  try {
+    planTrace(plan, request); // bad names, networks and sizes are usage errors, before anything runs
+  } catch (e) {
+    if (e instanceof TraceInputError) throw new UsageError(e.message);
+    throw e;
+  }
+  return {
+    plan,
+    request,
+    json: v.json ?? false,
+    mermaid: v.mermaid ?? false,
+    ...(v.svg !== undefined ? { svg: v.svg } : {}),
+    options: { endpoints, ...(v["ssh-key"] !== undefined ? { ssh: { identityFile: v["ssh-key"] } } : {}) },
+  };
+}
+
+export function writeOutputs(r: TraceResult, args: Pick<TraceCliArgs, "json" | "mermaid" | "svg">, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
+  out.write(args.json ? JSON.stringify({ ...r, mermaid: traceMermaid(r) }, null, 2) + "\n" : args.mermaid ? traceMermaid(r) : formatTrace(r));
+  if (args.svg !== undefined) {
+    mkdirSync(dirname(args.svg), { recursive: true });
+    writeFileSync(args.svg, traceSvg(r));
+    err.write(`trace: wrote ${args.svg}\n`);
+  }
+}
+
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  extra: Pick<TraceOptions, "engineFactory"> = {},
+): Promise<number> {
+  let args: TraceCliArgs | ReplayArgs | "help";
+  try {
+    args = parseTraceCli(argv);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof LabConfigError) {
+      err.write(`trace: error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === "help") {
+    out.write(USAGE + "\n");
+    return 0;
+  }
+  const r = "replay" in args ? args.replay : await runTrace(args.plan, args.request, { ...args.options, ...extra });
+  writeOutputs(r, args, out, err);
+  return r.delivered && r.answered && !r.cause ? 0 : 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`trace: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
