@@ -35,6 +35,9 @@ export class Workload extends pulumi.ComponentResource {
         hostname: w.hostname,
         image: args.image,
         command: WORKLOAD_COMMAND,
+        // Docker's init as PID 1 reaps the orphans the verifier's probes leave (busybox timeout's
+        // watcher); sh as PID 1 leaves them zombies, one per probe, until the pids run out.
+        init: true,
         // The first attachment is the primary network, as `docker run --network` would make it.
         networksAdvanced: w.attachments.map((a) => ({
           name: a.network,

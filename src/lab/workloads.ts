@@ -58,12 +58,16 @@ function aliasArgs(flag: string, aliases: readonly string[]): string[] {
   return aliases.flatMap((a) => [flag, a]);
 }
 
-/** `docker run` args: detached busybox with a tty (its CMD sh stays up), on the first network. */
+/**
+ * `docker run` args: detached busybox with a tty (its CMD sh stays up), on the first network. With
+ * Docker's init as PID 1: the verifier's probes leave orphans (busybox timeout's watcher) that only an
+ * init reaps; under a plain sh they stay zombies, and a large lab's verification ran the machine out of pids.
+ */
 export function containerRunArgs(w: WorkloadPlan): string[] {
   const first = w.attachments[0];
   if (!first) throw new Error(`workload ${w.name} has no network`);
   return [
-    "run", "-d", "-i", "-t",
+    "run", "-d", "-i", "-t", "--init",
     "--name", w.name,
     "--hostname", w.hostname,
     "--network", first.network,
