@@ -175,8 +175,9 @@ function verifyWhy(c: VerifyCase, r: BenchResults): string | undefined {
   const perCheck = (own ?? w).median / checks;
   const parts = [
     `${checks} checks: the process took ${sec(w.median)}, the verifier's own wall time ${own ? sec(own.median) : "?"}, the slowest probe ${sec(sl.median)}`,
-    `${perCheck.toFixed(1)} ms of verifier wall time per check on ${r.machine.cpus} cores: the wall time follows the number of probes (each a docker exec ` +
-      `the two dockerds, containerd and runc serve), not the slowest one`,
+    `${perCheck.toFixed(1)} ms of verifier wall time per check on ${r.machine.cpus} cores: one docker exec per container runs its probes ` +
+      `a few at a time (each probe, its processes and, for names, the daemon's embedded DNS share the cores), so the wall time ` +
+      `follows the probes per container, not the slowest single one`,
   ];
   if (own && w.median - own.median > 0.25 * w.median) {
     parts.push(`${sec(w.median - own.median)} of the process is outside the verifier (npm, tsx and node starting, the plan, the exit)`);

@@ -104,6 +104,13 @@ describe("reading npm run verify's report", () => {
     const r = parseVerifyOutput(banner + JSON.stringify(report, null, 2) + "\n");
     expect(r).toMatchObject({ checks: 3, reportedWallMs: 4321, slowestId: "dns:c1->c2@ov_net1", slowestMs: 1250, failed: 1 });
   });
+  it("in the JSON report, a batched probe's own time (data.probeMs), not its wait for its container's turn", () => {
+    const batched = buildReport("bn3", new Date(0), 4321, [
+      { ...result("ping-name:c1->c2@ov_net1", 4000), data: { probeMs: 40 } },
+      { ...result("dns:c1->c2@ov_net1", 3900), data: { probeMs: 900 } },
+    ]);
+    expect(parseVerifyOutput(JSON.stringify(batched))).toMatchObject({ slowestId: "dns:c1->c2@ov_net1", slowestMs: 900 });
+  });
   it("falls back on the summary line's slowest when there is no table", () => {
     const r = parseVerifyOutput(`${summaryLine(report.summary)} (4.32s wall; slowest dns:c1->c2@ov_net1 1.25s)\n`);
     expect(r).toMatchObject({ checks: 3, slowestMs: 1250, failed: 1 });
