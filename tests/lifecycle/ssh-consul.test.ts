@@ -3,16 +3,15 @@
 // host1's daemon stops Consul too; the stack must still bring a working overlay up on the first try.
 // Ten fresh labs in a row, each verified clean on its first up and destroyed back to the bare machines.
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/lab/run.js";
 import { docker, dockerOk } from "../../src/lab/workloads.js";
+import { LOCAL_IMAGES } from "./dind.js";
 import { failed, netnsDiagnostics, testTool } from "./harness.js";
 import { useSshMachines } from "./sshMachines.js";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? 10);
-const CONSUL_IMAGE = "dnlab-test/consul:local";
+const CONSUL_IMAGE = LOCAL_IMAGES.kv;
 
 describe(`ssh hosts, kv mode with Consul on host1: ${ROUNDS} fresh labs verify clean on their first up`, () => {
   const consul = testTool("DNLAB_CONSUL", "scripts/build-consul.sh");
@@ -23,23 +22,15 @@ describe(`ssh hosts, kv mode with Consul on host1: ${ROUNDS} fresh labs verify c
     plugins: ["command", "docker", "consul"],
     dockerdBinary: dockerd,
     config: (mm) => ({ name: "ek4", hostKind: "ssh", overlayMode: "kv", kv: { kind: "consul", image: CONSUL_IMAGE }, hosts: mm.hostsConfig() }),
-    // No registry here: host1 gets a Consul image as the official one behaves for the lab's command
-    // (an entrypoint that runs `consul agent -data-dir=/consul/data -config-dir=/consul/config ...`).
+    // No registry here: host1 gets the Consul image the dind suites use (scripts/images/build.sh, cached).
     prepare: async (mm) => {
-      const dir = mkdtempSync(join(tmpdir(), "dnlab-consul-image-"));
-      try {
-        for (const d of ["bin", "usr/local/bin", "consul/data", "consul/config", "tmp"]) mkdirSync(join(dir, "root", d), { recursive: true });
-        cpSync(consul, join(dir, "root/bin/consul"));
-        cpSync("/usr/bin/busybox", join(dir, "root/bin/busybox"));
-        execFileSync("ln", ["-s", "busybox", join(dir, "root/bin/sh")]);
-        const entry = join(dir, "root/usr/local/bin/docker-entrypoint.sh");
-        writeFileSync(entry, '#!/bin/sh\nset -e\nif [ "$1" = agent ]; then shift; set -- consul agent -data-dir=/consul/data -config-dir=/consul/config "$@"; fi\nexec "$@"\n');
-        chmodSync(entry, 0o755);
-        execFileSync("tar", ["-C", join(dir, "root"), "-cf", join(dir, "rootfs.tar"), "."]);
-        await dockerOk(mm.plan.hosts[0]!, ["import", "--change", 'ENTRYPOINT ["docker-entrypoint.sh"]', join(dir, "rootfs.tar"), CONSUL_IMAGE], 120_000);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const h1 = mm.plan.hosts[0]!;
+      execFileSync("bash", ["scripts/images/build.sh", "--socket", h1.netns!.socket, "--only", "consul"], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DNLAB_CONSUL: consul, DNLAB_DOCKERD: dockerd },
+        stdio: ["ignore", "ignore", "inherit"],
+        timeout: 30 * 60_000,
+      });
     },
   });
 
