@@ -42,7 +42,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     const netns = steps.netns;
     if (plan.hostKind === "netns" && !netns) throw new Error("netns labs need their bring-up steps");
 
-    this.underlay = new UnderlayNetwork(`${name}-underlay`, { plan, ...(netns ? { netnsSwitch: netns.switch } : {}) }, parent);
+    this.underlay = new UnderlayNetwork(`${name}-underlay`, { plan, ...(netns ? { netnsSwitch: netns.switch, netnsNeighbours: netns.neighbours } : {}) }, parent);
 
     // The KV store comes first unless it runs on an ssh host, whose engine must exist first.
     const kvOnHost = plan.kv?.provision === "host-container";

@@ -16,6 +16,7 @@ export interface ShellStep {
 }
 
 export interface NetnsSteps {
+  neighbours: ShellStep;
   switch: ShellStep;
   kv?: ShellStep;
   hosts: Record<string, ShellStep>;

@@ -8,6 +8,8 @@ export interface UnderlayNetworkArgs {
   plan: LabPlan;
   /** netns kind: the step that creates the switch namespace and its bridge. */
   netnsSwitch?: ShellStep;
+  /** netns kind: the step that sizes the kernel's neighbour table for the lab's containers. */
+  netnsNeighbours?: ShellStep;
 }
 
 /**
@@ -20,6 +22,8 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
   readonly network?: docker.Network;
   /** netns: the switch namespace command. */
   readonly switchCommand?: command.local.Command;
+  /** netns: the lab's reservation in the kernel's neighbour table (re-run when the lab grows). */
+  readonly neighbourTable?: command.local.Command;
   readonly subnet: pulumi.Output<string>;
   readonly name: pulumi.Output<string>;
 
@@ -41,7 +45,9 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
         { parent: this, deleteBeforeReplace: true },
       );
     } else if (plan.hostKind === "netns") {
-      if (!args.netnsSwitch) throw new Error("netns underlay needs its switch step");
+      if (!args.netnsSwitch || !args.netnsNeighbours) throw new Error("netns underlay needs its switch and neighbour-table steps");
+      const n = args.netnsNeighbours;
+      this.neighbourTable = new command.local.Command(`${name}-neighbours`, { create: n.create, update: n.create, delete: n.delete }, { parent: this });
       netName = plan.netns?.switchNamespace ?? "";
       this.switchCommand = new command.local.Command(
         name,
@@ -57,6 +63,6 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
 
   /** The resource later steps must wait for (none for ssh: the network is already there). */
   get ready(): pulumi.Resource[] {
-    return [this.network, this.switchCommand].filter((r): r is NonNullable<typeof r> => r !== undefined);
+    return [this.network, this.neighbourTable, this.switchCommand].filter((r): r is NonNullable<typeof r> => r !== undefined);
   }
 }

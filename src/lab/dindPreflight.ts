@@ -11,6 +11,7 @@
 // (read when the engine is on this machine) then says which capability is missing.
 import { readFileSync } from "node:fs";
 import type { LabPlan } from "../model/index.js";
+import { type NeighbourTable, neighbourTableProblem, readNeighbourTable } from "./neighbourTable.js";
 import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv } from "./kernel.js";
 import { run } from "./run.js";
 
@@ -33,6 +34,8 @@ export interface DindProbeInput {
   result: DindProbeResult;
   /** CapBnd of /proc/self/status (hex) when the engine runs on this machine; explains a caps failure. */
   localCapBnd?: string;
+  /** The neighbour table of this machine's kernel, when the engine runs on it and it can be read. */
+  localNeighbours?: NeighbourTable;
 }
 
 /** Linux capability names by number (capability.h), as runc grants them to a privileged container. */
@@ -143,6 +146,11 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
     return { problems, notes };
   }
   const r = result.report;
+  // Every dind host shares the engine's kernel, and with it one neighbour table.
+  if (input.localNeighbours) {
+    const p = neighbourTableProblem(plan, input.localNeighbours, `of the Docker engine's machine (${engine})`);
+    if (p) problems.push(`lab:workloads: ${p}`);
+  }
   if (r.cgroup.version === 1 && !r.cgroup.devices) {
     problems.push(
       `lab:hostKind = "dind": containers on the Docker engine at ${engine} see no devices cgroup (/sys/fs/cgroup/devices), so the inner dockerds fail with "Devices cgroup isn't mounted". ` +
@@ -217,7 +225,14 @@ export async function dindPreflight(plan: LabPlan, engine: string, opts: DindPro
   if (plan.hostKind !== "dind" || image === undefined) return [];
   const result = await (opts.probe ?? runDindProbe)(engine, image, dindFeatures(plan), opts);
   const capBnd = localCapBnd(engine);
-  const { problems, notes } = await checkDind(plan, { engine, image, result, ...(capBnd !== undefined ? { localCapBnd: capBnd } : {}) });
+  const neighbours = engine.startsWith("unix://") ? readNeighbourTable() : undefined;
+  const { problems, notes } = await checkDind(plan, {
+    engine,
+    image,
+    result,
+    ...(capBnd !== undefined ? { localCapBnd: capBnd } : {}),
+    ...(neighbours !== undefined ? { localNeighbours: neighbours } : {}),
+  });
   if (problems.length > 0) throw new Error(`dind lab ${plan.name} cannot be created on the Docker engine at ${engine}; nothing was created:\n  - ${problems.join("\n  - ")}`);
   return notes;
 }

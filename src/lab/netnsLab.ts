@@ -124,6 +124,7 @@ export async function upNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): Pro
   const started: NetnsStep[] = [];
   const timings: StepTiming[] = [];
   try {
+    timings.push(...(await parallel([c.neighbours], "create", opts, started)));
     timings.push(...(await parallel([c.switch], "create", opts, started)));
     if (c.kv) timings.push(...(await parallel([c.kv], "create", opts, started)));
     timings.push(...(await parallel(c.hosts, "create", opts, started)));
@@ -142,7 +143,7 @@ export async function upNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): Pro
 
 /** Delete steps in reverse bring-up order (per kind in parallel); keeps going past errors. */
 async function deleteSteps(steps: NetnsStep[], opts: NetnsLabOptions): Promise<{ timings: StepTiming[]; errors: Error[] }> {
-  const order: NetnsStep["kind"][] = ["image", "host", "kv", "switch"];
+  const order: NetnsStep["kind"][] = ["image", "host", "kv", "switch", "neighbours"];
   const timings: StepTiming[] = [];
   const errors: Error[] = [];
   for (const kind of order) {
@@ -161,10 +162,14 @@ export async function downNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): P
   const t0 = Date.now();
   // Neither a consul nor a Docker 26 binary is needed to stop them; placeholders keep netnsCommands happy.
   const c = netnsCommands(plan, { ...opts, consulBinary: opts.consulBinary ?? "consul", docker26Binary: opts.docker26Binary ?? "dockerd" });
-  const { timings, errors } = await deleteSteps([c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images], opts);
+  const { timings, errors } = await deleteSteps([c.neighbours, c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images], opts);
   if (errors.length > 0) throw new Error(`teardown of netns lab ${plan.name} failed:\n${errors.map((e) => e.message).join("\n")}`);
   return { ms: Date.now() - t0, steps: timings };
 }
+
+/** Where scripts/netns/neigh-table.sh keeps a lab's reservation (its default --dir). */
+export const NEIGH_RESERVATIONS_DIR = "/run/dnlab-neigh";
+export const neighbourReservation = (plan: LabPlan): string => `${NEIGH_RESERVATIONS_DIR}/${plan.name}`;
 
 export interface LabProcess {
   pid: number;
@@ -177,10 +182,12 @@ export interface Leftovers {
   namespaces: string[];
   mounts: string[];
   dirs: string[];
+  /** The lab's reservation in the kernel's neighbour table (scripts/netns/neigh-table.sh). */
+  reservations: string[];
 }
 
 export function isClean(l: Leftovers): boolean {
-  return l.processes.length + l.namespaces.length + l.mounts.length + l.dirs.length === 0;
+  return l.processes.length + l.namespaces.length + l.mounts.length + l.dirs.length + l.reservations.length === 0;
 }
 
 export function describeLeftovers(l: Leftovers): string {
@@ -189,6 +196,7 @@ export function describeLeftovers(l: Leftovers): string {
   for (const n of l.namespaces) parts.push(`namespace ${n}`);
   for (const m of l.mounts) parts.push(`mount ${m}`);
   for (const d of l.dirs) parts.push(`dir ${d}`);
+  for (const r of l.reservations) parts.push(`neighbour-table reservation ${r}`);
   return parts.length === 0 ? "nothing left" : parts.join("\n");
 }
 
@@ -255,5 +263,6 @@ export function labLeftovers(plan: LabPlan): Leftovers {
     namespaces,
     mounts: [...new Set(mounts)].sort(),
     dirs: dirs.filter((d) => existsSync(d)),
+    reservations: [neighbourReservation(plan)].filter((f) => existsSync(f)),
   };
 }

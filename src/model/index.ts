@@ -13,3 +13,4 @@ export * from "./topology.js";
 export * from "./netnsCommands.js";
 export * from "./dockerKv.js";
 export * from "./remoteCommands.js";
+export * from "./neighbours.js";

@@ -4,6 +4,7 @@
 // repository root, so the scripts under scripts/netns/ receive every name, path and address from the
 // plan and never invent one.
 import { IMAGES } from "./defaults.js";
+import { machineNeighbourNeed } from "./neighbours.js";
 import type { HostPlan, LabPlan } from "./types.js";
 
 export interface NetnsCommandOptions {
@@ -40,7 +41,7 @@ function requireDocker26(plan: LabPlan, opts: NetnsCommandOptions): void {
   );
 }
 
-export type NetnsStepKind = "switch" | "kv" | "host" | "image";
+export type NetnsStepKind = "neighbours" | "switch" | "kv" | "host" | "image";
 
 export interface NetnsStep {
   /** Stable id: "switch", "kv", "host:host1", "image:host1". */
@@ -53,6 +54,8 @@ export interface NetnsStep {
 }
 
 export interface NetnsLabCommands {
+  /** Reserves the kernel neighbour table's size for the lab (scripts/netns/neigh-table.sh). */
+  neighbours: NetnsStep;
   switch: NetnsStep;
   kv?: NetnsStep;
   hosts: NetnsStep[];
@@ -198,13 +201,22 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
     };
   });
 
-  return { switch: sw, ...(kv ? { kv } : {}), hosts, images };
+  // The neighbour table is the kernel's, shared by every namespace: sized before any of them exists,
+  // released after the last is gone. Its create runs again when the need changes (more containers).
+  const neighbours: NetnsStep = {
+    id: "neighbours",
+    kind: "neighbours",
+    create: [...script("neigh-table"), "reserve", "--lab", plan.name, "--gc-thresh3", String(machineNeighbourNeed(plan).gcThresh3)],
+    delete: [...script("neigh-table"), "release", "--lab", plan.name],
+  };
+
+  return { neighbours, switch: sw, ...(kv ? { kv } : {}), hosts, images };
 }
 
-/** All steps in bring-up order: switch, KV, hosts, images (teardown runs them in reverse). */
+/** All steps in bring-up order: neighbour table, switch, KV, hosts, images (teardown runs them in reverse). */
 export function netnsSteps(plan: LabPlan, opts: NetnsCommandOptions = {}): NetnsStep[] {
   const c = netnsCommands(plan, opts);
-  return [c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images];
+  return [c.neighbours, c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images];
 }
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;

@@ -52,7 +52,7 @@ export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCom
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const c = netnsCommands(plan, netnsToolOptions(env));
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
-  return { switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
+  return { neighbours: shell(c.neighbours), switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
 }
 
 /**

@@ -10,6 +10,11 @@ describe("netns kind", async () => {
   it("brings up the switch, the KV host and each host with the scripts, and deletes them with the scripts", () => {
     expect(cmd("nl-underlay").create).toMatch(/^bash scripts\/netns\/switch-up\.sh --namespace nl-sw --bridge br0 --gateway 198\.18\.0\.1\/24/);
     expect(cmd("nl-underlay").delete).toMatch(/^bash scripts\/netns\/switch-down\.sh --namespace nl-sw/);
+    // The neighbour table: reserved under the lab's name, re-run (update = create) when the lab grows.
+    const nb = run.one("command:local:Command", "nl-underlay-neighbours").inputs as { create: string; update: string; delete: string };
+    expect(nb.create).toBe("bash scripts/netns/neigh-table.sh reserve --lab nl --gc-thresh3 2048");
+    expect(nb.update).toBe(nb.create);
+    expect(nb.delete).toBe("bash scripts/netns/neigh-table.sh release --lab nl");
     expect(cmd("nl-kv").create).toContain("scripts/netns/kv-up.sh --kind etcd");
     expect(cmd("nl-kv").create).toContain("--address 198.18.0.2/24");
     expect(cmd("nl-kv").delete).toContain("scripts/netns/kv-down.sh --namespace nl-kv");
@@ -40,6 +45,7 @@ describe("netns kind", async () => {
     const hostDeps = await Promise.all(run.lab.hosts.map((h) => promiseOf(h.urn)));
     expect(hostDeps).toHaveLength(2);
     expect(run.lab.kv!.ready).toHaveLength(1);
-    expect(run.lab.underlay.ready).toHaveLength(1);
+    // Hosts wait for the switch and for the kernel's neighbour table sized for the lab.
+    expect(run.lab.underlay.ready).toEqual([run.lab.underlay.neighbourTable, run.lab.underlay.switchCommand]);
   });
 });

@@ -59,6 +59,16 @@ describe("checkDind", () => {
     expect(await check(started({}))).toEqual({ problems: [], notes: [] });
   });
 
+  it("a lab whose containers do not fit the engine machine's neighbour table is refused with the sysctl; the default lab fits", async () => {
+    const big = buildPlan({ name: "pf", workloads: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })) });
+    const input = { engine: ENGINE, image: "docker:20.10.24-dind", result: started({}), localNeighbours: { gcThresh3: 1024, entries: 100 } };
+    const r = await checkDind(big, input);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatch(/^lab:workloads: the kernel's neighbour \(ARP\) table of the Docker engine's machine \(unix:\/\/\/run\/dnlab-outer\/docker.sock\) holds at most 1024 entries/);
+    expect(r.problems[0]).toContain("Fix: as root on that machine, sysctl -w net.ipv4.neigh.default.gc_thresh3=");
+    expect((await checkDind(plan, input)).problems).toEqual([]);
+  });
+
   it("a privileged container refused for capabilities: says which one this machine lacks and how to get an engine that works", async () => {
     const { problems } = await check({ started: false, detail: "docker: Error response from daemon: failed to create shim: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown." }, "000001fffeffffff");
     expect(problems).toHaveLength(1);
