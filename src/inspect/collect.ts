@@ -6,7 +6,7 @@ import { kvRecordUrl, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
 import type { CallOptions, ContainerInfo, DockerEngine, EngineInfo, NetworkInfo } from "../verify/engine.js";
-import { HttpDockerEngine, type SshOptions } from "../verify/engine.js";
+import { HttpDockerEngine, namedContainer, type SshOptions } from "../verify/engine.js";
 import { resolveEndpoints } from "../verify/index.js";
 import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
 import type { VerifyReport } from "../verify/report.js";
@@ -215,7 +215,7 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
       plan.workloads.map(async (w) => {
         if (!reachable.has(w.host)) return;
         try {
-          infos.set(w.name, await engines.get(w.host)!.inspectContainer(w.name, call));
+          infos.set(w.name, namedContainer(await engines.get(w.host)!.inspectContainer(w.name, call), w.name));
         } catch (e) {
           infos.set(w.name, e as Error);
         }

@@ -82,9 +82,13 @@ export function connectArgs(w: WorkloadPlan): string[][] {
   return w.attachments.slice(1).map((a) => ["network", "connect", "--ip", a.ipv4, ...aliasArgs("--alias", a.aliases), a.network, w.name]);
 }
 
+/**
+ * Is there a container or network of exactly this name? `docker inspect` falls back to an ID prefix,
+ * and names like c10 are hex: a missing c10 would be "found" as the container whose ID starts c10.
+ */
 async function exists(host: HostPlan, kind: "network" | "container", name: string): Promise<boolean> {
   const r = await docker(host, [kind, "inspect", "--format", "{{.Name}}", name]);
-  return r.code === 0;
+  return r.code === 0 && r.stdout.trim() === (kind === "container" ? `/${name}` : name);
 }
 
 /** Errors no retry can fix: the attempt is not repeated (the run's output names the cause). */

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { basename } from "node:path";
 import { run } from "../lab/run.js";
 import type { HostPlan, LabPlan } from "../model/index.js";
-import { type ContainerInfo, type DockerEngine, HttpDockerEngine, type SshOptions } from "../verify/engine.js";
+import { type ContainerInfo, type DockerEngine, HttpDockerEngine, namedContainer, type SshOptions } from "../verify/engine.js";
 import { resolveEndpoints } from "../verify/index.js";
 import { parseDefaultRoute, parseIpAddr, parseIpLink, parsePing, pickOverlaySandbox } from "../verify/parse.js";
 import { analyzeTrace, type ContainerFact, type HopCapture, type TraceFacts } from "./analyze.js";
@@ -197,7 +197,7 @@ export async function runTrace(lab: LabPlan, req: TraceRequest, o: TraceOptions 
   try {
     const infos = new Map<string, ContainerInfo | undefined | Error>();
     const ends = [{ name: tp.from.name, host: tp.from.host! }, ...(tp.kind === "external" ? [] : [{ name: tp.to.name, host: tp.to.host! }])];
-    await Promise.all(ends.map(async (e) => infos.set(e.name, await engines.get(e.host)!.inspectContainer(e.name, { timeoutMs: 10_000 }).catch((x: Error) => x))));
+    await Promise.all(ends.map(async (e) => infos.set(e.name, await engines.get(e.host)!.inspectContainer(e.name, { timeoutMs: 10_000 }).then((c) => namedContainer(c, e.name)).catch((x: Error) => x))));
     const facts: TraceFacts = {
       from: fact(tp.from.name, infos.get(tp.from.name), tp.network),
       ...(tp.kind === "external" ? {} : { to: fact(tp.to.name, infos.get(tp.to.name), tp.network) }),

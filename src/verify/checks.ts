@@ -7,7 +7,7 @@
 import { availableParallelism } from "node:os";
 import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput, type ProbeAttempt } from "./batch.js";
-import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "./engine.js";
+import { type ContainerInfo, type DockerEngine, type ExecResult, namedContainer, type NetworkInfo } from "./engine.js";
 import {
   type DevCounters,
   findVxlanDevice,
@@ -233,8 +233,13 @@ export class VerifyRun {
     return this.engine(host);
   }
 
+  /**
+   * The container of that name. Docker falls back to an ID prefix when no container has the name, and
+   * names like c10 or be are hex: without the name check a missing c10 would be answered by whichever
+   * container's ID starts with c10.
+   */
   private inspect(host: string, name: string): Promise<ContainerInfo | undefined> {
-    return this.once(this.containers, `${host}/${name}`, async () => (await this.requireHost(host)).inspectContainer(name));
+    return this.once(this.containers, `${host}/${name}`, async () => namedContainer(await (await this.requireHost(host)).inspectContainer(name), name));
   }
 
   /** The container, running; otherwise a ProbeError with a clear reason. */
@@ -606,8 +611,8 @@ export class VerifyRun {
     try {
       batch = await withDeadline(deadlineMs, `the probes in ${where}`, async (signal) => {
         await this.requireHost(host);
-        const ref = container ?? (await this.helper(host));
-        if (container) await this.running(host, container);
+        // By ID: the name could fall back to another container's ID prefix (see inspect).
+        const ref = container ? (await this.running(host, container)).Id : await this.helper(host);
         const r = await this.engine(host).exec(ref, batchCommand({ probeTimeoutS, workers, state, probes }), { signal, timeoutMs: deadlineMs });
         const b = parseBatchOutput(r.stdout);
         if (b.done === undefined) {

@@ -72,6 +72,14 @@ export interface EndpointSettings {
   Aliases?: string[] | null;
 }
 
+/**
+ * An inspect answer for a container *name*: undefined unless the container has that name. Docker falls
+ * back to an ID prefix when no container has the name, and lab names like c10 are hex.
+ */
+export function namedContainer<T extends { Name: string }>(info: T | undefined, name: string): T | undefined {
+  return info && info.Name === `/${name}` ? info : undefined;
+}
+
 export interface ContainerInfo {
   Id: string;
   Name: string;

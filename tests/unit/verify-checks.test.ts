@@ -171,6 +171,23 @@ describe("stopped, missing and unreachable", () => {
   });
 });
 
+describe("names Docker would answer with another container", () => {
+  it("a missing container whose name is a prefix of another container's ID is missing, and nothing runs in that other one", async () => {
+    const world = makeWorld(plan);
+    const e = world.engines.get("host2")!;
+    const other = e.containers.get("test2")!;
+    e.containers.delete("test2");
+    // Docker's fallback: no container is named test2, so the name is tried as an ID prefix.
+    e.containers.set("other", { ...other, Name: "/other", Id: `test2${other.Id.slice(5)}` });
+    const inner = e.inspectContainer.bind(e);
+    e.inspectContainer = async (ref: string) => (await inner(ref)) ?? [...e.containers.values()].find((c) => c.Id.startsWith(ref));
+    const r = byId((await verify(world)).results);
+    expect(r.get("cnm:test2")!.detail).toBe("container test2 does not exist on host2");
+    expect(r.get("cnm:test2")!.ok).toBe(false);
+    expect(e.execs.map((x) => x.container)).not.toContain("other");
+  });
+});
+
 describe("concurrency, ordering, timeouts, cleanup", () => {
   /** Counts probes (not the vxlan sampling around them) in flight across all engines of a world. */
   function trackInFlight(world: ReturnType<typeof makeWorld>): { peak: () => number } {

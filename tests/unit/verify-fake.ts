@@ -75,8 +75,11 @@ export class FakeEngine implements DockerEngine {
     await this.gate();
     return [...this.networks.values()];
   }
-  async exec(container: string, cmd: string[], o?: { signal?: AbortSignal }): Promise<ExecResult> {
+  async exec(ref: string, cmd: string[], o?: { signal?: AbortSignal }): Promise<ExecResult> {
     await this.gate();
+    // The verifier execs by ID (a name could fall back to another container's ID prefix); calls are recorded by name.
+    const byId = [...this.containers.values()].find((c) => c.Id === ref);
+    const container = byId ? byId.Name.slice(1) : ref;
     const call: ExecCall = { container, cmd, start: performance.now() };
     this.execs.push(call);
     const r = await Promise.race([
