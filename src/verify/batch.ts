@@ -14,7 +14,7 @@ export interface BatchProbe {
 }
 
 export interface BatchSpec {
-  /** Seconds a probe may take, its attempts together (busybox timeout; it counts whole seconds). */
+  /** Seconds a probe may take, its attempts together (whole seconds: ping -w and the script's clock count them). */
   probeTimeoutS: number;
   /** Probes in flight at once inside the container. */
   workers: number;
@@ -52,7 +52,7 @@ export interface BatchOutput {
   done?: number;
 }
 
-/** The exit code of busybox timeout killing its child (SIGTERM); GNU timeout's 124 is accepted too. */
+/** The exit code of a probe command killed by a timeout (SIGTERM, or GNU timeout's 124): an attempt that was cut off. */
 export const isTimeoutExit = (code: number): boolean => code === 143 || code === 124;
 
 const SCRIPT_URL = new URL("../../scripts/verify/probes.sh", import.meta.url);
@@ -95,7 +95,7 @@ export function parseBatchOutput(stdout: string): BatchOutput {
   let attempt: string[] | undefined;
   let stateParts: string[][] | undefined;
   const closeAttempt = (exitCode: number): void => {
-    if (probe && attempt) probe.attempts.push({ exitCode, output: attempt.join("\n") });
+    if (probe && attempt) probe.attempts.push({ exitCode, output: attempt.join("\n").replace(/\n+$/, "") });
     attempt = undefined;
   };
   const closeState = (): void => {

@@ -600,7 +600,7 @@ export class VerifyRun {
     });
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
     const workers = Math.max(1, Math.min(probes.length, Math.max(2, Math.min(64, Math.floor(this.probesInFlight / Math.max(1, share))))));
-    // A probe's attempts share the check timeout; busybox timeout counts whole seconds.
+    // A probe's attempts share the check timeout, in whole seconds (ping -w, the script's clock).
     const probeTimeoutS = Math.max(1, Math.ceil(this.checkTimeoutMs / 1000));
     // The batch's own bound (a daemon that hangs must not hold the run): a check timeout for each probe
     // a worker goes through (each may time out), and a few seconds for the exec.

@@ -45,27 +45,42 @@ describeRealLab("the probe batch script under busybox sh", () => {
     expect(r.ms).toBeLessThan(7000);
   });
 
-  it("an attempt that outlasts its timeout is killed (exit 143) and the batch still finishes", () => {
-    // ping -W 2 would wait 2 s; a 1 s timeout kills it first.
+  it("an attempt never outlasts the probe's timeout: ping's own deadline (-w) ends it, and the batch still finishes", () => {
+    // ping -W 2 would wait 2 s; the 1 s probe timeout is ping's -w, so it gives up after 1 s.
     const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 1 }, { kind: "ping", target: "198.18.250.1", attempts: 1 }], { probeTimeoutS: 1 });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.batch.probes.get(0)!.attempts.map((a) => a.exitCode)).toEqual([143]);
+    const silent = r.batch.probes.get(0)!;
+    expect(silent.attempts.map((a) => a.exitCode)).toEqual([1]);
+    expect(silent.attempts[0]!.output).toContain("0 packets received");
+    expect((silent.end! - silent.start) * 1000).toBeLessThan(1500);
     expect(r.batch.probes.get(1)!.attempts.map((a) => a.exitCode)).toEqual([0]);
     expect(r.ms).toBeLessThan(1900);
   });
 
   it("a probe's attempts share its timeout; a name that does not resolve is not tried again", () => {
-    // 3 s: the first attempt waits 2 s for a reply, the second is killed when the probe's time is up.
+    // 3 s: the first attempt waits 2 s for a reply, the second gets the whole second that is left.
     const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 2 }, { kind: "ping", target: "no-such-name", attempts: 2 }], { probeTimeoutS: 3 });
     expect(r.status, r.stderr).toBe(0);
     const silent = r.batch.probes.get(0)!;
-    // The second attempt gets the whole seconds left (busybox timeout): 1, or none when the clock has
-    // just crossed into the probe's last second.
-    expect([[1, 143], [1]]).toContainEqual(silent.attempts.map((a) => a.exitCode));
+    // No second attempt when the clock has just crossed into the probe's last second.
+    expect([[1, 1], [1]]).toContainEqual(silent.attempts.map((a) => a.exitCode));
     expect((silent.end! - silent.start) * 1000).toBeLessThan(3600);
     const unknown = r.batch.probes.get(1)!;
     expect(unknown.attempts).toHaveLength(1);
     expect(unknown.attempts[0]!.output).toContain("bad address 'no-such-name'");
+  });
+
+  it("one process per attempt: no timeout watcher and no subshell around the probe command", () => {
+    // 40 probes of a silent address, all at once: while they wait, the batch's processes are the
+    // shell, one worker subshell per probe and one ping each (busybox timeout and $(...) made it 4).
+    const probes = Array.from({ length: 40 }, () => ({ kind: "ping" as const, target: "198.18.251.2", attempts: 1 }));
+    const [, , script, ...args] = batchCommand({ probeTimeoutS: 2, workers: 40, state: false, probes });
+    const setup = "ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
+    // A pid namespace of its own: ps sees only the batch (and this counter).
+    const count = `(sleep 1; n=$(ps -e -o comm= | grep -c -x ping); t=$(ps -e -o comm= | grep -c -x timeout); echo "pings=$n timeouts=$t" >&2) & exec busybox sh -c "$0" "$@"`;
+    const r = spawnSync("unshare", ["-n", "-p", "-f", "--mount-proc", "sh", "-c", `${setup} && { ${count}; }`, script!, ...args], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("pings=40 timeouts=0");
   });
 
   it("with fewer workers than probes, each worker runs its share one after the other", () => {
