@@ -3,6 +3,7 @@
 // the bench can say how long a process lingers after its report. Each runs in its own process group:
 // `npm run` starts sh, tsx and node, and a timeout or Ctrl-C must stop all of them, not npm alone.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { REPO_ROOT } from "../src/lab/run.js";
 
 export interface TimedRun {
@@ -16,6 +17,25 @@ export interface TimedRun {
   lastStdoutMs?: number;
   /** Killed after timeoutMs. */
   timedOut: boolean;
+  /**
+   * CPU time the whole machine spent from spawn to exit (every process: the command, the daemons and
+   * containers it drives; /proc/stat's user, nice, system, irq and softirq). Linux only.
+   */
+  machineCpuMs?: number;
+}
+
+/** The machine's busy CPU time so far, ms (/proc/stat's first line); undefined off Linux. */
+export function machineCpuMs(stat = "/proc/stat"): number | undefined {
+  try {
+    const f = readFileSync(stat, "utf8").split("\n")[0]!.trim().split(/\s+/);
+    if (f[0] !== "cpu") return undefined;
+    // user nice system idle iowait irq softirq steal: busy = user + nice + system + irq + softirq + steal.
+    const [user, nice, system, , , irq, softirq, steal = 0] = f.slice(1).map(Number);
+    const ticks = user! + nice! + system! + irq! + softirq! + steal;
+    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 export interface TimedOptions {
@@ -43,6 +63,7 @@ export function stopAllRuns(): void {
 
 export function runTimed(argv: readonly string[], o: TimedOptions): Promise<TimedRun> {
   const t0 = performance.now();
+  const cpu0 = machineCpuMs();
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: o.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     running.add(child);
@@ -71,8 +92,11 @@ export function runTimed(argv: readonly string[], o: TimedOptions): Promise<Time
     // "exit" is the moment the user's shell gets its prompt back; the pipes may close a little later.
     let exitMs: number | undefined;
     let exitCode: number | null = null;
+    let cpuMs: number | undefined;
     child.on("exit", (code) => {
       exitMs = performance.now() - t0;
+      const cpu1 = machineCpuMs();
+      if (cpu0 !== undefined && cpu1 !== undefined) cpuMs = cpu1 - cpu0;
       exitCode = code;
     });
     child.on("error", (e) => {
@@ -88,6 +112,7 @@ export function runTimed(argv: readonly string[], o: TimedOptions): Promise<Time
         wallMs: exitMs ?? performance.now() - t0,
         ...(lastStdoutMs !== undefined ? { lastStdoutMs } : {}),
         timedOut,
+        ...(cpuMs !== undefined ? { machineCpuMs: cpuMs } : {}),
       });
     });
   });

@@ -68,6 +68,8 @@ export interface VerifyRun {
   reportedWallMs?: number;
   slowestMs?: number;
   slowestId?: string;
+  /** CPU the whole machine spent during the run (bench/proc.ts): divided by the cores, the wall time's floor. */
+  machineCpuMs?: number;
 }
 
 export interface VerifyCase {
@@ -165,20 +167,43 @@ export function verifyRatio(c: VerifyCase): number | undefined {
   return w && sl && sl.median > 0 ? w.median / sl.median : undefined;
 }
 
+/** The wall time's floor when every core is busy: the machine's CPU time over the cores. */
+export function cpuFloorMs(run: VerifyRun, cpus: number): number | undefined {
+  return run.machineCpuMs !== undefined && cpus > 0 ? run.machineCpuMs / cpus : undefined;
+}
+
+/** Median process wall / median CPU floor: 1.0 means the run kept every core busy from start to exit. */
+export function verifyFloorRatio(c: VerifyCase, cpus: number): number | undefined {
+  const w = s(done(c).map((r) => r.wallMs));
+  const f = s(num(done(c).map((r) => cpuFloorMs(r, cpus))));
+  return w && f && f.median > 0 ? w.median / f.median : undefined;
+}
+
 function verifyWhy(c: VerifyCase, r: BenchResults): string | undefined {
   const runs = done(c);
   const w = s(runs.map((x) => x.wallMs));
   const sl = s(num(runs.map((x) => x.slowestMs)));
   const own = s(num(runs.map((x) => x.reportedWallMs)));
+  const cpu = s(num(runs.map((x) => x.machineCpuMs)));
   const checks = runs[0]?.checks;
   if (!w || !sl || checks === undefined) return undefined;
   const perCheck = (own ?? w).median / checks;
-  const parts = [
-    `${checks} checks: the process took ${sec(w.median)}, the verifier's own wall time ${own ? sec(own.median) : "?"}, the slowest probe ${sec(sl.median)}`,
-    `${perCheck.toFixed(1)} ms of verifier wall time per check on ${r.machine.cpus} cores: one docker exec per container runs its probes ` +
-      `a few at a time (each probe, its processes and, for names, the daemon's embedded DNS share the cores), so the wall time ` +
-      `follows the probes per container, not the slowest single one`,
-  ];
+  const parts = [`${checks} checks: the process took ${sec(w.median)}, the verifier's own wall time ${own ? sec(own.median) : "?"}, the slowest probe ${sec(sl.median)}`];
+  if (cpu) {
+    const floor = cpu.median / r.machine.cpus;
+    parts.push(
+      `the machine spent ${sec(cpu.median)} of CPU during the run (${(cpu.median / checks).toFixed(2)} ms per check: the probe processes in the containers, ` +
+        `the docker execs, the daemons' embedded DNS, the verifier), which on ${r.machine.cpus} cores is a floor of ${sec(floor)} for the wall time; ` +
+        `the run took ${fmtRatio(w.median / floor)} that floor. The wall time is bound by the CPU the probes need, not by waiting: a probe keeps ` +
+        `a core for a few milliseconds and waits for its reply well under a second, so ${checks} probes on ${r.machine.cpus} cores take many ` +
+        `times the slowest one; starting more of them at once makes each slower and the whole no faster (README: Verification at scale)`,
+    );
+  } else {
+    parts.push(
+      `${perCheck.toFixed(1)} ms of verifier wall time per check on ${r.machine.cpus} cores: the probes, their processes and the daemons' ` +
+        `embedded DNS share the cores, so the wall time follows the number of probes, not the slowest single one`,
+    );
+  }
   if (own && w.median - own.median > 0.25 * w.median) {
     parts.push(`${sec(w.median - own.median)} of the process is outside the verifier (npm, tsx and node starting, the plan, the exit)`);
   }
@@ -384,6 +409,7 @@ function verifySection(r: BenchResults, out: string[]): void {
     `2 netns hosts, etcd, one overlay, N busyboxes alternating between the hosts${r.verify.setupMs ? ` (lab set up once in ${sec(r.verify.setupMs)})` : ""}; ` +
       "each case is `npm run verify -- --config <the lab's first N containers>`: the plan's full check list, no thinning. " +
       "Wall: the process from spawn to exit. Slowest probe: the largest per-check time in the report it prints. " +
+      `Machine CPU: what every process of the machine spent from spawn to exit (/proc/stat); divided by the ${r.machine.cpus} cores it is the floor no run can beat. ` +
       "Exit after report: from the report's last byte on stdout to the process's exit." +
       (r.verify.warmupMs !== undefined ? ` One unmeasured warm-up run of the smallest case first (${sec(r.verify.warmupMs)}).` : "") +
       (r.verify.timeoutMs !== undefined ? ` A process still running after ${sec(r.verify.timeoutMs)} is stopped.` : ""),
@@ -391,7 +417,7 @@ function verifySection(r: BenchResults, out: string[]): void {
   );
   out.push(
     markdownTable(
-      ["containers", "checks", "runs", "process wall", "verifier's own wall", "slowest probe", "wall / slowest", "exit after report", "unexpected results"],
+      ["containers", "checks", "runs", "process wall", "verifier's own wall", "slowest probe", "wall / slowest", "machine CPU", "wall / CPU floor", "exit after report", "unexpected results"],
       r.verify.cases.map((c) => {
         const runs = done(c);
         const stopped = c.runs.filter((x) => x.timedOut).length;
@@ -403,11 +429,13 @@ function verifySection(r: BenchResults, out: string[]): void {
           cell(s(num(runs.map((x) => x.reportedWallMs)))),
           cell(s(num(runs.map((x) => x.slowestMs)))),
           fmtRatio(verifyRatio(c)),
+          cell(s(num(runs.map((x) => x.machineCpuMs)))),
+          fmtRatio(verifyFloorRatio(c, r.machine.cpus)),
           cell(s(num(runs.map((x) => x.exitAfterReportMs)))),
           c.failures.length === 0 ? "none" : `${c.failures.length}: ${c.failures.slice(0, 3).join("; ")}${c.failures.length > 3 ? "; …" : ""}`,
         ];
       }),
-      ["r", "r", "r", "r", "r", "r", "r", "r", "l"],
+      ["r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
     ),
   );
   const errs = [...r.verify.errors, ...r.verify.cases.flatMap((c) => c.errors.map((e) => `${c.containers} containers, ${e}`))];

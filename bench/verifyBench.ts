@@ -32,7 +32,13 @@ export const SMALL_CASE = 16;
 async function verifyOnce(configFile: string, o: VerifyBenchOptions): Promise<{ run: VerifyRun; failures: string[]; error?: string }> {
   const r = await runTimed(["npm", "run", "verify", "--", "--config", configFile, "--json"], { timeoutMs: o.timeoutMs });
   const exitAfterReportMs = r.lastStdoutMs === undefined ? undefined : Math.max(0, r.wallMs - r.lastStdoutMs);
-  const base: VerifyRun = { wallMs: r.wallMs, code: r.code, timedOut: r.timedOut, ...(exitAfterReportMs !== undefined ? { exitAfterReportMs } : {}) };
+  const base: VerifyRun = {
+    wallMs: r.wallMs,
+    code: r.code,
+    timedOut: r.timedOut,
+    ...(exitAfterReportMs !== undefined ? { exitAfterReportMs } : {}),
+    ...(r.machineCpuMs !== undefined ? { machineCpuMs: r.machineCpuMs } : {}),
+  };
   if (r.timedOut) return { run: base, failures: [], error: `stopped after ${(o.timeoutMs / 1000).toFixed(0)} s without a report` };
   try {
     const rep = parseVerifyOutput(r.stdout);

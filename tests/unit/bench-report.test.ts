@@ -1,11 +1,15 @@
 // The bench's configs (valid for the model at every size), the baseline scripts' argv, the reading of
 // `npm run verify`'s report and of `npm run up`'s verification line, and the results.md rendering with
 // targets, verdicts and the reasons for missed ones.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { baselineArgs, checksArgs, teardownArgs } from "../../bench/baselineArgs.js";
 import { bringupConfig, hostAddress, PLAN_CASES, planCheckCount, planConfig, verifyConfig } from "../../bench/configs.js";
 import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBench.js";
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
+import { machineCpuMs } from "../../bench/proc.js";
 import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
 import { buildPlan, expandChecks } from "../../src/model/index.js";
@@ -221,6 +225,22 @@ describe("results.md", () => {
     expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")!.why).toMatch(/70 MB is node.*adds 1000 MB .*containers\^2\.00/);
     expect(byWhat(r, "teardown")).toMatchObject({ measured: "nothing", met: true });
   });
+  it("with the machine's CPU measured, a missed verification says what floor the cores set and how close the run came", () => {
+    const r = results();
+    r.verify.cases[1]!.runs[0]!.machineCpuMs = 22_000; // 11 s on 2 cores
+    const why = byWhat(r, "verification, 50 ")!.why!;
+    expect(why).toMatch(/the machine spent 22\.00 s of CPU during the run \(5\.64 ms per check: .*\), which on 2 cores is a floor of 11\.00 s for the wall time; the run took 1\.09x that floor/);
+    const md = renderMarkdown(r);
+    expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | 22.00 s | 1.09x | 0.02 s | none |");
+  });
+
+  it("reads the machine's busy CPU time from /proc/stat (user, nice, system, irq, softirq, steal; not idle or iowait)", () => {
+    const d = mkdtempSync(join(os.tmpdir(), "dnlab-stat-"));
+    writeFileSync(join(d, "stat"), "cpu  100 2 30 5000 70 4 5 1 0 0\ncpu0 50 1 15 2500 35 2 2 0 0 0\n");
+    expect(machineCpuMs(join(d, "stat"))).toBe((100 + 2 + 30 + 4 + 5 + 1) * 10);
+    expect(machineCpuMs(join(d, "missing"))).toBeUndefined();
+  });
+
   it("a verify process stopped by the timeout misses its target, with the time the last finished size projects", () => {
     const r = results();
     r.verify.cases[2] = { containers: 200, plannedChecks: 60602, runs: [{ wallMs: 300_000, code: null, timedOut: true }], failures: [], errors: ["run 1: stopped"] };
@@ -256,7 +276,7 @@ describe("results.md", () => {
     const md = renderMarkdown(results());
     expect(md).toContain("| 2026-01-02 | 2 × Test CPU | 8.0 GiB | 6.1.0 | 20.10.24 | v20.0.0 | 0.50 / 0.70 |");
     expect(md).toContain("| 2 | 13.00 s (12.00–14.00) | 3.00 s | 6.00 s (5.00 s + 1.00 s) | 2.17x | 5.00 s | 8.00 s | 4.00 s | 2.00x |");
-    expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | 0.02 s | none |");
+    expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | n/a | n/a | 0.02 s | none |");
     expect(md).toContain("| 1000 | 10 | 2703030 | 2.50 s | 3.00 s | 1070 MB | 70 MB |");
     expect(md).toMatch(/\| verification, 50 containers \(full plan, 3902 checks\): npm run verify wall \/ slowest probe \| <= 1.5x \| 6.00x \| \*\*missed\*\* \|/);
     expect(md).toContain("nothing was left after any teardown");
