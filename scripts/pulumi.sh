@@ -84,8 +84,8 @@ case "$action" in
     trap 'rm -f "$cfg"' EXIT
     pulumi config --json >"$cfg"
     case "${kind:-dind}" in
-      netns) npx --no-install tsx src/cli/lab.ts down --pulumi-config "$cfg" ;;
-      *) npx --no-install tsx src/cli/lab.ts leftovers --pulumi-config "$cfg" ;;
+      netns) node --import tsx src/cli/lab.ts down --pulumi-config "$cfg" ;;
+      *) node --import tsx src/cli/lab.ts leftovers --pulumi-config "$cfg" ;;
     esac
     pulumi stack rm --yes --force --preserve-config >/dev/null
     echo "reset: stack $stack forgotten (Pulumi.$stack.yaml kept); npm run up starts it again"

@@ -97,7 +97,7 @@ describe("reading npm run verify's report", () => {
   const result = (id: string, ms: number, ok = true): CheckResult =>
     ({ id, kind: "ping", from: "c1", host: "host1", target: "c2", expect: "pass", reason: "r", ok, outcome: ok ? "pass" : "fail", expected: false, detail: ok ? "reply" : "no reply from c2", durationMs: ms }) as CheckResult;
   const report = buildReport("bn3", new Date(0), 4321, [result("ping-name:c1->c2@ov_net1", 800), result("dns:c1->c2@ov_net1", 1250), result("ping-ip:c2->c1@ov_net1", 300, false)]);
-  const banner = "\n> docker-network-lab@0.1.0 verify\n> tsx src/cli/verify.ts --config x.json\n\n";
+  const banner = "\n> docker-network-lab@0.1.0 verify\n> node --import tsx src/cli/verify.ts --config x.json\n\n";
 
   it("the table a user sees: checks, the slowest row, the verifier's wall time, unexpected results", () => {
     const r = parseVerifyOutput(banner + formatTable(report));
