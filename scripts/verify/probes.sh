@@ -15,7 +15,7 @@
 #            times, not after "bad address") or dns (nslookup, one try of 2 s)
 #
 # Output (times are this container's clock, seconds with a fraction):
-#   @@state EXIT END, then `ip route`, @@, `ip -o -4 addr`, @@, `ip -o link`   (STATE 1 only)
+#   @@state EXIT END START, then `ip route`, @@, `ip -o -4 addr`, @@, `ip -o link`   (STATE 1 only)
 #   per probe: @@probe INDEX START, then per attempt "@@attempt" and the command's output and
 #              "@@exit CODE", then "@@end INDEX END"
 #   last: @@done NOW
@@ -92,9 +92,11 @@ set -f # probe words are never globs
 if [ "$state" = 1 ]; then
   (
     rc=0
+    stamp
+    t0=$ts
     { ip route && echo @@ && ip -o -4 addr && echo @@ && ip -o link; } >"$dir/state.out" 2>&1 || rc=$?
     stamp
-    { echo "@@state $rc $ts"; cat "$dir/state.out"; } >"$dir/state"
+    { echo "@@state $rc $ts $t0"; cat "$dir/state.out"; } >"$dir/state"
     rm -f "$dir/state.out"
   ) &
 fi

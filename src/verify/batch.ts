@@ -37,7 +37,8 @@ export interface ProbeRun {
 
 export interface BatchState {
   exitCode: number;
-  /** When the ip commands finished (container clock, seconds). */
+  /** When the ip commands started and finished (container clock, seconds). */
+  start?: number;
   end?: number;
   route: string;
   addr: string;
@@ -106,19 +107,20 @@ export function parseBatchOutput(stdout: string): BatchOutput {
     stateParts = undefined;
   };
   for (const line of stdout.split("\n")) {
-    const m = /^@@(state|probe|attempt|exit|end|done)(?: (\S+))?(?: (\S+))?$/.exec(line);
+    const m = /^@@(state|probe|attempt|exit|end|done)(?: (\S+))?(?: (\S+))?(?: (\S+))?$/.exec(line);
     if (!m) {
       if (attempt) attempt.push(line);
       else if (line === "@@" && stateParts) stateParts.push([]);
       else if (stateParts) stateParts.at(-1)!.push(line);
       continue;
     }
-    const [, tag, a, b] = m;
+    const [, tag, a, b, c] = m;
     if (tag !== "attempt" && tag !== "exit" && tag !== "end") closeState();
     switch (tag) {
       case "state": {
         const end = seconds(b);
-        out.state = { exitCode: Number(a), ...(end !== undefined ? { end } : {}), route: "", addr: "", link: "" };
+        const start = seconds(c);
+        out.state = { exitCode: Number(a), ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), route: "", addr: "", link: "" };
         stateParts = [[]];
         break;
       }

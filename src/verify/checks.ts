@@ -650,7 +650,10 @@ export class VerifyRun {
           ms = at(st.end);
           if (st.exitCode !== 0) throw new ProbeError(`ip route/addr/link in ${c.from} exited ${st.exitCode}: ${[st.route, st.addr, st.link].join("\n").trim()}`);
           const net: NetState = { route: st.route, addrs: parseIpAddr(st.addr), macs: parseIpLink(st.link) };
-          return this.result(c, c.kind === "cnm" ? await this.cnm(c, net) : await this.gwbridgeRoute(c, net), false, ms);
+          const p = c.kind === "cnm" ? await this.cnm(c, net) : await this.gwbridgeRoute(c, net);
+          // Its own time inside the container, as a probe's: reading the state, not waiting for the exec.
+          if (st.start !== undefined && st.end !== undefined) p.data = { ...p.data, probeMs: Math.round((st.end - st.start) * 1000) };
+          return this.result(c, p, false, ms);
         } catch (err) {
           return this.result(c, { outcome: "fail", detail: err instanceof Error ? err.message : String(err) }, true, ms);
         }

@@ -29,6 +29,8 @@ describeRealLab("the probe batch script under busybox sh", () => {
     const b = r.batch;
     expect(b.done).toBeDefined();
     expect(b.state).toMatchObject({ exitCode: 0 });
+    expect(b.state!.end! - b.state!.start!).toBeGreaterThanOrEqual(0);
+    expect(b.state!.end! - b.state!.start!).toBeLessThan(5);
     expect(b.state!.route).toContain("198.18.251.0/24 dev v0");
     expect(b.state!.addr).toContain("inet 198.18.250.1/24");
     expect(b.state!.link).toMatch(/v0@v1/);

@@ -33,7 +33,7 @@ describe("batchCommand", () => {
 
 describe("parseBatchOutput", () => {
   const out = [
-    "@@state 0 100.250000",
+    "@@state 0 100.250000 100.201000",
     "default via 198.19.128.1 dev eth1 ",
     "198.18.100.0/24 dev eth0 scope link  src 198.18.100.2",
     "@@",
@@ -64,6 +64,7 @@ describe("parseBatchOutput", () => {
     const b = parseBatchOutput(out);
     expect(b.state).toEqual({
       exitCode: 0,
+      start: 100.201,
       end: 100.25,
       route: "default via 198.19.128.1 dev eth1 \n198.18.100.0/24 dev eth0 scope link  src 198.18.100.2",
       addr: "5: eth0    inet 198.18.100.2/24 brd x scope global eth0",

@@ -93,6 +93,9 @@ describe("outcome and expectation", () => {
     expect((vx.data as { rxPackets: number }).rxPackets).toBeGreaterThan(0);
     expect(vx.detail).toContain("VNI 256");
     expect(r.get("gwbridge-route:test1@ov_net1")!.data).toMatchObject({ dev: "eth1", gwbridgeSubnets: ["198.19.128.0/24"] });
+    // The state checks' own time inside the container, like a probe's (not the wait for the exec).
+    expect(r.get("gwbridge-route:test1@ov_net1")!.data).toMatchObject({ probeMs: expect.any(Number) });
+    expect(r.get("cnm:test1")!.data).toMatchObject({ probeMs: expect.any(Number) });
     const cnm = r.get("cnm:test1")!.data as { endpoints: { network: string; interface: string; ip: string }[]; interfaces: { name: string; network?: string }[] };
     expect(cnm.endpoints).toEqual([expect.objectContaining({ network: "ov_net1", interface: "eth0", ip: "198.18.100.2/24" })]);
     expect(cnm.interfaces.find((i) => i.name === "eth1")?.network).toBe("docker_gwbridge");

@@ -102,8 +102,9 @@ export class FakeEngine implements DockerEngine {
     const parts: string[] = [];
     const stateRun = async (): Promise<void> => {
       if (state !== "1") return;
+      const t0 = stamp();
       const r = await this.onExec(container, ["sh", "-c", "ip route; echo @@; ip -o -4 addr; echo @@; ip -o link"], this);
-      parts.push(`@@state ${r.exitCode} ${stamp()}\n${nl(r.stdout + r.stderr)}`);
+      parts.push(`@@state ${r.exitCode} ${stamp()} ${t0}\n${nl(r.stdout + r.stderr)}`);
     };
     const attempt = async (cmd: string[], ms: number): Promise<ExecResult> => {
       let timer: ReturnType<typeof setTimeout> | undefined;
