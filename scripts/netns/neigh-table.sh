@@ -8,15 +8,16 @@
 # values the machine had before the first one, kept in DIR/.original), and when the last lab releases
 # its reservation the original values come back and DIR goes. Idempotent; serialised by a lock.
 #
-# usage: neigh-table.sh reserve --lab NAME --gc-thresh3 N [--dir /run/dnlab-neigh]
-#        neigh-table.sh release --lab NAME [--dir /run/dnlab-neigh]
+# usage: neigh-table.sh reserve --lab NAME --gc-thresh3 N --dir /run/dnlab-neigh
+#        neigh-table.sh release --lab NAME --dir /run/dnlab-neigh
+# (DIR comes from the model, NEIGH_RESERVATIONS_DIR: one for every lab of the machine.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 action=${1:-}
 shift || true
 parse_args "$@"
-need lab
-dir=${ARG[dir]:-/run/dnlab-neigh}
+need lab dir
+dir=${ARG[dir]}
 lab=${ARG[lab]}
 [[ "$lab" =~ ^[a-z0-9][a-z0-9_.-]*$ ]] || die "--lab must be a lab name, got '$lab'"
 sys=/proc/sys/net/ipv4/neigh/default
@@ -26,7 +27,7 @@ case "$action" in
     [[ "${ARG[gc-thresh3]}" =~ ^[1-9][0-9]*$ ]] || die "--gc-thresh3 must be a positive number, got '${ARG[gc-thresh3]}'"
     ;;
   release) ;;
-  *) die "usage: neigh-table.sh reserve|release --lab NAME [--gc-thresh3 N] [--dir DIR]" ;;
+  *) die "usage: neigh-table.sh reserve|release --lab NAME [--gc-thresh3 N] --dir DIR" ;;
 esac
 [ -w "$sys/gc_thresh3" ] || die "$sys/gc_thresh3 is not writable here: run as root in the machine's first network namespace"
 

@@ -3,7 +3,7 @@
 // started, so a failed bring-up never leaves a half-built lab. Also reports leftovers (processes,
 // namespaces, mounts, dirs) so tests can assert that a teardown really cleaned up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { DOCKER26_FIX, type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, shellJoin } from "../model/index.js";
+import { DOCKER26_FIX, type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, neighbourReservation, shellJoin } from "../model/index.js";
 import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
 import { run, type RunResult, tail } from "./run.js";
 
@@ -166,10 +166,6 @@ export async function downNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): P
   if (errors.length > 0) throw new Error(`teardown of netns lab ${plan.name} failed:\n${errors.map((e) => e.message).join("\n")}`);
   return { ms: Date.now() - t0, steps: timings };
 }
-
-/** Where scripts/netns/neigh-table.sh keeps a lab's reservation (its default --dir). */
-export const NEIGH_RESERVATIONS_DIR = "/run/dnlab-neigh";
-export const neighbourReservation = (plan: LabPlan): string => `${NEIGH_RESERVATIONS_DIR}/${plan.name}`;
 
 export interface LabProcess {
   pid: number;

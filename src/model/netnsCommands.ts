@@ -41,6 +41,15 @@ function requireDocker26(plan: LabPlan, opts: NetnsCommandOptions): void {
   );
 }
 
+/**
+ * Where every netns lab of the machine reserves its size of the kernel's neighbour table: one place for
+ * all labs, because the table is the kernel's (scripts/netns/neigh-table.sh).
+ */
+export const NEIGH_RESERVATIONS_DIR = "/run/dnlab-neigh";
+
+/** A lab's reservation file. */
+export const neighbourReservation = (plan: Pick<LabPlan, "name">): string => `${NEIGH_RESERVATIONS_DIR}/${plan.name}`;
+
 export type NetnsStepKind = "neighbours" | "switch" | "kv" | "host" | "image";
 
 export interface NetnsStep {
@@ -206,8 +215,8 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   const neighbours: NetnsStep = {
     id: "neighbours",
     kind: "neighbours",
-    create: [...script("neigh-table"), "reserve", "--lab", plan.name, "--gc-thresh3", String(machineNeighbourNeed(plan).gcThresh3)],
-    delete: [...script("neigh-table"), "release", "--lab", plan.name],
+    create: [...script("neigh-table"), "reserve", "--lab", plan.name, "--gc-thresh3", String(machineNeighbourNeed(plan).gcThresh3), "--dir", NEIGH_RESERVATIONS_DIR],
+    delete: [...script("neigh-table"), "release", "--lab", plan.name, "--dir", NEIGH_RESERVATIONS_DIR],
   };
 
   return { neighbours, switch: sw, ...(kv ? { kv } : {}), hosts, images };

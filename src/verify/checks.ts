@@ -233,11 +233,7 @@ export class VerifyRun {
     return this.engine(host);
   }
 
-  /**
-   * The container of that name. Docker falls back to an ID prefix when no container has the name, and
-   * names like c10 or be are hex: without the name check a missing c10 would be answered by whichever
-   * container's ID starts with c10.
-   */
+  /** The container of exactly that name (namedContainer: not one whose ID starts with it). */
   private inspect(host: string, name: string): Promise<ContainerInfo | undefined> {
     return this.once(this.containers, `${host}/${name}`, async () => namedContainer(await (await this.requireHost(host)).inspectContainer(name), name));
   }

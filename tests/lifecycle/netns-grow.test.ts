@@ -4,7 +4,7 @@
 // lists a reservation left behind) and puts the machine's own table size back.
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { NEIGH_RESERVATIONS_DIR, neighbourReservation } from "../../src/lab/netnsLab.js";
+import { NEIGH_RESERVATIONS_DIR, neighbourReservation } from "../../src/model/index.js";
 import { buildPlan, checkCount, type LabConfigInput, machineNeighbourNeed } from "../../src/model/index.js";
 import { C, CMD, timed, useLabStack, verificationOf } from "./harness.js";
 

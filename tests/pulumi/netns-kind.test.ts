@@ -12,9 +12,9 @@ describe("netns kind", async () => {
     expect(cmd("nl-underlay").delete).toMatch(/^bash scripts\/netns\/switch-down\.sh --namespace nl-sw/);
     // The neighbour table: reserved under the lab's name, re-run (update = create) when the lab grows.
     const nb = run.one("command:local:Command", "nl-underlay-neighbours").inputs as { create: string; update: string; delete: string };
-    expect(nb.create).toBe("bash scripts/netns/neigh-table.sh reserve --lab nl --gc-thresh3 2048");
+    expect(nb.create).toBe("bash scripts/netns/neigh-table.sh reserve --lab nl --gc-thresh3 2048 --dir /run/dnlab-neigh");
     expect(nb.update).toBe(nb.create);
-    expect(nb.delete).toBe("bash scripts/netns/neigh-table.sh release --lab nl");
+    expect(nb.delete).toBe("bash scripts/netns/neigh-table.sh release --lab nl --dir /run/dnlab-neigh");
     expect(cmd("nl-kv").create).toContain("scripts/netns/kv-up.sh --kind etcd");
     expect(cmd("nl-kv").create).toContain("--address 198.18.0.2/24");
     expect(cmd("nl-kv").delete).toContain("scripts/netns/kv-down.sh --namespace nl-kv");

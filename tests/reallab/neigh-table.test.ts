@@ -5,13 +5,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, expect, it } from "vitest";
-import { NEIGH_RESERVATIONS_DIR } from "../../src/lab/netnsLab.js";
+import { NEIGH_RESERVATIONS_DIR } from "../../src/model/index.js";
 import { describeRealLab } from "./gate.js";
 
 const SYS = "/proc/sys/net/ipv4/neigh/default";
 const read = (k: string): number => Number(readFileSync(`${SYS}/${k}`, "utf8").trim());
 const script = (...args: string[]) => {
-  const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", ...args], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", ...args, "--dir", NEIGH_RESERVATIONS_DIR], { encoding: "utf8", timeout: 30_000 });
   expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   return r.stdout;
 };
@@ -20,7 +20,7 @@ const others = (): string[] => (existsSync(NEIGH_RESERVATIONS_DIR) ? readdirSync
 
 describeRealLab("the kernel's neighbour table, sized per lab (neigh-table.sh)", () => {
   afterAll(() => {
-    for (const lab of LABS) spawnSync("bash", ["scripts/netns/neigh-table.sh", "release", "--lab", lab]);
+    for (const lab of LABS) spawnSync("bash", ["scripts/netns/neigh-table.sh", "release", "--lab", lab, "--dir", NEIGH_RESERVATIONS_DIR]);
   });
 
   it("raises gc_thresh3 to the largest reservation (gc_thresh2 to half), idempotently, and restores the machine's values after the last release", () => {
@@ -53,7 +53,7 @@ describeRealLab("the kernel's neighbour table, sized per lab (neigh-table.sh)", 
 
   it("refuses a size that is not a positive number, naming it, and changes nothing", () => {
     const t3 = read("gc_thresh3");
-    const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", "reserve", "--lab", "nbtest-a", "--gc-thresh3", "lots"], { encoding: "utf8" });
+    const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", "reserve", "--lab", "nbtest-a", "--gc-thresh3", "lots", "--dir", NEIGH_RESERVATIONS_DIR], { encoding: "utf8" });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("--gc-thresh3 must be a positive number, got 'lots'");
     expect(read("gc_thresh3")).toBe(t3);

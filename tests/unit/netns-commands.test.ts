@@ -60,8 +60,8 @@ describe("netnsCommands (default plan)", () => {
 
   it("the neighbour table is sized for the lab before anything else, and released by the lab's name", () => {
     // 3 containers: far below the kernel's default 1024, so the reservation is the 1024 of room rounded up.
-    expect(c.neighbours.create).toEqual(["bash", "scripts/netns/neigh-table.sh", "reserve", "--lab", "lab", "--gc-thresh3", "2048"]);
-    expect(c.neighbours.delete).toEqual(["bash", "scripts/netns/neigh-table.sh", "release", "--lab", "lab"]);
+    expect(c.neighbours.create).toEqual(["bash", "scripts/netns/neigh-table.sh", "reserve", "--lab", "lab", "--gc-thresh3", "2048", "--dir", "/run/dnlab-neigh"]);
+    expect(c.neighbours.delete).toEqual(["bash", "scripts/netns/neigh-table.sh", "release", "--lab", "lab", "--dir", "/run/dnlab-neigh"]);
   });
 
   it("steps come in bring-up order", () => {
