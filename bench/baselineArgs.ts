@@ -18,7 +18,7 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
   const kv = plan.kv;
   const net = plan.networks[0];
   if (plan.hostKind !== "netns" || !lab) throw new Error(`baseline: lab ${plan.name} is not a netns lab`);
-  if (!kv || kv.kind !== "etcd" || kv.provision !== "netns") throw new Error(`baseline: lab ${plan.name} needs an etcd KV store run by the lab`);
+  if (kv?.kind !== "etcd" || kv.provision !== "netns") throw new Error(`baseline: lab ${plan.name} needs an etcd KV store run by the lab`);
   if (plan.networks.length !== 1 || !net || net.driver !== "overlay") throw new Error(`baseline: lab ${plan.name} needs exactly one overlay network`);
   const prefix = `/${plan.underlay.prefixLength}`;
   const image = plan.workloads[0]?.image;

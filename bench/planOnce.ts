@@ -32,7 +32,7 @@ function main(): void {
   const buildMs = performance.now() - t0;
   const checks = planCheckCount(plan);
   const sample: PlanSample = { buildMs, baseRssMB, maxRssMB: process.resourceUsage().maxRSS / 1024, ...(checks !== undefined ? { checks } : {}) };
-  process.stdout.write(JSON.stringify(sample) + "\n");
+  process.stdout.write(`${JSON.stringify(sample)}\n`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) main();

@@ -120,5 +120,5 @@ export function runTimed(argv: readonly string[], o: TimedOptions): Promise<Time
 
 /** The last lines of what a run printed, for error messages. */
 export function runTail(r: TimedRun, lines = 5): string {
-  return (r.stderr + "\n" + r.stdout).trim().split("\n").slice(-lines).join(" / ").slice(0, 600);
+  return (`${r.stderr}\n${r.stdout}`).trim().split("\n").slice(-lines).join(" / ").slice(0, 600);
 }

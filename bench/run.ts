@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError } from "../src/cli/labArgs.js";
 import { REPO_ROOT } from "../src/lab/run.js";
 import { benchEngine } from "./engineBench.js";
 import { BenchStopped, cleanupAll, requestStop } from "./labs.js";
@@ -46,7 +46,6 @@ export interface BenchOptions {
   out: string;
 }
 
-export class UsageError extends Error {}
 
 function intList(flag: string, v: string | undefined, def: number[], min: number, max: number): number[] {
   if (v === undefined) return def;
@@ -58,26 +57,21 @@ function intList(flag: string, v: string | undefined, def: number[], min: number
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        runs: { type: "string" },
-        "big-runs": { type: "string" },
-        only: { type: "string" },
-        hosts: { type: "string" },
-        containers: { type: "string" },
-        "verify-timeout": { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
-  }
+  const a = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      runs: { type: "string" },
+      "big-runs": { type: "string" },
+      only: { type: "string" },
+      hosts: { type: "string" },
+      containers: { type: "string" },
+      "verify-timeout": { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const v = a.values;
   if (v.help) return "help";
   const only = v.only === undefined ? [...SECTIONS] : v.only.split(",").map((x) => x.trim());
@@ -115,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (o === "help") {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const problem = privilegeProblem();
@@ -202,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
   results.durationMs = performance.now() - t0;
   results.machine.loadEnd = os.loadavg()[0]!;
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const md = renderMarkdown(results);
   writeFileSync(join(o.out, "results.md"), md);
   process.stdout.write(md);
@@ -215,7 +209,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     (code) => process.exit(code),
     async (e: unknown) => {
       process.stderr.write(`bench: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      await cleanupAll((l) => process.stderr.write(l + "\n")).catch(() => undefined);
+      await cleanupAll((l) => process.stderr.write(`${l}\n`)).catch(() => undefined);
       process.exit(1);
     },
   );

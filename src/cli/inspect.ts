@@ -3,10 +3,9 @@
 // Exit codes: 0 the lab is as planned, 1 it is not (host unreachable, container missing/stopped/wrong IP,
 // network absent), 2 bad usage (nothing was contacted).
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabPlan } from "../model/index.js";
-import { endpointsFromArgs, planFromArgs, positiveNumber, UsageError } from "./labArgs.js";
+import { endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, UsageError } from "./labArgs.js";
 
 export { UsageError } from "./labArgs.js";
 
@@ -32,27 +31,22 @@ export interface InspectCliArgs {
 }
 
 export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        config: { type: "string" },
-        plan: { type: "string" },
-        endpoint: { type: "string", multiple: true },
-        json: { type: "boolean" },
-        "verify-file": { type: "string" },
-        timeout: { type: "string" },
-        "no-vni": { type: "boolean" },
-        "ssh-key": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
-  }
+  const a = parseFlags({
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      plan: { type: "string" },
+      endpoint: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      "verify-file": { type: "string" },
+      timeout: { type: "string" },
+      "no-vni": { type: "boolean" },
+      "ssh-key": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const v = a.values;
   if (v.help) return "help";
   const plan = planFromArgs(v);
@@ -89,11 +83,11 @@ export async function main(
     throw e;
   }
   if (args === "help") {
-    out.write(USAGE + "\n");
+    out.write(`${USAGE}\n`);
     return 0;
   }
   const report = await inspectLab(args.plan, { ...args.options, ...extra });
-  out.write(args.json ? JSON.stringify(report, null, 2) + "\n" : formatInspect(report));
+  out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
   return report.healthy ? 0 : 1;
 }
 

@@ -1,6 +1,7 @@
 // What the lab CLIs (verify, inspect) share: the plan from --config / --plan, --endpoint overrides,
 // and one clear usage error for anything wrong.
 import { readFileSync } from "node:fs";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { buildPlan, type LabPlan, LabConfigError, planChecks } from "../model/index.js";
 import { resolveEndpoints } from "../verify/index.js";
 
@@ -8,6 +9,15 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/** node:util parseArgs, strict, with its error as a UsageError (exit 2) instead of a stack trace. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
   }
 }
 

@@ -106,11 +106,11 @@ export function main(argv: readonly string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError && e.message.startsWith("help\n")) {
-      process.stdout.write(USAGE + "\n");
+      process.stdout.write(`${USAGE}\n`);
       return 0;
     }
     if (e instanceof UsageError || e instanceof LabConfigError) {
-      process.stderr.write(e.message + "\n");
+      process.stderr.write(`${e.message}\n`);
       return 2;
     }
     throw e;

@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { buildPlan, LabConfigError, type LabPlan } from "../model/index.js";
 import { labConfigFromPulumiJson } from "../stack/configValues.js";
 import { runTrace, type TraceOptions } from "../trace/capture.js";
@@ -14,7 +13,7 @@ import { EXTERNAL, planTrace, TraceInputError, type TraceRequest } from "../trac
 import { formatTrace, traceMermaid } from "../trace/render.js";
 import { traceSvg } from "../trace/svg.js";
 import type { TraceResult } from "../trace/types.js";
-import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, readJson, UsageError } from "./labArgs.js";
+import { type CliIo, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, processIo, readJson, UsageError } from "./labArgs.js";
 
 const USAGE = `usage: npm run trace -- <from> <to> [options]
        npm run trace -- --replay FILE [--mermaid | --json] [--svg FILE]
@@ -58,31 +57,26 @@ export interface TraceCliArgs {
 }
 
 export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () => number = Math.random): TraceCliArgs | ReplayArgs | "help" {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        network: { type: "string" },
-        json: { type: "boolean" },
-        mermaid: { type: "boolean" },
-        svg: { type: "string" },
-        count: { type: "string" },
-        size: { type: "string" },
-        config: { type: "string" },
-        plan: { type: "string" },
-        "pulumi-config": { type: "string" },
-        endpoint: { type: "string", multiple: true },
-        "ssh-key": { type: "string" },
-        replay: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
-  }
+  const a = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      network: { type: "string" },
+      json: { type: "boolean" },
+      mermaid: { type: "boolean" },
+      svg: { type: "string" },
+      count: { type: "string" },
+      size: { type: "string" },
+      config: { type: "string" },
+      plan: { type: "string" },
+      "pulumi-config": { type: "string" },
+      endpoint: { type: "string", multiple: true },
+      "ssh-key": { type: "string" },
+      replay: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const v = a.values;
   if (v.help) return "help";
   if (v.json && v.mermaid) throw new UsageError("--json and --mermaid are alternatives; pass only one of them");
@@ -133,7 +127,7 @@ export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () 
 }
 
 export function writeOutputs(r: TraceResult, args: Pick<TraceCliArgs, "json" | "mermaid" | "svg">, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
-  out.write(args.json ? JSON.stringify({ ...r, mermaid: traceMermaid(r) }, null, 2) + "\n" : args.mermaid ? traceMermaid(r) : formatTrace(r));
+  out.write(args.json ? `${JSON.stringify({ ...r, mermaid: traceMermaid(r) }, null, 2)}\n` : args.mermaid ? traceMermaid(r) : formatTrace(r));
   if (args.svg !== undefined) {
     mkdirSync(dirname(args.svg), { recursive: true });
     writeFileSync(args.svg, traceSvg(r));
@@ -158,7 +152,7 @@ export async function main(
     throw e;
   }
   if (args === "help") {
-    out.write(USAGE + "\n");
+    out.write(`${USAGE}\n`);
     return 0;
   }
   const r = "replay" in args ? args.replay : await runTrace(args.plan, args.request, { ...args.options, ...extra });

@@ -3,10 +3,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { checkCount, type LabPlan } from "../model/index.js";
 import { briefOf, formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
-import { type CliIo, endpointsFromArgs, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
+import { type CliIo, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
 
 export { UsageError } from "./labArgs.js";
 
@@ -43,31 +42,26 @@ export interface CliArgs {
 }
 
 export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help" {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        config: { type: "string" },
-        plan: { type: "string" },
-        endpoint: { type: "string", multiple: true },
-        json: { type: "boolean" },
-        "json-summary": { type: "boolean" },
-        timeout: { type: "string" },
-        concurrency: { type: "string" },
-        settle: { type: "string" },
-        "ssh-key": { type: "string" },
-        "helper-image": { type: "string" },
-        quiet: { type: "boolean" },
-        save: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
-  }
+  const a = parseFlags({
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      plan: { type: "string" },
+      endpoint: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      "json-summary": { type: "boolean" },
+      timeout: { type: "string" },
+      concurrency: { type: "string" },
+      settle: { type: "string" },
+      "ssh-key": { type: "string" },
+      "helper-image": { type: "string" },
+      quiet: { type: "boolean" },
+      save: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const v = a.values;
   if (v.help) return "help";
   const plan = planFromArgs(v, io);
@@ -100,7 +94,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     throw e;
   }
   if (args === "help") {
-    out.write(USAGE + "\n");
+    out.write(`${USAGE}\n`);
     return 0;
   }
   const { plan, json, jsonSummary, quiet, options } = args;
@@ -113,9 +107,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   // The saved report first: whoever reads stdout (the stack) may look for the file as soon as it ends.
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });
-    writeFileSync(args.save, JSON.stringify(report, null, 2) + "\n");
+    writeFileSync(args.save, `${JSON.stringify(report, null, 2)}\n`);
   }
-  out.write(jsonSummary ? JSON.stringify(briefOf(report), null, 2) + "\n" : json ? JSON.stringify(report, null, 2) + "\n" : formatTable(report));
+  out.write(jsonSummary ? `${JSON.stringify(briefOf(report), null, 2)}\n` : json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
   // With --json or --json-summary (the stack's way), stderr is what `pulumi up` prints: the rows of the
   // checks that failed and the summary line, or only the summary line when all went as expected.
   if (machine && !report.ok) err.write(formatTable(report, { onlyFailures: true }));

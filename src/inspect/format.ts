@@ -86,5 +86,5 @@ export function formatInspect(r: InspectReport): string {
     for (const f of (v.failed ?? []).slice(0, 10)) out.push(`  - ${f.id}: ${f.detail.split("\n")[0]}`);
     if ((v.failed?.length ?? 0) > 10) out.push(`  - ... and ${v.failed!.length - 10} more`);
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

@@ -79,7 +79,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 
 /** The last lines of a command's output, for error messages. */
 export function tail(r: RunResult, lines = 20): string {
-  const all = (r.stdout + (r.stderr ? "\n" + r.stderr : "")).trimEnd().split("\n");
+  const all = (r.stdout + (r.stderr ? `\n${r.stderr}` : "")).trimEnd().split("\n");
   return all.slice(-lines).join("\n");
 }
 

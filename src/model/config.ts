@@ -169,6 +169,7 @@ export const CONFIG_KEYS = [
 type Unlisted<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]>;
 /** Accepts only `never`: a field missing from its key list fails `tsc` here, naming the field. */
 type NoneUnlisted<Missing extends never> = Missing;
+// biome-ignore lint/correctness/noUnusedVariables: it exists for tsc, which checks it
 type KeyListsAreComplete = NoneUnlisted<
   | Unlisted<LabConfigInput, typeof CONFIG_KEYS>
   | Unlisted<HostInput, typeof HOST_KEYS>

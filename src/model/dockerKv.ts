@@ -59,34 +59,57 @@ export function summarizeDockerKv(entries: readonly DockerKvEntry[]): DockerKvSu
   const overlays = new Map<string, { subnets: string[]; vni: number[] }>();
   const counts = new Map<string, number>();
   const endpoints: DockerKvEndpoint[] = [];
+  // One reader per kind of key Docker writes; a key matches at most one of them.
+  const readers: [RegExp, (m: RegExpExecArray, value: string) => void][] = [
+    [NODE, (m) => nodes.add(m[1]!)],
+    [
+      NETWORK,
+      (m, value) => {
+        const doc = parseJson(value);
+        const name = str(doc?.["name"]);
+        const type = str(doc?.["networkType"]);
+        networks.set(m[1]!, { id: m[1]!, ...(name ? { name } : {}), ...(type ? { type } : {}) });
+      },
+    ],
+    [
+      OVERLAY,
+      (m, value) => {
+        const subnets = parseJson(value)?.["subnets"];
+        const list = Array.isArray(subnets) ? subnets.filter(isRecord) : [];
+        overlays.set(m[1]!, {
+          subnets: list.map((s) => str(s["SubnetIP"])).filter((s): s is string => s !== undefined),
+          vni: list.map((s) => s["Vni"]).filter((v): v is number => typeof v === "number"),
+        });
+      },
+    ],
+    [
+      ENDPOINT_COUNT,
+      (m, value) => {
+        const count = parseJson(value)?.["Count"];
+        if (typeof count === "number") counts.set(m[1]!, count);
+      },
+    ],
+    [
+      ENDPOINT,
+      (m, value) => {
+        const doc = parseJson(value);
+        if (doc === undefined) return;
+        const iface = doc["ep_iface"];
+        const name = str(doc["name"]);
+        const address = isRecord(iface) ? str(iface["addr"]) : undefined;
+        const host = str(doc["locator"]);
+        endpoints.push({ network: m[1]!, id: m[2]!, ...(name ? { name } : {}), ...(address ? { address } : {}), ...(host ? { host } : {}) });
+      },
+    ],
+  ];
   for (const { key, value } of entries) {
     const k = key.replace(/^\/+/, "");
-    let m: RegExpExecArray | null;
-    if ((m = NODE.exec(k))) {
-      nodes.add(m[1]!);
-    } else if ((m = NETWORK.exec(k))) {
-      const doc = parseJson(value);
-      const name = str(doc?.["name"]);
-      const type = str(doc?.["networkType"]);
-      networks.set(m[1]!, { id: m[1]!, ...(name ? { name } : {}), ...(type ? { type } : {}) });
-    } else if ((m = OVERLAY.exec(k))) {
-      const subnets = parseJson(value)?.["subnets"];
-      const list = Array.isArray(subnets) ? subnets.filter(isRecord) : [];
-      overlays.set(m[1]!, {
-        subnets: list.map((s) => str(s["SubnetIP"])).filter((s): s is string => s !== undefined),
-        vni: list.map((s) => s["Vni"]).filter((v): v is number => typeof v === "number"),
-      });
-    } else if ((m = ENDPOINT_COUNT.exec(k))) {
-      const count = parseJson(value)?.["Count"];
-      if (typeof count === "number") counts.set(m[1]!, count);
-    } else if ((m = ENDPOINT.exec(k))) {
-      const doc = parseJson(value);
-      if (doc === undefined) continue;
-      const iface = doc["ep_iface"];
-      const name = str(doc["name"]);
-      const address = isRecord(iface) ? str(iface["addr"]) : undefined;
-      const host = str(doc["locator"]);
-      endpoints.push({ network: m[1]!, id: m[2]!, ...(name ? { name } : {}), ...(address ? { address } : {}), ...(host ? { host } : {}) });
+    for (const [re, read] of readers) {
+      const m = re.exec(k);
+      if (m) {
+        read(m, value);
+        break;
+      }
     }
   }
   for (const [id, net] of networks) {

@@ -484,7 +484,7 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
   const key = `hosts[${i}]`;
   const h = section<HostInput>(p, key, hRaw, HOST_KEYS);
   const name = str(p, `${key}.name`, h.name, HOST_RE, `host${i + 1}`, "a hostname: lowercase letters, digits, '-'");
-  if (h.name === undefined) p.add(K(`${key}.name`), undefined, "every host needs a name", "add name: host" + (i + 1));
+  if (h.name === undefined) p.add(K(`${key}.name`), undefined, "every host needs a name", `add name: host${i + 1}`);
   else if (names.has(name)) {
     p.add(K(`${key}.name`), name, "duplicate host name (overlay gossip needs a unique hostname per host)", "give every host a unique name");
   }
@@ -900,7 +900,7 @@ function partitionedRanges(p: Problems, key: string, poolValue: string | undefin
   }
   return hosts.map((h, i) => {
     const c = parts[i]!;
-    return { host: h.name, ipRange: formatCidr(c), cidr: c, key: K(`${key}.ipRangePool`) + ` (${h.name}'s part)` };
+    return { host: h.name, ipRange: formatCidr(c), cidr: c, key: `${K(`${key}.ipRangePool`)} (${h.name}'s part)` };
   });
 }
 

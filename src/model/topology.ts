@@ -238,7 +238,7 @@ export function topologyMermaid(plan: LabPlan, live?: TopologyLive): string {
       if (h) links.push(`  ${h}d -.-|${q(`ip-range ${r.ipRange}`)}| ${netId.get(n.name)!}`);
     }
   }
-  return [...out, ...links].join("\n") + "\n";
+  return `${[...out, ...links].join("\n")}\n`;
 }
 
 /** docs/topology.md: the Mermaid source in a fence (GitHub renders it) next to the generated SVG. */

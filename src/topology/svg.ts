@@ -42,11 +42,11 @@ export function text(x: number, y: number, s: string, o: TextOpts = {}): string 
 }
 
 export function rect(x: number, y: number, w: number, h: number, fill: string, stroke: string, extra = ""): string {
-  return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="6" fill="${fill}" stroke="${stroke}"${extra ? " " + extra : ""}/>`;
+  return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="6" fill="${fill}" stroke="${stroke}"${extra ? ` ${extra}` : ""}/>`;
 }
 
 export function line(x1: number, y1: number, x2: number, y2: number, stroke: string, width: number, extra = ""): string {
-  return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}" stroke-width="${width}"${extra ? " " + extra : ""}/>`;
+  return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}" stroke-width="${width}"${extra ? ` ${extra}` : ""}/>`;
 }
 
 interface Box {
@@ -181,9 +181,7 @@ export function renderTopologySvg(v: TopologyView): string {
     if (v.kv) body.push(`<circle cx="${lx}" cy="${underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
     if (sideAddr) body.push(text(lx + 8, underlayY + 28, sideAddr, { fill: UNDERLAY_COLOR }));
     body.push(rect(sideBox.x, sideBox.y, sideBox.w, sideBox.h, "#fff8e1", "#b58900", `stroke-width="1.5"`));
-    sideLines.forEach((s, i) =>
-      body.push(text(sideBox.x + PAD, sideBox.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})),
-    );
+    body.push(...sideLines.map((s, i) => text(sideBox.x + PAD, sideBox.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})));
     body.push("</g>");
   }
 
@@ -194,9 +192,7 @@ export function renderTopologySvg(v: TopologyView): string {
     const dash = n.driver === "macvlan" ? `stroke-dasharray="10 5"` : "";
     body.push(`<g class="network" data-network="${xmlEscape(n.name)}" data-driver="${n.driver}">`);
     body.push(line(M, y, hostsEnd + 12, y, color, 4, dash));
-    networkLabel(n).forEach((s, i) =>
-      body.push(text(gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color })),
-    );
+    body.push(...networkLabel(n).map((s, i) => text(gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color })));
     if (n.driver === "macvlan") {
       for (const r of n.ranges) {
         const hi = v.hosts.findIndex((h) => h.name === r.host);
@@ -214,7 +210,7 @@ export function renderTopologySvg(v: TopologyView): string {
     const b = h.box;
     body.push(`<g class="host" data-host="${xmlEscape(v.hosts[i]!.name)}">`);
     body.push(rect(b.x, b.y, b.w, b.h, "#f4f6f8", "#607080", `stroke-width="1.5"`));
-    h.header.forEach((s, k) => body.push(text(b.x + PAD, b.y + PAD + 13 + k * LINE, s, k === 0 ? { size: 14, weight: "bold" } : { fill: "#333" })));
+    body.push(...h.header.map((s, k) => text(b.x + PAD, b.y + PAD + 13 + k * LINE, s, k === 0 ? { size: 14, weight: "bold" } : { fill: "#333" })));
     if (h.containers.length === 0) body.push(text(b.x + PAD, b.y + PAD + headerH + 14, "(no containers)", { fill: "#888" }));
     for (const c of h.containers) {
       const cb = c.box;

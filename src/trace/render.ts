@@ -50,7 +50,7 @@ export function formatTrace(r: TraceResult): string {
   out.push(`facts: ${r.facts.join("; ")}`);
   out.push(`probe: ${r.probe.command.join(" ")} (exit ${r.probe.exitCode})`);
   out.push(summaryLine(r));
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 /** Mermaid labels: no quotes, no semicolons or hashes (they end a statement or start an entity). */
@@ -68,7 +68,7 @@ function shortPacket(h: HopResult, dir: "request" | "reply"): string {
 /** The path as a Mermaid sequence diagram: one participant per hop, the request forward, the reply back. */
 export function traceMermaid(r: TraceResult): string {
   const out = ["sequenceDiagram", `  %% ${mm(traceTitle(r))}`];
-  r.hops.forEach((h, i) => out.push(`  participant h${i} as ${mm(`${h.device}`)}<br/>${mm(hopWhere(h))}`));
+  out.push(...r.hops.map((h, i) => `  participant h${i} as ${mm(`${h.device}`)}<br/>${mm(hopWhere(h))}`));
   const seenReq = r.hops.map((h, i) => ({ h, i })).filter((x) => x.h.requests > 0);
   for (let k = 1; k < seenReq.length; k++) {
     const a = seenReq[k - 1]!;
@@ -87,7 +87,7 @@ export function traceMermaid(r: TraceResult): string {
   }
   if (r.cause) {
     const last = r.hops.findIndex((h) => h.id === r.lastSeen);
-    out.push(`  Note over h${last >= 0 ? last : 0}: ${mm(`stopped: ${r.cause}`)}`);
+    out.push(`  Note over h${Math.max(last , 0)}: ${mm(`stopped: ${r.cause}`)}`);
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

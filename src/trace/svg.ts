@@ -21,7 +21,7 @@ function arrowLabel(h: HopResult, dir: "request" | "reply"): string {
   return pk.vxlan ? `VXLAN vni ${pk.vxlan.vni} ${pk.vxlan.srcIp} > ${pk.vxlan.dstIp}` : `${pk.srcIp} > ${pk.dstIp} ttl ${pk.ttl}`;
 }
 
-function fit(s: string, width: number, size: number): string {
+function fitText(s: string, width: number, size: number): string {
   const max = Math.floor(width / (size * 0.61));
   return s.length <= max ? s : `${s.slice(0, Math.max(1, max - 1))}…`;
 }
@@ -66,7 +66,7 @@ export function traceSvg(r: TraceResult): string {
     // "container test2 (sandbox 85e3cc728bd6)" -> two lines: the namespace, then what it is.
     const ns = (h.namespace).split(/ (?=\()/);
     const lines = [h.device, ns[0] ?? "", ns.slice(1).join(" "), h.host ?? "", h.role];
-    lines.forEach((s, k) => body.push(text(cx, top + 16 + k * 14, fit(s, COL - 20, 11), { size: 11, anchor: "middle", ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }) })));
+    body.push(...lines.map((s, k) => text(cx, top + 16 + k * 14, fitText(s, COL - 20, 11), { size: 11, anchor: "middle", ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }) })));
     if (h.status === "not-seen") {
       const y = bodyTop + ROW / 2;
       body.push(line(cx - 7, y - 7, cx + 7, y + 7, MISSING, 3), line(cx - 7, y + 7, cx + 7, y - 7, MISSING, 3));
@@ -85,7 +85,7 @@ export function traceSvg(r: TraceResult): string {
       `<g class="arrow" data-dir="${dir}" data-from="${xmlEscape(r.hops[a]!.id)}" data-to="${xmlEscape(r.hops[b]!.id)}">`,
       line(x1, y, x2, y, color, 2, dashed ? `stroke-dasharray="6 4"` : ""),
       `<polygon points="${x2},${y} ${x2 + head},${y - 5} ${x2 + head},${y + 5}" fill="${color}"/>`,
-      text((x1 + x2) / 2, y - 6, fit(label, Math.abs(x2 - x1) + COL - 20, 10), { size: 10, anchor: "middle", fill: color, halo: true }),
+      text((x1 + x2) / 2, y - 6, fitText(label, Math.abs(x2 - x1) + COL - 20, 10), { size: 10, anchor: "middle", fill: color, halo: true }),
       "</g>",
     );
   };
@@ -93,6 +93,6 @@ export function traceSvg(r: TraceResult): string {
   for (let k = 1; k < req.length; k++, row++) arrow(req[k - 1]!.i, req[k]!.i, bodyTop + row * ROW, REQUEST, arrowLabel(req[k]!.h, "request"), "request", false);
   for (let k = 1; k < rep.length; k++, row++) arrow(rep[k - 1]!.i, rep[k]!.i, bodyTop + row * ROW, REPLY, arrowLabel(rep[k]!.h, "reply"), "reply", true);
 
-  footer.forEach((s, k) => body.push(text(M, bodyBottom + 24 + k * 18, s, { size: 12, ...(r.cause ? { fill: MISSING } : {}) })));
+  body.push(...footer.map((s, k) => text(M, bodyBottom + 24 + k * 18, s, { size: 12, ...(r.cause ? { fill: MISSING } : {}) })));
   return svgDocument(width, height, traceTitle(r), body);
 }

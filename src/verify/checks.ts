@@ -673,14 +673,17 @@ async function runBatches(run: VerifyRun, items: readonly Indexed[], limit: numb
     const container = x.c.kind === "host-ping" ? undefined : x.c.from;
     const key = `${x.c.host}\0${container ?? ""}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { host: x.c.host, ...(container !== undefined ? { container } : {}), items: [] }));
+    if (!g) {
+      g = { host: x.c.host, ...(container !== undefined ? { container } : {}), items: [] };
+      groups.set(key, g);
+    }
     g.items.push(x);
   }
   const list = [...groups.values()];
   const share = Math.min(limit, list.length);
   await mapLimit(list, limit, async (g) => {
     const results = await run.runBatch(g.host, g.container, g.items.map((x) => x.c), share);
-    results.forEach((r, j) => done(g.items[j]!, r));
+    for (const [j, r] of results.entries()) done(g.items[j]!, r);
   });
 }
 

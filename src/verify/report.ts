@@ -73,8 +73,12 @@ export const checkType = (r: { id: string; kind: string }): string => /^([a-z-]+
 export function countChecks(results: readonly CheckResult[]): Record<string, Record<string, CheckCounts>> {
   const out: Record<string, Record<string, CheckCounts>> = {};
   for (const r of results) {
-    const byType = (out[r.network ?? "-"] ??= {});
-    const c = (byType[checkType(r)] ??= { passed: 0, expectedFailures: 0, failed: 0 });
+    const net = r.network ?? "-";
+    out[net] ??= {};
+    const byType = out[net];
+    const type = checkType(r);
+    byType[type] ??= { passed: 0, expectedFailures: 0, failed: 0 };
+    const c = byType[type];
     if (!r.ok) c.failed++;
     else if (r.expected) c.expectedFailures++;
     else c.passed++;
@@ -142,7 +146,7 @@ export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyF
   const rows = (o.onlyFailures ? report.results.filter((r) => !r.ok) : report.results).map((r) => {
     let detail = r.detail;
     if (r.expected) detail = `${detail} [${r.ok ? "expected" : "expected to fail"}: ${r.reason}]`;
-    if (detail.length > max) detail = detail.slice(0, max - 1) + "…";
+    if (detail.length > max) detail = `${detail.slice(0, max - 1)}…`;
     return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, detail];
   });
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -155,5 +159,5 @@ export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyF
   out.push("");
   const slow = report.slowest ? `; slowest ${report.slowest.id} ${(report.slowest.durationMs / 1000).toFixed(2)}s` : "";
   out.push(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall${slow})`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

@@ -50,7 +50,7 @@ describe("Verification", async () => {
 
   it("reads the verifier's JSON summary: the failures with their detail", () => {
     const report = buildReport("lab", new Date(0), 1500, resultsFor(["ping-name:test2->test1@ov_net1"]));
-    const parsed = parseVerifierOutput(JSON.stringify(briefOf(report), null, 2) + "\n");
+    const parsed = parseVerifierOutput(`${JSON.stringify(briefOf(report), null, 2)}\n`);
     expect(parsed.summary).toMatchObject({ failed: 1, expectedFailures: 1 });
     expect(parsed.counts["ov_net1"]!["ping-name"]).toEqual({ passed: 1, expectedFailures: 0, failed: 1 });
     expect(parsed.failures).toEqual([{ id: "ping-name:test2->test1@ov_net1", ok: false, outcome: "fail", expect: "pass", error: false, detail: "100% packet loss" }]);

@@ -10,7 +10,8 @@ import { bringupConfig, hostAddress, PLAN_CASES, planCheckCount, planConfig, ver
 import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBench.js";
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { machineCpuMs } from "../../bench/proc.js";
-import { parseBenchArgs, privilegeProblem, UsageError } from "../../bench/run.js";
+import { parseBenchArgs, privilegeProblem } from "../../bench/run.js";
+import { UsageError } from "../../src/cli/labArgs.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
 import { buildPlan, expandChecks } from "../../src/model/index.js";
 import { buildReport, formatTable, summaryLine, type CheckResult } from "../../src/verify/index.js";
@@ -105,7 +106,7 @@ describe("reading npm run verify's report", () => {
     expect(r.failures).toEqual(["ping-ip:c2->c1@ov_net1: no reply from c2"]);
   });
   it("the JSON report (--json), after npm's banner", () => {
-    const r = parseVerifyOutput(banner + JSON.stringify(report, null, 2) + "\n");
+    const r = parseVerifyOutput(`${banner + JSON.stringify(report, null, 2)}\n`);
     expect(r).toMatchObject({ checks: 3, reportedWallMs: 4321, slowestId: "dns:c1->c2@ov_net1", slowestMs: 1250, failed: 1 });
   });
   it("in the JSON report, a batched probe's own time (data.probeMs), not its wait for its container's turn", () => {
@@ -120,7 +121,7 @@ describe("reading npm run verify's report", () => {
     expect(r).toMatchObject({ checks: 3, slowestMs: 1250, failed: 1 });
   });
   it("no report is one clear error", () => {
-    expect(() => parseVerifyOutput(banner + "verify: internal error: boom\n")).toThrow(/no summary line/);
+    expect(() => parseVerifyOutput(`${banner}verify: internal error: boom\n`)).toThrow(/no summary line/);
   });
   it("finds the verification line in what npm run up printed", () => {
     const out = "Updating (bench-engine):\n  lab:stack:Verification verify  verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)\nResources: 30 created\n";

@@ -25,7 +25,6 @@ function fakeKernel(has: readonly KernelFeature[], ipvs = false): KernelProbe & 
 
 const plan = (c: LabConfigInput) => buildPlan({ hostKind: "netns", name: "lkunit", ...c });
 const overlay = { name: "ov_net1", driver: "overlay" as const, subnet: "198.18.100.0/24" };
-const macvlan = { name: "mv_net1", driver: "macvlan" as const, subnet: "198.18.0.0/24" };
 const vlan = (id: number, name = "mv_vlan", subnet = "198.18.20.0/24") => ({ name, driver: "macvlan" as const, subnet, vlan: id });
 const onlyOverlay = { networks: [overlay], workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"] }] };
 

@@ -9,7 +9,7 @@ import {
   IMAGES_KEYS,
   KV_KEYS,
   type LabConfigInput,
-  LabConfigError,
+  type LabConfigError,
   NETNS_KEYS,
   NETWORK_KEYS,
   nearest,

@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const repo = new URL("../..", import.meta.url).pathname;
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A PATH with stand-ins for pulumi/docker (or none), plus node and the basic tools. */
 function fakePath(tools: Record<string, string>): { path: string; log: string } {

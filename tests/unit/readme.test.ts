@@ -9,7 +9,7 @@ describe("README", () => {
   it("shows the dev stack's topology as the generator draws it", () => {
     const m = /<!-- topology:begin[^>]*-->\n```mermaid\n([\s\S]*?)```\n<!-- topology:end -->/.exec(readme);
     expect(m, "README has no generated topology block").not.toBeNull();
-    expect(m![1]).toBe(topologyMermaid(buildPlan({})).trimEnd() + "\n");
+    expect(m![1]).toBe(`${topologyMermaid(buildPlan({})).trimEnd()}\n`);
   });
 
   it("gives the test command that .ci/run calls", () => {

@@ -198,6 +198,7 @@ describe("swarm calls", () => {
 
 describe("rendered commands", () => {
   // A stand-in script that prints its arguments and environment, one per line.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
   const echoScript = 'printf "%s\\n" "$@"; echo "cli=${DNLAB_DOCKER:-}"; echo "token=${SWARM_JOIN_TOKEN:-}"';
 
   function runRemote(call: ScriptCall): string[] {

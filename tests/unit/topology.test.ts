@@ -251,7 +251,7 @@ describe("committed docs are what the generator makes now", () => {
   it("docs/topology.md (regenerate: npm run topology -- --out docs/topology.md)", () => {
     const committed = readFileSync(join(ROOT, "docs/topology.md"), "utf8");
     expect(committed).toBe(topologyMarkdown(dev));
-    expect(committed).toContain("```mermaid\n" + topologyMermaid(dev));
+    expect(committed).toContain(`\`\`\`mermaid\n${topologyMermaid(dev)}`);
   });
 
   it("docs/topology.svg (regenerate: npm run topology -- --out docs/topology.svg)", () => {

@@ -31,7 +31,11 @@ describe("settling: a lab still converging after an apply", () => {
     const world = makeWorld(plan);
     const inner = world.engines.get("host1")!.onExec;
     let calls = 0;
-    world.engines.get("host1")!.onExec = (c, cmd, e) => (cmd[0] === "ping" && cmd.at(-1) === "test2" ? (calls++, { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" }) : inner(c, cmd, e));
+    const failPing = () => {
+      calls++;
+      return { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" };
+    };
+    world.engines.get("host1")!.onExec = (c, cmd, e) => (cmd[0] === "ping" && cmd.at(-1) === "test2" ? failPing() : inner(c, cmd, e));
     const r = await verify(world, { settleMs: 2_500 });
     expect(byId(r.results).get("ping-name:test1->test2@ov_net1")).toMatchObject({ ok: false, outcome: "fail" });
     expect(calls).toBeGreaterThanOrEqual(2);
@@ -62,7 +66,10 @@ describe("settling: a lab still converging after an apply", () => {
     let execs = 0;
     for (const e of world.engines.values()) {
       const inner = e.onExec;
-      e.onExec = (c, cmd, x) => (execs++, inner(c, cmd, x));
+      e.onExec = (c, cmd, x) => {
+        execs++;
+        return inner(c, cmd, x);
+      };
     }
     const once = await verify(world, { settleMs: 0 });
     const first = execs;

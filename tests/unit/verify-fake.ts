@@ -245,7 +245,7 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
           ? `default via 198.19.128.1 dev eth1 \n${w.attachments[0]!.ipv4.replace(/\.\d+$/, ".0")}/24 dev eth0 scope link  src ${w.attachments[0]!.ipv4}\n198.19.128.0/24 dev eth1 scope link  src 198.19.128.2\n`
           : `default via 198.18.0.1 dev eth0 \n198.18.0.0/24 dev eth0 scope link  src ${w.attachments[0]!.ipv4}\n`;
         const addrs = [`1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever`];
-        w.attachments.forEach((a, i) => addrs.push(`${5 + i}: eth${i}    inet ${a.ipv4}/24 brd x scope global eth${i}\\       valid_lft forever`));
+        addrs.push(...w.attachments.map((a, i) => `${5 + i}: eth${i}    inet ${a.ipv4}/24 brd x scope global eth${i}\\       valid_lft forever`));
         if (overlay) addrs.push(`9: eth${w.attachments.length}    inet 198.19.128.2/24 brd 198.19.128.255 scope global eth${w.attachments.length}\\       valid_lft forever`);
         const links = w.attachments.map((_, i) => `${5 + i}: eth${i}@if6: <BROADCAST,UP> mtu 1450 qdisc noqueue \\    link/ether 02:42:00:00:00:0${i + 1} brd ff:ff:ff:ff:ff:ff`);
         return ok(`${route}@@\n${addrs.join("\n")}\n@@\n${links.join("\n")}\n`);
@@ -253,7 +253,7 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
       if (c0 === "ls") {
         // A stale file of an earlier sandbox (epoch 1) next to the live one (epoch 2), and a container sandbox.
         const ids = plan.networks.filter((n) => n.driver === "overlay").map((n) => Buffer.from(n.name).toString("hex").slice(0, 10));
-        return ok(["0123456789ab", ...ids.flatMap((id) => [`1-${id}`, `2-${id}`])].join("\n") + "\n");
+        return ok(`${["0123456789ab", ...ids.flatMap((id) => [`1-${id}`, `2-${id}`])].join("\n")}\n`);
       }
       if (c0 === "nsenter") {
         if (!/^--net=\/netns\/2-/.test(cmd[1]!)) return failed("nsenter: setns(): can't reassociate to namespace 'net': Invalid argument");
