@@ -1,7 +1,15 @@
 // The argv of the baseline scripts for a plan: every name, path and address from the model, so
 // bench/baseline/bringup.sh builds the same layout as the stack (and the lab's teardown removes it),
 // checks.sh probes the plan's containers, and teardown.sh runs the lab's own teardown steps.
-import { busyboxTags, DEFAULT_BUSYBOX_PATH, KV_SWITCH_END, type LabPlan, netnsCommands, netnsKvDir, switchEndName } from "../src/model/index.js";
+import {
+  busyboxTags,
+  DEFAULT_BUSYBOX_PATH,
+  KV_SWITCH_END,
+  type LabPlan,
+  netnsCommands,
+  netnsKvDir,
+  switchEndName,
+} from "../src/model/index.js";
 
 export const BASELINE_SCRIPT = "bench/baseline/bringup.sh";
 export const CHECKS_SCRIPT = "bench/baseline/checks.sh";
@@ -19,7 +27,8 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
   const net = plan.networks[0];
   if (plan.hostKind !== "netns" || !lab) throw new Error(`baseline: lab ${plan.name} is not a netns lab`);
   if (kv?.kind !== "etcd" || kv.provision !== "netns") throw new Error(`baseline: lab ${plan.name} needs an etcd KV store run by the lab`);
-  if (plan.networks.length !== 1 || !net || net.driver !== "overlay") throw new Error(`baseline: lab ${plan.name} needs exactly one overlay network`);
+  if (plan.networks.length !== 1 || !net || net.driver !== "overlay")
+    throw new Error(`baseline: lab ${plan.name} needs exactly one overlay network`);
   const prefix = `/${plan.underlay.prefixLength}`;
   const image = plan.workloads[0]?.image;
   if (!image) throw new Error(`baseline: lab ${plan.name} has no workloads`);
@@ -31,31 +40,61 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
     if (ws.length !== 1 || !w || w.attachments.length !== 1 || w.attachments[0]!.network !== net.name || w.image !== image) {
       throw new Error(`baseline: host ${h.name} needs exactly one container, on ${net.name}, with image ${image}`);
     }
-    const fields = [h.name, p.namespace, switchEndName(h), h.address + prefix, p.stateDir, p.dataRoot, p.execRoot, p.pidFile, p.socket, w.name, w.attachments[0]!.ipv4, ...h.daemon.args];
+    const fields = [
+      h.name,
+      p.namespace,
+      switchEndName(h),
+      h.address + prefix,
+      p.stateDir,
+      p.dataRoot,
+      p.execRoot,
+      p.pidFile,
+      p.socket,
+      w.name,
+      w.attachments[0]!.ipv4,
+      ...h.daemon.args,
+    ];
     return ["--host", fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";")];
   });
   return [
     "bash",
     BASELINE_SCRIPT,
-    "--switch", lab.switchNamespace,
-    "--bridge", lab.bridge,
-    "--gateway", plan.underlay.gateway + prefix,
-    "--iface", plan.underlay.interface,
-    "--kv-namespace", lab.kvNamespace,
-    "--kv-switch-end", KV_SWITCH_END,
-    "--kv-name", kv.nodeName,
-    "--kv-address", kv.address + prefix,
-    "--kv-port", String(kv.port),
-    "--kv-dir", netnsKvDir(plan),
-    "--network", net.name,
-    "--subnet", net.subnet,
-    "--network-gateway", net.gateway,
+    "--switch",
+    lab.switchNamespace,
+    "--bridge",
+    lab.bridge,
+    "--gateway",
+    plan.underlay.gateway + prefix,
+    "--iface",
+    plan.underlay.interface,
+    "--kv-namespace",
+    lab.kvNamespace,
+    "--kv-switch-end",
+    KV_SWITCH_END,
+    "--kv-name",
+    kv.nodeName,
+    "--kv-address",
+    kv.address + prefix,
+    "--kv-port",
+    String(kv.port),
+    "--kv-dir",
+    netnsKvDir(plan),
+    "--network",
+    net.name,
+    "--subnet",
+    net.subnet,
+    "--network-gateway",
+    net.gateway,
     // Removed by the script after the import; host-down removes the state dir in any case.
-    "--rootfs", `${plan.hosts[0]!.netns!.stateDir}/busybox-rootfs`,
+    "--rootfs",
+    `${plan.hosts[0]!.netns!.stateDir}/busybox-rootfs`,
     ...busyboxTags(plan).flatMap((t) => ["--tag", t]),
-    "--image", image,
-    "--busybox", o.busybox ?? DEFAULT_BUSYBOX_PATH,
-    "--timeout", String(o.timeoutSeconds ?? 60),
+    "--image",
+    image,
+    "--busybox",
+    o.busybox ?? DEFAULT_BUSYBOX_PATH,
+    "--timeout",
+    String(o.timeoutSeconds ?? 60),
     ...hosts.flat(),
   ];
 }
@@ -67,9 +106,13 @@ export function checksArgs(plan: LabPlan): string[] {
   return [
     "bash",
     CHECKS_SCRIPT,
-    "--network", net.name,
+    "--network",
+    net.name,
     ...plan.hosts.flatMap((h) => ["--host", [h.name, h.netns!.socket, h.netns!.execRoot].map((v) => field(`host ${h.name}`, v)).join(";")]),
-    ...plan.workloads.flatMap((w) => ["--container", [w.name, w.host, w.attachments[0]!.ipv4].map((v) => field(`container ${w.name}`, v)).join(";")]),
+    ...plan.workloads.flatMap((w) => [
+      "--container",
+      [w.name, w.host, w.attachments[0]!.ipv4].map((v) => field(`container ${w.name}`, v)).join(";"),
+    ]),
   ];
 }
 

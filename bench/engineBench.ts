@@ -88,7 +88,19 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineSection>
       o.log(`  ${hosts} hosts (${runs} run(s): npm run up / preview / destroy, then the baseline)`);
       const ours = buildPlan(bringupConfig(o.oursLab, hosts));
       const script = buildPlan(bringupConfig(o.scriptLab, hosts));
-      const c: EngineCase = { hosts, upMs: [], upEngineMs: [], previewMs: [], destroyMs: [], upVerifyMs: [], scriptBringupMs: [], scriptChecksMs: [], scriptTeardownMs: [], leftovers: [], errors: [] };
+      const c: EngineCase = {
+        hosts,
+        upMs: [],
+        upEngineMs: [],
+        previewMs: [],
+        destroyMs: [],
+        upVerifyMs: [],
+        scriptBringupMs: [],
+        scriptChecksMs: [],
+        scriptTeardownMs: [],
+        leftovers: [],
+        errors: [],
+      };
       writeFileSync(file, stackFileText(bringupConfig(o.oursLab, hosts)));
       for (let i = 1; i <= runs; i++) {
         // Alternate which goes first, so neither always runs on a machine still busy with the other's teardown.
@@ -121,7 +133,13 @@ async function afterTeardown(c: EngineCase, plan: LabPlan, what: string, log: Lo
   c.leftovers.push(...down.left);
 }
 
-async function runEngine(c: EngineCase, plan: LabPlan, i: number, npm: (s: string, ...a: string[]) => Promise<TimedRun>, log: Log): Promise<void> {
+async function runEngine(
+  c: EngineCase,
+  plan: LabPlan,
+  i: number,
+  npm: (s: string, ...a: string[]) => Promise<TimedRun>,
+  log: Log,
+): Promise<void> {
   checkpoint();
   await clearStale(plan, log);
   track(plan);
@@ -140,7 +158,9 @@ async function runEngine(c: EngineCase, plan: LabPlan, i: number, npm: (s: strin
       checkpoint();
       if (pv.code === 0) c.previewMs.push(pv.wallMs);
       else c.errors.push(`npm run preview -- --expect-no-changes, run ${i}: ${failed(pv)}`);
-      log(`    run ${i}: npm run up ${(up.wallMs / 1000).toFixed(2)} s (${v?.line ?? "no verify line"}), preview ${(pv.wallMs / 1000).toFixed(2)} s`);
+      log(
+        `    run ${i}: npm run up ${(up.wallMs / 1000).toFixed(2)} s (${v?.line ?? "no verify line"}), preview ${(pv.wallMs / 1000).toFixed(2)} s`,
+      );
     } else {
       c.errors.push(`npm run up, run ${i}: ${failed(up)}`);
       log(`    run ${i}: npm run up FAILED: ${failed(up)}`);
@@ -172,7 +192,9 @@ async function runScript(c: EngineCase, plan: LabPlan, i: number, log: Log): Pro
       c.scriptChecksLine = checks.stdout.trim().split("\n").pop();
       if (checks.code === 0) c.scriptChecksMs.push(checks.wallMs);
       else c.errors.push(`baseline checks, run ${i}: ${failed(checks)}`);
-      log(`    run ${i}: baseline bring-up ${(up.wallMs / 1000).toFixed(2)} s, checks ${(checks.wallMs / 1000).toFixed(2)} s (${c.scriptChecksLine ?? "?"})`);
+      log(
+        `    run ${i}: baseline bring-up ${(up.wallMs / 1000).toFixed(2)} s, checks ${(checks.wallMs / 1000).toFixed(2)} s (${c.scriptChecksLine ?? "?"})`,
+      );
     } else {
       c.errors.push(`baseline bring-up, run ${i}: ${failed(up)}`);
       log(`    run ${i}: baseline bring-up FAILED: ${failed(up)}`);

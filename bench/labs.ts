@@ -31,7 +31,13 @@ export function checkpoint(): void {
   if (stopRequested) throw new BenchStopped();
 }
 
-const oneLine = (m: string): string => m.split("\n").map((x) => x.trim()).filter(Boolean).join(" / ").slice(0, 400);
+const oneLine = (m: string): string =>
+  m
+    .split("\n")
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .join(" / ")
+    .slice(0, 400);
 
 /**
  * Tear down a lab and report what is left of it (empty: nothing). A teardown that fails is tried once
@@ -55,7 +61,11 @@ export async function teardown(plan: LabPlan, log: Log): Promise<{ ms: number; l
   }
   const ms = performance.now() - t0;
   const l = labLeftovers(plan);
-  const left = isClean(l) ? [] : describeLeftovers(l).split("\n").map((x) => `${plan.name}: ${x}`);
+  const left = isClean(l)
+    ? []
+    : describeLeftovers(l)
+        .split("\n")
+        .map((x) => `${plan.name}: ${x}`);
   if (left.length === 0) active.delete(plan.name);
   else if (err !== undefined) left.unshift(`${plan.name}: teardown error: ${err}`);
   return { ms, left, ...(firstError !== undefined ? { error: firstError } : {}) };
@@ -94,4 +104,3 @@ export async function clearStale(plan: LabPlan, log: Log): Promise<void> {
   const l = labLeftovers(plan);
   if (!isClean(l)) throw new Error(`lab ${plan.name} cannot be cleared before the bench:\n${describeLeftovers(l)}`);
 }
-

@@ -15,7 +15,7 @@ export function machineInfo(): Machine {
   const cpus = os.cpus();
   let osName = `${os.type()} ${os.release()}`;
   try {
-    const rel = execFileSync("sh", ["-c", ". /etc/os-release && echo \"$PRETTY_NAME\""], { encoding: "utf8" }).trim();
+    const rel = execFileSync("sh", ["-c", '. /etc/os-release && echo "$PRETTY_NAME"'], { encoding: "utf8" }).trim();
     if (rel) osName = rel;
   } catch {
     /* keep uname */

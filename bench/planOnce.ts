@@ -31,7 +31,12 @@ function main(): void {
   const plan = buildPlan(config);
   const buildMs = performance.now() - t0;
   const checks = planCheckCount(plan);
-  const sample: PlanSample = { buildMs, baseRssMB, maxRssMB: process.resourceUsage().maxRSS / 1024, ...(checks !== undefined ? { checks } : {}) };
+  const sample: PlanSample = {
+    buildMs,
+    baseRssMB,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    ...(checks !== undefined ? { checks } : {}),
+  };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }
 

@@ -65,7 +65,12 @@ export function runTimed(argv: readonly string[], o: TimedOptions): Promise<Time
   const t0 = performance.now();
   const cpu0 = machineCpuMs();
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: o.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: REPO_ROOT,
+      env: o.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     running.add(child);
     let stdout = "";
     let stderr = "";
@@ -120,5 +125,5 @@ export function runTimed(argv: readonly string[], o: TimedOptions): Promise<Time
 
 /** The last lines of what a run printed, for error messages. */
 export function runTail(r: TimedRun, lines = 5): string {
-  return (`${r.stderr}\n${r.stdout}`).trim().split("\n").slice(-lines).join(" / ").slice(0, 600);
+  return `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-lines).join(" / ").slice(0, 600);
 }

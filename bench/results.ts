@@ -188,7 +188,9 @@ function verifyWhy(c: VerifyCase, r: BenchResults): string | undefined {
   const checks = runs[0]?.checks;
   if (!w || !sl || checks === undefined) return undefined;
   const perCheck = (own ?? w).median / checks;
-  const parts = [`${checks} checks: the process took ${sec(w.median)}, the verifier's own wall time ${own ? sec(own.median) : "?"}, the slowest probe ${sec(sl.median)}`];
+  const parts = [
+    `${checks} checks: the process took ${sec(w.median)}, the verifier's own wall time ${own ? sec(own.median) : "?"}, the slowest probe ${sec(sl.median)}`,
+  ];
   if (cpu) {
     const floor = cpu.median / r.machine.cpus;
     parts.push(
@@ -245,7 +247,9 @@ function engineWhy(c: EngineCase): string | undefined {
             `that fixed cost alone is ${fmtRatio(pv.median / (b.median + ch.median))} the whole baseline, and the bring-up as resources takes the other ${sec(Math.max(0, rest - pv.median))}`
           : "")
       : "") +
-    (eng ? `; pulumi reports the update itself as ${sec(eng.median)}, so ${sec(Math.max(0, up.median - eng.median))} of the command is npm and the CLI starting and exiting` : "") +
+    (eng
+      ? `; pulumi reports the update itself as ${sec(eng.median)}, so ${sec(Math.max(0, up.median - eng.median))} of the command is npm and the CLI starting and exiting`
+      : "") +
     (c.upSlowest?.length ? `; slowest resources: ${c.upSlowest.join(", ")}` : "")
   );
 }
@@ -270,14 +274,23 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
     const what = `verification, ${c.containers} containers (full plan${c.plannedChecks !== undefined ? `, ${c.plannedChecks} checks` : ""}): npm run verify wall / slowest probe`;
     const q = verifyRatio(c);
     if (q === undefined && c.runs.some((x) => x.timedOut)) {
-      out.push({ what, target: `<= ${limit}x`, measured: `stopped after ${sec(r.verify.timeoutMs ?? 0)}`, met: false, why: timedOutWhy(c, r) });
+      out.push({
+        what,
+        target: `<= ${limit}x`,
+        measured: `stopped after ${sec(r.verify.timeoutMs ?? 0)}`,
+        met: false,
+        why: timedOutWhy(c, r),
+      });
       continue;
     }
     const met = q === undefined ? undefined : q <= limit;
-    const why = met === false ? verifyWhy(c, r) : met === undefined ? [...c.errors, ...r.verify.errors].join("; ") || "no complete run" : undefined;
+    const why =
+      met === false ? verifyWhy(c, r) : met === undefined ? [...c.errors, ...r.verify.errors].join("; ") || "no complete run" : undefined;
     out.push({ what, target: `<= ${limit}x`, measured: fmtRatio(q), met, ...(why ? { why } : {}) });
   }
-  const exits = r.verify.cases.flatMap((c) => c.runs.filter((x) => x.exitAfterReportMs !== undefined && !x.timedOut).map((x) => ({ c, ms: x.exitAfterReportMs! })));
+  const exits = r.verify.cases.flatMap((c) =>
+    c.runs.filter((x) => x.exitAfterReportMs !== undefined && !x.timedOut).map((x) => ({ c, ms: x.exitAfterReportMs! })),
+  );
   if (exits.length > 0) {
     const worst = exits.reduce((a, b) => (b.ms > a.ms ? b : a));
     const met = worst.ms <= TARGETS.exitAfterReportMs;
@@ -309,8 +322,13 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       if (!small || !sample) return "";
       const y0 = s(small.samples.map((x) => x[key]))!.median;
       const y1 = s(big.samples.map((x) => x[key]))!.median;
-      const k = growthExponents([small.containers, big.containers], [key === "maxRssMB" ? y0 - sample.baseRssMB : y0, key === "maxRssMB" ? y1 - sample.baseRssMB : y1])[0];
-      return k !== undefined && Number.isFinite(k) ? `; from ${small.containers} to ${big.containers} containers it grows as containers^${k.toFixed(2)}` : "";
+      const k = growthExponents(
+        [small.containers, big.containers],
+        [key === "maxRssMB" ? y0 - sample.baseRssMB : y0, key === "maxRssMB" ? y1 - sample.baseRssMB : y1],
+      )[0];
+      return k !== undefined && Number.isFinite(k)
+        ? `; from ${small.containers} to ${big.containers} containers it grows as containers^${k.toFixed(2)}`
+        : "";
     };
     const checks = sample?.checks !== undefined ? ` (the plan holds ${sample.checks} checks)` : "";
     const failed = big.errors[0];
@@ -330,10 +348,11 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       met: mmet,
       ...(mmet === false
         ? {
-            why: m && sample
-              ? `peak ${m.median.toFixed(0)} MB, of which ${sample.baseRssMB.toFixed(0)} MB is node with the modules loaded before buildPlan; the plan adds ` +
-                `${(m.median - sample.baseRssMB).toFixed(0)} MB${checks}${grow("maxRssMB")}`
-              : failed!,
+            why:
+              m && sample
+                ? `peak ${m.median.toFixed(0)} MB, of which ${sample.baseRssMB.toFixed(0)} MB is node with the modules loaded before buildPlan; the plan adds ` +
+                  `${(m.median - sample.baseRssMB).toFixed(0)} MB${checks}${grow("maxRssMB")}`
+                : failed!,
           }
         : {}),
     });
@@ -373,7 +392,17 @@ function engineSection(r: BenchResults, out: string[]): void {
   );
   out.push(
     markdownTable(
-      ["hosts", "npm run up", "of which verification", "baseline bring-up + checks", "up / baseline", "preview (no change)", "npm run destroy", "baseline teardown", "destroy / teardown"],
+      [
+        "hosts",
+        "npm run up",
+        "of which verification",
+        "baseline bring-up + checks",
+        "up / baseline",
+        "preview (no change)",
+        "npm run destroy",
+        "baseline teardown",
+        "destroy / teardown",
+      ],
       r.engine.cases.map((c) => {
         const b = s(c.scriptBringupMs);
         const ch = s(c.scriptChecksMs);
@@ -417,7 +446,19 @@ function verifySection(r: BenchResults, out: string[]): void {
   );
   out.push(
     markdownTable(
-      ["containers", "checks", "runs", "process wall", "verifier's own wall", "slowest probe", "wall / slowest", "machine CPU", "wall / CPU floor", "exit after report", "unexpected results"],
+      [
+        "containers",
+        "checks",
+        "runs",
+        "process wall",
+        "verifier's own wall",
+        "slowest probe",
+        "wall / slowest",
+        "machine CPU",
+        "wall / CPU floor",
+        "exit after report",
+        "unexpected results",
+      ],
       r.verify.cases.map((c) => {
         const runs = done(c);
         const stopped = c.runs.filter((x) => x.timedOut).length;
@@ -432,7 +473,9 @@ function verifySection(r: BenchResults, out: string[]): void {
           cell(s(num(runs.map((x) => x.machineCpuMs)))),
           fmtRatio(verifyFloorRatio(c, r.machine.cpus)),
           cell(s(num(runs.map((x) => x.exitAfterReportMs)))),
-          c.failures.length === 0 ? "none" : `${c.failures.length}: ${c.failures.slice(0, 3).join("; ")}${c.failures.length > 3 ? "; …" : ""}`,
+          c.failures.length === 0
+            ? "none"
+            : `${c.failures.length}: ${c.failures.slice(0, 3).join("; ")}${c.failures.length > 3 ? "; …" : ""}`,
         ];
       }),
       ["r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
@@ -484,7 +527,17 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(
     markdownTable(
       ["date", "cores", "memory", "kernel", "docker", "node", "load (1 min) start / end"],
-      [[r.date.slice(0, 10), `${m.cpus} × ${m.cpuModel}`, `${m.memoryGiB.toFixed(1)} GiB`, m.kernel, m.docker, m.node, `${m.loadStart.toFixed(2)} / ${m.loadEnd?.toFixed(2) ?? "?"}`]],
+      [
+        [
+          r.date.slice(0, 10),
+          `${m.cpus} × ${m.cpuModel}`,
+          `${m.memoryGiB.toFixed(1)} GiB`,
+          m.kernel,
+          m.docker,
+          m.node,
+          `${m.loadStart.toFixed(2)} / ${m.loadEnd?.toFixed(2) ?? "?"}`,
+        ],
+      ],
     ),
   );
   out.push("");
@@ -494,7 +547,12 @@ export function renderMarkdown(r: BenchResults): string {
 
   const targets = targetChecks(r);
   out.push("## Targets", "");
-  out.push(markdownTable(["measure", "target", "measured", "verdict"], targets.map((t) => [t.what, t.target, t.measured, verdict(t)])));
+  out.push(
+    markdownTable(
+      ["measure", "target", "measured", "verdict"],
+      targets.map((t) => [t.what, t.target, t.measured, verdict(t)]),
+    ),
+  );
   const missed = targets.filter((t) => t.met !== true && t.why);
   if (missed.length) {
     out.push("", "Where a target is missed or not measured, and why:", "");

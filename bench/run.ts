@@ -46,12 +46,13 @@ export interface BenchOptions {
   out: string;
 }
 
-
 function intList(flag: string, v: string | undefined, def: number[], min: number, max: number): number[] {
   if (v === undefined) return def;
   const xs = v.split(",").map((x) => Number(x.trim()));
   if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < min || x > max)) {
-    throw new UsageError(`${flag} ${JSON.stringify(v)}: a comma-separated list of whole numbers from ${min} to ${max}, e.g. ${flag} ${def.join(",")}`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(v)}: a comma-separated list of whole numbers from ${min} to ${max}, e.g. ${flag} ${def.join(",")}`,
+    );
   }
   return xs;
 }
@@ -76,7 +77,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   if (v.help) return "help";
   const only = v.only === undefined ? [...SECTIONS] : v.only.split(",").map((x) => x.trim());
   const bad = only.filter((x) => !(SECTIONS as readonly string[]).includes(x));
-  if (bad.length || only.length === 0) throw new UsageError(`--only ${JSON.stringify(v.only)}: unknown section ${bad.join(", ")}; use a list of ${SECTIONS.join(", ")}`);
+  if (bad.length || only.length === 0)
+    throw new UsageError(`--only ${JSON.stringify(v.only)}: unknown section ${bad.join(", ")}; use a list of ${SECTIONS.join(", ")}`);
   return {
     runs: intList("--runs", v.runs, [3], 1, 50)[0]!,
     bigRuns: intList("--big-runs", v["big-runs"], [1], 1, 50)[0]!,
@@ -93,7 +95,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
 /** Root on Linux, or a clear reason why not. */
 export function privilegeProblem(platform: string = process.platform, uid: number | undefined = process.getuid?.()): string | undefined {
   if (platform !== "linux") return `the bench brings up network namespaces and dockerd's: it runs on Linux only (this is ${platform})`;
-  if (uid !== 0) return `the bench must run as root (it creates network namespaces and starts dockerd); run: sudo npm run bench (uid is ${uid ?? "unknown"})`;
+  if (uid !== 0)
+    return `the bench must run as root (it creates network namespaces and starts dockerd); run: sudo npm run bench (uid is ${uid ?? "unknown"})`;
   return undefined;
 }
 
@@ -161,7 +164,14 @@ export async function main(argv: string[]): Promise<number> {
     if (o.only.includes("engine")) {
       log(`a. the real engine: npm run up / preview / destroy, ${o.hosts.join("/")} hosts, beside the shell baseline`);
       try {
-        results.engine = await benchEngine({ hosts: o.hosts, runs: o.runs, bigRuns: o.bigRuns, oursLab: BENCH_LABS.ours, scriptLab: BENCH_LABS.script, log });
+        results.engine = await benchEngine({
+          hosts: o.hosts,
+          runs: o.runs,
+          bigRuns: o.bigRuns,
+          oursLab: BENCH_LABS.ours,
+          scriptLab: BENCH_LABS.script,
+          log,
+        });
       } catch (e) {
         if (e instanceof BenchStopped) throw e;
         results.errors.push(`engine: ${(e as Error).message}`);
@@ -171,7 +181,14 @@ export async function main(argv: string[]): Promise<number> {
     if (o.only.includes("verify")) {
       log(`b. npm run verify, ${o.containers.join("/")} containers, full plans (${o.runs} run(s) up to 16 containers, ${o.bigRuns} above)`);
       results.verify = {
-        ...(await benchVerify({ containers: o.containers, runs: o.runs, bigRuns: o.bigRuns, timeoutMs: o.verifyTimeoutMs, lab: BENCH_LABS.verify, log })),
+        ...(await benchVerify({
+          containers: o.containers,
+          runs: o.runs,
+          bigRuns: o.bigRuns,
+          timeoutMs: o.verifyTimeoutMs,
+          lab: BENCH_LABS.verify,
+          log,
+        })),
         timeoutMs: o.verifyTimeoutMs,
       };
     }

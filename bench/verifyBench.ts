@@ -90,7 +90,13 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
     for (const n of [...o.containers].sort((a, b) => a - b)) {
       const file = fileFor(n);
       const planned = planCheckCount(buildPlan(verifyConfig(o.lab, n)));
-      const c: VerifyCase = { containers: n, ...(planned !== undefined ? { plannedChecks: planned } : {}), runs: [], failures: [], errors: [] };
+      const c: VerifyCase = {
+        containers: n,
+        ...(planned !== undefined ? { plannedChecks: planned } : {}),
+        runs: [],
+        failures: [],
+        errors: [],
+      };
       const runs = n <= SMALL_CASE ? o.runs : o.bigRuns;
       for (let i = 1; i <= runs; i++) {
         checkpoint();
@@ -118,5 +124,11 @@ export async function benchVerify(o: VerifyBenchOptions): Promise<BenchResults["
   }
   const down = await teardown(plan, o.log);
   if (down.error) errors.push(`teardown: ${down.error}`);
-  return { ...(setupMs !== undefined ? { setupMs } : {}), ...(warmupMs !== undefined ? { warmupMs } : {}), cases, leftovers: down.left, errors };
+  return {
+    ...(setupMs !== undefined ? { setupMs } : {}),
+    ...(warmupMs !== undefined ? { warmupMs } : {}),
+    cases,
+    leftovers: down.left,
+    errors,
+  };
 }

@@ -30,7 +30,10 @@ const probeTime = (x: JsonReport["results"][number]): number => (typeof x.data?.
 
 function fromJson(text: string): VerifyOutput {
   const r = JSON.parse(text) as JsonReport;
-  const slowestRow = r.results.reduce<JsonReport["results"][number] | undefined>((m, x) => (m === undefined || probeTime(x) > probeTime(m) ? x : m), undefined);
+  const slowestRow = r.results.reduce<JsonReport["results"][number] | undefined>(
+    (m, x) => (m === undefined || probeTime(x) > probeTime(m) ? x : m),
+    undefined,
+  );
   const slow = slowestRow ? { id: slowestRow.id, durationMs: probeTime(slowestRow) } : r.slowest;
   return {
     checks: r.results.length,
@@ -51,7 +54,10 @@ function fromJson(text: string): VerifyOutput {
  */
 function fromTable(text: string): VerifyOutput {
   const m = SUMMARY.exec(text);
-  if (!m) throw new Error(`no summary line ("verify: N passed, ...") in the report: ${text.trim().split("\n").slice(-3).join(" / ").slice(0, 300)}`);
+  if (!m)
+    throw new Error(
+      `no summary line ("verify: N passed, ...") in the report: ${text.trim().split("\n").slice(-3).join(" / ").slice(0, 300)}`,
+    );
   const lines = text.split("\n");
   const head = lines.findIndex((l) => /^STATUS\s+CHECK\s/.test(l));
   let checks = 0;

@@ -83,7 +83,9 @@ export class KvServer extends pulumi.ComponentResource {
       case "netns": {
         if (!args.netnsStep) throw new Error("a netns KV needs its bring-up step");
         // The script returns only once the store answers (consul: a leader is elected).
-        this.ready.push(new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, ...rebuilt }));
+        this.ready.push(
+          new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, ...rebuilt }),
+        );
         break;
       }
       case "external":

@@ -42,7 +42,11 @@ export class NetworkLab extends pulumi.ComponentResource {
     const netns = steps.netns;
     if (plan.hostKind === "netns" && !netns) throw new Error("netns labs need their bring-up steps");
 
-    this.underlay = new UnderlayNetwork(`${name}-underlay`, { plan, ...(netns ? { netnsSwitch: netns.switch, netnsNeighbours: netns.neighbours } : {}) }, parent);
+    this.underlay = new UnderlayNetwork(
+      `${name}-underlay`,
+      { plan, ...(netns ? { netnsSwitch: netns.switch, netnsNeighbours: netns.neighbours } : {}) },
+      parent,
+    );
 
     // The KV store comes first unless it runs on an ssh host, whose engine must exist first.
     const kvOnHost = plan.kv?.provision === "host-container";
@@ -64,7 +68,11 @@ export class NetworkLab extends pulumi.ComponentResource {
       const runsOn = plan.hosts.find((h) => h.name === plan.kv?.runsOn);
       if (!runsOn) throw new Error(`KV host ${plan.kv.runsOn} is not a lab host`);
       // The article's way: consul with host networking on the first host, before any daemon points at it.
-      const bootstrap = new docker.Provider(`${name}-kv-host-provider`, { host: runsOn.endpoint, disableDockerDaemonCheck: true, ...sshOptsOf(runsOn) }, parent);
+      const bootstrap = new docker.Provider(
+        `${name}-kv-host-provider`,
+        { host: runsOn.endpoint, disableDockerDaemonCheck: true, ...sshOptsOf(runsOn) },
+        parent,
+      );
       this.kv = new KvServer(`${name}-kv`, { plan, kv: plan.kv, hostProvider: bootstrap }, parent);
       kvReady = this.kv.ready;
     }
@@ -74,7 +82,10 @@ export class NetworkLab extends pulumi.ComponentResource {
     // and removing the user's images is not the lab's to do (nor re-pullable without a registry).
     // An image already on the engine is used as it is, never pulled again: lab:images may name images
     // that no registry serves (built or loaded for an air gap).
-    const dindImage = plan.images.dind !== undefined ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.images.dind, keepLocally: true }, parent) : undefined;
+    const dindImage =
+      plan.images.dind !== undefined
+        ? new docker.RemoteImage(`${name}-dind-image`, { name: plan.images.dind, keepLocally: true }, parent)
+        : undefined;
     const connections: Record<string, Connection> = {};
     for (const host of plan.hosts) {
       if (!host.ssh) continue;
@@ -147,7 +158,11 @@ export class NetworkLab extends pulumi.ComponentResource {
       if (!found) {
         if (host.image) found = { image, after: [host.image] };
         else {
-          const pulled = new docker.RemoteImage(`${name}-${host.name}-${image.replace(/[^A-Za-z0-9]+/g, "-")}`, { name: image, keepLocally: true }, { parent: host, provider: host.provider });
+          const pulled = new docker.RemoteImage(
+            `${name}-${host.name}-${image.replace(/[^A-Za-z0-9]+/g, "-")}`,
+            { name: image, keepLocally: true },
+            { parent: host, provider: host.provider },
+          );
           found = { image: pulled.imageId, after: [] };
         }
         images.set(key, found);
@@ -167,10 +182,18 @@ export class NetworkLab extends pulumi.ComponentResource {
 
     const containers = this.workloads.map((w) => w.container);
     if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
-      this.kvRegistrations = new KvRegistrations(`${name}-kv-registrations`, { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] }, parent);
+      this.kvRegistrations = new KvRegistrations(
+        `${name}-kv-registrations`,
+        { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] },
+        parent,
+      );
     }
     if (plan.verification.enabled && steps.verify && checkCount(plan.checks) > 0) {
-      const subjects: pulumi.CustomResource[] = [...this.overlays.map((o) => o.network), ...this.macvlans.flatMap((m) => Object.values(m.perHost)), ...containers];
+      const subjects: pulumi.CustomResource[] = [
+        ...this.overlays.map((o) => o.network),
+        ...this.macvlans.flatMap((m) => Object.values(m.perHost)),
+        ...containers,
+      ];
       this.verification = new Verification(`${name}-verify`, { plan, step: steps.verify, subjects }, parent);
     }
     this.registerOutputs({});

@@ -29,7 +29,12 @@ export function runStep(
   }
   return new command.local.Command(
     name,
-    { create, delete: step.delete, ...logging, ...(environment ?? step.environment ? { environment: environment ?? step.environment ?? {} } : {}) },
+    {
+      create,
+      delete: step.delete,
+      ...logging,
+      ...((environment ?? step.environment) ? { environment: environment ?? step.environment ?? {} } : {}),
+    },
     { ...opts, additionalSecretOutputs: ["stdout"] },
   );
 }

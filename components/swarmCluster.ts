@@ -42,7 +42,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const remote = step.where === "remote";
       const create = remote ? this.joinToken.apply((t) => step.create.split(steps.tokenPlaceholder).join(t)) : step.create;
       const env = remote ? undefined : { ...(step.environment ?? {}), SWARM_JOIN_TOKEN: this.joinToken };
-      this.joins.push(runStep(`${name}-join-${h.name}`, step, create, { parent: this, dependsOn: [h.daemon, this.init] }, conn(h.name), env));
+      this.joins.push(
+        runStep(`${name}-join-${h.name}`, step, create, { parent: this, dependsOn: [h.daemon, this.init] }, conn(h.name), env),
+      );
     }
     this.registerOutputs({ manager: this.manager, joinToken: this.joinToken });
   }

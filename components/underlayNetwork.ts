@@ -47,7 +47,11 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
     } else if (plan.hostKind === "netns") {
       if (!args.netnsSwitch || !args.netnsNeighbours) throw new Error("netns underlay needs its switch and neighbour-table steps");
       const n = args.netnsNeighbours;
-      this.neighbourTable = new command.local.Command(`${name}-neighbours`, { create: n.create, update: n.create, delete: n.delete }, { parent: this });
+      this.neighbourTable = new command.local.Command(
+        `${name}-neighbours`,
+        { create: n.create, update: n.create, delete: n.delete },
+        { parent: this },
+      );
       netName = plan.netns?.switchNamespace ?? "";
       this.switchCommand = new command.local.Command(
         name,

@@ -12,7 +12,6 @@ export interface WorkloadArgs {
   networks: Record<string, docker.Network>;
   /** Whatever else must exist first (a locally built image). */
   after?: pulumi.Resource[];
-
 }
 
 /** Stops at once on SIGTERM (a plain `sleep` as PID 1 ignores it and costs 10 s per destroy). */

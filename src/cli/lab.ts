@@ -48,7 +48,8 @@ function parseArgs(argv: string[]): Args {
     else if (!a.startsWith("-") && out.command === "") out.command = a;
     else throw new Error(`unknown argument ${JSON.stringify(a)}. ${USAGE}`);
   }
-  if (!["up", "down", "status", "apply", "leftovers"].includes(out.command)) throw new Error(`unknown command ${JSON.stringify(out.command)}. ${USAGE}`);
+  if (!["up", "down", "status", "apply", "leftovers"].includes(out.command))
+    throw new Error(`unknown command ${JSON.stringify(out.command)}. ${USAGE}`);
   return out;
 }
 
@@ -77,8 +78,14 @@ function loadPlan(args: Args): LabPlan {
 function leftoverHints(plan: LabPlan): string[] {
   if (plan.hostKind === "netns") return [`netns lab ${plan.name}: npm run lab -- down removes it`];
   if (plan.hostKind === "dind") {
-    const containers = [...plan.hosts.map((h) => `${plan.name}-${h.name}`), ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv`] : [])];
-    const volumes = [...plan.hosts.map((h) => `${plan.name}-${h.name}-data`), ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv-data`] : [])];
+    const containers = [
+      ...plan.hosts.map((h) => `${plan.name}-${h.name}`),
+      ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv`] : []),
+    ];
+    const volumes = [
+      ...plan.hosts.map((h) => `${plan.name}-${h.name}-data`),
+      ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv-data`] : []),
+    ];
     return [
       `dind lab ${plan.name}: what may be left on your Docker engine, and how to remove it:`,
       `  ${shellJoin(["docker", "rm", "-f", ...containers])}`,
@@ -105,7 +112,12 @@ async function status(plan: LabPlan): Promise<void> {
 
 /** Counts, with the names that say what they are (namespaces, dirs); describeLeftovers has every line. */
 function summarizeLeftovers(l: Leftovers): string {
-  const parts = [`${l.processes.length} processes`, `${l.namespaces.length} namespaces${l.namespaces.length ? ` (${l.namespaces.join(", ")})` : ""}`, `${l.mounts.length} mounts`, `${l.dirs.length} dirs${l.dirs.length ? ` (${l.dirs.join(", ")})` : ""}`];
+  const parts = [
+    `${l.processes.length} processes`,
+    `${l.namespaces.length} namespaces${l.namespaces.length ? ` (${l.namespaces.join(", ")})` : ""}`,
+    `${l.mounts.length} mounts`,
+    `${l.dirs.length} dirs${l.dirs.length ? ` (${l.dirs.join(", ")})` : ""}`,
+  ];
   return parts.join(", ");
 }
 
@@ -137,7 +149,12 @@ async function main(): Promise<number> {
   const dockerdBinary = args.dockerdBin ?? process.env["DNLAB_DOCKERD"];
   // Hosts with dockerVersion "26": Debian trixie's dockerd (npm run docker26:fetch prints it).
   const docker26Binary = process.env["DNLAB_DOCKERD_26"];
-  const opts = { log, ...(consulBinary ? { consulBinary } : {}), ...(dockerdBinary ? { dockerdBinary } : {}), ...(docker26Binary ? { docker26Binary } : {}) };
+  const opts = {
+    log,
+    ...(consulBinary ? { consulBinary } : {}),
+    ...(dockerdBinary ? { dockerdBinary } : {}),
+    ...(docker26Binary ? { docker26Binary } : {}),
+  };
   switch (args.command) {
     case "up": {
       try {
@@ -161,7 +178,9 @@ async function main(): Promise<number> {
       const down = await downLab(plan, opts);
       const left = labLeftovers(plan);
       const swarmPart = plan.overlayMode === "swarm" ? `, swarm leave ${seconds(down.swarmMs)}` : "";
-      console.log(`lab ${plan.name}: torn down in ${seconds(down.ms)} (containers ${seconds(down.containersMs)}${swarmPart}, hosts ${seconds(down.ms - down.containersMs - down.swarmMs)})`);
+      console.log(
+        `lab ${plan.name}: torn down in ${seconds(down.ms)} (containers ${seconds(down.containersMs)}${swarmPart}, hosts ${seconds(down.ms - down.containersMs - down.swarmMs)})`,
+      );
       if (!isClean(left)) {
         console.error(`but these are left:\n${describeLeftovers(left)}`);
         return 1;

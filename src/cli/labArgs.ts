@@ -33,7 +33,9 @@ export function readJson(path: string, flag: string, io: CliIo = processIo): unk
   try {
     text = path === "-" ? io.readStdin() : readFileSync(path, "utf8");
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot read ${path === "-" ? "stdin" : "the file"} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(
+      `${flag} ${path}: cannot read ${path === "-" ? "stdin" : "the file"} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -44,7 +46,9 @@ export function readJson(path: string, flag: string, io: CliIo = processIo): unk
 
 export function asPlan(raw: unknown, path: string): LabPlan {
   const p = raw as Partial<LabPlan> | null;
-  const missing = (["name", "hosts", "networks", "workloads", "verification"] as const).filter((k) => p === null || typeof p !== "object" || p[k] === undefined);
+  const missing = (["name", "hosts", "networks", "workloads", "verification"] as const).filter(
+    (k) => p === null || typeof p !== "object" || p[k] === undefined,
+  );
   const checksOk = p?.checks === undefined || (Array.isArray(p.checks.pairs) && Array.isArray(p.checks.single));
   if (missing.length || !Array.isArray(p!.hosts) || !checksOk) {
     throw new UsageError(
@@ -60,7 +64,9 @@ export function asPlan(raw: unknown, path: string): LabPlan {
 export function planFromArgs(v: { config?: string | undefined; plan?: string | undefined }, io: CliIo = processIo): LabPlan {
   if (v.config !== undefined && v.plan !== undefined) throw new UsageError("--config and --plan are alternatives; pass only one of them");
   try {
-    return v.plan !== undefined ? asPlan(readJson(v.plan, "--plan", io), v.plan) : buildPlan(v.config !== undefined ? readJson(v.config, "--config", io) : {});
+    return v.plan !== undefined
+      ? asPlan(readJson(v.plan, "--plan", io), v.plan)
+      : buildPlan(v.config !== undefined ? readJson(v.config, "--config", io) : {});
   } catch (e) {
     if (e instanceof LabConfigError) throw new UsageError(e.message);
     throw e;
@@ -72,7 +78,8 @@ export function endpointsFromArgs(plan: LabPlan, list: readonly string[] | undef
   const endpoints: Record<string, string> = {};
   for (const e of list ?? []) {
     const eq = e.indexOf("=");
-    if (eq <= 0 || eq === e.length - 1) throw new UsageError(`--endpoint ${JSON.stringify(e)}: write it as HOST=URL, e.g. --endpoint host1=unix:///run/dnlab/lab/host1.sock`);
+    if (eq <= 0 || eq === e.length - 1)
+      throw new UsageError(`--endpoint ${JSON.stringify(e)}: write it as HOST=URL, e.g. --endpoint host1=unix:///run/dnlab/lab/host1.sock`);
     endpoints[e.slice(0, eq)] = e.slice(eq + 1);
   }
   try {
@@ -87,7 +94,9 @@ export function positiveNumber(flag: string, v: string | undefined, integer: boo
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} ${JSON.stringify(v)}: must be a positive ${integer ? "whole number" : "number"}, e.g. ${flag} ${integer ? 16 : 20}`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(v)}: must be a positive ${integer ? "whole number" : "number"}, e.g. ${flag} ${integer ? 16 : 20}`,
+    );
   }
   return n;
 }

@@ -78,7 +78,9 @@ export function readConfig(path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new UsageError(`--config = ${JSON.stringify(path)}: not valid JSON (${(e as Error).message}). Fix: write the lab config as a JSON object`);
+    throw new UsageError(
+      `--config = ${JSON.stringify(path)}: not valid JSON (${(e as Error).message}). Fix: write the lab config as a JSON object`,
+    );
   }
 }
 

@@ -56,7 +56,11 @@ export interface TraceCliArgs {
   options: TraceOptions;
 }
 
-export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () => number = Math.random): TraceCliArgs | ReplayArgs | "help" {
+export function parseTraceCli(
+  argv: string[],
+  io: CliIo = processIo,
+  random: () => number = Math.random,
+): TraceCliArgs | ReplayArgs | "help" {
   const a = parseFlags({
     args: argv,
     allowPositionals: true,
@@ -84,14 +88,18 @@ export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () 
     if (a.positionals.length > 0) throw new UsageError("--replay renders a saved trace: give no <from> <to> with it");
     const r = readJson(v.replay, "--replay", io) as Partial<TraceResult> | null;
     if (r === null || typeof r !== "object" || !r.plan || !Array.isArray(r.hops) || !r.probe) {
-      throw new UsageError(`--replay ${v.replay}: not a trace (no plan/hops/probe); save one with npm run trace -- <from> <to> --json > FILE`);
+      throw new UsageError(
+        `--replay ${v.replay}: not a trace (no plan/hops/probe); save one with npm run trace -- <from> <to> --json > FILE`,
+      );
     }
     return { replay: r as TraceResult, json: v.json ?? false, mermaid: v.mermaid ?? false, ...(v.svg !== undefined ? { svg: v.svg } : {}) };
   }
-  if (a.positionals.length !== 2) throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
+  if (a.positionals.length !== 2)
+    throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
   let plan: LabPlan;
   if (v["pulumi-config"] !== undefined) {
-    if (v.config !== undefined || v.plan !== undefined) throw new UsageError("--pulumi-config, --config and --plan are alternatives; pass only one of them");
+    if (v.config !== undefined || v.plan !== undefined)
+      throw new UsageError("--pulumi-config, --config and --plan are alternatives; pass only one of them");
     try {
       plan = buildPlan(labConfigFromPulumiJson(readJson(v["pulumi-config"], "--pulumi-config", io)));
     } catch (e) {
@@ -126,8 +134,15 @@ export function parseTraceCli(argv: string[], io: CliIo = processIo, random: () 
   };
 }
 
-export function writeOutputs(r: TraceResult, args: Pick<TraceCliArgs, "json" | "mermaid" | "svg">, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void {
-  out.write(args.json ? `${JSON.stringify({ ...r, mermaid: traceMermaid(r) }, null, 2)}\n` : args.mermaid ? traceMermaid(r) : formatTrace(r));
+export function writeOutputs(
+  r: TraceResult,
+  args: Pick<TraceCliArgs, "json" | "mermaid" | "svg">,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): void {
+  out.write(
+    args.json ? `${JSON.stringify({ ...r, mermaid: traceMermaid(r) }, null, 2)}\n` : args.mermaid ? traceMermaid(r) : formatTrace(r),
+  );
   if (args.svg !== undefined) {
     mkdirSync(dirname(args.svg), { recursive: true });
     writeFileSync(args.svg, traceSvg(r));

@@ -79,10 +79,21 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
     ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
   };
   if (v.json && v["json-summary"]) throw new UsageError("--json and --json-summary are alternatives; pass only one of them");
-  return { plan, json: v.json ?? false, jsonSummary: v["json-summary"] ?? false, quiet: v.quiet ?? false, ...(v.save !== undefined ? { save: v.save } : {}), options };
+  return {
+    plan,
+    json: v.json ?? false,
+    jsonSummary: v["json-summary"] ?? false,
+    quiet: v.quiet ?? false,
+    ...(v.save !== undefined ? { save: v.save } : {}),
+    options,
+  };
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let args: CliArgs | "help";
   try {
     args = parseCli(argv);
@@ -99,17 +110,24 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   }
   const { plan, json, jsonSummary, quiet, options } = args;
   const machine = json || jsonSummary;
-  if (!quiet && !machine) err.write(`verify: ${checkCount(plan.checks)} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`);
+  if (!quiet && !machine)
+    err.write(
+      `verify: ${checkCount(plan.checks)} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`,
+    );
   const report = await verifyLab(plan, {
     ...options,
-    ...(!quiet && !machine ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) } : {}),
+    ...(!quiet && !machine
+      ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) }
+      : {}),
   });
   // The saved report first: whoever reads stdout (the stack) may look for the file as soon as it ends.
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });
     writeFileSync(args.save, `${JSON.stringify(report, null, 2)}\n`);
   }
-  out.write(jsonSummary ? `${JSON.stringify(briefOf(report), null, 2)}\n` : json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+  out.write(
+    jsonSummary ? `${JSON.stringify(briefOf(report), null, 2)}\n` : json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report),
+  );
   // With --json or --json-summary (the stack's way), stderr is what `pulumi up` prints: the rows of the
   // checks that failed and the summary line, or only the summary line when all went as expected.
   if (machine && !report.ok) err.write(formatTable(report, { onlyFailures: true }));

@@ -278,7 +278,8 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
       const problems: string[] = [];
       for (const a of w.attachments) {
         if (!(a.network in (c.NetworkSettings.Networks ?? {}))) problems.push(`not on ${a.network}`);
-        else if (c.State.Running && ips[a.network] !== a.ipv4) problems.push(`${a.network}: ${ips[a.network] ?? "no IP"}, planned ${a.ipv4}`);
+        else if (c.State.Running && ips[a.network] !== a.ipv4)
+          problems.push(`${a.network}: ${ips[a.network] ?? "no IP"}, planned ${a.ipv4}`);
       }
       const s = c.State;
       const state = s.Status === "exited" && s.ExitCode !== undefined ? `exited (${s.ExitCode})` : s.Status;

@@ -22,7 +22,9 @@ const dash = (v: string | number | undefined): string => (v === undefined || v =
 export function formatInspect(r: InspectReport): string {
   const out: string[] = [];
   const kv = r.kv ? `, KV ${r.kv.url}` : "";
-  out.push(`lab ${r.lab}: ${r.hostKind} hosts, ${r.overlayMode} overlay${kv} — ${r.healthy ? "healthy" : "NOT healthy"} (${r.inspectedAt})`);
+  out.push(
+    `lab ${r.lab}: ${r.hostKind} hosts, ${r.overlayMode} overlay${kv} — ${r.healthy ? "healthy" : "NOT healthy"} (${r.inspectedAt})`,
+  );
   out.push("");
 
   out.push("HOSTS");
@@ -49,7 +51,11 @@ export function formatInspect(r: InspectReport): string {
     const vni = n.vni === undefined ? "-" : `${n.vni}`;
     n.hosts.forEach((h, i) => {
       const presence = h.present === undefined ? "unknown" : h.present ? dash(h.id) : "absent";
-      netRows.push(i === 0 ? [n.name, n.driver, dash(n.scope), subnet, vni, h.host, presence, dash(h.ipRange)] : ["", "", "", "", "", h.host, presence, dash(h.ipRange)]);
+      netRows.push(
+        i === 0
+          ? [n.name, n.driver, dash(n.scope), subnet, vni, h.host, presence, dash(h.ipRange)]
+          : ["", "", "", "", "", h.host, presence, dash(h.ipRange)],
+      );
     });
   }
   out.push(alignedTable(["NAME", "DRIVER", "SCOPE", "SUBNET", "VNI", "HOST", "ID", "IP-RANGE"], netRows));

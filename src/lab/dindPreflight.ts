@@ -40,11 +40,46 @@ export interface DindProbeInput {
 
 /** Linux capability names by number (capability.h), as runc grants them to a privileged container. */
 const CAPS = [
-  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-  "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-  "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
   "CHECKPOINT_RESTORE",
 ] as const;
 
@@ -77,7 +112,7 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
     "  if [ -w /sys/fs/cgroup/cgroup.subtree_control ]; then echo 'cgroup 2 writable'; else echo 'cgroup 2 readonly'; fi",
     "elif grep -q ' /sys/fs/cgroup/devices ' /proc/self/mountinfo 2>/dev/null || grep -qE ' /sys/fs/cgroup/[^ ]*devices' /proc/self/mountinfo 2>/dev/null; then echo 'cgroup 1 devices'",
     "else echo 'cgroup 1 nodevices'; fi",
-    "if out=$(iptables -t nat -S 2>&1); then echo 'iptables ok'; else echo \"iptables fail $(echo \"$out\" | head -n1)\"; fi",
+    'if out=$(iptables -t nat -S 2>&1); then echo \'iptables ok\'; else echo "iptables fail $(echo "$out" | head -n1)"; fi',
   ];
   if (features.length > 0) {
     lines.push(
@@ -86,7 +121,10 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
       "elif ! out=$(ip link add kp0 type veth peer name kp1 2>&1); then",
       ...features.map((f) => `  echo "feature ${f} unknown veth: $(echo "$out" | head -n1)"`),
       "else",
-      ...features.map((f) => `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`),
+      ...features.map(
+        (f) =>
+          `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`,
+      ),
       "fi",
     );
   }
@@ -101,7 +139,8 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
   let unknown: string | undefined;
   for (const line of stdout.split("\n").map((l) => l.trim())) {
     const [key, a, ...rest] = line.split(" ");
-    if (key === "cgroup") cgroup = a === "2" ? { version: 2, writable: rest[0] === "writable" } : { version: 1, devices: rest[0] === "devices" };
+    if (key === "cgroup")
+      cgroup = a === "2" ? { version: 2, writable: rest[0] === "writable" } : { version: 1, devices: rest[0] === "devices" };
     else if (key === "iptables") iptables = a === "ok" ? { ok: true } : { ok: false, detail: rest.join(" ") || "failed" };
     else if (key === "feature" && (KERNEL_FEATURES as readonly string[]).includes(a ?? "")) {
       const [state, ...why] = rest;
@@ -114,7 +153,8 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
 }
 
 const CAPS_FAILURE = /unable to apply caps|operation not permitted/i;
-const IMAGE_MISSING = /unable to find image|pull access denied|manifest unknown|no such image|repository does not exist|failed to resolve reference/i;
+const IMAGE_MISSING =
+  /unable to find image|pull access denied|manifest unknown|no such image|repository does not exist|failed to resolve reference/i;
 
 /** Decide from the probe what the dind lab cannot have on this engine; empty problems: it can be created. */
 export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{ problems: string[]; notes: string[] }> {
@@ -141,7 +181,9 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
           `Fix: name an image it has or can pull in ${imageKey} (scripts/images/build.sh builds local ones)`,
       );
     } else {
-      problems.push(`lab:hostKind = "dind": a privileged probe container from ${image} could not run on the Docker engine at ${engine}: ${d}. Fix: check that the engine answers (docker -H ${engine} info) and can run privileged containers`);
+      problems.push(
+        `lab:hostKind = "dind": a privileged probe container from ${image} could not run on the Docker engine at ${engine}: ${d}. Fix: check that the engine answers (docker -H ${engine} info) and can run privileged containers`,
+      );
     }
     return { problems, notes };
   }
@@ -158,7 +200,9 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
     );
   }
   if (r.cgroup.version === 2 && !r.cgroup.writable) {
-    problems.push(`lab:hostKind = "dind": /sys/fs/cgroup is read-only in a privileged container on the Docker engine at ${engine}, so the inner dockerds cannot make cgroups for their containers. Fix: an engine whose privileged containers get a writable cgroup v2 tree (Docker 20.10+ does by default)`);
+    problems.push(
+      `lab:hostKind = "dind": /sys/fs/cgroup is read-only in a privileged container on the Docker engine at ${engine}, so the inner dockerds cannot make cgroups for their containers. Fix: an engine whose privileged containers get a writable cgroup v2 tree (Docker 20.10+ does by default)`,
+    );
   }
   if (!r.iptables.ok) {
     problems.push(
@@ -168,7 +212,9 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
   }
   if (r.unknown !== undefined) {
     // An image without iproute2 cannot answer; the lab then finds out when it creates the networks.
-    notes.push(`the kernel features the networks need (${dindFeatures(plan).join(", ")}) were not checked: the dind image ${image} could not create probe links (${r.unknown})`);
+    notes.push(
+      `the kernel features the networks need (${dindFeatures(plan).join(", ")}) were not checked: the dind image ${image} could not create probe links (${r.unknown})`,
+    );
     return { problems, notes };
   }
   // The same decision and wording as for netns labs, from the answers given inside the container.
@@ -187,14 +233,30 @@ export interface DindProbeOptions {
 }
 
 /** Run the probe container on the engine (pulls the image if the engine can and does not have it). */
-export async function runDindProbe(engine: string, image: string, features: readonly KernelFeature[], opts: DindProbeOptions = {}): Promise<DindProbeResult> {
+export async function runDindProbe(
+  engine: string,
+  image: string,
+  features: readonly KernelFeature[],
+  opts: DindProbeOptions = {},
+): Promise<DindProbeResult> {
   const docker = [opts.dockerCli ?? "/usr/bin/docker", "-H", engine];
   // A name of its own: a container whose start failed may stay behind despite --rm; it is removed by name.
   const name = `dnlab-preflight-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const argv = [
-    ...docker, "run", "--rm", "--name", name, "--privileged", "--network", "none",
+    ...docker,
+    "run",
+    "--rm",
+    "--name",
+    name,
+    "--privileged",
+    "--network",
+    "none",
     ...(opts.runtime ? ["--runtime", opts.runtime] : []),
-    "--entrypoint", "sh", image, "-c", dindProbeScript(features),
+    "--entrypoint",
+    "sh",
+    image,
+    "-c",
+    dindProbeScript(features),
   ];
   try {
     const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 120_000 });
@@ -220,7 +282,11 @@ export function localCapBnd(engine: string): string | undefined {
  * The dind preflight: probe the engine, throw one error listing everything missing (nothing created).
  * Returns the notes (things that refuse nothing).
  */
-export async function dindPreflight(plan: LabPlan, engine: string, opts: DindProbeOptions & { probe?: typeof runDindProbe } = {}): Promise<string[]> {
+export async function dindPreflight(
+  plan: LabPlan,
+  engine: string,
+  opts: DindProbeOptions & { probe?: typeof runDindProbe } = {},
+): Promise<string[]> {
   const image = plan.images.dind;
   if (plan.hostKind !== "dind" || image === undefined) return [];
   const result = await (opts.probe ?? runDindProbe)(engine, image, dindFeatures(plan), opts);
@@ -233,6 +299,9 @@ export async function dindPreflight(plan: LabPlan, engine: string, opts: DindPro
     ...(capBnd !== undefined ? { localCapBnd: capBnd } : {}),
     ...(neighbours !== undefined ? { localNeighbours: neighbours } : {}),
   });
-  if (problems.length > 0) throw new Error(`dind lab ${plan.name} cannot be created on the Docker engine at ${engine}; nothing was created:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0)
+    throw new Error(
+      `dind lab ${plan.name} cannot be created on the Docker engine at ${engine}; nothing was created:\n  - ${problems.join("\n  - ")}`,
+    );
   return notes;
 }

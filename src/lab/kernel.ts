@@ -147,7 +147,10 @@ export const systemKernelProbe: KernelProbe = {
       for (const f of wanted) {
         const argv = probeLinkArgv(f);
         const r = await ip(argv);
-        out[f] = r.code === 0 ? { ok: true } : { ok: false, detail: `ip ${argv.slice(0, 2).join(" ")} ... type ${f === "8021q" ? "vlan" : f}: ${firstLine(r)}` };
+        out[f] =
+          r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: `ip ${argv.slice(0, 2).join(" ")} ... type ${f === "8021q" ? "vlan" : f}: ${firstLine(r)}` };
       }
       return out;
     } finally {

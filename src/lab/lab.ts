@@ -130,8 +130,13 @@ export async function labStatus(plan: LabPlan, namespaces?: Set<string>): Promis
   const ns = namespaces ?? new Set((await run(["ip", "netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0]));
   const mark = (b: boolean): string => (b ? "up  " : "down");
   const lines: string[] = [`lab ${plan.name} (${plan.overlayMode} overlay)`];
-  lines.push(`  ${mark(ns.has(plan.netns!.switchNamespace))} switch ${plan.netns!.switchNamespace} ${plan.underlay.gateway}/${plan.underlay.prefixLength}`);
-  if (plan.kv?.provision === "netns") lines.push(`  ${mark(ns.has(plan.netns!.kvNamespace))} kv     ${plan.netns!.kvNamespace} ${plan.kv.kind} ${plan.kv.address}:${plan.kv.port}`);
+  lines.push(
+    `  ${mark(ns.has(plan.netns!.switchNamespace))} switch ${plan.netns!.switchNamespace} ${plan.underlay.gateway}/${plan.underlay.prefixLength}`,
+  );
+  if (plan.kv?.provision === "netns")
+    lines.push(
+      `  ${mark(ns.has(plan.netns!.kvNamespace))} kv     ${plan.netns!.kvNamespace} ${plan.kv.kind} ${plan.kv.address}:${plan.kv.port}`,
+    );
   const hostLines = await Promise.all(
     plan.hosts.map(async (h) => {
       const info = await docker(h, ["info", "--format", "{{.Name}} {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"], 10_000);

@@ -3,7 +3,17 @@
 // started, so a failed bring-up never leaves a half-built lab. Also reports leftovers (processes,
 // namespaces, mounts, dirs) so tests can assert that a teardown really cleaned up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { DOCKER26_FIX, type LabPlan, type NetnsCommandOptions, netnsCommands, netnsKvDir, netnsLabDirs, type NetnsStep, neighbourReservation, shellJoin } from "../model/index.js";
+import {
+  DOCKER26_FIX,
+  type LabPlan,
+  type NetnsCommandOptions,
+  netnsCommands,
+  netnsKvDir,
+  netnsLabDirs,
+  type NetnsStep,
+  neighbourReservation,
+  shellJoin,
+} from "../model/index.js";
 import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
 import { run, type RunResult, tail } from "./run.js";
 
@@ -56,7 +66,12 @@ async function runStep(id: string, argv: readonly string[], opts: NetnsLabOption
 }
 
 /** Run steps in parallel; every step is tried, the first error is rethrown after all have settled. */
-async function parallel(steps: NetnsStep[], which: "create" | "delete", opts: NetnsLabOptions, started: NetnsStep[]): Promise<StepTiming[]> {
+async function parallel(
+  steps: NetnsStep[],
+  which: "create" | "delete",
+  opts: NetnsLabOptions,
+  started: NetnsStep[],
+): Promise<StepTiming[]> {
   started.push(...steps);
   const settled = await Promise.allSettled(steps.map((s) => runStep(s.id, s[which], opts)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -104,13 +119,16 @@ export async function netnsPreflight(plan: LabPlan, opts: NetnsPreflightOptions 
     problems.push(`consul binary ${opts.consulBinary} does not exist. Fix: npm run consul:build and pass the path it prints`);
   }
   if (existsSync("/run/containerd/containerd.sock")) {
-    problems.push("a system containerd listens on /run/containerd/containerd.sock and every lab dockerd would adopt it. Fix: systemctl disable --now docker containerd");
+    problems.push(
+      "a system containerd listens on /run/containerd/containerd.sock and every lab dockerd would adopt it. Fix: systemctl disable --now docker containerd",
+    );
   }
   // vxlan / macvlan / 802.1q for the networks the plan has (IPVS only as a note in swarm mode).
   const kernel = await checkKernel(plan, opts.kernelProbe ?? systemKernelProbe);
   problems.push(...kernel.problems);
   for (const n of kernel.notes) opts.log?.(`[preflight] note: ${n}`);
-  if (problems.length > 0) throw new Error(`netns lab ${plan.name} cannot be created here; nothing was created:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0)
+    throw new Error(`netns lab ${plan.name} cannot be created here; nothing was created:\n  - ${problems.join("\n  - ")}`);
 }
 
 /**
@@ -243,7 +261,11 @@ export function labLeftovers(plan: LabPlan): Leftovers {
   }
 
   const nsPrefix = `${plan.name}-`;
-  const namespaces = existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith(nsPrefix)).sort() : [];
+  const namespaces = existsSync("/run/netns")
+    ? readdirSync("/run/netns")
+        .filter((n) => n.startsWith(nsPrefix))
+        .sort()
+    : [];
 
   const mounts: string[] = [];
   for (const line of (readText("/proc/self/mountinfo") ?? "").split("\n")) {

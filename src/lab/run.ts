@@ -94,7 +94,12 @@ export function sleep(ms: number): Promise<void> {
  */
 export function runScriptCall(call: ScriptCall, opts: RunOptions = {}, env: Record<string, string> = {}): Promise<RunResult> {
   if (call.where !== "local") {
-    return Promise.resolve({ code: 127, stdout: "", stderr: `${call.script} runs on ${call.host} over ssh; this driver runs only local calls`, ms: 0 });
+    return Promise.resolve({
+      code: 127,
+      stdout: "",
+      stderr: `${call.script} runs on ${call.host} over ssh; this driver runs only local calls`,
+      ms: 0,
+    });
   }
   return run(["bash", call.script, ...call.args], { ...opts, env: { ...(opts.env ?? process.env), ...call.env, ...env } });
 }

@@ -30,15 +30,27 @@ export class SwarmStepError extends Error {
     readonly result: RunResult,
     what: string,
   ) {
-    super(`swarm ${what} on ${call.host} failed (exit ${result.code ?? "timeout"}): bash ${call.script} ${call.args.join(" ")}\n${tail(result)}`);
+    super(
+      `swarm ${what} on ${call.host} failed (exit ${result.code ?? "timeout"}): bash ${call.script} ${call.args.join(" ")}\n${tail(result)}`,
+    );
     this.name = "SwarmStepError";
   }
 }
 
-async function runCall(call: ScriptCall, what: string, opts: SwarmOptions, env: Record<string, string> = {}, streamStdout = true): Promise<RunResult> {
+async function runCall(
+  call: ScriptCall,
+  what: string,
+  opts: SwarmOptions,
+  env: Record<string, string> = {},
+  streamStdout = true,
+): Promise<RunResult> {
   const log = opts.log;
   // init's stdout is the join token: never streamed; its progress (stderr) is logged when it is done.
-  const r = await runScriptCall(call, { timeoutMs: opts.timeoutMs ?? 120_000, ...(log && streamStdout ? { onLine: (l: string) => log(`[swarm ${call.host}] ${l}`) } : {}) }, env);
+  const r = await runScriptCall(
+    call,
+    { timeoutMs: opts.timeoutMs ?? 120_000, ...(log && streamStdout ? { onLine: (l: string) => log(`[swarm ${call.host}] ${l}`) } : {}) },
+    env,
+  );
   if (log && !streamStdout) for (const l of r.stderr.split("\n").filter(Boolean)) log(`[swarm ${call.host}] ${l}`);
   if (r.code !== 0) {
     // Never let a token reach an error message.
@@ -59,7 +71,9 @@ export async function upSwarm(plan: LabPlan, opts: SwarmOptions = {}): Promise<S
   const init = await runCall(calls.init, "init", opts, {}, false);
   const token = init.stdout.trim().split("\n").pop() ?? "";
   if (!/^SWMTKN-[A-Za-z0-9-]+$/.test(token)) {
-    throw new Error(`swarm init on ${calls.manager} printed no join token on stdout (bash ${calls.init.script} ${calls.init.args.join(" ")})`);
+    throw new Error(
+      `swarm init on ${calls.manager} printed no join token on stdout (bash ${calls.init.script} ${calls.init.args.join(" ")})`,
+    );
   }
   // The join calls carry a placeholder where the token goes, as the stack fills it from init's secret stdout.
   const joinEnv = (j: ScriptCall): Record<string, string> => ({ [SWARM_TOKEN_ENV]: fillSwarmToken(j.env[SWARM_TOKEN_ENV] ?? "", token) });

@@ -10,7 +10,15 @@
 // A step that fails is retried while peers converge; a failed `docker run` may have created the
 // container before failing to start it, so every failed attempt removes that half-created container
 // first (else the retry fails on "Conflict. The container name is already in use").
-import { type HostPlan, type LabPlan, type MacvlanNetworkPlan, type NetworkPlan, type OverlayNetworkPlan, swarmCalls, type WorkloadPlan } from "../model/index.js";
+import {
+  type HostPlan,
+  type LabPlan,
+  type MacvlanNetworkPlan,
+  type NetworkPlan,
+  type OverlayNetworkPlan,
+  swarmCalls,
+  type WorkloadPlan,
+} from "../model/index.js";
 import { run, type RunResult, runScriptCall, sleep, tail } from "./run.js";
 
 /** The Debian client: another (older) docker client may sit earlier on PATH. */
@@ -44,14 +52,42 @@ function mtuOpt(net: NetworkPlan): string[] {
 
 /** `docker network create` args for an overlay (run on net.createdOn only). */
 export function overlayCreateArgs(net: OverlayNetworkPlan): string[] {
-  return ["network", "create", "-d", "overlay", "--subnet", net.subnet, "--gateway", net.gateway, ...(net.ipRange ? ["--ip-range", net.ipRange] : []), ...(net.attachable ? ["--attachable"] : []), ...mtuOpt(net), net.name];
+  return [
+    "network",
+    "create",
+    "-d",
+    "overlay",
+    "--subnet",
+    net.subnet,
+    "--gateway",
+    net.gateway,
+    ...(net.ipRange ? ["--ip-range", net.ipRange] : []),
+    ...(net.attachable ? ["--attachable"] : []),
+    ...mtuOpt(net),
+    net.name,
+  ];
 }
 
 /** `docker network create` args for a macvlan on one host: its own --ip-range (macvlan IPAM is per host). */
 export function macvlanCreateArgs(net: MacvlanNetworkPlan, host: string): string[] {
   const range = net.ranges.find((r) => r.host === host);
   if (!range) throw new Error(`macvlan ${net.name} has no ip-range for host ${host}`);
-  return ["network", "create", "-d", "macvlan", "--subnet", net.subnet, "--gateway", net.gateway, "--ip-range", range.ipRange, "-o", `parent=${net.parent}`, ...mtuOpt(net), net.name];
+  return [
+    "network",
+    "create",
+    "-d",
+    "macvlan",
+    "--subnet",
+    net.subnet,
+    "--gateway",
+    net.gateway,
+    "--ip-range",
+    range.ipRange,
+    "-o",
+    `parent=${net.parent}`,
+    ...mtuOpt(net),
+    net.name,
+  ];
 }
 
 function aliasArgs(flag: string, aliases: readonly string[]): string[] {
@@ -67,11 +103,19 @@ export function containerRunArgs(w: WorkloadPlan): string[] {
   const first = w.attachments[0];
   if (!first) throw new Error(`workload ${w.name} has no network`);
   return [
-    "run", "-d", "-i", "-t", "--init",
-    "--name", w.name,
-    "--hostname", w.hostname,
-    "--network", first.network,
-    "--ip", first.ipv4,
+    "run",
+    "-d",
+    "-i",
+    "-t",
+    "--init",
+    "--name",
+    w.name,
+    "--hostname",
+    w.hostname,
+    "--network",
+    first.network,
+    "--ip",
+    first.ipv4,
     ...aliasArgs("--network-alias", first.aliases),
     w.image,
   ];
@@ -92,7 +136,8 @@ async function exists(host: HostPlan, kind: "network" | "container", name: strin
 }
 
 /** Errors no retry can fix: the attempt is not repeated (the run's output names the cause). */
-const PERMANENT = /invalid reference format|Unable to find image|pull access denied|No such image|does not belong to any of this network's subnets|unknown flag|invalid argument/i;
+const PERMANENT =
+  /invalid reference format|Unable to find image|pull access denied|No such image|does not belong to any of this network's subnets|unknown flag|invalid argument/i;
 
 export interface RetryOptions {
   /** Runs after every failed attempt (the last one too): undo what the attempt may have left. */
@@ -141,8 +186,14 @@ export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Pro
       const call = swarm.networks.find((n) => n.name === net.name)?.create;
       if (!call) throw new Error(`swarm calls have no network ${net.name}`);
       opts.log?.(`[${call.host}] ${call.script} ${call.args.join(" ")}`);
-      const r = await runScriptCall(call, { timeoutMs: 120_000, ...(opts.log ? { onLine: (l: string) => opts.log?.(`[${call.host}] ${l}`) } : {}) });
-      if (r.code !== 0) throw new Error(`create swarm overlay ${net.name} on ${call.host} failed (exit ${r.code ?? "timeout"}): ${call.script} ${call.args.join(" ")}\n${tail(r)}`);
+      const r = await runScriptCall(call, {
+        timeoutMs: 120_000,
+        ...(opts.log ? { onLine: (l: string) => opts.log?.(`[${call.host}] ${l}`) } : {}),
+      });
+      if (r.code !== 0)
+        throw new Error(
+          `create swarm overlay ${net.name} on ${call.host} failed (exit ${r.code ?? "timeout"}): ${call.script} ${call.args.join(" ")}\n${tail(r)}`,
+        );
     } else if (net.driver === "overlay") {
       const h = hostOf(plan, net.createdOn);
       if (!(await exists(h, "network", net.name))) {
@@ -167,7 +218,9 @@ export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Pro
 
 /** Wait until a kv-mode overlay created on one host is visible on another (through the KV store). */
 export async function waitForNetwork(host: HostPlan, network: string, timeoutMs = 30_000): Promise<void> {
-  await retry(`network ${network} on ${host.name}`, timeoutMs, () => dockerOk(host, ["network", "inspect", "--format", "{{.Scope}}", network]));
+  await retry(`network ${network} on ${host.name}`, timeoutMs, () =>
+    dockerOk(host, ["network", "inspect", "--format", "{{.Scope}}", network]),
+  );
 }
 
 /** Create (or start) one container of the plan, and connect its further networks. */
@@ -187,7 +240,11 @@ async function applyWorkload(plan: LabPlan, w: WorkloadPlan, opts: ApplyOptions)
     // attaching to a swarm network): remove that one before the next attempt, and after the last.
     await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)), { cleanup: () => removeContainer(h, w.name) });
   }
-  const connected = (await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])).trim().split(/\s+/);
+  const connected = (
+    await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])
+  )
+    .trim()
+    .split(/\s+/);
   for (const args of connectArgs(w)) {
     const net = args[args.length - 2]!;
     if (connected.includes(net)) continue;

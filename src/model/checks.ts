@@ -23,8 +23,20 @@ export function pairCheckId(probe: PairProbe, from: string, target: string, netw
 }
 
 /** One check of a group: the source `from` probing `target` with `probe`. */
-export function pairCheck(g: PairCheckGroup, from: string, target: { name: string; ip: string }, p: PairCheckGroup["probes"][number]): CheckPlan {
-  const base = { id: pairCheckId(p.probe, from, target.name, g.network), from, host: g.host, network: g.network, expect: "pass" as const, reason: p.reason };
+export function pairCheck(
+  g: PairCheckGroup,
+  from: string,
+  target: { name: string; ip: string },
+  p: PairCheckGroup["probes"][number],
+): CheckPlan {
+  const base = {
+    id: pairCheckId(p.probe, from, target.name, g.network),
+    from,
+    host: g.host,
+    network: g.network,
+    expect: "pass" as const,
+    reason: p.reason,
+  };
   switch (p.probe) {
     case "ping-name":
       return { ...base, kind: "ping", target: target.name, expectedIp: target.ip };
@@ -87,7 +99,17 @@ export function planChecks(plan: LabPlan): LabChecks {
         for (const a of m) {
           if (a === b || (net.driver === "overlay") !== (a.w.host !== b.w.host)) continue;
           const where = net.driver === "overlay" ? "from another host" : "from the same host (macvlan is local to each host)";
-          checks.push({ id: `dns-alias:${a.w.name}->${alias}=${b.w.name}@${net.name}`, kind: "dns", from: a.w.name, host: a.w.host, network: net.name, target: alias, expectedIp: b.ip, expect: "pass", reason: `the alias ${alias} of ${b.w.name} resolves ${where}` });
+          checks.push({
+            id: `dns-alias:${a.w.name}->${alias}=${b.w.name}@${net.name}`,
+            kind: "dns",
+            from: a.w.name,
+            host: a.w.host,
+            network: net.name,
+            target: alias,
+            expectedIp: b.ip,
+            expect: "pass",
+            reason: `the alias ${alias} of ${b.w.name} resolves ${where}`,
+          });
         }
       }
     }
@@ -97,9 +119,21 @@ export function planChecks(plan: LabPlan): LabChecks {
       const onlyOverlays = (w: WorkloadPlan): boolean => w.attachments.every((at) => driverOf.get(at.network) === "overlay");
       for (const a of m.filter((x) => onlyOverlays(x.w))) {
         const base = { from: a.w.name, host: a.w.host, network: net.name, expect: "pass" as const };
-        checks.push({ ...base, id: `gwbridge-route:${a.w.name}@${net.name}`, kind: "gwbridge-route", target: "docker_gwbridge", reason: "an overlay container's default route leaves through docker_gwbridge" });
+        checks.push({
+          ...base,
+          id: `gwbridge-route:${a.w.name}@${net.name}`,
+          kind: "gwbridge-route",
+          target: "docker_gwbridge",
+          reason: "an overlay container's default route leaves through docker_gwbridge",
+        });
         if (plan.verification.externalTarget) {
-          checks.push({ ...base, id: `external:${a.w.name}->${plan.verification.externalTarget}`, kind: "external", target: plan.verification.externalTarget, reason: "outside reachable through docker_gwbridge (NAT on the host)" });
+          checks.push({
+            ...base,
+            id: `external:${a.w.name}->${plan.verification.externalTarget}`,
+            kind: "external",
+            target: plan.verification.externalTarget,
+            reason: "outside reachable through docker_gwbridge (NAT on the host)",
+          });
         }
       }
       // The VXLAN device exists only on hosts with a container on the network, and only carries
@@ -107,7 +141,16 @@ export function planChecks(plan: LabPlan): LabChecks {
       const hostsOn = [...new Set(m.map((x) => x.w.host))];
       if (hostsOn.length > 1) {
         for (const h of hostsOn) {
-          checks.push({ id: `vxlan:${h}@${net.name}`, kind: "vxlan", from: h, host: h, target: net.name, network: net.name, expect: "pass", reason: "the overlay's VXLAN device (VNI) carries the cross-host traffic" });
+          checks.push({
+            id: `vxlan:${h}@${net.name}`,
+            kind: "vxlan",
+            from: h,
+            host: h,
+            target: net.name,
+            network: net.name,
+            expect: "pass",
+            reason: "the overlay's VXLAN device (VNI) carries the cross-host traffic",
+          });
         }
       }
     } else {
@@ -130,14 +173,31 @@ export function planChecks(plan: LabPlan): LabChecks {
               : "macvlan children are reachable from other hosts on the segment",
           });
           if (!own) {
-            checks.push({ id: `ping-ip:${a.w.name}->${h.name}@${net.name}`, kind: "ping", from: a.w.name, host: a.w.host, target: hostAddress.get(h.name)!, network: net.name, expect: "pass", reason: "a macvlan child reaches other hosts directly on the segment" });
+            checks.push({
+              id: `ping-ip:${a.w.name}->${h.name}@${net.name}`,
+              kind: "ping",
+              from: a.w.name,
+              host: a.w.host,
+              target: hostAddress.get(h.name)!,
+              network: net.name,
+              expect: "pass",
+              reason: "a macvlan child reaches other hosts directly on the segment",
+            });
           }
         }
       }
     }
   }
   for (const w of plan.workloads) {
-    checks.push({ id: `cnm:${w.name}`, kind: "cnm", from: w.name, host: w.host, target: w.name, expect: "pass", reason: "sandbox, endpoints and networks as the CNM describes them" });
+    checks.push({
+      id: `cnm:${w.name}`,
+      kind: "cnm",
+      from: w.name,
+      host: w.host,
+      target: w.name,
+      expect: "pass",
+      reason: "sandbox, endpoints and networks as the CNM describes them",
+    });
   }
   return { pairs, single: checks };
 }

@@ -13,7 +13,13 @@ export interface SshDockerInput {
   logFile?: string;
   execRoot?: string;
 }
-export const SSH_DOCKER_KEYS = ["daemonJson", "pidFile", "socket", "logFile", "execRoot"] as const satisfies readonly (keyof SshDockerInput)[];
+export const SSH_DOCKER_KEYS = [
+  "daemonJson",
+  "pidFile",
+  "socket",
+  "logFile",
+  "execRoot",
+] as const satisfies readonly (keyof SshDockerInput)[];
 
 export interface SshInput {
   user?: string;
@@ -23,7 +29,14 @@ export interface SshInput {
   docker?: SshDockerInput;
   stateDir?: string;
 }
-export const SSH_KEYS = ["user", "port", "privateKeySecret", "identityFile", "docker", "stateDir"] as const satisfies readonly (keyof SshInput)[];
+export const SSH_KEYS = [
+  "user",
+  "port",
+  "privateKeySecret",
+  "identityFile",
+  "docker",
+  "stateDir",
+] as const satisfies readonly (keyof SshInput)[];
 
 export interface HostInput {
   name?: string;
@@ -73,7 +86,14 @@ export interface WorkloadInput {
   aliases?: string[];
   image?: string;
 }
-export const WORKLOAD_KEYS = ["name", "hostname", "host", "networks", "aliases", "image"] as const satisfies readonly (keyof WorkloadInput)[];
+export const WORKLOAD_KEYS = [
+  "name",
+  "hostname",
+  "host",
+  "networks",
+  "aliases",
+  "image",
+] as const satisfies readonly (keyof WorkloadInput)[];
 
 export interface UnderlayInput {
   subnet?: string;
@@ -110,7 +130,12 @@ export interface VerificationInput {
   timeoutSeconds?: number;
   settleSeconds?: number;
 }
-export const VERIFICATION_KEYS = ["enabled", "externalTarget", "timeoutSeconds", "settleSeconds"] as const satisfies readonly (keyof VerificationInput)[];
+export const VERIFICATION_KEYS = [
+  "enabled",
+  "externalTarget",
+  "timeoutSeconds",
+  "settleSeconds",
+] as const satisfies readonly (keyof VerificationInput)[];
 
 /**
  * The images the lab runs, for users behind a registry mirror or an air gap (default: the official ones).

@@ -98,7 +98,13 @@ export function summarizeDockerKv(entries: readonly DockerKvEntry[]): DockerKvSu
         const name = str(doc["name"]);
         const address = isRecord(iface) ? str(iface["addr"]) : undefined;
         const host = str(doc["locator"]);
-        endpoints.push({ network: m[1]!, id: m[2]!, ...(name ? { name } : {}), ...(address ? { address } : {}), ...(host ? { host } : {}) });
+        endpoints.push({
+          network: m[1]!,
+          id: m[2]!,
+          ...(name ? { name } : {}),
+          ...(address ? { address } : {}),
+          ...(host ? { host } : {}),
+        });
       },
     ],
   ];
@@ -136,7 +142,8 @@ export function dockerKvEntriesFromConsul(body: unknown): DockerKvEntry[] {
   return body.map((e: unknown, i): DockerKvEntry => {
     if (!isRecord(e) || typeof e["Key"] !== "string") throw new Error(`Consul KV answer: item ${i} has no string Key`);
     const v = e["Value"];
-    if (v !== null && v !== undefined && typeof v !== "string") throw new Error(`Consul KV answer: item ${i} (${e["Key"]}) has a non-string Value`);
+    if (v !== null && v !== undefined && typeof v !== "string")
+      throw new Error(`Consul KV answer: item ${i} (${e["Key"]}) has a non-string Value`);
     return { key: e["Key"], value: typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : "" };
   });
 }

@@ -19,7 +19,16 @@ export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
       return {
         image: kv.image,
         // The image's entrypoint adds -data-dir=/consul/data and -config-dir for `agent`.
-        command: ["agent", "-server", "-bootstrap-expect=1", "-ui", `-node=${kv.nodeName}`, `-bind=${a}`, `-client=${a}`, `-http-port=${kv.port}`],
+        command: [
+          "agent",
+          "-server",
+          "-bootstrap-expect=1",
+          "-ui",
+          `-node=${kv.nodeName}`,
+          `-bind=${a}`,
+          `-client=${a}`,
+          `-http-port=${kv.port}`,
+        ],
         // No update check: lab traffic stays in the lab.
         env: ["CHECKPOINT_DISABLE=1"],
         healthcheck: ["CMD", "consul", "members", `-http-addr=http://${a}:${kv.port}`],
@@ -29,7 +38,14 @@ export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
       return {
         image: kv.image,
         // Docker's libkv speaks the etcd v2 API, off by default in etcd 3.4.
-        command: ["etcd", `--name=${kv.nodeName}`, "--data-dir=/etcd-data", "--enable-v2=true", `--listen-client-urls=http://${a}:${kv.port}`, `--advertise-client-urls=http://${a}:${kv.port}`],
+        command: [
+          "etcd",
+          `--name=${kv.nodeName}`,
+          "--data-dir=/etcd-data",
+          "--enable-v2=true",
+          `--listen-client-urls=http://${a}:${kv.port}`,
+          `--advertise-client-urls=http://${a}:${kv.port}`,
+        ],
         env: [],
         healthcheck: ["CMD", "etcdctl", `--endpoints=http://${a}:${kv.port}`, "endpoint", "health"],
         dataDir: "/etcd-data",

@@ -55,7 +55,12 @@ export function neighbourNeeds(plan: LabPlan): NeighbourNeed[] {
     return { scope, hosts, entries, gcThresh3: roundUp1024(entries + KERNEL_DEFAULT_GC_THRESH3) };
   };
   if (plan.hostKind === "ssh") return plan.hosts.map((h) => need(h.name, [h.name]));
-  return [need("machine", plan.hosts.map((h) => h.name))];
+  return [
+    need(
+      "machine",
+      plan.hosts.map((h) => h.name),
+    ),
+  ];
 }
 
 /** The largest need: what one machine running the whole lab must fit. */

@@ -118,13 +118,20 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   const timeout = opts.readinessTimeoutSeconds === undefined ? [] : ["--timeout", String(opts.readinessTimeoutSeconds)];
   const prefix = `/${plan.underlay.prefixLength}`;
   const uplink = (ns: string, end: string, address: string): string[] => [
-    "--namespace", ns,
-    "--switch", lab.switchNamespace,
-    "--bridge", lab.bridge,
-    "--switch-end", end,
-    "--iface", plan.underlay.interface,
-    "--address", address + prefix,
-    "--gateway", plan.underlay.gateway,
+    "--namespace",
+    ns,
+    "--switch",
+    lab.switchNamespace,
+    "--bridge",
+    lab.bridge,
+    "--switch-end",
+    end,
+    "--iface",
+    plan.underlay.interface,
+    "--address",
+    address + prefix,
+    "--gateway",
+    plan.underlay.gateway,
   ];
 
   plan.workloads.forEach((w, i) => {
@@ -139,7 +146,15 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   const sw: NetnsStep = {
     id: "switch",
     kind: "switch",
-    create: [...script("switch-up"), "--namespace", lab.switchNamespace, "--bridge", lab.bridge, "--gateway", plan.underlay.gateway + prefix],
+    create: [
+      ...script("switch-up"),
+      "--namespace",
+      lab.switchNamespace,
+      "--bridge",
+      lab.bridge,
+      "--gateway",
+      plan.underlay.gateway + prefix,
+    ],
     delete: [...script("switch-down"), "--namespace", lab.switchNamespace, ...netnsLabDirs(plan).flatMap((d) => ["--rmdir", d])],
   };
 
@@ -165,11 +180,15 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
       kind: "kv",
       create: [
         ...script("kv-up"),
-        "--kind", k.kind,
-        "--name", k.nodeName,
+        "--kind",
+        k.kind,
+        "--name",
+        k.nodeName,
         ...uplink(lab.kvNamespace, KV_SWITCH_END, k.address),
-        "--port", String(k.port),
-        "--dir", kvDir,
+        "--port",
+        String(k.port),
+        "--dir",
+        kvDir,
         ...consul,
         ...timeout,
       ],
@@ -181,12 +200,33 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   const hosts = plan.hosts.map((h): NetnsStep => {
     const p = requireHostPaths(h);
     const dockerd = hostDockerdBinary(h, opts);
-    const paths = ["--state-dir", p.stateDir, "--data-root", p.dataRoot, "--exec-root", p.execRoot, "--pidfile", p.pidFile, "--socket", p.socket];
+    const paths = [
+      "--state-dir",
+      p.stateDir,
+      "--data-root",
+      p.dataRoot,
+      "--exec-root",
+      p.execRoot,
+      "--pidfile",
+      p.pidFile,
+      "--socket",
+      p.socket,
+    ];
     return {
       id: `host:${h.name}`,
       kind: "host",
       host: h.name,
-      create: [...script("host-up"), "--name", h.name, ...uplink(p.namespace, switchEndName(h), h.address), ...paths, ...timeout, ...(dockerd ? ["--dockerd", dockerd] : []), "--", ...h.daemon.args],
+      create: [
+        ...script("host-up"),
+        "--name",
+        h.name,
+        ...uplink(p.namespace, switchEndName(h), h.address),
+        ...paths,
+        ...timeout,
+        ...(dockerd ? ["--dockerd", dockerd] : []),
+        "--",
+        ...h.daemon.args,
+      ],
       delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
     };
   });
@@ -200,9 +240,12 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
       host: h.name,
       create: [
         ...script("busybox-image"),
-        "--socket", p.socket,
-        "--rootfs", `${p.stateDir}/busybox-rootfs`,
-        "--busybox", opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH,
+        "--socket",
+        p.socket,
+        "--rootfs",
+        `${p.stateDir}/busybox-rootfs`,
+        "--busybox",
+        opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH,
         ...tags.flatMap((t) => ["--tag", t]),
       ],
       // The image lives in the host's data-root, which host-down removes.
@@ -215,7 +258,16 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   const neighbours: NetnsStep = {
     id: "neighbours",
     kind: "neighbours",
-    create: [...script("neigh-table"), "reserve", "--lab", plan.name, "--gc-thresh3", String(machineNeighbourNeed(plan).gcThresh3), "--dir", NEIGH_RESERVATIONS_DIR],
+    create: [
+      ...script("neigh-table"),
+      "reserve",
+      "--lab",
+      plan.name,
+      "--gc-thresh3",
+      String(machineNeighbourNeed(plan).gcThresh3),
+      "--dir",
+      NEIGH_RESERVATIONS_DIR,
+    ],
     delete: [...script("neigh-table"), "release", "--lab", plan.name, "--dir", NEIGH_RESERVATIONS_DIR],
   };
 
@@ -237,7 +289,9 @@ export function shellJoin(argv: readonly string[]): string {
 
 function requireNetns(plan: LabPlan): NonNullable<LabPlan["netns"]> {
   if (plan.hostKind !== "netns" || !plan.netns) {
-    throw new Error(`lab:hostKind = ${JSON.stringify(plan.hostKind)}: netns commands exist only for netns labs. Fix: set hostKind to netns.`);
+    throw new Error(
+      `lab:hostKind = ${JSON.stringify(plan.hostKind)}: netns commands exist only for netns labs. Fix: set hostKind to netns.`,
+    );
   }
   return plan.netns;
 }

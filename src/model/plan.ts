@@ -75,14 +75,7 @@ const IFACE_RE = /^[A-Za-z][A-Za-z0-9_-]{0,10}$/;
 const CONTAINER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const LAB_RANGE_TEXT = formatCidr(LAB_RANGE);
 
-function oneOf<T extends string>(
-  p: Problems,
-  key: string,
-  value: unknown,
-  allowed: readonly T[],
-  fallback: T,
-  what: string,
-): T {
+function oneOf<T extends string>(p: Problems, key: string, value: unknown, allowed: readonly T[], fallback: T, what: string): T {
   if (value === undefined) return fallback;
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
   p.add(K(key), value, `unknown ${what}`, `use one of ${allowed.join(", ")}`);
@@ -159,7 +152,8 @@ function unknownKeys(p: Problems, key: string, o: object, keys: readonly string[
     if (keys.includes(k)) continue;
     const near = nearest(k, keys);
     if (near !== undefined) p.add(at(k), v, `unknown key (did you mean ${at(near)}?)`, `rename it to ${at(near)}, or remove it`);
-    else p.add(at(k), v, "unknown key", `remove it; the valid keys ${key === ROOT ? "of lab:* are" : `of ${K(key)} are`} ${keys.join(", ")}`);
+    else
+      p.add(at(k), v, "unknown key", `remove it; the valid keys ${key === ROOT ? "of lab:* are" : `of ${K(key)} are`} ${keys.join(", ")}`);
   }
 }
 
@@ -288,14 +282,24 @@ interface Images {
 function imageRef(p: Problems, key: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value === "string" && isImageRef(value)) return value;
-  p.add(K(key), value, "not an image reference", "write it as [registry[:port]/]repository[:tag] in lowercase, e.g. registry.example.com/mirror/busybox:1.36.1");
+  p.add(
+    K(key),
+    value,
+    "not an image reference",
+    "write it as [registry[:port]/]repository[:tag] in lowercase, e.g. registry.example.com/mirror/busybox:1.36.1",
+  );
   return fallback;
 }
 
 /** netns hosts have no registry: their images are built from busybox-static, so only busybox names exist. */
 function netnsBusybox(p: Problems, key: string, value: unknown): void {
   if (typeof value === "string" && !isBusyboxImage(value)) {
-    p.add(K(key), value, "netns labs have no registry: only busybox images, built locally from busybox-static, exist", `remove it (default ${IMAGES.busybox}) or use a busybox:<tag> name`);
+    p.add(
+      K(key),
+      value,
+      "netns labs have no registry: only busybox images, built locally from busybox-static, exist",
+      `remove it (default ${IMAGES.busybox}) or use a busybox:<tag> name`,
+    );
   }
 }
 
@@ -350,7 +354,14 @@ function firstHostInput(hosts: unknown): HostInput | undefined {
 }
 
 /** The KV store (kv mode only; swarm keeps its state in raft). */
-function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, firstHost: HostInput | undefined, images: Images): KvPlan | undefined {
+function readKv(
+  p: Problems,
+  value: unknown,
+  lab: Lab,
+  underlay: Underlay,
+  firstHost: HostInput | undefined,
+  images: Images,
+): KvPlan | undefined {
   const kvIn = section<KvInput>(p, "kv", value, KV_KEYS);
   // Debian's docker.io 20.10 (the netns hosts' dockerd) is built without the consul cluster-store
   // backend ("avoid dependencies on consul"), so netns labs default to etcd.
@@ -368,7 +379,13 @@ function readKv(p: Problems, value: unknown, lab: Lab, underlay: Underlay, first
   if (addr === undefined) return undefined;
   reserveKvAddress(p, kvIn, addr, underlay.cidr, underlay.reserved, { onHost, external });
   const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kind]);
-  const provision: KvPlan["provision"] = external ? "external" : lab.hostKind === "dind" ? "local-container" : lab.hostKind === "netns" ? "netns" : "host-container";
+  const provision: KvPlan["provision"] = external
+    ? "external"
+    : lab.hostKind === "dind"
+      ? "local-container"
+      : lab.hostKind === "netns"
+        ? "netns"
+        : "host-container";
   return {
     kind,
     address: formatIp(addr),
@@ -386,7 +403,12 @@ function kvImage(p: Problems, own: unknown, fromImages: string | undefined, kind
   if (own === undefined) return fromImages ?? IMAGES[kind];
   const image = imageRef(p, "kv.image", own, fromImages ?? IMAGES[kind]);
   if (fromImages !== undefined && image !== fromImages) {
-    p.add(K("kv.image"), own, `lab:images.kv names another image for the KV server (${fromImages})`, "name the image in one place: lab:images.kv, and remove kv.image");
+    p.add(
+      K("kv.image"),
+      own,
+      `lab:images.kv names another image for the KV server (${fromImages})`,
+      "name the image in one place: lab:images.kv, and remove kv.image",
+    );
   }
   return image;
 }
@@ -398,22 +420,43 @@ interface KvPlacement {
 }
 
 /** Where the KV store may run: settings that contradict the host kind or leave its address open. */
-function checkKvPlacement(p: Problems, kvIn: KvInput, kind: KvKind, hostKind: HostKind, at: KvPlacement & { firstHost: HostInput | undefined }): void {
+function checkKvPlacement(
+  p: Problems,
+  kvIn: KvInput,
+  kind: KvKind,
+  hostKind: HostKind,
+  at: KvPlacement & { firstHost: HostInput | undefined },
+): void {
   if (at.onHost && kvIn.address !== undefined && kvIn.address !== at.firstHost?.address) {
-    p.add(K("kv.address"), kvIn.address, "on ssh hosts the lab runs the KV store on the first host, at its address", "remove kv.address, or set kv.external: true for a KV store you run yourself");
+    p.add(
+      K("kv.address"),
+      kvIn.address,
+      "on ssh hosts the lab runs the KV store on the first host, at its address",
+      "remove kv.address, or set kv.external: true for a KV store you run yourself",
+    );
   }
   if (at.external && kvIn.address === undefined) {
     p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
   }
   if (hostKind === "netns" && kind === "zookeeper" && !at.external) {
-    p.add(K("kv.kind"), kind, "netns labs run consul or etcd (zookeeper is not provisioned there)", "use kv.kind consul or etcd, or kv.external: true");
+    p.add(
+      K("kv.kind"),
+      kind,
+      "netns labs run consul or etcd (zookeeper is not provisioned there)",
+      "use kv.kind consul or etcd, or kv.external: true",
+    );
   }
 }
 
 /** Takes the KV store's underlay address. On a host it shares that host's address, so the host reserves it instead. */
 function reserveKvAddress(p: Problems, kvIn: KvInput, addr: number, underlay: Cidr, reserved: Map<number, string>, at: KvPlacement): void {
   if (!insideUsable(underlay, addr) && !at.external) {
-    p.add(K("kv.address"), kvIn.address, `not a usable address of the underlay ${formatCidr(underlay)}`, "put the KV store on the underlay subnet");
+    p.add(
+      K("kv.address"),
+      kvIn.address,
+      `not a usable address of the underlay ${formatCidr(underlay)}`,
+      "put the KV store on the underlay subnet",
+    );
   } else if (reserved.has(addr)) {
     p.add(K("kv.address"), formatIp(addr), `already used by ${reserved.get(addr)}`, "give the KV store its own address");
   } else if (!at.onHost) reserved.set(addr, K("kv.address"));
@@ -426,7 +469,12 @@ function readBridge(p: Problems, value: unknown): Bridge {
   const addrPool = labCidr(p, "bridge.addressPool", b.addressPool ?? DEFAULTS.bridge.addressPool);
   const poolSize = int(p, "bridge.poolSize", b.poolSize, 16, 29, DEFAULTS.bridge.poolSize);
   if (addrPool && poolSize < addrPool.prefix) {
-    p.add(K("bridge.poolSize"), poolSize, `smaller than the pool's own prefix /${addrPool.prefix}`, `use a size of at least ${addrPool.prefix}`);
+    p.add(
+      K("bridge.poolSize"),
+      poolSize,
+      `smaller than the pool's own prefix /${addrPool.prefix}`,
+      `use a size of at least ${addrPool.prefix}`,
+    );
   }
   return { bipBase, addrPool, poolSize };
 }
@@ -434,7 +482,8 @@ function readBridge(p: Problems, value: unknown): Bridge {
 /** Swarm's address pool (swarm mode only). */
 function readSwarm(p: Problems, value: unknown, overlayMode: OverlayMode): Swarm {
   const sw = section<SwarmInput>(p, "swarm", value, SWARM_KEYS);
-  const pool = overlayMode === "swarm" ? labCidr(p, "swarm.defaultAddrPool", sw.defaultAddrPool ?? DEFAULTS.swarm.defaultAddrPool) : undefined;
+  const pool =
+    overlayMode === "swarm" ? labCidr(p, "swarm.defaultAddrPool", sw.defaultAddrPool ?? DEFAULTS.swarm.defaultAddrPool) : undefined;
   const maskLength = int(p, "swarm.maskLength", sw.maskLength, 16, 29, DEFAULTS.swarm.maskLength);
   return { pool, maskLength };
 }
@@ -450,7 +499,12 @@ function readHostList(p: Problems, value: unknown, bridge: Bridge): HostList {
   if (entries.length === 0) p.add(K("hosts"), [], "no hosts", "list at least one host (two for cross-host networking)");
   const bips = bridge.bipBase ? split24(bridge.bipBase) : [];
   if (bridge.bipBase && entries.length > bips.length) {
-    p.add(K("bridge.bipBase"), formatCidr(bridge.bipBase), `holds ${bips.length} /24 bridge networks but there are ${entries.length} hosts`, "use a larger block (one /24 per host)");
+    p.add(
+      K("bridge.bipBase"),
+      formatCidr(bridge.bipBase),
+      `holds ${bips.length} /24 bridge networks but there are ${entries.length} hosts`,
+      "use a larger block (one /24 per host)",
+    );
   }
   return { entries, bips };
 }
@@ -525,7 +579,12 @@ function hostAddress(p: Problems, key: string, value: unknown, underlay: Underla
   const ip = labIp(p, `${key}.address`, value);
   if (ip === undefined || !underlay.cidr) return "0.0.0.0";
   if (!insideUsable(underlay.cidr, ip)) {
-    p.add(K(`${key}.address`), value, `not a usable address of the underlay ${formatCidr(underlay.cidr)}`, "put every host on the underlay subnet");
+    p.add(
+      K(`${key}.address`),
+      value,
+      `not a usable address of the underlay ${formatCidr(underlay.cidr)}`,
+      "put every host on the underlay subnet",
+    );
   } else if (underlay.reserved.has(ip)) {
     p.add(K(`${key}.address`), value, `already used by ${underlay.reserved.get(ip)}`, "give every host its own address");
   } else underlay.reserved.set(ip, K(`${key}.address`));
@@ -533,7 +592,13 @@ function hostAddress(p: Problems, key: string, value: unknown, underlay: Underla
 }
 
 /** dind hosts run what their image's tag says (checked with lab:images); ssh hosts what they are said to run. */
-function hostDockerVersion(p: Problems, key: string, value: unknown, lab: Lab, dindVersion: string | undefined): { dockerVersion: string; netnsDockerd?: NetnsDockerd } {
+function hostDockerVersion(
+  p: Problems,
+  key: string,
+  value: unknown,
+  lab: Lab,
+  dindVersion: string | undefined,
+): { dockerVersion: string; netnsDockerd?: NetnsDockerd } {
   if (lab.hostKind === "netns") return netnsDockerVersion(p, key, value, lab);
   const fromImage = value === undefined ? dindVersion : undefined;
   const version = typeof value === "string" ? value : (fromImage ?? DEFAULT_DOCKER_VERSION[lab.overlayMode]);
@@ -552,7 +617,8 @@ const NETNS_DOCKER_VERSIONS = new Map<string, { netnsDockerd: NetnsDockerd; dock
 
 /** netns hosts run a dockerd of this machine: Debian's 20.10 (default) or Debian trixie's 26.1 from the cache. */
 function netnsDockerVersion(p: Problems, key: string, value: unknown, lab: Lab): { dockerVersion: string; netnsDockerd: NetnsDockerd } {
-  const known = value === undefined ? NETNS_DOCKER_VERSIONS.get("20.10")! : typeof value === "string" ? NETNS_DOCKER_VERSIONS.get(value) : undefined;
+  const known =
+    value === undefined ? NETNS_DOCKER_VERSIONS.get("20.10")! : typeof value === "string" ? NETNS_DOCKER_VERSIONS.get(value) : undefined;
   if (!known) {
     p.add(
       K(`${key}.dockerVersion`),
@@ -569,7 +635,12 @@ function netnsDockerVersion(p: Problems, key: string, value: unknown, lab: Lab):
 /** kv mode needs --cluster-store, which Docker 23.0 removed. */
 function checkKvVersion(p: Problems, key: string, value: unknown, version: string, lab: Lab): void {
   if (lab.overlayMode === "kv" && !supportsClusterStore(version)) {
-    p.add(K(`${key}.dockerVersion`), value, "kv overlay mode needs --cluster-store, which Docker 23.0 removed", "set lab:overlayMode to swarm (or use Docker 20.10 on this host)");
+    p.add(
+      K(`${key}.dockerVersion`),
+      value,
+      "kv overlay mode needs --cluster-store, which Docker 23.0 removed",
+      "set lab:overlayMode to swarm (or use Docker 20.10 on this host)",
+    );
   }
 }
 
@@ -627,7 +698,13 @@ function readSshDocker(p: Problems, key: string, value: unknown): NonNullable<No
   }
   if (d.socket !== undefined) {
     if (typeof d.socket === "string" && /^unix:\/\/\/[^\0\n]+$/.test(d.socket)) out.socket = d.socket;
-    else p.add(K(`${key}.socket`), d.socket, "must be a unix socket URL", "write it as unix:///path/to/docker.sock (or remove it for the default)");
+    else
+      p.add(
+        K(`${key}.socket`),
+        d.socket,
+        "must be a unix socket URL",
+        "write it as unix:///path/to/docker.sock (or remove it for the default)",
+      );
   }
   return out;
 }
@@ -666,7 +743,13 @@ function readNetworks(p: Problems, value: unknown, ctx: NetworkContext): { netwo
   return { networks, blocks };
 }
 
-function readNetwork(p: Problems, nRaw: unknown, i: number, ctx: NetworkContext, names: Set<string>): { net: NetworkPlan; block: NamedBlock | undefined } {
+function readNetwork(
+  p: Problems,
+  nRaw: unknown,
+  i: number,
+  ctx: NetworkContext,
+  names: Set<string>,
+): { net: NetworkPlan; block: NamedBlock | undefined } {
   const key = `networks[${i}]`;
   const n = section<NetworkInput>(p, key, nRaw, NETWORK_KEYS);
   const name = str(p, `${key}.name`, n.name, NET_RE, `net${i + 1}`, "letters, digits, '_', '.', '-'");
@@ -684,13 +767,14 @@ function readNetwork(p: Problems, nRaw: unknown, i: number, ctx: NetworkContext,
 
 /** A macvlan on exactly the underlay subnet (no VLAN) is the same L2 segment, so that one overlap is allowed. */
 function networkBlock(key: string, n: NetworkInput, subnet: Cidr, driver: string, underlay: Cidr | undefined): NamedBlock {
-  const shares = driver === "macvlan" && n.vlan === undefined && underlay && subnet.base === underlay.base && subnet.prefix === underlay.prefix;
+  const shares =
+    driver === "macvlan" && n.vlan === undefined && underlay && subnet.base === underlay.base && subnet.prefix === underlay.prefix;
   return { key: K(`${key}.subnet`), text: formatCidr(subnet), cidr: subnet, ...(shares ? { sharesWith: K("underlay.subnet") } : {}) };
 }
 
 function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: NetworkBasics, ctx: NetworkContext): OverlayNetworkPlan {
   const { hosts, lab } = ctx;
-  const createdOn = typeof n.createdOn === "string" ? n.createdOn : hosts[0]?.name ?? "";
+  const createdOn = typeof n.createdOn === "string" ? n.createdOn : (hosts[0]?.name ?? "");
   if (n.createdOn !== undefined && !hosts.some((h) => h.name === n.createdOn)) {
     p.add(K(`${key}.createdOn`), n.createdOn, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
   }
@@ -709,7 +793,12 @@ function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: Netwo
     ...(ipRange ? { ipRange } : {}),
   };
   if (lab.overlayMode === "swarm" && !net.attachable) {
-    p.add(K(`${key}.attachable`), false, "swarm-mode overlays must be attachable for standalone containers", "remove attachable or set it to true");
+    p.add(
+      K(`${key}.attachable`),
+      false,
+      "swarm-mode overlays must be attachable for standalone containers",
+      "remove attachable or set it to true",
+    );
   }
   return net;
 }
@@ -723,7 +812,12 @@ function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: Netwo
 function swarmIpRange(p: Problems, key: string, text: unknown, subnet: Cidr, hostCount: number): string | undefined {
   const half: Cidr = { base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 };
   if (subnet.prefix > 28 || size(half) - 1 < hostCount) {
-    p.add(K(`${key}.subnet`), text, `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostCount} hosts)`, "use a /24 (or at least a /28 with few hosts)");
+    p.add(
+      K(`${key}.subnet`),
+      text,
+      `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostCount} hosts)`,
+      "use a /24 (or at least a /28 with few hosts)",
+    );
     return undefined;
   }
   return formatCidr(half);
@@ -768,7 +862,14 @@ interface WorkloadContext {
   nextIp: Map<string, number>;
 }
 
-function readWorkloads(p: Problems, value: unknown, hostKind: HostKind, hosts: HostPlan[], networks: NetworkPlan[], defaultImage: string): WorkloadPlan[] {
+function readWorkloads(
+  p: Problems,
+  value: unknown,
+  hostKind: HostKind,
+  hosts: HostPlan[],
+  networks: NetworkPlan[],
+  defaultImage: string,
+): WorkloadPlan[] {
   const names = new Set<string>();
   const ctx: WorkloadContext = { hostKind, defaultImage, hosts, networks, nextIp: new Map() };
   return list<WorkloadInput>(p, "workloads", value, DEFAULTS.workloads).map((wRaw, i) => readWorkload(p, wRaw, i, ctx, names));
@@ -779,7 +880,8 @@ function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContex
   const w = section<WorkloadInput>(p, key, wRaw, WORKLOAD_KEYS);
   const name = str(p, `${key}.name`, w.name, CONTAINER_RE, `c${i + 1}`, "a container name");
   if (w.name === undefined) p.add(K(`${key}.name`), undefined, "every workload needs a name", "add name: test1 (or similar)");
-  else if (names.has(name)) p.add(K(`${key}.name`), name, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
+  else if (names.has(name))
+    p.add(K(`${key}.name`), name, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
   names.add(name);
   const host = typeof w.host === "string" ? w.host : "";
   if (!ctx.hosts.some((h) => h.name === host)) {
@@ -787,7 +889,8 @@ function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContex
     p.add(K(`${key}.host`), w.host, "unknown host", `use one of ${hostNames.join(", ") || "(no valid hosts)"}`);
   }
   const wantNets = list<string>(p, `${key}.networks`, w.networks, []);
-  if (wantNets.length === 0) p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
+  if (wantNets.length === 0)
+    p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
   const aliases = list<string>(p, `${key}.aliases`, w.aliases, []).filter((a) => typeof a === "string");
   const attachments = attach(p, key, wantNets, host, aliases, ctx);
   const image = imageRef(p, `${key}.image`, w.image, ctx.defaultImage);
@@ -802,12 +905,24 @@ function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContex
 }
 
 /** One attachment per named network, each with the next static address of that network (on that host, for macvlan). */
-function attach(p: Problems, key: string, wantNets: string[], host: string, aliases: string[], ctx: WorkloadContext): WorkloadPlan["attachments"] {
+function attach(
+  p: Problems,
+  key: string,
+  wantNets: string[],
+  host: string,
+  aliases: string[],
+  ctx: WorkloadContext,
+): WorkloadPlan["attachments"] {
   const attachments: WorkloadPlan["attachments"] = [];
   wantNets.forEach((netName, j) => {
     const net = ctx.networks.find((nn) => nn.name === netName);
     if (!net) {
-      p.add(K(`${key}.networks[${j}]`), netName, "unknown network", `use one of ${ctx.networks.map((nn) => nn.name).join(", ") || "(no valid networks)"}`);
+      p.add(
+        K(`${key}.networks[${j}]`),
+        netName,
+        "unknown network",
+        `use one of ${ctx.networks.map((nn) => nn.name).join(", ") || "(no valid networks)"}`,
+      );
       return;
     }
     attachments.push({ network: net.name, ipv4: allocate(p, key, net, host, ctx.nextIp), aliases });
@@ -843,7 +958,12 @@ function checkOverlaps(p: Problems, blocks: NamedBlock[]): void {
       if (!overlaps(a.cidr, b.cidr)) continue;
       const same = a.cidr.base === b.cidr.base && a.cidr.prefix === b.cidr.prefix;
       if (same && (a.sharesWith === b.key || b.sharesWith === a.key)) continue;
-      p.add(b.key, b.text, `overlaps ${a.key} (${a.text})`, "choose disjoint blocks (a macvlan network may reuse the underlay subnet exactly)");
+      p.add(
+        b.key,
+        b.text,
+        `overlaps ${a.key} (${a.text})`,
+        "choose disjoint blocks (a macvlan network may reuse the underlay subnet exactly)",
+      );
     }
   }
 }
@@ -866,7 +986,8 @@ function macvlanRanges(
   reserved: Map<number, string>,
   underlay: Cidr | undefined,
 ): { host: string; ipRange: string }[] {
-  const ranges = n.ipRanges !== undefined ? givenRanges(p, key, n.ipRanges, hosts) : partitionedRanges(p, key, n.ipRangePool, subnet, hosts);
+  const ranges =
+    n.ipRanges !== undefined ? givenRanges(p, key, n.ipRanges, hosts) : partitionedRanges(p, key, n.ipRangePool, subnet, hosts);
   checkRanges(p, ranges, subnet, reserved, underlay);
   return ranges.map(({ host, ipRange }) => ({ host, ipRange }));
 }
@@ -883,7 +1004,13 @@ function givenRanges(p: Problems, key: string, value: unknown, hosts: HostPlan[]
     if (c) ranges.push({ host: hostName, ipRange: formatCidr(c), cidr: c, key: K(rkey) });
   }
   for (const h of hosts) {
-    if (!(h.name in given)) p.add(K(`${key}.ipRanges.${h.name}`), undefined, "every host needs a macvlan ip-range", "add a range for this host or drop ipRanges to partition automatically");
+    if (!(h.name in given))
+      p.add(
+        K(`${key}.ipRanges.${h.name}`),
+        undefined,
+        "every host needs a macvlan ip-range",
+        "add a range for this host or drop ipRanges to partition automatically",
+      );
   }
   return ranges;
 }
@@ -912,13 +1039,19 @@ function checkRanges(p: Problems, ranges: HostRange[], subnet: Cidr, reserved: M
     // Addresses of hosts, gateway and KV live on the underlay; a macvlan child must never take one.
     if (underlay && overlaps(underlay, r.cidr)) {
       const taken = [...reserved].filter(([ip]) => contains(r.cidr, ip)).map(([ip, owner]) => `${formatIp(ip)}, used by ${owner}`);
-      if (taken.length > 0) p.add(r.key, r.ipRange, `contains ${taken.join("; ")}`, "move the range (or those addresses) so they do not meet");
+      if (taken.length > 0)
+        p.add(r.key, r.ipRange, `contains ${taken.join("; ")}`, "move the range (or those addresses) so they do not meet");
     }
   }
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
       if (overlaps(ranges[i]!.cidr, ranges[j]!.cidr)) {
-        p.add(ranges[j]!.key, ranges[j]!.ipRange, `overlaps ${ranges[i]!.host}'s range ${ranges[i]!.ipRange} (macvlan IPAM is per host, both would hand out the same addresses)`, "give every host a disjoint ip-range");
+        p.add(
+          ranges[j]!.key,
+          ranges[j]!.ipRange,
+          `overlaps ${ranges[i]!.host}'s range ${ranges[i]!.ipRange} (macvlan IPAM is per host, both would hand out the same addresses)`,
+          "give every host a disjoint ip-range",
+        );
       }
     }
   }
@@ -946,8 +1079,18 @@ function allocate(p: Problems, key: string, net: NetworkPlan, host: string, next
     const ip = block.base + offset;
     offset++;
     if (ip > lastAddress(block) || offset > size(block)) {
-      const holds = net.driver === "macvlan" ? `${host}'s range ${formatCidr(block)}` : swarmRange ? `the static half ${formatCidr(block)} of ${net.subnet} (swarm allocates from ${net.ipRange})` : `subnet ${net.subnet}`;
-      p.add(K(`${key}.networks`), net.name, `more containers than ${holds} holds (${usableHosts(block)} addresses)`, "use a larger subnet/range or fewer containers");
+      const holds =
+        net.driver === "macvlan"
+          ? `${host}'s range ${formatCidr(block)}`
+          : swarmRange
+            ? `the static half ${formatCidr(block)} of ${net.subnet} (swarm allocates from ${net.ipRange})`
+            : `subnet ${net.subnet}`;
+      p.add(
+        K(`${key}.networks`),
+        net.name,
+        `more containers than ${holds} holds (${usableHosts(block)} addresses)`,
+        "use a larger subnet/range or fewer containers",
+      );
       next.set(slot, offset);
       return "";
     }

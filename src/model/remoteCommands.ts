@@ -129,26 +129,53 @@ export function daemonCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Hos
 export function hostDaemonCalls(plan: LabPlan, host: HostPlan, opts: RemoteCommandOptions = {}): HostDaemonCalls {
   const p = remoteDaemonPaths(plan, host, opts);
   const common = [
-    "--state-dir", p.stateDir,
-    "--daemon-json-file", p.daemonJsonFile,
-    "--dropin-file", p.dropinFile,
-    "--unit", p.unit,
-    "--pidfile", p.pidFile,
-    "--log-file", p.logFile,
-    "--docker-host", p.dockerHost,
-    "--init", opts.init ?? "auto",
+    "--state-dir",
+    p.stateDir,
+    "--daemon-json-file",
+    p.daemonJsonFile,
+    "--dropin-file",
+    p.dropinFile,
+    "--unit",
+    p.unit,
+    "--pidfile",
+    p.pidFile,
+    "--log-file",
+    p.logFile,
+    "--docker-host",
+    p.dockerHost,
+    "--init",
+    opts.init ?? "auto",
     ...(opts.timeoutSeconds === undefined ? [] : ["--timeout", String(opts.timeoutSeconds)]),
   ];
-  const kv = plan.overlayMode === "kv" && plan.kv ? ["--kv-url", plan.kv.url, "--kv-node", `${host.address}:${CLUSTER_ADVERTISE_PORT}`, "--gossip", `${host.address}:${OVERLAY_GOSSIP_PORT}`] : [];
-  const call = (args: string[]): ScriptCall => ({ host: host.name, where: "remote", script: REMOTE_SCRIPTS.daemon, args, env: cliEnv(opts) });
+  const kv =
+    plan.overlayMode === "kv" && plan.kv
+      ? [
+          "--kv-url",
+          plan.kv.url,
+          "--kv-node",
+          `${host.address}:${CLUSTER_ADVERTISE_PORT}`,
+          "--gossip",
+          `${host.address}:${OVERLAY_GOSSIP_PORT}`,
+        ]
+      : [];
+  const call = (args: string[]): ScriptCall => ({
+    host: host.name,
+    where: "remote",
+    script: REMOTE_SCRIPTS.daemon,
+    args,
+    env: cliEnv(opts),
+  });
   return {
     host: host.name,
     apply: call([
       "apply",
-      "--mode", plan.overlayMode,
+      "--mode",
+      plan.overlayMode,
       ...common,
-      "--method", opts.method ?? "auto",
-      "--daemon-json", JSON.stringify(host.daemon.daemonJson),
+      "--method",
+      opts.method ?? "auto",
+      "--daemon-json",
+      JSON.stringify(host.daemon.daemonJson),
       ...kv,
       "--",
       ...host.daemon.args,
@@ -161,7 +188,9 @@ export function hostDaemonCalls(plan: LabPlan, host: HostPlan, opts: RemoteComma
 /** swarm init/join/network/leave. ssh hosts run them on the host; netns/dind hosts locally against their endpoint. */
 export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): SwarmCalls {
   if (plan.overlayMode !== "swarm" || !plan.swarm) {
-    throw new Error(`lab:overlayMode = ${JSON.stringify(plan.overlayMode)}: swarm commands exist only in swarm mode. Fix: set lab:overlayMode to swarm.`);
+    throw new Error(
+      `lab:overlayMode = ${JSON.stringify(plan.overlayMode)}: swarm commands exist only in swarm mode. Fix: set lab:overlayMode to swarm.`,
+    );
   }
   const swarm = plan.swarm;
   const manager = plan.hosts.find((h) => h.name === swarm.manager);
@@ -178,13 +207,28 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
   const overlays = plan.networks.filter((n): n is OverlayNetworkPlan => n.driver === "overlay");
   return {
     manager: manager.name,
-    init: call(manager, REMOTE_SCRIPTS.swarmInit, [endpoint(manager), manager.address, swarm.defaultAddrPool, String(swarm.defaultAddrPoolMaskLength)]),
+    init: call(manager, REMOTE_SCRIPTS.swarmInit, [
+      endpoint(manager),
+      manager.address,
+      swarm.defaultAddrPool,
+      String(swarm.defaultAddrPoolMaskLength),
+    ]),
     join: workers.map((w) =>
-      call(w, REMOTE_SCRIPTS.swarmJoin, [endpoint(w), `${manager.address}:${SWARM_MANAGER_PORT}`, w.address], { [SWARM_TOKEN_ENV]: SWARM_TOKEN_PLACEHOLDER }),
+      call(w, REMOTE_SCRIPTS.swarmJoin, [endpoint(w), `${manager.address}:${SWARM_MANAGER_PORT}`, w.address], {
+        [SWARM_TOKEN_ENV]: SWARM_TOKEN_PLACEHOLDER,
+      }),
     ),
     networks: overlays.map((n) => ({
       name: n.name,
-      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["create", endpoint(manager), n.name, n.subnet, n.gateway, n.mtu === undefined ? "" : String(n.mtu), n.ipRange ?? ""]),
+      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, [
+        "create",
+        endpoint(manager),
+        n.name,
+        n.subnet,
+        n.gateway,
+        n.mtu === undefined ? "" : String(n.mtu),
+        n.ipRange ?? "",
+      ]),
       remove: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["remove", endpoint(manager), n.name]),
     })),
     leave: [...workers, manager].map((h) => call(h, REMOTE_SCRIPTS.swarmLeave, [endpoint(h)])),

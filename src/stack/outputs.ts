@@ -19,13 +19,26 @@ export function labOutputs(plan: LabPlan, lab: NetworkLab) {
           return [n.name, { driver: n.driver, subnet: n.subnet, id: o.id, seenOn: o.seenOn }];
         }
         const m = macvlanByName.get(n.name)!;
-        return [n.name, { driver: n.driver, subnet: n.subnet, parent: n.parent, ids: m.ids, ranges: Object.fromEntries(n.ranges.map((r) => [r.host, r.ipRange])) }];
+        return [
+          n.name,
+          {
+            driver: n.driver,
+            subnet: n.subnet,
+            parent: n.parent,
+            ids: m.ids,
+            ranges: Object.fromEntries(n.ranges.map((r) => [r.host, r.ipRange])),
+          },
+        ];
       }),
     ),
-    containers: Object.fromEntries(plan.workloads.map((w) => [w.name, { host: w.host, ips: Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])) }])),
+    containers: Object.fromEntries(
+      plan.workloads.map((w) => [w.name, { host: w.host, ips: Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])) }]),
+    ),
     kvRegistrations: lab.kvRegistrations?.summary ?? null,
     // Every check is in the saved report (npm run inspect): the outputs keep what stays small.
-    verification: lab.verification ? { summary: lab.verification.summary, counts: lab.verification.counts, failures: lab.verification.failures } : null,
+    verification: lab.verification
+      ? { summary: lab.verification.summary, counts: lab.verification.counts, failures: lab.verification.failures }
+      : null,
     topology: topologyMermaid(plan),
   };
 }

@@ -12,7 +12,10 @@ const UNKNOWN_VALUE = "(set in the stack's config)";
  * (`lab:hostz`) is refused instead of silently ignored. Keys that hosts name as their ssh key's secret
  * are the stack's secrets, not lab settings. An unknown key's value is not repeated (it may be a secret).
  */
-export function readLabConfig(config: pulumi.Config = new pulumi.Config("lab"), all: Record<string, string> = pulumi.runtime.allConfig()): LabConfigInput {
+export function readLabConfig(
+  config: pulumi.Config = new pulumi.Config("lab"),
+  all: Record<string, string> = pulumi.runtime.allConfig(),
+): LabConfigInput {
   const input: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const raw = config.get(key);
@@ -21,7 +24,9 @@ export function readLabConfig(config: pulumi.Config = new pulumi.Config("lab"), 
     input[key] = parseValue(raw);
   }
   const secrets = new Set(
-    (Array.isArray(input["hosts"]) ? (input["hosts"] as HostInput[]) : []).flatMap((h) => (typeof h?.ssh?.privateKeySecret === "string" ? [h.ssh.privateKeySecret] : [])),
+    (Array.isArray(input["hosts"]) ? (input["hosts"] as HostInput[]) : []).flatMap((h) =>
+      typeof h?.ssh?.privateKeySecret === "string" ? [h.ssh.privateKeySecret] : [],
+    ),
   );
   const known = new Set<string>(CONFIG_KEYS);
   for (const full of Object.keys(all)) {

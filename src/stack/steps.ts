@@ -52,7 +52,13 @@ export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCom
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const c = netnsCommands(plan, netnsToolOptions(env));
   const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
-  return { neighbours: shell(c.neighbours), switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts: byHost(c.hosts), images: byHost(c.images) };
+  return {
+    neighbours: shell(c.neighbours),
+    switch: shell(c.switch),
+    ...(c.kv ? { kv: shell(c.kv) } : {}),
+    hosts: byHost(c.hosts),
+    images: byHost(c.images),
+  };
 }
 
 /**
@@ -64,7 +70,19 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
 export function verifyStep(plan: LabPlan): ShellStep {
   const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
   // node --import tsx: one process (npx and the tsx CLI each add a node start, about 1 s in all).
-  const argv = ["node", "--import", "tsx", "src/cli/verify.ts", "--plan", "-", "--json-summary", "--quiet", "--save", LAST_VERIFY_FILE, ...(key ? ["--ssh-key", key] : [])];
+  const argv = [
+    "node",
+    "--import",
+    "tsx",
+    "src/cli/verify.ts",
+    "--plan",
+    "-",
+    "--json-summary",
+    "--quiet",
+    "--save",
+    LAST_VERIFY_FILE,
+    ...(key ? ["--ssh-key", key] : []),
+  ];
   return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
 
@@ -73,7 +91,13 @@ function callStep(plan: LabPlan, id: string, create: ScriptCall, del: ScriptCall
   const host = plan.hosts.find((h) => h.name === create.host);
   if (create.where === "remote") {
     const sudo = host ? needsSudo(host) : false;
-    return { id, host: create.host, where: "remote", create: remoteShell(create, scriptText(create.script), { sudo }), delete: remoteShell(del, scriptText(del.script), { sudo }) };
+    return {
+      id,
+      host: create.host,
+      where: "remote",
+      create: remoteShell(create, scriptText(create.script), { sudo }),
+      delete: remoteShell(del, scriptText(del.script), { sudo }),
+    };
   }
   return { id, host: create.host, where: "local", create: localShell(create), delete: localShell(del), environment: { ...create.env } };
 }

@@ -3,7 +3,15 @@
 // from it), the hosts side by side with their containers inside, then one horizontal band per
 // overlay/macvlan network; every container drops a line in the network's colour to each band it is
 // attached to. Network labels sit in a right-hand gutter that no line crosses.
-import { type LabPlan, type TopologyLive, type TopologyNetwork, type TopologyView, TOPOLOGY_HEADER, topologyView, vniText } from "../model/index.js";
+import {
+  type LabPlan,
+  type TopologyLive,
+  type TopologyNetwork,
+  type TopologyView,
+  TOPOLOGY_HEADER,
+  topologyView,
+  vniText,
+} from "../model/index.js";
 
 export const FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace";
 const M = 24; // outer margin
@@ -61,7 +69,10 @@ function networkColors(networks: TopologyNetwork[]): Map<string, string> {
   let o = 0;
   let m = 0;
   for (const n of networks) {
-    colors.set(n.name, n.driver === "overlay" ? OVERLAY_COLORS[o++ % OVERLAY_COLORS.length]! : MACVLAN_COLORS[m++ % MACVLAN_COLORS.length]!);
+    colors.set(
+      n.name,
+      n.driver === "overlay" ? OVERLAY_COLORS[o++ % OVERLAY_COLORS.length]! : MACVLAN_COLORS[m++ % MACVLAN_COLORS.length]!,
+    );
   }
   return colors;
 }
@@ -109,7 +120,10 @@ export function renderTopologySvg(v: TopologyView): string {
     const containers = h.containers.map((c) => {
       const lines = [
         { s: c.hostname === c.name ? c.name : `${c.name} (${c.hostname})` },
-        ...c.attachments.map((a) => ({ s: `${a.network} ${a.ip}${a.plannedIp ? ` (plan ${a.plannedIp})` : ""}`, color: colors.get(a.network) ?? UNDERLAY_COLOR })),
+        ...c.attachments.map((a) => ({
+          s: `${a.network} ${a.ip}${a.plannedIp ? ` (plan ${a.plannedIp})` : ""}`,
+          color: colors.get(a.network) ?? UNDERLAY_COLOR,
+        })),
       ];
       const w = Math.max(120, ...lines.map((l, i) => tw(l.s, 12) + (i > 0 ? 14 : 0))) + 2 * PAD;
       const hgt = lines.length * LINE + PAD + 4;
@@ -120,8 +134,15 @@ export function renderTopologySvg(v: TopologyView): string {
       const drops = c.attachments.map((a, j) => ({ x: Math.round(box.x + ((j + 1) * w) / (k + 1)), network: a.network, ip: a.ip }));
       return { name: c.name, box, lines, drops };
     });
-    const rangeLabels = v.networks.flatMap((n) => (n.driver === "macvlan" ? n.ranges.filter((r) => r.host === h.name).map((r) => rangeLabel(r.host, r.ipRange)) : []));
-    const width = Math.max(cx - x, ...header.map((s, i) => tw(s, i === 0 ? 14 : 12) + 2 * PAD), ...rangeLabels.map((s) => tw(s, 11) + 2 * PAD), 150);
+    const rangeLabels = v.networks.flatMap((n) =>
+      n.driver === "macvlan" ? n.ranges.filter((r) => r.host === h.name).map((r) => rangeLabel(r.host, r.ipRange)) : [],
+    );
+    const width = Math.max(
+      cx - x,
+      ...header.map((s, i) => tw(s, i === 0 ? 14 : 12) + 2 * PAD),
+      ...rangeLabels.map((s) => tw(s, 11) + 2 * PAD),
+      150,
+    );
     const layout: HostLayout = { box: { x, y: hostTop, w: width, h: 0 }, header, containers };
     x += width + GAP;
     return layout;
@@ -153,7 +174,12 @@ export function renderTopologySvg(v: TopologyView): string {
   const labelW = Math.max(0, ...v.networks.flatMap((n) => networkLabel(n).map((s, i) => tw(s, i === 0 ? 13 : 12))));
   const underlayLabel = `underlay ${v.underlay.subnet}  gateway ${v.underlay.gateway}  (${v.underlay.interface} of every host)`;
 
-  const width = Math.max(gutterX + Math.max(labelW, sideBox?.w ?? 0) + M, tw(title, 16) + 2 * M, tw(underlayLabel, 13) + 2 * M, tw(TOPOLOGY_HEADER, 11) + 2 * M);
+  const width = Math.max(
+    gutterX + Math.max(labelW, sideBox?.w ?? 0) + M,
+    tw(title, 16) + 2 * M,
+    tw(underlayLabel, 13) + 2 * M,
+    tw(TOPOLOGY_HEADER, 11) + 2 * M,
+  );
   const lastBand = v.networks.length > 0 ? bandTop + (v.networks.length - 1) * bandStep : hostTop + hostH;
   const height = lastBand + 2 * LINE + 8 + M;
 
@@ -181,7 +207,9 @@ export function renderTopologySvg(v: TopologyView): string {
     if (v.kv) body.push(`<circle cx="${lx}" cy="${underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
     if (sideAddr) body.push(text(lx + 8, underlayY + 28, sideAddr, { fill: UNDERLAY_COLOR }));
     body.push(rect(sideBox.x, sideBox.y, sideBox.w, sideBox.h, "#fff8e1", "#b58900", `stroke-width="1.5"`));
-    body.push(...sideLines.map((s, i) => text(sideBox.x + PAD, sideBox.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})));
+    body.push(
+      ...sideLines.map((s, i) => text(sideBox.x + PAD, sideBox.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})),
+    );
     body.push("</g>");
   }
 
@@ -192,7 +220,11 @@ export function renderTopologySvg(v: TopologyView): string {
     const dash = n.driver === "macvlan" ? `stroke-dasharray="10 5"` : "";
     body.push(`<g class="network" data-network="${xmlEscape(n.name)}" data-driver="${n.driver}">`);
     body.push(line(M, y, hostsEnd + 12, y, color, 4, dash));
-    body.push(...networkLabel(n).map((s, i) => text(gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color })));
+    body.push(
+      ...networkLabel(n).map((s, i) =>
+        text(gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color }),
+      ),
+    );
     if (n.driver === "macvlan") {
       for (const r of n.ranges) {
         const hi = v.hosts.findIndex((h) => h.name === r.host);
@@ -210,7 +242,9 @@ export function renderTopologySvg(v: TopologyView): string {
     const b = h.box;
     body.push(`<g class="host" data-host="${xmlEscape(v.hosts[i]!.name)}">`);
     body.push(rect(b.x, b.y, b.w, b.h, "#f4f6f8", "#607080", `stroke-width="1.5"`));
-    body.push(...h.header.map((s, k) => text(b.x + PAD, b.y + PAD + 13 + k * LINE, s, k === 0 ? { size: 14, weight: "bold" } : { fill: "#333" })));
+    body.push(
+      ...h.header.map((s, k) => text(b.x + PAD, b.y + PAD + 13 + k * LINE, s, k === 0 ? { size: 14, weight: "bold" } : { fill: "#333" })),
+    );
     if (h.containers.length === 0) body.push(text(b.x + PAD, b.y + PAD + headerH + 14, "(no containers)", { fill: "#888" }));
     for (const c of h.containers) {
       const cb = c.box;

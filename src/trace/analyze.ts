@@ -39,7 +39,13 @@ function lastLine(text: string | undefined): string | undefined {
 }
 
 function hopResult(plan: TracePlan, hop: PlannedHop, cap: HopCapture | undefined): HopResult {
-  const base = { ...hop, device: cap?.device ?? hop.device, namespace: cap?.namespace || plannedNamespace(hop.ns), requests: 0, replies: 0 };
+  const base = {
+    ...hop,
+    device: cap?.device ?? hop.device,
+    namespace: cap?.namespace || plannedNamespace(hop.ns),
+    requests: 0,
+    replies: 0,
+  };
   if (!hop.access.ok) return { ...base, status: "not-captured", why: hop.access.why };
   if (!cap) return { ...base, status: "not-captured", why: "not captured" };
   if (cap.unavailable !== undefined) return { ...base, status: "not-captured", why: cap.unavailable };
@@ -70,7 +76,15 @@ function natHop(hop: PlannedHop, before: HopResult | undefined, after: HopResult
       ? { ...base, status: "not-captured", why: `derived from ${blind.id}, which was not captured` }
       : { ...base, status: "not-seen" };
   }
-  return { ...base, status: "seen", requests: after!.requests, replies: after!.replies, request: b, ...(after!.reply ? { reply: after!.reply } : {}), nat: { before: a.srcIp, after: b.srcIp } };
+  return {
+    ...base,
+    status: "seen",
+    requests: after!.requests,
+    replies: after!.replies,
+    request: b,
+    ...(after!.reply ? { reply: after!.reply } : {}),
+    nat: { before: a.srcIp, after: b.srcIp },
+  };
 }
 
 function describeHop(h: HopResult): string {
@@ -84,7 +98,8 @@ function missingCause(p: TracePlan, missing: HopResult, index: number, hops: Hop
   const to = p.to.name;
   switch (missing.role) {
     case "container":
-      if (index === 0) return `${p.from.name} never sent the probe: it has no route or no ARP answer for ${p.to.ip} (is ${to} running and attached to ${p.network}?)`;
+      if (index === 0)
+        return `${p.from.name} never sent the probe: it has no route or no ARP answer for ${p.to.ip} (is ${to} running and attached to ${p.network}?)`;
       return p.kind === "macvlan"
         ? `${host}'s parent interface got the frame, but no macvlan child there has ${p.to.ip}: ${to} is stopped or disconnected from ${p.network}`
         : `no endpoint for ${p.to.ip} behind br0 on ${host}: ${to} is stopped or disconnected from ${p.network}`;
@@ -97,7 +112,8 @@ function missingCause(p: TracePlan, missing: HopResult, index: number, hops: Hop
         ? `${host} received the VXLAN packet but its overlay namespace did not take it: no container of ${p.network} on ${host} (so no overlay namespace), or the VNI differs`
         : `br0 on ${host} did not forward the frame to the VXLAN device: ${host} has no FDB/ARP entry for ${p.to.ip} (the KV store or gossip has not told it about the endpoint)`;
     case "underlay":
-      if (p.kind === "external") return `${host} did not send the packet out of ${missing.device}: no route to ${p.to.ip}, or forwarding/NAT is off`;
+      if (p.kind === "external")
+        return `${host} did not send the packet out of ${missing.device}: no route to ${p.to.ip}, or forwarding/NAT is off`;
       return dstSide
         ? `${host}'s underlay link is cut: the switch sent the packet, ${missing.device} on ${host} never received it`
         : `the VXLAN device on ${host} did not send the packet: no VXLAN peer (FDB entry) for the destination MAC, or no underlay route/ARP to the peer host`;
@@ -120,7 +136,12 @@ function missingCause(p: TracePlan, missing: HopResult, index: number, hops: Hop
   }
 }
 
-function verdict(p: TracePlan, hops: HopResult[], probe: ProbeOutcome, facts: TraceFacts): Pick<TraceResult, "delivered" | "answered" | "lastSeen" | "lastReplySeen" | "cause"> {
+function verdict(
+  p: TracePlan,
+  hops: HopResult[],
+  probe: ProbeOutcome,
+  facts: TraceFacts,
+): Pick<TraceResult, "delivered" | "answered" | "lastSeen" | "lastReplySeen" | "cause"> {
   const path = hops.filter((h) => !h.derived);
   const answered = probe.received > 0;
   let last = -1;
@@ -135,7 +156,8 @@ function verdict(p: TracePlan, hops: HopResult[], probe: ProbeOutcome, facts: Tr
   const stateCause = (): string | undefined => {
     if (!facts.from.running) return `${facts.from.name} is ${facts.from.state}: no probe was sent`;
     if (facts.to && !facts.to.running) return `${facts.to.name} is ${facts.to.state}: nothing on ${p.network} has ${p.to.ip} any more`;
-    if (facts.to && facts.to.attached === false) return `${facts.to.name} is not attached to ${p.network} (disconnected): nothing on ${p.network} has ${p.to.ip}`;
+    if (facts.to && facts.to.attached === false)
+      return `${facts.to.name} is not attached to ${p.network} (disconnected): nothing on ${p.network} has ${p.to.ip}`;
     return undefined;
   };
   const where = last >= 0 ? `last seen at ${describeHop(path[last]!)}` : "seen at no hop";
@@ -170,18 +192,28 @@ function verdict(p: TracePlan, hops: HopResult[], probe: ProbeOutcome, facts: Tr
   let firstReply = -1;
   for (let i = path.length - 1; i >= 0; i--) if (path[i]!.replies > 0) firstReply = i;
   if (firstReply === -1) {
-    if (!answered) out.cause = `delivered (${where}), but no reply was seen anywhere: ${p.to.name} does not answer ICMP echo (a firewall, or its stack is stuck)`;
+    if (!answered)
+      out.cause = `delivered (${where}), but no reply was seen anywhere: ${p.to.name} does not answer ICMP echo (a firewall, or its stack is stuck)`;
     return out;
   }
   out.lastReplySeen = path[firstReply]!.id;
   if (!answered) {
-    const before = path.slice(0, firstReply).reverse().find((h) => h.status !== "not-captured" && h.replies === 0);
+    const before = path
+      .slice(0, firstReply)
+      .reverse()
+      .find((h) => h.status !== "not-captured" && h.replies === 0);
     out.cause = `the reply was last seen at ${describeHop(path[firstReply]!)}${before ? ` and never reached ${describeHop(before)}` : ""}: the way back is broken there`;
   }
   return out;
 }
 
-export function analyzeTrace(p: TracePlan, captures: readonly HopCapture[], probe: ProbeOutcome, facts: TraceFacts, startedAt: string): TraceResult {
+export function analyzeTrace(
+  p: TracePlan,
+  captures: readonly HopCapture[],
+  probe: ProbeOutcome,
+  facts: TraceFacts,
+  startedAt: string,
+): TraceResult {
   const byId = new Map(captures.map((c) => [c.id, c]));
   const hops: HopResult[] = p.hops.map((h) => hopResult(p, h, byId.get(h.id)));
   hops.forEach((h, i) => {
@@ -189,9 +221,14 @@ export function analyzeTrace(p: TracePlan, captures: readonly HopCapture[], prob
   });
   const wire = hops.find((h) => h.request?.vxlan)?.request?.vxlan?.vni;
   const device = hops.find((h) => h.deviceVni !== undefined)?.deviceVni;
-  const vni = p.kind === "overlay" && (wire !== undefined || device !== undefined)
-    ? { ...(wire !== undefined ? { wire } : {}), ...(device !== undefined ? { device } : {}), ...(wire !== undefined && device !== undefined ? { matches: wire === device } : {}) }
-    : undefined;
+  const vni =
+    p.kind === "overlay" && (wire !== undefined || device !== undefined)
+      ? {
+          ...(wire !== undefined ? { wire } : {}),
+          ...(device !== undefined ? { device } : {}),
+          ...(wire !== undefined && device !== undefined ? { matches: wire === device } : {}),
+        }
+      : undefined;
   const factLines = [facts.from, ...(facts.to ? [facts.to] : [])].map(
     (f) => `${f.name}: ${f.state}${f.attached === undefined ? "" : f.attached ? `, on ${p.network}` : `, not on ${p.network}`}`,
   );
@@ -202,5 +239,7 @@ export function analyzeTrace(p: TracePlan, captures: readonly HopCapture[], prob
 export function packetLine(pk: CapturedPacket): string {
   const inner = `${pk.srcMac} > ${pk.dstMac}  ${pk.srcIp} > ${pk.dstIp}  ttl ${pk.ttl}`;
   const v = pk.vxlan;
-  return v ? `VXLAN vni ${v.vni}  ${v.srcIp}:${v.srcPort} > ${v.dstIp}:${v.dstPort}  ttl ${v.ttl}  (${v.srcMac} > ${v.dstMac})  inner ${inner}` : inner;
+  return v
+    ? `VXLAN vni ${v.vni}  ${v.srcIp}:${v.srcPort} > ${v.dstIp}:${v.dstPort}  ttl ${v.ttl}  (${v.srcMac} > ${v.dstMac})  inner ${inner}`
+    : inner;
 }

@@ -41,7 +41,12 @@ function fact(name: string, info: ContainerInfo | undefined | Error, network: st
   if (!info) return { name, state: "missing", running: false };
   const s = info.State;
   const state = s.Status === "exited" && s.ExitCode !== undefined ? `exited (${s.ExitCode})` : s.Status;
-  return { name, state, running: s.Running, ...(network !== undefined ? { attached: network in (info.NetworkSettings.Networks ?? {}) } : {}) };
+  return {
+    name,
+    state,
+    running: s.Running,
+    ...(network !== undefined ? { attached: network in (info.NetworkSettings.Networks ?? {}) } : {}),
+  };
 }
 
 async function nsRun(file: string, argv: string[]): Promise<string> {
@@ -71,10 +76,13 @@ class Resolver {
     }
     let p = this.networkIds.get(host);
     if (!p) {
-      p = this.engines.get(host)!.inspectNetwork(this.tp.network).then(
-        (n) => n?.Id,
-        (e: Error) => Promise.reject(new Error(`${host}'s daemon cannot look up ${this.tp.network}: ${e.message}`)),
-      );
+      p = this.engines
+        .get(host)!
+        .inspectNetwork(this.tp.network)
+        .then(
+          (n) => n?.Id,
+          (e: Error) => Promise.reject(new Error(`${host}'s daemon cannot look up ${this.tp.network}: ${e.message}`)),
+        );
       this.networkIds.set(host, p);
     }
     const id = await p;
@@ -114,12 +122,15 @@ class Resolver {
           throw new Error(`cannot list ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
         const sandbox = pickOverlaySandbox(entries, id);
-        if (!sandbox) throw new Error(`no overlay namespace for ${this.tp.network} in ${dir} (no container of ${this.tp.network} on ${ns.host})`);
+        if (!sandbox)
+          throw new Error(`no overlay namespace for ${this.tp.network} in ${dir} (no container of ${this.tp.network} on ${ns.host})`);
         const file = `${dir}/${sandbox}`;
         const namespace = `${sandbox} (overlay ${this.tp.network})`;
         // Docker leaves the file of a removed overlay namespace behind: entering it fails.
         const links = await nsRun(file, ["ip", "-o", "link"]).catch(() => {
-          throw new Error(`the overlay namespace ${sandbox} of ${this.tp.network} on ${ns.host} is gone (a stale file in ${dir}: no container of ${this.tp.network} on ${ns.host} any more)`);
+          throw new Error(
+            `the overlay namespace ${sandbox} of ${this.tp.network} on ${ns.host} is gone (a stale file in ${dir}: no container of ${this.tp.network} on ${ns.host} any more)`,
+          );
         });
         if (hop.role !== "vxlan") return { file, namespace, device: hop.device };
         const device = [...parseIpLink(links).keys()].find((n) => /^vxlan\d+$|^vx-/.test(n));
@@ -153,7 +164,9 @@ interface RunningCapture {
 
 function startCapture(id: string, r: Resolved, filter: string, tcpdump: string): RunningCapture {
   // -l: line-buffered, so what was seen is written before the SIGTERM; -e MACs; -n no lookups; -v TTL, ids, lengths.
-  const child = spawn("nsenter", [`--net=${r.file}`, tcpdump, "-e", "-n", "-v", "-l", "-i", r.device, filter], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("nsenter", [`--net=${r.file}`, tcpdump, "-e", "-n", "-v", "-l", "-i", r.device, filter], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const c: RunningCapture = { id, resolved: r, child, stdout: "", stderr: "", closed: Promise.resolve() };
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (c.stdout += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (c.stderr += d));
@@ -192,12 +205,27 @@ export async function runTrace(lab: LabPlan, req: TraceRequest, o: TraceOptions 
   const endpoints = resolveEndpoints(lab, o.endpoints);
   const hosts = [...new Set([tp.from.host, tp.to.host].filter((h): h is string => h !== undefined))];
   const engines = new Map<string, TraceEngine>();
-  for (const h of hosts) engines.set(h, o.engineFactory ? o.engineFactory(endpoints.get(h)!, h) : new HttpDockerEngine(endpoints.get(h)!, o.ssh));
+  for (const h of hosts)
+    engines.set(h, o.engineFactory ? o.engineFactory(endpoints.get(h)!, h) : new HttpDockerEngine(endpoints.get(h)!, o.ssh));
   const startedAt = new Date().toISOString();
   try {
     const infos = new Map<string, ContainerInfo | undefined | Error>();
-    const ends = [{ name: tp.from.name, host: tp.from.host! }, ...(tp.kind === "external" ? [] : [{ name: tp.to.name, host: tp.to.host! }])];
-    await Promise.all(ends.map(async (e) => infos.set(e.name, await engines.get(e.host)!.inspectContainer(e.name, { timeoutMs: 10_000 }).then((c) => namedContainer(c, e.name)).catch((x: Error) => x))));
+    const ends = [
+      { name: tp.from.name, host: tp.from.host! },
+      ...(tp.kind === "external" ? [] : [{ name: tp.to.name, host: tp.to.host! }]),
+    ];
+    await Promise.all(
+      ends.map(async (e) =>
+        infos.set(
+          e.name,
+          await engines
+            .get(e.host)!
+            .inspectContainer(e.name, { timeoutMs: 10_000 })
+            .then((c) => namedContainer(c, e.name))
+            .catch((x: Error) => x),
+        ),
+      ),
+    );
     const facts: TraceFacts = {
       from: fact(tp.from.name, infos.get(tp.from.name), tp.network),
       ...(tp.kind === "external" ? {} : { to: fact(tp.to.name, infos.get(tp.to.name), tp.network) }),

@@ -79,14 +79,20 @@ function pickNetwork(plan: LabPlan, from: WorkloadPlan, to: WorkloadPlan | undef
     .filter((n) => (to ? to.attachments.some((b) => b.network === n) : true))
     .map((n) => plan.networks.find((x) => x.name === n)!)
     .filter((n) => (to ? true : n.driver === "overlay"));
-  const what = to ? `${from.name} and ${to.name} share` : `${from.name} is on (the way out is docker_gwbridge, which only overlay containers have)`;
+  const what = to
+    ? `${from.name} and ${to.name} share`
+    : `${from.name} is on (the way out is docker_gwbridge, which only overlay containers have)`;
   if (wanted !== undefined) {
     const n = candidates.find((x) => x.name === wanted);
-    if (!n) throw new TraceInputError(`--network = ${JSON.stringify(wanted)}: not a network ${what}. Fix: use one of ${candidates.map((x) => x.name).join(", ") || "(none)"}`);
+    if (!n)
+      throw new TraceInputError(
+        `--network = ${JSON.stringify(wanted)}: not a network ${what}. Fix: use one of ${candidates.map((x) => x.name).join(", ") || "(none)"}`,
+      );
     return n;
   }
   const n = candidates[0];
-  if (!n) throw new TraceInputError(`${from.name} -> ${to?.name ?? EXTERNAL}: no network ${what}. Fix: pick containers on a common network`);
+  if (!n)
+    throw new TraceInputError(`${from.name} -> ${to?.name ?? EXTERNAL}: no network ${what}. Fix: pick containers on a common network`);
   return n;
 }
 
@@ -110,12 +116,17 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
   const payloadBytes = req.payloadBytes ?? 1234;
   const count = req.count ?? DEFAULT_PROBES;
   if (!Number.isInteger(payloadBytes) || payloadBytes < 16 || payloadBytes > 1400) {
-    throw new TraceInputError(`payload = ${payloadBytes}: must be a whole number of bytes from 16 to 1400 (it must fit the overlay's MTU). Fix: pick e.g. 1234`);
+    throw new TraceInputError(
+      `payload = ${payloadBytes}: must be a whole number of bytes from 16 to 1400 (it must fit the overlay's MTU). Fix: pick e.g. 1234`,
+    );
   }
   const src = workload(plan, req.from, "<from>");
   const external = req.to === EXTERNAL;
   const dst = external ? undefined : workload(plan, req.to, "<to>");
-  if (dst && dst.name === src.name) throw new TraceInputError(`<to> = ${JSON.stringify(req.to)}: the same container as <from>. Fix: trace to another container or to ${EXTERNAL}`);
+  if (dst && dst.name === src.name)
+    throw new TraceInputError(
+      `<to> = ${JSON.stringify(req.to)}: the same container as <from>. Fix: trace to another container or to ${EXTERNAL}`,
+    );
   const net = pickNetwork(plan, src, dst, req.network);
   const srcHost = hostPlan(plan, src.host);
   const hops: PlannedHop[] = [];
@@ -125,7 +136,11 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
     hops.push({ id, ...h, access: h.access ?? (host ? hostCaptureAccess(host) : sw) });
   };
   const containerHop = (w: WorkloadPlan, h: HostPlan, device: string): void =>
-    add(`${w.name}/${device}`, { role: "container", host: h.name, ns: { kind: "container", container: w.name, host: h.name }, device, filter: "probe" }, h);
+    add(
+      `${w.name}/${device}`,
+      { role: "container", host: h.name, ns: { kind: "container", container: w.name, host: h.name }, device, filter: "probe" },
+      h,
+    );
   const switchHop = (port: string, filter: CaptureFilter, role: "switch-port" | "target" = "switch-port"): void =>
     add(`switch/${port}`, { role, ns: { kind: "switch" }, device: port, filter });
 
@@ -136,9 +151,21 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
     toIp = plan.verification.externalTarget;
     // eth1: Docker's name for the docker_gwbridge interface of an overlay container (resolved live by the default route).
     containerHop(src, srcHost, "eth1");
-    add(`${srcHost.name}/docker_gwbridge`, { role: "gwbridge", host: srcHost.name, ns: hostNs(srcHost.name), device: "docker_gwbridge", filter: "probe" }, srcHost);
-    add(`${srcHost.name}/nat`, { role: "nat", host: srcHost.name, ns: hostNs(srcHost.name), device: "iptables MASQUERADE", filter: "probe", derived: true }, srcHost);
-    add(`${srcHost.name}/${underlay}`, { role: "underlay", host: srcHost.name, ns: hostNs(srcHost.name), device: underlay, filter: "probe" }, srcHost);
+    add(
+      `${srcHost.name}/docker_gwbridge`,
+      { role: "gwbridge", host: srcHost.name, ns: hostNs(srcHost.name), device: "docker_gwbridge", filter: "probe" },
+      srcHost,
+    );
+    add(
+      `${srcHost.name}/nat`,
+      { role: "nat", host: srcHost.name, ns: hostNs(srcHost.name), device: "iptables MASQUERADE", filter: "probe", derived: true },
+      srcHost,
+    );
+    add(
+      `${srcHost.name}/${underlay}`,
+      { role: "underlay", host: srcHost.name, ns: hostNs(srcHost.name), device: underlay, filter: "probe" },
+      srcHost,
+    );
     switchHop(switchEndName(srcHost), "probe");
     const t = switchPortFor(plan, toIp);
     if (t) switchHop(t.port, "probe", t.role);
@@ -150,9 +177,12 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
     if (net.driver === "overlay") {
       kind = "overlay";
       const ovNs = (h: HostPlan): NamespaceRef => ({ kind: "overlay", network: net.name, host: h.name });
-      const bridge = (h: HostPlan): void => add(`${h.name}/overlay/br0`, { role: "overlay-bridge", host: h.name, ns: ovNs(h), device: "br0", filter: "probe" }, h);
-      const vxlan = (h: HostPlan): void => add(`${h.name}/overlay/vxlan`, { role: "vxlan", host: h.name, ns: ovNs(h), device: "vxlan0", filter: "probe" }, h);
-      const wire = (h: HostPlan): void => add(`${h.name}/${underlay}`, { role: "underlay", host: h.name, ns: hostNs(h.name), device: underlay, filter: "vxlan" }, h);
+      const bridge = (h: HostPlan): void =>
+        add(`${h.name}/overlay/br0`, { role: "overlay-bridge", host: h.name, ns: ovNs(h), device: "br0", filter: "probe" }, h);
+      const vxlan = (h: HostPlan): void =>
+        add(`${h.name}/overlay/vxlan`, { role: "vxlan", host: h.name, ns: ovNs(h), device: "vxlan0", filter: "probe" }, h);
+      const wire = (h: HostPlan): void =>
+        add(`${h.name}/${underlay}`, { role: "underlay", host: h.name, ns: hostNs(h.name), device: underlay, filter: "vxlan" }, h);
       containerHop(src, srcHost, "eth0");
       bridge(srcHost);
       if (!sameHost) {
@@ -170,7 +200,12 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
       // Children of one parent talk inside the macvlan driver (bridge mode): no parent or switch hop.
       containerHop(src, srcHost, "eth0");
       if (!sameHost) {
-        const parent = (h: HostPlan): void => add(`${h.name}/${net.parent}`, { role: "macvlan-parent", host: h.name, ns: hostNs(h.name), device: net.parent, filter: "probe" }, h);
+        const parent = (h: HostPlan): void =>
+          add(
+            `${h.name}/${net.parent}`,
+            { role: "macvlan-parent", host: h.name, ns: hostNs(h.name), device: net.parent, filter: "probe" },
+            h,
+          );
         parent(srcHost);
         switchHop(switchEndName(srcHost), "probe");
         switchHop(switchEndName(dstHost), "probe");

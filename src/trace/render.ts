@@ -41,7 +41,12 @@ export function formatTrace(r: TraceResult): string {
   });
   out.push("");
   if (r.vni) {
-    const m = r.vni.matches === undefined ? "" : r.vni.matches ? " (equals the VXLAN device's own)" : ` (the VXLAN device says ${r.vni.device}: MISMATCH)`;
+    const m =
+      r.vni.matches === undefined
+        ? ""
+        : r.vni.matches
+          ? " (equals the VXLAN device's own)"
+          : ` (the VXLAN device says ${r.vni.device}: MISMATCH)`;
     out.push(`VNI on the wire: ${r.vni.wire ?? "not seen"}${m}`);
   }
   if (r.lastSeen) out.push(`last seen: ${r.lastSeen}${r.lastReplySeen ? `; reply last seen: ${r.lastReplySeen}` : ""}`);
@@ -79,7 +84,10 @@ export function traceMermaid(r: TraceResult): string {
     if (h.status === "not-captured") out.push(`  Note over h${i}: not captured: ${mm(h.why ?? "")}`);
     else if (h.status === "not-seen") out.push(`  Note over h${i}: NOT SEEN`);
   }
-  const seenRep = r.hops.map((h, i) => ({ h, i })).filter((x) => x.h.replies > 0).reverse();
+  const seenRep = r.hops
+    .map((h, i) => ({ h, i }))
+    .filter((x) => x.h.replies > 0)
+    .reverse();
   for (let k = 1; k < seenRep.length; k++) {
     const a = seenRep[k - 1]!;
     const b = seenRep[k]!;
@@ -87,7 +95,7 @@ export function traceMermaid(r: TraceResult): string {
   }
   if (r.cause) {
     const last = r.hops.findIndex((h) => h.id === r.lastSeen);
-    out.push(`  Note over h${Math.max(last , 0)}: ${mm(`stopped: ${r.cause}`)}`);
+    out.push(`  Note over h${Math.max(last, 0)}: ${mm(`stopped: ${r.cause}`)}`);
   }
   return `${out.join("\n")}\n`;
 }

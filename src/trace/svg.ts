@@ -44,7 +44,10 @@ export function traceSvg(r: TraceResult): string {
   const n = r.hops.length;
   const x = (i: number): number => M + i * COL + COL / 2;
   const req = r.hops.map((h, i) => ({ h, i })).filter((v) => v.h.requests > 0);
-  const rep = r.hops.map((h, i) => ({ h, i })).filter((v) => v.h.replies > 0).reverse();
+  const rep = r.hops
+    .map((h, i) => ({ h, i }))
+    .filter((v) => v.h.replies > 0)
+    .reverse();
   const steps = Math.max(1, req.length - 1) + Math.max(0, rep.length - 1);
   const top = M + 40;
   const bodyTop = top + HEAD + 20;
@@ -52,7 +55,9 @@ export function traceSvg(r: TraceResult): string {
   const width = Math.max(M * 2 + n * COL, tw(traceTitle(r), 14) + M * 2, 640);
   const footer = [
     ...wrap(summaryLine(r), Math.floor((width - 2 * M) / (12 * 0.61))),
-    ...(r.vni?.wire !== undefined ? [`VNI on the wire ${r.vni.wire}${r.vni.matches === false ? `, device says ${r.vni.device}` : " (the VXLAN device's own)"}`] : []),
+    ...(r.vni?.wire !== undefined
+      ? [`VNI on the wire ${r.vni.wire}${r.vni.matches === false ? `, device says ${r.vni.device}` : " (the VXLAN device's own)"}`]
+      : []),
   ];
   const height = bodyBottom + 24 + footer.length * 18 + M;
   const body: string[] = [text(M, M + 16, traceTitle(r), { size: 14, weight: "bold" })];
@@ -64,9 +69,17 @@ export function traceSvg(r: TraceResult): string {
     body.push(line(cx, top + HEAD, cx, bodyBottom, color, 1.5, h.status === "not-captured" ? `stroke-dasharray="4 4"` : ""));
     body.push(rect(cx - COL / 2 + 6, top, COL - 12, HEAD, h.status === "seen" ? "#f4f6f8" : "#ffffff", color, `stroke-width="1.5"`));
     // "container test2 (sandbox 85e3cc728bd6)" -> two lines: the namespace, then what it is.
-    const ns = (h.namespace).split(/ (?=\()/);
+    const ns = h.namespace.split(/ (?=\()/);
     const lines = [h.device, ns[0] ?? "", ns.slice(1).join(" "), h.host ?? "", h.role];
-    body.push(...lines.map((s, k) => text(cx, top + 16 + k * 14, fitText(s, COL - 20, 11), { size: 11, anchor: "middle", ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }) })));
+    body.push(
+      ...lines.map((s, k) =>
+        text(cx, top + 16 + k * 14, fitText(s, COL - 20, 11), {
+          size: 11,
+          anchor: "middle",
+          ...(k === 0 ? { weight: "bold" as const } : { fill: "#333" }),
+        }),
+      ),
+    );
     if (h.status === "not-seen") {
       const y = bodyTop + ROW / 2;
       body.push(line(cx - 7, y - 7, cx + 7, y + 7, MISSING, 3), line(cx - 7, y + 7, cx + 7, y - 7, MISSING, 3));
@@ -90,8 +103,10 @@ export function traceSvg(r: TraceResult): string {
     );
   };
   let row = 1;
-  for (let k = 1; k < req.length; k++, row++) arrow(req[k - 1]!.i, req[k]!.i, bodyTop + row * ROW, REQUEST, arrowLabel(req[k]!.h, "request"), "request", false);
-  for (let k = 1; k < rep.length; k++, row++) arrow(rep[k - 1]!.i, rep[k]!.i, bodyTop + row * ROW, REPLY, arrowLabel(rep[k]!.h, "reply"), "reply", true);
+  for (let k = 1; k < req.length; k++, row++)
+    arrow(req[k - 1]!.i, req[k]!.i, bodyTop + row * ROW, REQUEST, arrowLabel(req[k]!.h, "request"), "request", false);
+  for (let k = 1; k < rep.length; k++, row++)
+    arrow(rep[k - 1]!.i, rep[k]!.i, bodyTop + row * ROW, REPLY, arrowLabel(rep[k]!.h, "reply"), "reply", true);
 
   body.push(...footer.map((s, k) => text(M, bodyBottom + 24 + k * 18, s, { size: 12, ...(r.cause ? { fill: MISSING } : {}) })));
   return svgDocument(width, height, traceTitle(r), body);

@@ -12,7 +12,8 @@ interface EthIp {
   ipLength: number;
 }
 
-const HEADER = /^(?:(\d{2}:\d{2}:\d{2}\.\d+)\s+)?([0-9a-f]{2}(?::[0-9a-f]{2}){5}) > ([0-9a-f]{2}(?::[0-9a-f]{2}){5}), ethertype IPv4 \(0x0800\), length \d+: \((.*)\)\s*$/;
+const HEADER =
+  /^(?:(\d{2}:\d{2}:\d{2}\.\d+)\s+)?([0-9a-f]{2}(?::[0-9a-f]{2}){5}) > ([0-9a-f]{2}(?::[0-9a-f]{2}){5}), ethertype IPv4 \(0x0800\), length \d+: \((.*)\)\s*$/;
 const BODY = /^\s+(\d+\.\d+\.\d+\.\d+)(?:\.(\d+))? > (\d+\.\d+\.\d+\.\d+)(?:\.(\d+))?: (.*)$/;
 
 function ipHeader(fields: string): { ttl: number; ipId: number; ipLength: number } | undefined {
@@ -27,7 +28,11 @@ function ipHeader(fields: string): { ttl: number; ipId: number; ipLength: number
 function icmpOf(rest: string): { icmp: string; icmpId?: number; seq?: number } | undefined {
   const m = /^ICMP ([a-z ]+?)(?:, id (\d+), seq (\d+))?, length \d+/.exec(rest) ?? /^ICMP (.+?)(?:, length \d+)?$/.exec(rest);
   if (!m) return undefined;
-  return { icmp: m[1]!.trim(), ...(m[2] !== undefined ? { icmpId: Number(m[2]) } : {}), ...(m[3] !== undefined ? { seq: Number(m[3]) } : {}) };
+  return {
+    icmp: m[1]!.trim(),
+    ...(m[2] !== undefined ? { icmpId: Number(m[2]) } : {}),
+    ...(m[3] !== undefined ? { seq: Number(m[3]) } : {}),
+  };
 }
 
 /** Every ICMP frame in the text, plain or inside VXLAN; anything else (ARP, other UDP) is skipped. */

@@ -120,7 +120,14 @@ export function parseBatchOutput(stdout: string): BatchOutput {
       case "state": {
         const end = seconds(b);
         const start = seconds(c);
-        out.state = { exitCode: Number(a), ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), route: "", addr: "", link: "" };
+        out.state = {
+          exitCode: Number(a),
+          ...(start !== undefined ? { start } : {}),
+          ...(end !== undefined ? { end } : {}),
+          route: "",
+          addr: "",
+          link: "",
+        };
         stateParts = [[]];
         break;
       }

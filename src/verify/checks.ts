@@ -235,7 +235,9 @@ export class VerifyRun {
 
   /** The container of exactly that name (namedContainer: not one whose ID starts with it). */
   private inspect(host: string, name: string): Promise<ContainerInfo | undefined> {
-    return this.once(this.containers, `${host}/${name}`, async () => namedContainer(await (await this.requireHost(host)).inspectContainer(name), name));
+    return this.once(this.containers, `${host}/${name}`, async () =>
+      namedContainer(await (await this.requireHost(host)).inspectContainer(name), name),
+    );
   }
 
   /** The container, running; otherwise a ProbeError with a clear reason. */
@@ -317,7 +319,10 @@ export class VerifyRun {
           }),
         ]).finally(() => clearTimeout(grace));
         const ref = id ?? this.helperNames.get(host);
-        if (ref) await this.engine(host).removeContainer(ref, { timeoutMs: 5_000 }).catch(() => undefined);
+        if (ref)
+          await this.engine(host)
+            .removeContainer(ref, { timeoutMs: 5_000 })
+            .catch(() => undefined);
       }),
     );
   }
@@ -338,7 +343,11 @@ export class VerifyRun {
     let last = parsePing("");
     for (const r of runs) {
       last = parsePing(r.output);
-      attempts.push({ exitCode: r.exitCode, ...(last.replyFrom ? { replyFrom: last.replyFrom } : {}), ...(last.resolveError ? { error: last.resolveError } : {}) });
+      attempts.push({
+        exitCode: r.exitCode,
+        ...(last.replyFrom ? { replyFrom: last.replyFrom } : {}),
+        ...(last.resolveError ? { error: last.resolveError } : {}),
+      });
       if (r.exitCode === 0 && last.replies > 0) {
         const data = { resolved: last.resolved, replyFrom: last.replyFrom, rttMs: last.rttMs, attempts: attempts.length };
         if (expectedIp !== undefined && last.replyFrom !== expectedIp) {
@@ -348,7 +357,9 @@ export class VerifyRun {
         return { outcome: "pass", detail: `${named}reply from ${last.replyFrom} in ${last.rttMs ?? "?"} ms`, data };
       }
     }
-    const why = last.resolveError ?? `no reply from ${target} (${attempts.length} attempt${attempts.length === 1 ? "" : "s"}, ${2 * attempts.length} s)`;
+    const why =
+      last.resolveError ??
+      `no reply from ${target} (${attempts.length} attempt${attempts.length === 1 ? "" : "s"}, ${2 * attempts.length} s)`;
     return { outcome: "fail", detail: why, data: { resolved: last.resolved, attempts: attempts.length } };
   }
 
@@ -373,8 +384,12 @@ export class VerifyRun {
     if (c.expectedIp !== undefined && ns.addresses.includes(c.expectedIp)) {
       return { outcome: "pass", detail: `${c.target} -> ${ns.addresses.join(", ")} (server ${ns.server ?? "?"})`, data };
     }
-    const got = ns.addresses.length ? `resolved to ${ns.addresses.join(", ")}` : ns.error ?? `no answer (exit ${r.exitCode})`;
-    return { outcome: "fail", detail: `${c.target}: ${got}, expected ${c.expectedIp ?? "an address"}${await this.targetNote(c.target)}`, data };
+    const got = ns.addresses.length ? `resolved to ${ns.addresses.join(", ")}` : (ns.error ?? `no answer (exit ${r.exitCode})`);
+    return {
+      outcome: "fail",
+      detail: `${c.target}: ${got}, expected ${c.expectedIp ?? "an address"}${await this.targetNote(c.target)}`,
+      data,
+    };
   }
 
   private async gwbridgeRoute(c: CheckPlan, st: NetState): Promise<ProbeOutcome> {
@@ -386,8 +401,17 @@ export class VerifyRun {
     const data = { dev: def.dev, via: def.via, addresses: ips.map((a) => a.cidr), gwbridgeSubnets: subnets };
     if (!gw) return { outcome: "fail", detail: `no docker_gwbridge network on ${c.host}`, data };
     const hit = ips.find((a) => subnets.some((s) => ipInSubnet(a.ip, s)));
-    if (hit) return { outcome: "pass", detail: `default via ${def.via ?? "-"} dev ${def.dev} (${hit.ip} in docker_gwbridge ${subnets.join(", ")})`, data };
-    return { outcome: "fail", detail: `default route leaves through ${def.dev} (${ips.map((a) => a.cidr).join(", ") || "no IPv4"}), not docker_gwbridge ${subnets.join(", ")}`, data };
+    if (hit)
+      return {
+        outcome: "pass",
+        detail: `default via ${def.via ?? "-"} dev ${def.dev} (${hit.ip} in docker_gwbridge ${subnets.join(", ")})`,
+        data,
+      };
+    return {
+      outcome: "fail",
+      detail: `default route leaves through ${def.dev} (${ips.map((a) => a.cidr).join(", ") || "no IPv4"}), not docker_gwbridge ${subnets.join(", ")}`,
+      data,
+    };
   }
 
   private async cnm(c: CheckPlan, st: NetState): Promise<ProbeOutcome> {
@@ -439,7 +463,10 @@ export class VerifyRun {
   private async sampleVxlan(host: string, network: string, signal: AbortSignal): Promise<VxlanSample> {
     const net = await this.network(host, network);
     if (!net) {
-      const kv = this.plan.overlayMode === "kv" && this.plan.kv ? ` (a kv-mode overlay is looked up in the cluster store: can ${host} reach ${this.plan.kv.url}?)` : "";
+      const kv =
+        this.plan.overlayMode === "kv" && this.plan.kv
+          ? ` (a kv-mode overlay is looked up in the cluster store: can ${host} reach ${this.plan.kv.url}?)`
+          : "";
       throw new ProbeError(`network ${network} not found on ${host}${kv}`);
     }
     if (net.Driver !== "overlay") throw new ProbeError(`network ${network} on ${host} is ${net.Driver}, not overlay`);
@@ -577,7 +604,12 @@ export class VerifyRun {
       const p = await withDeadline(this.checkTimeoutMs, c.id, (signal) => this.vxlan(c, signal));
       return this.result(c, p, false, performance.now() - started);
     } catch (err) {
-      return this.result(c, { outcome: "fail", detail: err instanceof Error ? err.message : String(err) }, true, performance.now() - started);
+      return this.result(
+        c,
+        { outcome: "fail", detail: err instanceof Error ? err.message : String(err) },
+        true,
+        performance.now() - started,
+      );
     }
   }
 
@@ -591,7 +623,11 @@ export class VerifyRun {
     const probes: BatchProbe[] = [];
     const probeOf = checks.map((c) => {
       if (c.kind !== "ping" && c.kind !== "external" && c.kind !== "host-ping" && c.kind !== "dns") return undefined;
-      probes.push(c.kind === "dns" ? { kind: "dns", target: c.target, attempts: 1 } : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) });
+      probes.push(
+        c.kind === "dns"
+          ? { kind: "dns", target: c.target, attempts: 1 }
+          : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) },
+      );
       return probes.length - 1;
     });
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
@@ -609,10 +645,15 @@ export class VerifyRun {
         await this.requireHost(host);
         // By ID: the name could fall back to another container's ID prefix (see inspect).
         const ref = container ? (await this.running(host, container)).Id : await this.helper(host);
-        const r = await this.engine(host).exec(ref, batchCommand({ probeTimeoutS, workers, state, probes }), { signal, timeoutMs: deadlineMs });
+        const r = await this.engine(host).exec(ref, batchCommand({ probeTimeoutS, workers, state, probes }), {
+          signal,
+          timeoutMs: deadlineMs,
+        });
         const b = parseBatchOutput(r.stdout);
         if (b.done === undefined) {
-          throw new ProbeError(`the probe script in ${where} exited ${r.exitCode} before it finished: ${(r.stderr || r.stdout).trim().slice(-300) || "no output"}`);
+          throw new ProbeError(
+            `the probe script in ${where} exited ${r.exitCode} before it finished: ${(r.stderr || r.stdout).trim().slice(-300) || "no output"}`,
+          );
         }
         return b;
       });
@@ -623,7 +664,8 @@ export class VerifyRun {
     }
     // When a probe's result was known: the exec's round trip less what the script still did after it
     // (differences of the container's clock only, so a remote host's clock offset does not matter).
-    const at = (end: number | undefined): number => (end !== undefined && batch.done !== undefined ? Math.max(0, doneMs - (batch.done - end) * 1000) : doneMs);
+    const at = (end: number | undefined): number =>
+      end !== undefined && batch.done !== undefined ? Math.max(0, doneMs - (batch.done - end) * 1000) : doneMs;
     return Promise.all(
       checks.map(async (c, i) => {
         let ms = doneMs;
@@ -640,11 +682,15 @@ export class VerifyRun {
             p.data = { ...p.data, probeMs: Math.round((run.end - run.start) * 1000) };
             return this.result(c, p, false, ms);
           }
-          if (c.kind !== "gwbridge-route" && c.kind !== "cnm") throw new ProbeError(`a ${c.kind} check does not run in a container's probes`);
+          if (c.kind !== "gwbridge-route" && c.kind !== "cnm")
+            throw new ProbeError(`a ${c.kind} check does not run in a container's probes`);
           const st = batch.state;
           if (!st) throw new ProbeError(`the probe script in ${where} printed no routes or addresses`);
           ms = at(st.end);
-          if (st.exitCode !== 0) throw new ProbeError(`ip route/addr/link in ${c.from} exited ${st.exitCode}: ${[st.route, st.addr, st.link].join("\n").trim()}`);
+          if (st.exitCode !== 0)
+            throw new ProbeError(
+              `ip route/addr/link in ${c.from} exited ${st.exitCode}: ${[st.route, st.addr, st.link].join("\n").trim()}`,
+            );
           const net: NetState = { route: st.route, addrs: parseIpAddr(st.addr), macs: parseIpLink(st.link) };
           const p = c.kind === "cnm" ? await this.cnm(c, net) : await this.gwbridgeRoute(c, net);
           // Its own time inside the container, as a probe's: reading the state, not waiting for the exec.
@@ -667,7 +713,12 @@ interface Indexed {
 }
 
 /** One exec per container (and one per host for its host-level pings), `limit` of them at once. */
-async function runBatches(run: VerifyRun, items: readonly Indexed[], limit: number, done: (x: Indexed, r: CheckResult) => void): Promise<void> {
+async function runBatches(
+  run: VerifyRun,
+  items: readonly Indexed[],
+  limit: number,
+  done: (x: Indexed, r: CheckResult) => void,
+): Promise<void> {
   const groups = new Map<string, { host: string; container?: string; items: Indexed[] }>();
   for (const x of items) {
     const container = x.c.kind === "host-ping" ? undefined : x.c.from;
@@ -682,7 +733,12 @@ async function runBatches(run: VerifyRun, items: readonly Indexed[], limit: numb
   const list = [...groups.values()];
   const share = Math.min(limit, list.length);
   await mapLimit(list, limit, async (g) => {
-    const results = await run.runBatch(g.host, g.container, g.items.map((x) => x.c), share);
+    const results = await run.runBatch(
+      g.host,
+      g.container,
+      g.items.map((x) => x.c),
+      share,
+    );
     for (const [j, r] of results.entries()) done(g.items[j]!, r);
   });
 }
@@ -713,7 +769,12 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
     for (let round = 2; pending.length > 0 && performance.now() + SETTLE_PAUSE_MS < deadline; round++) {
       await sleep(SETTLE_PAUSE_MS);
       run.forgetInspections();
-      await runBatches(run, pending, limit, (x, r) => (out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } }));
+      await runBatches(
+        run,
+        pending,
+        limit,
+        (x, r) => (out[x.i] = { ...r, detail: `${r.detail} [round ${round}]`, data: { ...r.data, round } }),
+      );
       pending = pending.filter(settling);
     }
     await mapLimit(vx, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));

@@ -29,7 +29,8 @@ export function parseEndpoint(text: string): Endpoint {
   const fix = "use unix:///path/to/docker.sock, tcp://127.0.0.1:2375 or ssh://user@host:22";
   if (text.startsWith("unix://")) {
     const socketPath = text.slice("unix://".length);
-    if (!socketPath.startsWith("/")) throw new EndpointError(`endpoint ${JSON.stringify(text)}: a unix socket path must be absolute; ${fix}`);
+    if (!socketPath.startsWith("/"))
+      throw new EndpointError(`endpoint ${JSON.stringify(text)}: a unix socket path must be absolute; ${fix}`);
     return { kind: "unix", socketPath, text };
   }
   let url: URL;
@@ -366,9 +367,16 @@ export class HttpDockerEngine implements DockerEngine {
     );
   }
 
-  private async json<T>(method: string, path: string, body: unknown, o: CallOptions | undefined, okStatus: number[] = [200, 201]): Promise<T> {
+  private async json<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    o: CallOptions | undefined,
+    okStatus: number[] = [200, 201],
+  ): Promise<T> {
     const r = await this.request(method, path, body, o);
-    if (!okStatus.includes(r.status)) throw new EngineError(`${this.endpoint}: ${method} ${path}: HTTP ${r.status}: ${apiMessage(r.body)}`, r.status);
+    if (!okStatus.includes(r.status))
+      throw new EngineError(`${this.endpoint}: ${method} ${path}: HTTP ${r.status}: ${apiMessage(r.body)}`, r.status);
     return (r.body.length ? JSON.parse(r.body.toString("utf8")) : {}) as T;
   }
 

@@ -34,7 +34,9 @@ export interface VerifyOptions {
 export function resolveEndpoints(plan: LabPlan, overrides: Readonly<Record<string, string>> = {}): Map<string, string> {
   for (const host of Object.keys(overrides)) {
     if (!plan.hosts.some((h) => h.name === host)) {
-      throw new Error(`--endpoint ${host}=...: no host named ${JSON.stringify(host)} in the plan; use one of ${plan.hosts.map((h) => h.name).join(", ")}`);
+      throw new Error(
+        `--endpoint ${host}=...: no host named ${JSON.stringify(host)} in the plan; use one of ${plan.hosts.map((h) => h.name).join(", ")}`,
+      );
     }
   }
   const out = new Map<string, string>();

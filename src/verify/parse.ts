@@ -178,7 +178,10 @@ export function pickOverlaySandbox(entries: readonly string[], networkId: string
  * when it moves it into the overlay's sandbox, renames it `vxlan<N>`; both are recognised.
  * The VNI comes from the first form's name.
  */
-export function findVxlanDevice(devs: Map<string, DevCounters>, networkId?: string): { name: string; vni?: number; counters: DevCounters } | undefined {
+export function findVxlanDevice(
+  devs: Map<string, DevCounters>,
+  networkId?: string,
+): { name: string; vni?: number; counters: DevCounters } | undefined {
   for (const [name, counters] of devs) {
     const m = /^vx-([0-9a-f]{6})-([0-9a-z]+)$/.exec(name);
     if (m && (networkId === undefined || networkId.startsWith(m[2]!))) return { name, vni: parseInt(m[1]!, 16), counters };
@@ -221,7 +224,8 @@ export function ipInSubnet(ip: string, subnet: string): boolean {
   const [base, len, ...rest] = subnet.split("/");
   const addr = parseIp(ip);
   const b = base === undefined ? undefined : parseIp(base);
-  if (addr === undefined || b === undefined || len === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len) || Number(len) > 32) return false;
+  if (addr === undefined || b === undefined || len === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len) || Number(len) > 32)
+    return false;
   const mask = maskOf(Number(len));
-  return ((addr & mask) >>> 0) === ((b & mask) >>> 0);
+  return (addr & mask) >>> 0 === (b & mask) >>> 0;
 }

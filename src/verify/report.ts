@@ -87,7 +87,9 @@ export function countChecks(results: readonly CheckResult[]): Record<string, Rec
 }
 
 export function failuresOf(results: readonly CheckResult[]): CheckFailure[] {
-  return results.filter((r) => !r.ok).map((r) => ({ id: r.id, ok: false, outcome: r.outcome, expect: r.expect, error: r.error, detail: r.detail }));
+  return results
+    .filter((r) => !r.ok)
+    .map((r) => ({ id: r.id, ok: false, outcome: r.outcome, expect: r.expect, error: r.error, detail: r.detail }));
 }
 
 /** Failures a brief lists at most: a lab that is broken everywhere must not flood the stack's state. */

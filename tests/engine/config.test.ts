@@ -57,7 +57,9 @@ async function pulumi(home: EngineHome, cwd: string, args: string[], input?: str
  * config, the program built the lab's plan, and stopped only at a missing plugin.
  */
 function expectAcceptedUpToPlugins(r: Result, summary: RegExp): void {
-  expect(r.out).not.toMatch(/could not unmarshal|validating stack config|missing configuration value|Invalid lab configuration|is not namespaced/);
+  expect(r.out).not.toMatch(
+    /could not unmarshal|validating stack config|missing configuration value|Invalid lab configuration|is not namespaced/,
+  );
   expect(r.out).toMatch(summary);
   expect(r.out).toMatch(/no resource plugin 'pulumi-resource-(docker|command|consul)' found/);
 }
@@ -92,72 +94,99 @@ describeEngine("the real engine loads the project, the stack files and README's 
 
   it("ships stack files", () => expect(shipped).toContain("Pulumi.dev.yaml"));
 
-  it.each(shipped)("%s: the engine accepts it and the program plans the lab", async (file) => {
-    const stack = `enginetest-${file.slice("Pulumi.".length, -".yaml".length)}`;
-    const remove = stackFile(stack, readFileSync(join(REPO_ROOT, file), "utf8"));
-    try {
-      expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
-      expectAcceptedUpToPlugins(await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]), /lab \S+: \d+ \w+ hosts?, overlay mode/);
-    } finally {
-      remove();
-    }
-  }, T);
-
-  it("README's sample ssh stack file, with its secret set as README says", async () => {
-    const m = /A sample `Pulumi\.ssh\.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(readme);
-    expect(m, "README has no sample Pulumi.ssh.yaml").not.toBeNull();
-    const stack = "enginetest-ssh";
-    const remove = stackFile(stack, m![1]!);
-    try {
-      expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
-      // README: pulumi config set --secret sshPrivateKey < ~/.ssh/lab_ed25519
-      const set = /^pulumi config set --secret (\S+) < \S+$/m.exec(readme);
-      expect(set, "README documents how to store the ssh key").not.toBeNull();
-      const r = await pulumi(home(), REPO_ROOT, ["config", "set", "--secret", set![1]!, "--stack", stack], "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----\n");
-      expect(r.code, r.out).toBe(0);
-      expect(readFileSync(join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).toMatch(/lab:sshPrivateKey:\n\s+secure: /);
-      expectAcceptedUpToPlugins(await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]), /lab lab: 2 ssh hosts, overlay mode kv \(consul at 198\.18\.0\.11:8500\)/);
-    } finally {
-      remove();
-    }
-  }, T);
-
-  it("README's `pulumi config set` commands, run on a dev stack, give a configuration the program plans", async () => {
-    const block = /<!-- config-set:begin -->\n```sh\n([\s\S]*?)```\n<!-- config-set:end -->/.exec(readme);
-    expect(block, "README has no config-set block").not.toBeNull();
-    const commands = block![1]!.split("\n").filter((l) => l.startsWith("pulumi config set "));
-    expect(commands.length).toBeGreaterThan(3);
-    const stack = "enginetest-config-set";
-    const remove = stackFile(stack, readFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
-    try {
-      expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
-      for (const c of commands) {
-        // The README's shell words, as the shell would split them (single quotes only).
-        const words = c.match(/'[^']*'|\S+/g)!.map((w) => w.replace(/^'(.*)'$/, "$1")).slice(1);
-        const r = await pulumi(home(), REPO_ROOT, [...words, "--stack", stack]);
-        expect(r.code, `${c}\n${r.out}`).toBe(0);
+  it.each(shipped)(
+    "%s: the engine accepts it and the program plans the lab",
+    async (file) => {
+      const stack = `enginetest-${file.slice("Pulumi.".length, -".yaml".length)}`;
+      const remove = stackFile(stack, readFileSync(join(REPO_ROOT, file), "utf8"));
+      try {
+        expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
+        expectAcceptedUpToPlugins(await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]), /lab \S+: \d+ \w+ hosts?, overlay mode/);
+      } finally {
+        remove();
       }
-      expectAcceptedUpToPlugins(
-        await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]),
-        /lab lab: 3 netns hosts, overlay mode kv \(etcd at 198\.18\.0\.2:2379\), 2 networks \(ov_net1 overlay, mv_net1 macvlan\), 4 containers/,
-      );
-    } finally {
-      remove();
-    }
-  }, T);
+    },
+    T,
+  );
 
-  it("a typed key outside the project's namespace fails the engine, as it would have before the fix", async () => {
-    const dir = projectCopy();
-    try {
-      const bad = readFileSync(join(dir, "Pulumi.yaml"), "utf8").replace(/^name: lab$/m, "name: docker-network-lab");
-      writeFileSync(join(dir, "Pulumi.yaml"), bad);
-      copyFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), join(dir, "Pulumi.dev.yaml"));
-      await pulumi(home(), dir, ["stack", "init", "dev"]);
-      const r = await pulumi(home(), dir, ["preview", "--stack", "dev"]);
-      expect(r.code).not.toBe(0);
-      expect(r.out).toMatch(/Configuration key 'lab:\w+' is not namespaced by the project and should not define a type/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, T);
+  it(
+    "README's sample ssh stack file, with its secret set as README says",
+    async () => {
+      const m = /A sample `Pulumi\.ssh\.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(readme);
+      expect(m, "README has no sample Pulumi.ssh.yaml").not.toBeNull();
+      const stack = "enginetest-ssh";
+      const remove = stackFile(stack, m![1]!);
+      try {
+        expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
+        // README: pulumi config set --secret sshPrivateKey < ~/.ssh/lab_ed25519
+        const set = /^pulumi config set --secret (\S+) < \S+$/m.exec(readme);
+        expect(set, "README documents how to store the ssh key").not.toBeNull();
+        const r = await pulumi(
+          home(),
+          REPO_ROOT,
+          ["config", "set", "--secret", set![1]!, "--stack", stack],
+          "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in\n-----END OPENSSH PRIVATE KEY-----\n",
+        );
+        expect(r.code, r.out).toBe(0);
+        expect(readFileSync(join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).toMatch(/lab:sshPrivateKey:\n\s+secure: /);
+        expectAcceptedUpToPlugins(
+          await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]),
+          /lab lab: 2 ssh hosts, overlay mode kv \(consul at 198\.18\.0\.11:8500\)/,
+        );
+      } finally {
+        remove();
+      }
+    },
+    T,
+  );
+
+  it(
+    "README's `pulumi config set` commands, run on a dev stack, give a configuration the program plans",
+    async () => {
+      const block = /<!-- config-set:begin -->\n```sh\n([\s\S]*?)```\n<!-- config-set:end -->/.exec(readme);
+      expect(block, "README has no config-set block").not.toBeNull();
+      const commands = block![1]!.split("\n").filter((l) => l.startsWith("pulumi config set "));
+      expect(commands.length).toBeGreaterThan(3);
+      const stack = "enginetest-config-set";
+      const remove = stackFile(stack, readFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
+      try {
+        expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
+        for (const c of commands) {
+          // The README's shell words, as the shell would split them (single quotes only).
+          const words = c
+            .match(/'[^']*'|\S+/g)!
+            .map((w) => w.replace(/^'(.*)'$/, "$1"))
+            .slice(1);
+          const r = await pulumi(home(), REPO_ROOT, [...words, "--stack", stack]);
+          expect(r.code, `${c}\n${r.out}`).toBe(0);
+        }
+        expectAcceptedUpToPlugins(
+          await pulumi(home(), REPO_ROOT, ["preview", "--stack", stack]),
+          /lab lab: 3 netns hosts, overlay mode kv \(etcd at 198\.18\.0\.2:2379\), 2 networks \(ov_net1 overlay, mv_net1 macvlan\), 4 containers/,
+        );
+      } finally {
+        remove();
+      }
+    },
+    T,
+  );
+
+  it(
+    "a typed key outside the project's namespace fails the engine, as it would have before the fix",
+    async () => {
+      const dir = projectCopy();
+      try {
+        const bad = readFileSync(join(dir, "Pulumi.yaml"), "utf8").replace(/^name: lab$/m, "name: docker-network-lab");
+        writeFileSync(join(dir, "Pulumi.yaml"), bad);
+        copyFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), join(dir, "Pulumi.dev.yaml"));
+        await pulumi(home(), dir, ["stack", "init", "dev"]);
+        const r = await pulumi(home(), dir, ["preview", "--stack", "dev"]);
+        expect(r.code).not.toBe(0);
+        expect(r.out).toMatch(/Configuration key 'lab:\w+' is not namespaced by the project and should not define a type/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    T,
+  );
 });

@@ -29,16 +29,28 @@ export function findEngine(env: NodeJS.ProcessEnv = process.env): Found<EngineBi
   const fromEnv = env["DNLAB_PULUMI_BIN"];
   let binDir: string;
   if (fromEnv) {
-    if (!existsSync(join(fromEnv, "pulumi"))) return { ok: false, reason: `DNLAB_PULUMI_BIN=${fromEnv} has no pulumi binary (run: bash scripts/build-pulumi.sh)` };
+    if (!existsSync(join(fromEnv, "pulumi")))
+      return { ok: false, reason: `DNLAB_PULUMI_BIN=${fromEnv} has no pulumi binary (run: bash scripts/build-pulumi.sh)` };
     binDir = fromEnv;
   } else {
     const cli = findBinary("pulumi");
-    if (!cli) return { ok: false, reason: "the Pulumi CLI is not installed: run `bash scripts/build-pulumi.sh` and export DNLAB_PULUMI_BIN=<the directory it prints>, or install it (https://www.pulumi.com/docs/install/)" };
+    if (!cli)
+      return {
+        ok: false,
+        reason:
+          "the Pulumi CLI is not installed: run `bash scripts/build-pulumi.sh` and export DNLAB_PULUMI_BIN=<the directory it prints>, or install it (https://www.pulumi.com/docs/install/)",
+      };
     binDir = cli.slice(0, cli.lastIndexOf("/"));
   }
-  const host = existsSync(join(binDir, "pulumi-language-nodejs")) ? join(binDir, "pulumi-language-nodejs") : findBinary("pulumi-language-nodejs");
-  if (!host) return { ok: false, reason: `no pulumi-language-nodejs beside ${binDir}/pulumi or on PATH (scripts/build-pulumi.sh builds both)` };
-  const version = execFileSync(join(binDir, "pulumi"), ["version"], { encoding: "utf8", env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).trim();
+  const host = existsSync(join(binDir, "pulumi-language-nodejs"))
+    ? join(binDir, "pulumi-language-nodejs")
+    : findBinary("pulumi-language-nodejs");
+  if (!host)
+    return { ok: false, reason: `no pulumi-language-nodejs beside ${binDir}/pulumi or on PATH (scripts/build-pulumi.sh builds both)` };
+  const version = execFileSync(join(binDir, "pulumi"), ["version"], {
+    encoding: "utf8",
+    env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+  }).trim();
   return { ok: true, value: { binDir, version } };
 }
 

@@ -19,7 +19,11 @@ describe("dind shapes: three hosts, two overlays from two creators, a container 
     const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
     expect(v.summary.passed + v.summary.expectedFailures).toBe(checkCount(lab.plan.checks));
-    expect(savedVerification().results.filter((c) => c.id.startsWith("dns-alias:")).every((c) => c.ok)).toBe(true);
+    expect(
+      savedVerification()
+        .results.filter((c) => c.id.startsWith("dns-alias:"))
+        .every((c) => c.ok),
+    ).toBe(true);
     const kv = out["kvRegistrations"] as { nodes: string[]; networks: { name?: string; vni?: number[] }[] };
     expect(kv.nodes).toEqual(["198.18.0.11:2376", "198.18.0.12:2376", "198.18.0.13:2376"]);
     expect(kv.networks.map((n) => n.name)).toEqual(["ov_a", "ov_b"]);

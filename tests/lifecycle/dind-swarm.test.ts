@@ -38,7 +38,9 @@ describe("dind swarm on Docker 26.1.5: up, the join token kept secret, npm run i
       expect(verify.code).toBe(0);
       const inspect = await timed(lab, "npm run inspect", () => outer.npmRun("inspect", "--config", file));
       expect(inspect.code, inspect.out).toBe(0);
-      expect(inspect.out).toMatch(/host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+26\.1\.5\+dfsg1\s+swarm active \(manager\)/);
+      expect(inspect.out).toMatch(
+        /host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+26\.1\.5\+dfsg1\s+swarm active \(manager\)/,
+      );
       expect(inspect.out).toMatch(/host2\s+dind\s+198\.18\.0\.12\s+tcp:\/\/127\.0\.0\.1:23752\s+yes\s+26\.1\.5\+dfsg1\s+swarm active/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -45,7 +45,8 @@ function lines(text: string): string[] {
 }
 
 export function engineContents(dockerHost: string): EngineContents {
-  const d = (...args: string[]): string[] => lines(execFileSync(DOCKER, ["-H", dockerHost, ...args], { encoding: "utf8", timeout: 60_000 }));
+  const d = (...args: string[]): string[] =>
+    lines(execFileSync(DOCKER, ["-H", dockerHost, ...args], { encoding: "utf8", timeout: 60_000 }));
   return {
     containers: d("ps", "-a", "--format", "{{.Names}}"),
     networks: d("network", "ls", "--format", "{{.Name}}"),
@@ -82,7 +83,12 @@ export interface OuterEngine {
  * minutes, and a worker blocked that long loses its link to vitest ("Timeout calling onTaskUpdate").
  */
 async function script(name: string, args: string[] = [], timeout = 60_000): Promise<string> {
-  const child = execFileAsync("bash", [join(REPO_ROOT, "scripts/images", name), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout, maxBuffer: 16 << 20 });
+  const child = execFileAsync("bash", [join(REPO_ROOT, "scripts/images", name), ...args], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    timeout,
+    maxBuffer: 16 << 20,
+  });
   child.child.stderr?.pipe(process.stderr);
   return (await child).stdout.trim();
 }
@@ -112,10 +118,14 @@ export function useOuterEngine(): OuterEngine {
     // Builds once (minutes), then loads from /var/cache/dnlab/images; prints "<name> <tag>" per image.
     const built = await script("build.sh", [], 60 * 60_000);
     for (const tag of Object.values(LOCAL_IMAGES)) {
-      if (!built.split("\n").some((l) => l.split(/\s+/).includes(tag))) throw new Error(`scripts/images/build.sh did not report ${tag}:\n${built}`);
+      if (!built.split("\n").some((l) => l.split(/\s+/).includes(tag)))
+        throw new Error(`scripts/images/build.sh did not report ${tag}:\n${built}`);
     }
     before = engineContents(dockerHost);
-    if (before.containers.length > 0) throw new Error(`the outer engine ${dockerHost} is not empty (containers: ${before.containers.join(", ")}); remove them or scripts/images/outer-down.sh`);
+    if (before.containers.length > 0)
+      throw new Error(
+        `the outer engine ${dockerHost} is not empty (containers: ${before.containers.join(", ")}); remove them or scripts/images/outer-down.sh`,
+      );
   }, 70 * 60_000);
   afterAll(async () => {
     if (started) await script("outer-down.sh", [], 180_000);
@@ -146,6 +156,9 @@ export function dindDiagnostics(dockerHost: string, plan: LabPlan): string {
       return `${x.stdout ?? ""}${x.stderr ?? x.message.split("\n")[0]}`;
     }
   };
-  const names = [...plan.hosts.map((h) => `${plan.name}-${h.name}`), ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv`] : [])];
+  const names = [
+    ...plan.hosts.map((h) => `${plan.name}-${h.name}`),
+    ...(plan.kv?.provision === "local-container" ? [`${plan.name}-kv`] : []),
+  ];
   return [sh(["ps", "-a"]), ...names.map((n) => `--- ${n}\n${sh(["logs", "--tail", "25", n])}`)].join("\n");
 }

@@ -21,7 +21,10 @@ export { stackFileText };
 export function testTool(envName: string, script: string): string {
   const fromEnv = process.env[envName];
   if (fromEnv) return fromEnv;
-  return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 }).trim().split("\n").pop()!;
+  return execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 })
+    .trim()
+    .split("\n")
+    .pop()!;
 }
 
 /**
@@ -29,7 +32,10 @@ export function testTool(envName: string, script: string): string {
  * runUnder: a command the pulumi CLI (and so its plugins and the program's local commands) runs under,
  * e.g. scripts/images/outer-exec.sh, which runs it where a dind lab's published ports are.
  */
-export function engineAndPlugins(plugins: readonly string[], runUnder?: () => string): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
+export function engineAndPlugins(
+  plugins: readonly string[],
+  runUnder?: () => string,
+): { home: () => EngineHome; command: () => Promise<PulumiCommand> } {
   let home: EngineHome | undefined;
   let root = "";
   let wrapperRoot: string | undefined;
@@ -64,7 +70,6 @@ export function engineAndPlugins(plugins: readonly string[], runUnder?: () => st
   };
 }
 
-
 export interface Step {
   op: OpType;
   /** "<type>::<name>", e.g. "docker:index/container:Container::lab-test4". */
@@ -86,7 +91,8 @@ export interface LabStack {
 function stepOf(e: EngineEvent): Step | undefined {
   const m = e.resourcePreEvent?.metadata;
   // A replacement shows as replace plus its create-replacement/delete-replaced halves: keep the one.
-  if (!m || ["same", "create-replacement", "delete-replaced", "discard-replaced"].includes(m.op) || m.type === "pulumi:pulumi:Stack") return undefined;
+  if (!m || ["same", "create-replacement", "delete-replaced", "discard-replaced"].includes(m.op) || m.type === "pulumi:pulumi:Stack")
+    return undefined;
   return { op: m.op, resource: `${m.type}::${m.urn.slice(m.urn.lastIndexOf("::") + 2)}` };
 }
 
@@ -94,7 +100,6 @@ function stepOf(e: EngineEvent): Step | undefined {
 export function sortSteps(steps: Step[]): Step[] {
   return [...steps].sort((a, b) => `${a.op} ${a.resource}`.localeCompare(`${b.op} ${b.resource}`));
 }
-
 
 /** What a lab on an engine other than this machine's namespaces needs from the harness (dind labs). */
 export interface LabStackOptions {
@@ -115,7 +120,12 @@ export interface LabStackOptions {
  * creates it and clears a lab a crashed run left; afterAll destroys it, removes the stack and its file,
  * and fails if anything of the lab is left.
  */
-export function useLabStack(stackName: string, config: LabConfigInput, env: Record<string, string> | (() => Record<string, string>) = {}, opts: LabStackOptions = {}): LabStack {
+export function useLabStack(
+  stackName: string,
+  config: LabConfigInput,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  opts: LabStackOptions = {},
+): LabStack {
   // The consul provider serves only the KV registrations (a Consul the machine running the stack reaches).
   const initial = buildPlan({ hostKind: "netns", ...config });
   const consul = initial.kv?.kind === "consul" && initial.kv.provision !== "netns" && initial.overlayMode === "kv";
@@ -221,7 +231,12 @@ export async function npmRun(env: NodeJS.ProcessEnv, script: string, ...args: st
 }
 
 /** npmRun under a command prefix (e.g. scripts/images/outer-exec.sh: where a dind lab's ports are). */
-export async function npmRunUnder(prefix: readonly string[], env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<{ code: number; out: string }> {
+export async function npmRunUnder(
+  prefix: readonly string[],
+  env: NodeJS.ProcessEnv,
+  script: string,
+  ...args: string[]
+): Promise<{ code: number; out: string }> {
   const argv = [...prefix, "npm", "run", script, ...(args.length > 0 ? ["--", ...args] : [])];
   try {
     const r = await execFileAsync(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env, maxBuffer: 64 << 20 });

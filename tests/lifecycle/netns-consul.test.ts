@@ -6,7 +6,10 @@ import type { LabConfigInput } from "../../src/model/index.js";
 import { savedVerification, testTool as tool, timed, useLabStack, verificationOf } from "./harness.js";
 
 describe("netns kv with Consul: up, the VNI from Consul, no-change preview, destroy", () => {
-  const env = { DNLAB_CONSUL: tool("DNLAB_CONSUL", "scripts/build-consul.sh"), DNLAB_DOCKERD: tool("DNLAB_DOCKERD", "scripts/build-dockerd-consul.sh") };
+  const env = {
+    DNLAB_CONSUL: tool("DNLAB_CONSUL", "scripts/build-consul.sh"),
+    DNLAB_DOCKERD: tool("DNLAB_DOCKERD", "scripts/build-dockerd-consul.sh"),
+  };
   const config: LabConfigInput = { name: "ec1", kv: { kind: "consul" } };
   const lab = useLabStack("enginetest-netns-consul", config, env);
 

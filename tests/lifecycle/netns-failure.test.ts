@@ -9,7 +9,6 @@ import { dockerOk, hostOf } from "../../src/lab/workloads.js";
 import type { LabConfigInput } from "../../src/model/index.js";
 import { failed, timed, useLabStack } from "./harness.js";
 
-
 const base: LabConfigInput = { name: "ef1" };
 const withTest4: LabConfigInput = {
   ...base,

@@ -26,30 +26,38 @@ const before = gcThresh3();
 describe("netns lab growing past the kernel's default neighbour table", () => {
   const lab = useLabStack("enginetest-netns-grow", small);
 
-  it("up with 2 containers reserves the size the model gives", async () => {
-    const out = await timed(lab, "up small", () => lab.up());
-    expect(verificationOf(out).summary.failed).toBe(0);
-    const need = machineNeighbourNeed(buildPlan({ hostKind: "netns", ...small })).gcThresh3;
-    expect(reserved()).toBe(String(need));
-    expect(gcThresh3()).toBeGreaterThanOrEqual(need);
-  }, T);
+  it(
+    "up with 2 containers reserves the size the model gives",
+    async () => {
+      const out = await timed(lab, "up small", () => lab.up());
+      expect(verificationOf(out).summary.failed).toBe(0);
+      const need = machineNeighbourNeed(buildPlan({ hostKind: "netns", ...small })).gcThresh3;
+      expect(reserved()).toBe(String(need));
+      expect(gcThresh3()).toBeGreaterThanOrEqual(need);
+    },
+    T,
+  );
 
-  it("32 containers: the reservation is updated in place before the containers come, and the lab verifies clean", async () => {
-    lab.configure(big);
-    const steps = await lab.previewSteps();
-    expect(steps).toContainEqual({ op: "update", resource: `${CMD}::eg1-underlay-neighbours` });
-    expect(steps.filter((s) => s.op === "create" && s.resource.startsWith(`${C}::`))).toHaveLength(30);
-    expect(steps.filter((s) => s.op === "replace" || s.op === "delete").map((s) => s.resource)).toEqual([`${CMD}::eg1-verify`]);
-    const out = await timed(lab, "up big", () => lab.up());
-    const plan = buildPlan({ hostKind: "netns", ...big });
-    const v = verificationOf(out);
-    expect(v.summary).toMatchObject({ total: checkCount(plan.checks), failed: 0 });
-    const need = machineNeighbourNeed(plan).gcThresh3;
-    expect(need).toBeGreaterThan(2048); // past the small lab's size: the update had something to do
-    expect(reserved()).toBe(String(need));
-    expect(gcThresh3()).toBeGreaterThanOrEqual(need);
-    await timed(lab, "no-change preview", () => lab.stack.preview({ expectNoChanges: true }));
-  }, T);
+  it(
+    "32 containers: the reservation is updated in place before the containers come, and the lab verifies clean",
+    async () => {
+      lab.configure(big);
+      const steps = await lab.previewSteps();
+      expect(steps).toContainEqual({ op: "update", resource: `${CMD}::eg1-underlay-neighbours` });
+      expect(steps.filter((s) => s.op === "create" && s.resource.startsWith(`${C}::`))).toHaveLength(30);
+      expect(steps.filter((s) => s.op === "replace" || s.op === "delete").map((s) => s.resource)).toEqual([`${CMD}::eg1-verify`]);
+      const out = await timed(lab, "up big", () => lab.up());
+      const plan = buildPlan({ hostKind: "netns", ...big });
+      const v = verificationOf(out);
+      expect(v.summary).toMatchObject({ total: checkCount(plan.checks), failed: 0 });
+      const need = machineNeighbourNeed(plan).gcThresh3;
+      expect(need).toBeGreaterThan(2048); // past the small lab's size: the update had something to do
+      expect(reserved()).toBe(String(need));
+      expect(gcThresh3()).toBeGreaterThanOrEqual(need);
+      await timed(lab, "no-change preview", () => lab.stack.preview({ expectNoChanges: true }));
+    },
+    T,
+  );
 });
 
 // After the describe's hooks, the harness's destroy included: the reservation is gone (labLeftovers,

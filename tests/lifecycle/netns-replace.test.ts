@@ -6,7 +6,11 @@ import { readFileSync } from "node:fs";
 import type { LabConfigInput } from "../../src/model/index.js";
 import { C, CMD, failed, N, timed, type Step, useLabStack } from "./harness.js";
 
-const replaced = (steps: Step[]): string[] => steps.filter((s) => s.op === "replace").map((s) => s.resource).sort();
+const replaced = (steps: Step[]): string[] =>
+  steps
+    .filter((s) => s.op === "replace")
+    .map((s) => s.resource)
+    .sort();
 
 const mv = (ipRangePool: string) => ({ name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool });
 const ov = { name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" };
@@ -21,7 +25,9 @@ describe("netns replacements: macvlan, host daemon settings, KV store", () => {
 
   it("a macvlan's ranges: both hosts' networks and the container on them are replaced; up converges", async () => {
     lab.configure({ ...base, networks: [ov, mv("198.18.0.64/26")] });
-    expect(replaced(await lab.previewSteps())).toEqual([`${CMD}::er1-verify`, `${C}::er1-test3`, `${N}::er1-mv_net1-host1`, `${N}::er1-mv_net1-host2`].sort());
+    expect(replaced(await lab.previewSteps())).toEqual(
+      [`${CMD}::er1-verify`, `${C}::er1-test3`, `${N}::er1-mv_net1-host1`, `${N}::er1-mv_net1-host2`].sort(),
+    );
     expect(failed(await timed(lab, "macvlan", () => lab.up()))).toBe(0);
     await lab.stack.preview({ expectNoChanges: true });
   });
@@ -48,7 +54,12 @@ describe("netns replacements: macvlan, host daemon settings, KV store", () => {
   });
 
   it("the KV store: a new store knows no daemon, so every daemon and everything on it is re-created; up converges", async () => {
-    lab.configure({ ...base, networks: [ov, mv("198.18.0.64/26")], bridge: { bipBase: "198.19.64.0/18" }, kv: { kind: "etcd", port: 12379 } });
+    lab.configure({
+      ...base,
+      networks: [ov, mv("198.18.0.64/26")],
+      bridge: { bipBase: "198.19.64.0/18" },
+      kv: { kind: "etcd", port: 12379 },
+    });
     const steps = await lab.previewSteps();
     const r = replaced(steps);
     // Besides replacements, only the hosts' providers change (their endpoint is unknown until the new daemons exist).
@@ -56,7 +67,8 @@ describe("netns replacements: macvlan, host daemon settings, KV store", () => {
       { op: "update", resource: "pulumi:providers:docker::er1-host1-provider" },
       { op: "update", resource: "pulumi:providers:docker::er1-host2-provider" },
     ]);
-    for (const x of [`${CMD}::er1-kv`, `${CMD}::er1-host1`, `${CMD}::er1-host2`, `${N}::er1-ov_net1`, `${C}::er1-test1`, `${C}::er1-test2`]) expect(r).toContain(x);
+    for (const x of [`${CMD}::er1-kv`, `${CMD}::er1-host1`, `${CMD}::er1-host2`, `${N}::er1-ov_net1`, `${C}::er1-test1`, `${C}::er1-test2`])
+      expect(r).toContain(x);
     expect(r).not.toContain(`${CMD}::er1-underlay`);
     expect(failed(await timed(lab, "kv store", () => lab.up()))).toBe(0);
     await lab.stack.preview({ expectNoChanges: true });

@@ -5,7 +5,6 @@ import { checkCount, type LabConfigInput } from "../../src/model/index.js";
 import { savedVerification, timed, useLabStack, verificationOf } from "./harness.js";
 import { shapesLab } from "./shapes.js";
 
-
 const shapes: LabConfigInput = shapesLab("eh1", "198.18.64.0/24");
 
 describe("netns shapes: three hosts, two overlays, a container on both, macvlan on its own subnet", () => {
@@ -20,7 +19,11 @@ describe("netns shapes: three hosts, two overlays, a container on both, macvlan 
     // The outputs count them per network and check type; the saved report has each one.
     expect(v.counts["ov_a"]!["dns-alias"]).toEqual({ passed: 1, expectedFailures: 0, failed: 0 });
     const ids = savedVerification().results.filter((c) => c.id.startsWith("dns-alias:"));
-    expect(ids.map((c) => c.id).sort()).toEqual(["dns-alias:a1->both=ab2@ov_a", "dns-alias:b3->both=ab2@ov_b", "dns-alias:m1b->mvx=m1@mv_own"]);
+    expect(ids.map((c) => c.id).sort()).toEqual([
+      "dns-alias:a1->both=ab2@ov_a",
+      "dns-alias:b3->both=ab2@ov_b",
+      "dns-alias:m1b->mvx=m1@mv_own",
+    ]);
     expect(ids.every((c) => c.ok)).toBe(true);
     const containers = out["containers"] as Record<string, { host: string; ips: Record<string, string> }>;
     expect(containers["ab2"]!.ips).toEqual({ ov_a: "198.18.100.3", ov_b: "198.18.101.2" });

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import type { LabConfigInput } from "../../src/model/index.js";
 import { C, CMD, failed, N, sortSteps, timed, useLabStack } from "./harness.js";
 
-
 describe("netns swarm: default stack, a third host, an overlay replacement", () => {
   const base: LabConfigInput = { name: "es1", overlayMode: "swarm" };
   const lab = useLabStack("enginetest-netns-swarm", base);
@@ -95,7 +94,13 @@ describe("netns swarm of five hosts, a container on each", () => {
     const out = await timed(lab, "up", () => lab.up());
     expect(failed(out)).toBe(0);
     const containers = out["containers"] as Record<string, { ips: Record<string, string> }>;
-    expect(Object.values(containers).map((c) => c.ips["ov_net1"])).toEqual(["198.18.100.2", "198.18.100.3", "198.18.100.4", "198.18.100.5", "198.18.100.6"]);
+    expect(Object.values(containers).map((c) => c.ips["ov_net1"])).toEqual([
+      "198.18.100.2",
+      "198.18.100.3",
+      "198.18.100.4",
+      "198.18.100.5",
+      "198.18.100.6",
+    ]);
     await lab.stack.preview({ expectNoChanges: true });
   });
 });

@@ -28,12 +28,14 @@ describe("npm run up / preview / outputs / destroy, as README writes them", () =
     }
   };
 
-
   beforeAll(() => writeFileSync(file, stackFileText(config)));
   afterAll(async () => {
     // Whatever happened above, the stack goes (destroy is idempotent) and nothing may be left.
     await npm("destroy");
-    await exec("pulumi", ["stack", "rm", "--yes", "--stack", STACK, "--non-interactive"], { cwd: REPO_ROOT, env: { ...process.env, ...engine.home().env } }).catch(() => undefined);
+    await exec("pulumi", ["stack", "rm", "--yes", "--stack", STACK, "--non-interactive"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...engine.home().env },
+    }).catch(() => undefined);
     if (existsSync(file)) rmSync(file);
     console.log(`[engine] npm scripts timings (ms): ${JSON.stringify(timings)}`);
     expect(isClean(labLeftovers(plan))).toBe(true);
@@ -54,7 +56,10 @@ describe("npm run up / preview / outputs / destroy, as README writes them", () =
   it("npm run outputs prints the stack outputs as JSON", async () => {
     const r = await npm("outputs");
     expect(r.code, r.out).toBe(0);
-    const json = JSON.parse(r.out.slice(r.out.indexOf("{"))) as { verification: { summary: { failed: number } }; hosts: Record<string, { endpoint: string }> };
+    const json = JSON.parse(r.out.slice(r.out.indexOf("{"))) as {
+      verification: { summary: { failed: number } };
+      hosts: Record<string, { endpoint: string }>;
+    };
     expect(json.verification.summary.failed).toBe(0);
     expect(json.hosts["host1"]!.endpoint).toBe("unix:///run/dnlab/eq1/host1.sock");
   });

@@ -76,7 +76,11 @@ describe("recovery: an up killed half-way", () => {
   it("npm run up is killed once the hosts exist; npm run reset leaves nothing and the next up converges", async () => {
     // The real pulumi process (not npm), so the kill hits the engine mid-deployment.
     await exec("pulumi", ["stack", "init", "enginetest-killed-up", "--non-interactive"], { cwd: REPO_ROOT, env: s.env() });
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "enginetest-killed-up", "--non-interactive"], { cwd: REPO_ROOT, env: { ...s.env(), NODE_OPTIONS: "--import tsx" }, stdio: "ignore" });
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "enginetest-killed-up", "--non-interactive"], {
+      cwd: REPO_ROOT,
+      env: { ...s.env(), NODE_OPTIONS: "--import tsx" },
+      stdio: "ignore",
+    });
     const pidfile = s.plan.hosts[1]!.netns!.pidFile;
     for (let i = 0; i < 600 && !existsSync(pidfile); i++) await sleep(100);
     expect(existsSync(pidfile), "host2's dockerd never started").toBe(true);

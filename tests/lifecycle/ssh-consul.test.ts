@@ -21,7 +21,13 @@ describe(`ssh hosts, kv mode with Consul on host1: ${ROUNDS} fresh labs verify c
     stackName: "enginetest-ssh-consul",
     plugins: ["command", "docker", "consul"],
     dockerdBinary: dockerd,
-    config: (mm) => ({ name: "ek4", hostKind: "ssh", overlayMode: "kv", kv: { kind: "consul", image: CONSUL_IMAGE }, hosts: mm.hostsConfig() }),
+    config: (mm) => ({
+      name: "ek4",
+      hostKind: "ssh",
+      overlayMode: "kv",
+      kv: { kind: "consul", image: CONSUL_IMAGE },
+      hosts: mm.hostsConfig(),
+    }),
     // No registry here: host1 gets the Consul image the dind suites use (scripts/images/build.sh, cached).
     prepare: async (mm) => {
       const h1 = mm.plan.hosts[0]!;
@@ -46,15 +52,27 @@ describe(`ssh hosts, kv mode with Consul on host1: ${ROUNDS} fresh labs verify c
     it(`round ${round}: up verifies clean on its first try; destroy leaves the machines as they were`, async () => {
       const before = m.plan.hosts.map((_, i) => m.argvOf(i));
       let printed = "";
-      const r = await m.stack().up({ onOutput: (o) => (printed += o) }).catch((e: unknown) => {
-        console.log(printed.slice(-6000));
-        console.log(netnsDiagnostics(m.plan));
-        throw e;
-      });
+      const r = await m
+        .stack()
+        .up({ onOutput: (o) => (printed += o) })
+        .catch((e: unknown) => {
+          console.log(printed.slice(-6000));
+          console.log(netnsDiagnostics(m.plan));
+          throw e;
+        });
       const out = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
       expect(failed(out), printed.slice(-4000)).toBe(0);
       // Both daemons are in Consul's node list, which Consul itself serves from host1.
-      const nodes = await dockerOk(m.plan.hosts[0]!, ["exec", "ek4-kv", "consul", "kv", "get", "-http-addr=http://198.18.0.11:8500", "-keys", "docker/nodes/"]);
+      const nodes = await dockerOk(m.plan.hosts[0]!, [
+        "exec",
+        "ek4-kv",
+        "consul",
+        "kv",
+        "get",
+        "-http-addr=http://198.18.0.11:8500",
+        "-keys",
+        "docker/nodes/",
+      ]);
       expect(nodes.trim().split("\n")).toHaveLength(2);
       await m.stack().destroy({ onOutput: () => undefined });
       for (const [i, h] of m.plan.hosts.entries()) {

@@ -20,7 +20,13 @@ describe("ssh hosts (kv mode, external etcd): up over ssh, verify, no-change pre
     machinesLab: "ek3",
     stackName: "enginetest-ssh-kv",
     plugins: ["command", "docker"],
-    config: (mm) => ({ name: "ek3", hostKind: "ssh", overlayMode: "kv", kv: { kind: "etcd", external: true, address: "198.18.0.2" }, hosts: mm.hostsConfig() }),
+    config: (mm) => ({
+      name: "ek3",
+      hostKind: "ssh",
+      overlayMode: "kv",
+      kv: { kind: "etcd", external: true, address: "198.18.0.2" },
+      hosts: mm.hostsConfig(),
+    }),
     prepare: async (mm) => {
       await mustRun(kvStep.create);
       for (const [i] of mm.plan.hosts.entries()) before.push(mm.argvOf(i));
@@ -32,16 +38,23 @@ describe("ssh hosts (kv mode, external etcd): up over ssh, verify, no-change pre
 
   it("up configures the daemons over ssh and verifies clean on the first try", async () => {
     let printed = "";
-    const r = await m.stack().up({ onOutput: (o) => (printed += o) }).catch((e: unknown) => {
-      console.log(netnsDiagnostics(m.plan));
-      throw e;
-    });
+    const r = await m
+      .stack()
+      .up({ onOutput: (o) => (printed += o) })
+      .catch((e: unknown) => {
+        console.log(netnsDiagnostics(m.plan));
+        throw e;
+      });
     const out = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
     expect(failed(out), printed.slice(-4000)).toBe(0);
     // The daemons really run with the KV store now.
     for (const [i] of m.plan.hosts.entries()) expect(m.argvOf(i)).not.toBe(before[i]);
     // The lab's keys merged in, the site's kept.
-    expect(JSON.parse(readFileSync(m.daemonJson(0), "utf8"))).toMatchObject({ labels: ["site=h1"], "log-level": "info", "cluster-store": "etcd://198.18.0.2:2379" });
+    expect(JSON.parse(readFileSync(m.daemonJson(0), "utf8"))).toMatchObject({
+      labels: ["site=h1"],
+      "log-level": "info",
+      "cluster-store": "etcd://198.18.0.2:2379",
+    });
     // sshd's AcceptEnv warning about PULUMI_COMMAND_STDOUT is gone.
     expect(printed).not.toContain("PULUMI_COMMAND_STDOUT");
   });

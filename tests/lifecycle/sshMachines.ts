@@ -97,7 +97,10 @@ export function useSshMachines(o: SshMachinesOptions): SshMachines {
     const real = join(engine.home().env["PATH"]!.split(":")[0]!, "pulumi");
     writeFileSync(join(wrapper, "bin", "pulumi"), `#!/bin/sh\nexec nsenter --net=/run/netns/${sw} ${real} "$@"\n`, { mode: 0o755 });
     m.configure(o.config(m));
-    stack = await LocalWorkspace.createOrSelectStack({ stackName: o.stackName, workDir: REPO_ROOT }, { envVars: engine.home().env, pulumiCommand: await PulumiCommand.get({ root: wrapper }) });
+    stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: o.stackName, workDir: REPO_ROOT },
+      { envVars: engine.home().env, pulumiCommand: await PulumiCommand.get({ root: wrapper }) },
+    );
     await stack.setConfig("lab:sshKey", { value: readFileSync(clientKey, "utf8"), secret: true });
   }, 300_000);
 

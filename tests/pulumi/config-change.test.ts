@@ -20,7 +20,12 @@ describe("config changes", async () => {
   const base = await runLab({});
 
   it("changing the overlay subnet changes ov_net1, the containers on it and the verification only", async () => {
-    const next = await runLab({ networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.101.0/24" }, { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24" }] });
+    const next = await runLab({
+      networks: [
+        { name: "ov_net1", driver: "overlay", subnet: "198.18.101.0/24" },
+        { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24" },
+      ],
+    });
     const d = diff(base, next);
     expect(d.added).toEqual([]);
     expect(d.removed).toEqual([]);
@@ -63,13 +68,21 @@ describe("config changes", async () => {
         "command:local:Command lab-verify",
       ].sort(),
     );
-    expect(next.one("docker:index/network:Network", "lab-mv_net1-host3").inputs["ipamConfigs"]).toEqual([{ subnet: "198.18.0.0/24", gateway: "198.18.0.1", ipRange: "198.18.0.192/27" }]);
+    expect(next.one("docker:index/network:Network", "lab-mv_net1-host3").inputs["ipamConfigs"]).toEqual([
+      { subnet: "198.18.0.0/24", gateway: "198.18.0.1", ipRange: "198.18.0.192/27" },
+    ]);
   });
 
   it("changing the KV kind changes the KV server and every daemon's flags, nothing else structural", async () => {
     const next = await runLab({ kv: { kind: "etcd" } });
     const d = diff(base, next);
-    expect(d.changed).toEqual(expect.arrayContaining(["docker:index/container:Container lab-host1", "docker:index/container:Container lab-host2", "docker:index/container:Container lab-kv"]));
+    expect(d.changed).toEqual(
+      expect.arrayContaining([
+        "docker:index/container:Container lab-host1",
+        "docker:index/container:Container lab-host2",
+        "docker:index/container:Container lab-kv",
+      ]),
+    );
     expect(d.changed).not.toContain("docker:index/network:Network lab-ov_net1");
     expect(d.changed).not.toContain("docker:index/container:Container lab-test1");
     // Consul's read-back only exists for Consul.

@@ -57,7 +57,16 @@ describe("dev stack (dind, kv mode)", async () => {
 
   it("runs Consul as a healthy single-node server on the lab network, UI on loopback only", () => {
     const kv = run.one(C, "lab-kv").inputs;
-    expect(kv["command"]).toEqual(["agent", "-server", "-bootstrap-expect=1", "-ui", "-node=lab-kv", "-bind=198.18.0.2", "-client=198.18.0.2", "-http-port=8500"]);
+    expect(kv["command"]).toEqual([
+      "agent",
+      "-server",
+      "-bootstrap-expect=1",
+      "-ui",
+      "-node=lab-kv",
+      "-bind=198.18.0.2",
+      "-client=198.18.0.2",
+      "-http-port=8500",
+    ]);
     expect(kv["image"]).toBe("sha256:lab-kv-image");
     expect(kv["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: "198.18.0.2" }]);
     expect(kv["ports"]).toMatchObject([{ internal: 8500, external: 8500, ip: "127.0.0.1" }]);
@@ -88,26 +97,48 @@ describe("dev stack (dind, kv mode)", async () => {
 
   it("creates ov_net1 once, through host1's provider, and reads it back on host2", () => {
     const ov = run.one(N, "lab-ov_net1");
-    expect(ov.inputs).toMatchObject({ name: "ov_net1", driver: "overlay", attachable: false, ipamConfigs: [{ subnet: "198.18.100.0/24", gateway: "198.18.100.1" }] });
+    expect(ov.inputs).toMatchObject({
+      name: "ov_net1",
+      driver: "overlay",
+      attachable: false,
+      ipamConfigs: [{ subnet: "198.18.100.0/24", gateway: "198.18.100.1" }],
+    });
     expect(ov.provider).toContain("lab-host1-provider");
     const reads = run.invokes.filter((i) => i.token === "docker:index/getNetwork:getNetwork");
     expect(reads.map((r) => r.args["name"])).toEqual(["ov_net1"]);
   });
 
   it("creates mv_net1 on every host with that host's own ip-range and the parent interface", () => {
-    for (const [host, range] of [["host1", "198.18.0.128/26"], ["host2", "198.18.0.192/26"]] as const) {
+    for (const [host, range] of [
+      ["host1", "198.18.0.128/26"],
+      ["host2", "198.18.0.192/26"],
+    ] as const) {
       const mv = run.one(N, `lab-mv_net1-${host}`);
-      expect(mv.inputs).toMatchObject({ name: "mv_net1", driver: "macvlan", options: { parent: "eth0" }, ipamConfigs: [{ subnet: "198.18.0.0/24", gateway: "198.18.0.1", ipRange: range }] });
+      expect(mv.inputs).toMatchObject({
+        name: "mv_net1",
+        driver: "macvlan",
+        options: { parent: "eth0" },
+        ipamConfigs: [{ subnet: "198.18.0.0/24", gateway: "198.18.0.1", ipRange: range }],
+      });
       expect(mv.provider).toContain(`lab-${host}-provider`);
     }
   });
 
   it("puts test1 on host1 and test2 on host2 on ov_net1, test3 on mv_net1, each through its host's provider", () => {
-    const expected = { test1: ["host1", "ov_net1", "198.18.100.2"], test2: ["host2", "ov_net1", "198.18.100.3"], test3: ["host1", "mv_net1", "198.18.0.128"] };
+    const expected = {
+      test1: ["host1", "ov_net1", "198.18.100.2"],
+      test2: ["host2", "ov_net1", "198.18.100.3"],
+      test3: ["host1", "mv_net1", "198.18.0.128"],
+    };
     for (const [name, [host, net, ip]] of Object.entries(expected)) {
       const c = run.one(C, `lab-${name}`);
       expect(c.provider).toContain(`lab-${host}-provider`);
-      expect(c.inputs).toMatchObject({ name, hostname: name, image: `sha256:lab-${host}-busybox-1-36-1`, networksAdvanced: [{ name: net, ipv4Address: ip }] });
+      expect(c.inputs).toMatchObject({
+        name,
+        hostname: name,
+        image: `sha256:lab-${host}-busybox-1-36-1`,
+        networksAdvanced: [{ name: net, ipv4Address: ip }],
+      });
       // Replacing its network or its host's daemon replaces the container, deleted first (fixed names).
       const netResource = net === "ov_net1" ? "lab-ov_net1" : `lab-mv_net1-${host}`;
       expect(c.replaceWith).toEqual([`lab-${host}`, netResource].sort());
@@ -122,7 +153,9 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(await urn(run.lab.hosts[0]!.provider)).toMatch(/::lab:host:DockerHost\$pulumi:providers:docker::lab-host1-provider$/);
     expect(await urn(run.lab.overlays[0]!)).toMatch(/::lab:index:NetworkLab\$lab:network:OverlayNetwork::lab-ov_net1$/);
     expect(await urn(run.lab.overlays[0]!.network)).toMatch(/::lab:network:OverlayNetwork\$docker:index\/network:Network::lab-ov_net1$/);
-    expect(await urn(run.lab.macvlans[0]!.perHost["host2"]!)).toMatch(/::lab:network:MacvlanNetwork\$docker:index\/network:Network::lab-mv_net1-host2$/);
+    expect(await urn(run.lab.macvlans[0]!.perHost["host2"]!)).toMatch(
+      /::lab:network:MacvlanNetwork\$docker:index\/network:Network::lab-mv_net1-host2$/,
+    );
     expect(await urn(run.lab.workloads[2]!.container)).toMatch(/::lab:workload:Workload\$docker:index\/container:Container::lab-test3$/);
     expect(await urn(run.lab.kv!)).toMatch(/::lab:index:NetworkLab\$lab:kv:ConsulServer::lab-kv$/);
     expect(await urn(run.lab.verification!.run)).toMatch(/::lab:verify:Verification\$command:local:Command::lab-verify$/);
@@ -139,8 +172,19 @@ describe("dev stack (dind, kv mode)", async () => {
     const out = await promiseOf(pulumi.output(labOutputs(run.plan, run.lab)));
     expect(out.consulUi).toBe("http://127.0.0.1:8500/ui/");
     expect(out.hosts["host2"]).toMatchObject({ address: "198.18.0.12", endpoint: "tcp://127.0.0.1:23752", kind: "dind" });
-    expect(out.networks["ov_net1"]).toEqual({ driver: "overlay", subnet: "198.18.100.0/24", id: "lab-ov_net1-id", seenOn: { host1: "lab-ov_net1-id", host2: "ov_net1-id" } });
-    expect(out.networks["mv_net1"]).toMatchObject({ driver: "macvlan", subnet: "198.18.0.0/24", parent: "eth0", ids: { host1: "lab-mv_net1-host1-id", host2: "lab-mv_net1-host2-id" }, ranges: { host1: "198.18.0.128/26", host2: "198.18.0.192/26" } });
+    expect(out.networks["ov_net1"]).toEqual({
+      driver: "overlay",
+      subnet: "198.18.100.0/24",
+      id: "lab-ov_net1-id",
+      seenOn: { host1: "lab-ov_net1-id", host2: "ov_net1-id" },
+    });
+    expect(out.networks["mv_net1"]).toMatchObject({
+      driver: "macvlan",
+      subnet: "198.18.0.0/24",
+      parent: "eth0",
+      ids: { host1: "lab-mv_net1-host1-id", host2: "lab-mv_net1-host2-id" },
+      ranges: { host1: "198.18.0.128/26", host2: "198.18.0.192/26" },
+    });
     expect(out.containers).toEqual({
       test1: { host: "host1", ips: { ov_net1: "198.18.100.2" } },
       test2: { host: "host2", ips: { ov_net1: "198.18.100.3" } },

@@ -45,7 +45,22 @@ export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[
   return expandChecks(plan.checks).map((c) => {
     const bad = failIds.includes(c.id);
     const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
-    return { id: c.id, kind: c.kind, from: c.from, host: c.host, target: c.target, ...(c.network ? { network: c.network } : {}), expect: c.expect, outcome, ok: !bad, expected: c.expect === "fail", error: false, reason: c.reason, detail: bad ? "100% packet loss" : "as expected", durationMs: 12 };
+    return {
+      id: c.id,
+      kind: c.kind,
+      from: c.from,
+      host: c.host,
+      target: c.target,
+      ...(c.network ? { network: c.network } : {}),
+      expect: c.expect,
+      outcome,
+      ok: !bad,
+      expected: c.expect === "fail",
+      error: false,
+      reason: c.reason,
+      detail: bad ? "100% packet loss" : "as expected",
+      durationMs: 12,
+    };
   });
 }
 
@@ -94,7 +109,8 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         invokes.push({ token: args.token, args: args.inputs as Record<string, unknown> });
-        if (args.token === "docker:index/getNetwork:getNetwork") return { id: `${String(args.inputs["name"])}-id`, name: args.inputs["name"] };
+        if (args.token === "docker:index/getNetwork:getNetwork")
+          return { id: `${String(args.inputs["name"])}-id`, name: args.inputs["name"] };
         if (args.token === "consul:index/getKeyPrefix:getKeyPrefix") {
           return {
             id: "kv",
@@ -132,7 +148,10 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
     byType: (type) => resources.filter((r) => r.type === type),
     one: (type, name) => {
       const found = resources.filter((r) => r.type === type && r.name === name);
-      if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+      if (found.length !== 1)
+        throw new Error(
+          `expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+        );
       return found[0]!;
     },
   };
@@ -156,5 +175,10 @@ function nameOfUrn(urn: string): string {
 }
 
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    o.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }

@@ -21,7 +21,13 @@ function images(run: LabRun): { name: string; on: string }[] {
 }
 
 describe("lab:images on a dind kv lab", async () => {
-  const run = await runLab({ images: MIRROR, workloads: [...[1, 2, 3].map((i) => ({ name: `test${i}`, host: i === 2 ? "host2" : "host1", networks: [i === 3 ? "mv_net1" : "ov_net1"] })), { name: "tools", host: "host2", networks: ["ov_net1"], image: "mirror.local:5000/netshoot:0.13" }] });
+  const run = await runLab({
+    images: MIRROR,
+    workloads: [
+      ...[1, 2, 3].map((i) => ({ name: `test${i}`, host: i === 2 ? "host2" : "host1", networks: [i === 3 ? "mv_net1" : "ov_net1"] })),
+      { name: "tools", host: "host2", networks: ["ov_net1"], image: "mirror.local:5000/netshoot:0.13" },
+    ],
+  });
 
   it("asks for the mirror's images only: dind and Consul on the user's engine, the workloads' on each host", () => {
     expect(images(run)).toEqual([

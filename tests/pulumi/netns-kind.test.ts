@@ -8,7 +8,9 @@ describe("netns kind", async () => {
   const cmd = (name: string) => run.one("command:local:Command", name).inputs as { create: string; delete: string };
 
   it("brings up the switch, the KV host and each host with the scripts, and deletes them with the scripts", () => {
-    expect(cmd("nl-underlay").create).toMatch(/^bash scripts\/netns\/switch-up\.sh --namespace nl-sw --bridge br0 --gateway 198\.18\.0\.1\/24/);
+    expect(cmd("nl-underlay").create).toMatch(
+      /^bash scripts\/netns\/switch-up\.sh --namespace nl-sw --bridge br0 --gateway 198\.18\.0\.1\/24/,
+    );
     expect(cmd("nl-underlay").delete).toMatch(/^bash scripts\/netns\/switch-down\.sh --namespace nl-sw/);
     // The neighbour table: reserved under the lab's name, re-run (update = create) when the lab grows.
     const nb = run.one("command:local:Command", "nl-underlay-neighbours").inputs as { create: string; update: string; delete: string };

@@ -9,7 +9,11 @@ import { promiseOf, runLab } from "./harness.js";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-material\n-----END OPENSSH PRIVATE KEY-----";
 const sshHosts = [
   { name: "host1", address: "198.18.0.11", ssh: { user: "root", privateKeySecret: "sshPrivateKey" } },
-  { name: "host2", address: "198.18.0.12", ssh: { user: "lab", port: 2222, privateKeySecret: "sshPrivateKey", identityFile: "/home/me/.ssh/lab" } },
+  {
+    name: "host2",
+    address: "198.18.0.12",
+    ssh: { user: "lab", port: 2222, privateKeySecret: "sshPrivateKey", identityFile: "/home/me/.ssh/lab" },
+  },
 ];
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -62,7 +66,9 @@ describe("ssh kind, kv mode", async () => {
     expect(deps("docker:index/network:Network", "lab-ov_net1")).toEqual(["lab-host1", "lab-host2"]);
     expect(deps("docker:index/container:Container", "lab-test1")).toContain("lab-ov_net1");
     expect(deps("docker:index/container:Container", "lab-test3")).toContain("lab-mv_net1-host1");
-    expect(deps("command:local:Command", "lab-verify")).toEqual(expect.arrayContaining(["lab-test1", "lab-test2", "lab-test3", "lab-ov_net1"]));
+    expect(deps("command:local:Command", "lab-verify")).toEqual(
+      expect.arrayContaining(["lab-test1", "lab-test2", "lab-test3", "lab-ov_net1"]),
+    );
     // Host providers exist only once their daemon is configured.
     expect(deps("pulumi:providers:docker", "lab-host1-provider")).toEqual(["lab-host1"]);
   });
@@ -86,7 +92,11 @@ describe("swarm mode on dind", async () => {
     const init = run.one("command:local:Command", "lab-swarm-init").inputs as { create: string; delete: string };
     expect(init.create).toBe("bash scripts/swarm/init.sh tcp://127.0.0.1:23751 198.18.0.11 198.18.128.0/17 24");
     expect(init.delete).toBe("bash scripts/swarm/leave.sh tcp://127.0.0.1:23751");
-    const join = run.one("command:local:Command", "lab-swarm-join-host2").inputs as { create: string; delete: string; environment: unknown };
+    const join = run.one("command:local:Command", "lab-swarm-join-host2").inputs as {
+      create: string;
+      delete: string;
+      environment: unknown;
+    };
     expect(join.create).toBe("bash scripts/swarm/join.sh tcp://127.0.0.1:23752 198.18.0.11:2377 198.18.0.12");
     expect(secretValue(join.environment)).toMatchObject({ SWARM_JOIN_TOKEN: "SWMTKN-1-secret-token" });
     expect(join.delete).toBe("bash scripts/swarm/leave.sh tcp://127.0.0.1:23752");
@@ -106,6 +116,8 @@ describe("swarm mode on dind", async () => {
     expect(ov.inputs).toMatchObject({ driver: "overlay", attachable: true });
     expect(ov.dependsOn).toEqual(["lab-host1", "lab-swarm-init", "lab-swarm-join-host2"]);
     // Containers on every host attach to it by name.
-    expect(run.one("docker:index/container:Container", "lab-test2").inputs["networksAdvanced"]).toEqual([{ name: "ov_net1", ipv4Address: "198.18.100.3" }]);
+    expect(run.one("docker:index/container:Container", "lab-test2").inputs["networksAdvanced"]).toEqual([
+      { name: "ov_net1", ipv4Address: "198.18.100.3" },
+    ]);
   });
 });

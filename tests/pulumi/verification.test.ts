@@ -25,7 +25,14 @@ describe("Verification", async () => {
 
   it("re-runs whenever a probed network or container changes (their ids are its triggers)", () => {
     const triggers = run.one("command:local:Command", "lab-verify").inputs["triggers"];
-    expect(triggers).toEqual(["lab-ov_net1-id", "lab-mv_net1-host1-id", "lab-mv_net1-host2-id", "lab-test1-id", "lab-test2-id", "lab-test3-id"]);
+    expect(triggers).toEqual([
+      "lab-ov_net1-id",
+      "lab-mv_net1-host1-id",
+      "lab-mv_net1-host2-id",
+      "lab-test1-id",
+      "lab-test2-id",
+      "lab-test3-id",
+    ]);
   });
 
   it("exports the summary, the counts per network and check type, and the failures; not every check", async () => {
@@ -53,12 +60,19 @@ describe("Verification", async () => {
     const parsed = parseVerifierOutput(`${JSON.stringify(briefOf(report), null, 2)}\n`);
     expect(parsed.summary).toMatchObject({ failed: 1, expectedFailures: 1 });
     expect(parsed.counts["ov_net1"]!["ping-name"]).toEqual({ passed: 1, expectedFailures: 0, failed: 1 });
-    expect(parsed.failures).toEqual([{ id: "ping-name:test2->test1@ov_net1", ok: false, outcome: "fail", expect: "pass", error: false, detail: "100% packet loss" }]);
+    expect(parsed.failures).toEqual([
+      { id: "ping-name:test2->test1@ov_net1", ok: false, outcome: "fail", expect: "pass", error: false, detail: "100% packet loss" },
+    ]);
   });
 
   it("a lab that fails everywhere: the summary lists the first 200 failures and how many more there are", () => {
-    const plan = buildPlan({ workloads: Array.from({ length: 20 }, (_, i) => ({ name: `c${i + 1}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })) });
-    const results = fakeResults(plan, fakeResults(plan).map((r) => r.id));
+    const plan = buildPlan({
+      workloads: Array.from({ length: 20 }, (_, i) => ({ name: `c${i + 1}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })),
+    });
+    const results = fakeResults(
+      plan,
+      fakeResults(plan).map((r) => r.id),
+    );
     const parsed = parseVerifierOutput(JSON.stringify(briefOf(buildReport("lab", new Date(0), 1500, results))));
     expect(parsed.failures).toHaveLength(200);
     expect(parsed.failuresOmitted).toBe(results.length - 200);

@@ -10,7 +10,13 @@ import { execFileSync } from "node:child_process";
 import { expect, it } from "vitest";
 import { REPO_ROOT, run } from "../../src/lab/run.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
-import { CLUSTER_ADVERTISE_PORT, CONSUL_VERSION, dockerKvEntriesFromConsul, kvRecordUrl, summarizeDockerKv } from "../../src/model/index.js";
+import {
+  CLUSTER_ADVERTISE_PORT,
+  CONSUL_VERSION,
+  dockerKvEntriesFromConsul,
+  kvRecordUrl,
+  summarizeDockerKv,
+} from "../../src/model/index.js";
 import { vniFromKvRecord } from "../../src/verify/parse.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 import { useNetnsLab } from "./harness.js";
@@ -21,7 +27,12 @@ const GATE = { binaries: ["go", "gcc", "apt-get", "flock"] } as const;
 /** Run a build script (reuses its cached binary in ~0.1 s; a first build takes minutes). */
 function build(script: string): string {
   const t0 = Date.now();
-  const out = execFileSync("bash", [script], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 40 * 60_000 });
+  const out = execFileSync("bash", [script], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 40 * 60_000,
+  });
   const path = out.trim().split("\n").pop() ?? "";
   console.log(`[real-lab] ${script}: ${path} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return path;
@@ -46,7 +57,10 @@ describeRealLab(
      *  (busybox-static 1.35's `wget -T` segfaults, hence coreutils timeout.) */
     async function get(path: string): Promise<string> {
       const url = `http://${kv.address}:${kv.port}${path}`;
-      const r = await run(["nsenter", `--net=/run/netns/${h1.netns!.namespace}`, "timeout", "10", "busybox", "wget", "-q", "-O", "-", url], { timeoutMs: 15_000 });
+      const r = await run(
+        ["nsenter", `--net=/run/netns/${h1.netns!.namespace}`, "timeout", "10", "busybox", "wget", "-q", "-O", "-", url],
+        { timeoutMs: 15_000 },
+      );
       if (r.code !== 0) throw new Error(`GET ${url} from ${h1.netns!.namespace} failed (exit ${r.code}): ${r.stderr}`);
       return r.stdout;
     }

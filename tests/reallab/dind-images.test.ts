@@ -35,7 +35,13 @@ const images = (name: string): string => join(REPO_ROOT, "scripts/images", name)
 
 /** Run argv; stdout returned. Scripts' progress and timings (stderr) go to the test log with `progress`. */
 function sh(argv: string[], timeoutMs = 120_000, progress = false): string {
-  return execFileSync(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: ENV, encoding: "utf8", stdio: ["ignore", "pipe", progress ? "inherit" : "pipe"], timeout: timeoutMs }).trim();
+  return execFileSync(argv[0]!, argv.slice(1), {
+    cwd: REPO_ROOT,
+    env: ENV,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", progress ? "inherit" : "pipe"],
+    timeout: timeoutMs,
+  }).trim();
 }
 
 /** The Debian docker CLI where the outer engine's ports are (its namespace), DOCKER_HOST = the outer engine. */
@@ -52,7 +58,8 @@ function until<T>(what: string, timeoutMs: number, probe: () => T): T {
     } catch (e) {
       last = (e as { stderr?: string; message: string }).stderr || (e as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s; last error: ${last.trim().split("\n").slice(-3).join(" | ")}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s; last error: ${last.trim().split("\n").slice(-3).join(" | ")}`);
     execFileSync("sleep", ["0.5"]);
   }
 }
@@ -69,12 +76,25 @@ function alive(pid: string): boolean {
 /** `docker run` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
 function dindRunArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
   return [
-    "run", "-d", "--name", `${plan.name}-${host.name}`, "--hostname", host.name, "--privileged",
-    "-e", "DOCKER_TLS_CERTDIR=",
-    "--network", `${plan.name}-underlay`, "--ip", host.address,
-    "-p", `127.0.0.1:${host.publishedApiPort!}:${DIND_API_PORT}`,
-    "--mount", `type=volume,source=${plan.name}-${host.name}-data,target=/var/lib/docker`,
-    image, ...host.daemon.args,
+    "run",
+    "-d",
+    "--name",
+    `${plan.name}-${host.name}`,
+    "--hostname",
+    host.name,
+    "--privileged",
+    "-e",
+    "DOCKER_TLS_CERTDIR=",
+    "--network",
+    `${plan.name}-underlay`,
+    "--ip",
+    host.address,
+    "-p",
+    `127.0.0.1:${host.publishedApiPort!}:${DIND_API_PORT}`,
+    "--mount",
+    `type=volume,source=${plan.name}-${host.name}-data,target=/var/lib/docker`,
+    image,
+    ...host.daemon.args,
   ];
 }
 
@@ -141,22 +161,50 @@ describeRealLab(
       const p = plan!;
       const kv = p.kv!;
       const spec = kvContainerSpec(kv);
-      outer(["network", "create", "--driver", "bridge", "--subnet", p.underlay.subnet, "--gateway", p.underlay.gateway, `${p.name}-underlay`]);
+      outer([
+        "network",
+        "create",
+        "--driver",
+        "bridge",
+        "--subnet",
+        p.underlay.subnet,
+        "--gateway",
+        p.underlay.gateway,
+        `${p.name}-underlay`,
+      ]);
       timed("kv healthy", () => {
-        outer(["run", "-d", "--name", `${p.name}-kv`, "--hostname", kv.nodeName, "--network", `${p.name}-underlay`, "--ip", kv.address,
-          ...spec.env.flatMap((e) => ["-e", e]), "--mount", `type=volume,source=${p.name}-kv-data,target=${spec.dataDir}`, spec.image, ...spec.command]);
+        outer([
+          "run",
+          "-d",
+          "--name",
+          `${p.name}-kv`,
+          "--hostname",
+          kv.nodeName,
+          "--network",
+          `${p.name}-underlay`,
+          "--ip",
+          kv.address,
+          ...spec.env.flatMap((e) => ["-e", e]),
+          "--mount",
+          `type=volume,source=${p.name}-kv-data,target=${spec.dataDir}`,
+          spec.image,
+          ...spec.command,
+        ]);
         // The healthcheck the stack gives the container, run by hand.
         until("consul healthy", 60_000, () => outer(["exec", `${p.name}-kv`, ...spec.healthcheck.slice(1)]));
       });
       timed("dind hosts answering", () => {
         for (const h of p.hosts) outer(dindRunArgs(p, h, p.images.dind!));
-        for (const h of p.hosts) until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
+        for (const h of p.hosts)
+          until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
       });
       for (const h of p.hosts) {
         // The version the plan shows for the host (from the image's tag) is the one that really runs.
         expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
         expect("20.10.24+dfsg1+consul".startsWith(`${h.dockerVersion}.`)).toBe(true);
-        expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(`${h.name} ${h.daemon.clusterStore} ${h.address}:2376`);
+        expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(
+          `${h.name} ${h.daemon.clusterStore} ${h.address}:2376`,
+        );
         expect(inner(h, ["image", "inspect", "--format", "{{.Id}}", p.images.workload])).toMatch(/^sha256:/);
         // The healthcheck command the stack gives the host container works inside it.
         outer(["exec", `${p.name}-${h.name}`, "docker", "info"]);
@@ -176,18 +224,34 @@ describeRealLab(
       timed("overlay ping", () => {
         for (const w of onOverlay) inner(hostOf(p, w.host), containerRunArgs(w));
         const [a, b] = onOverlay as [(typeof onOverlay)[number], (typeof onOverlay)[number]];
-        until(`${b.name} pings ${a.name} by name`, 60_000, () => inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]));
+        until(`${b.name} pings ${a.name} by name`, 60_000, () =>
+          inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),
+        );
       });
     }, 240_000);
 
     it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", () => {
-      const swarm = buildPlan({ name: `${LAB}s`, overlayMode: "swarm", images: { dindSwarm: tags.get("dind-26"), workload: tags.get("busybox") } });
+      const swarm = buildPlan({
+        name: `${LAB}s`,
+        overlayMode: "swarm",
+        images: { dindSwarm: tags.get("dind-26"), workload: tags.get("busybox") },
+      });
       const h = swarm.hosts[0]!;
       // The kv lab above holds the same underlay subnet and published port: remove it first.
       const kvLab = plan!;
       outer(["rm", "-f", "-v", `${kvLab.name}-kv`, ...kvLab.hosts.map((x) => `${kvLab.name}-${x.name}`)]);
       outer(["network", "rm", `${kvLab.name}-underlay`]);
-      outer(["network", "create", "--driver", "bridge", "--subnet", swarm.underlay.subnet, "--gateway", swarm.underlay.gateway, `${swarm.name}-underlay`]);
+      outer([
+        "network",
+        "create",
+        "--driver",
+        "bridge",
+        "--subnet",
+        swarm.underlay.subnet,
+        "--gateway",
+        swarm.underlay.gateway,
+        `${swarm.name}-underlay`,
+      ]);
       outer(dindRunArgs(swarm, h, swarm.images.dind!));
       until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
       const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);

@@ -11,7 +11,12 @@ export function docker26Binary(): string {
   const given = process.env["DNLAB_DOCKERD_26"];
   if (given) return given;
   const t0 = Date.now();
-  const out = execFileSync("bash", ["scripts/fetch-docker26.sh"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 10 * 60_000 });
+  const out = execFileSync("bash", ["scripts/fetch-docker26.sh"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 10 * 60_000,
+  });
   const path = out.trim().split("\n").pop() ?? "";
   console.log(`[real-lab] scripts/fetch-docker26.sh: ${path} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return path;

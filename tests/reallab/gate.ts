@@ -25,7 +25,10 @@ export function realLabGate(opts: GateOptions = {}): GateResult {
   if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(", ")} (run scripts/install-deps.sh as root)` };
   // host-up.sh refuses to start then: every lab dockerd would adopt the system containerd.
   if (existsSync("/run/containerd/containerd.sock")) {
-    return { ok: false, reason: "a system containerd listens on /run/containerd/containerd.sock (stop it: systemctl disable --now docker containerd)" };
+    return {
+      ok: false,
+      reason: "a system containerd listens on /run/containerd/containerd.sock (stop it: systemctl disable --now docker containerd)",
+    };
   }
   return { ok: true };
 }

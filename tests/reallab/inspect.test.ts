@@ -46,7 +46,12 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
     expect(j.healthy).toBe(true);
     expect(r.code).toBe(0);
     for (const h of j.hosts) {
-      expect(h).toMatchObject({ reachable: true, hostname: h.name, clusterStore: "etcd://198.18.0.2:2379", clusterAdvertise: `${hostOf(plan, h.name).address}:2376` });
+      expect(h).toMatchObject({
+        reachable: true,
+        hostname: h.name,
+        clusterStore: "etcd://198.18.0.2:2379",
+        clusterAdvertise: `${hostOf(plan, h.name).address}:2376`,
+      });
       expect(h.dockerVersion).toMatch(/^20\.10\./);
       expect(h.mode).toBe(`cluster-store etcd://198.18.0.2:2379 (advertise ${hostOf(plan, h.name).address}:2376)`);
     }
@@ -76,7 +81,11 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
     expect(code).toBe(0);
     const brief = JSON.parse(vOut.text) as Record<string, unknown>;
     expect(brief["results"]).toBeUndefined();
-    expect(brief).toMatchObject({ ok: true, failures: [], counts: { ov_net1: { "ping-name": { passed: 2, expectedFailures: 0, failed: 0 } } } });
+    expect(brief).toMatchObject({
+      ok: true,
+      failures: [],
+      counts: { ov_net1: { "ping-name": { passed: 2, expectedFailures: 0, failed: 0 } } },
+    });
     expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(18);
     const r = await inspect(["--config", cfg, "--verify-file", saved]);
     expect(r.out).toMatch(new RegExp(`LAST VERIFICATION \\(${saved.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\)\\n  OK: lab in1 at `));
@@ -89,7 +98,17 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
     const h1 = hostOf(plan, "host1");
     await dockerOk(h1, ["stop", "-t", "1", "test1"]);
     try {
-      const r = await inspect(["--config", cfg, "--no-vni", "--verify-file", saved, "--endpoint", `host2=unix://${plan.netns!.root}/no-such.sock`, "--timeout", "2"]);
+      const r = await inspect([
+        "--config",
+        cfg,
+        "--no-vni",
+        "--verify-file",
+        saved,
+        "--endpoint",
+        `host2=unix://${plan.netns!.root}/no-such.sock`,
+        "--timeout",
+        "2",
+      ]);
       expect(r.code).toBe(1);
       expect(r.out).toMatch(/NOT healthy/);
       expect(r.out).toMatch(/test1 +host1 +exited \(\d+\)/);

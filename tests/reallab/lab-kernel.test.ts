@@ -36,42 +36,55 @@ const vlanConfig = (name: string): LabConfigInput => ({
 const gate = realLabGate();
 const vlanAnswer = gate.ok ? (await systemKernelProbe.features(["8021q"]))["8021q"] : undefined;
 const has8021q = vlanAnswer?.ok === true;
-const probeNamespaces = (): string[] => (existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("dnlab_kprobe_")) : []);
+const probeNamespaces = (): string[] =>
+  existsSync("/run/netns") ? readdirSync("/run/netns").filter((n) => n.startsWith("dnlab_kprobe_")) : [];
 
 describeRealLab("kernel features: a vlan config on this kernel", () => {
   const plan = buildPlan(vlanConfig("lk1"));
   const dir = mkdtempSync(join(tmpdir(), "dnlab-lk1-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it(has8021q ? "the kernel has 802.1q: the preflight has no kernel problem" : "is refused before any namespace of the lab exists, naming lab:networks[1].vlan", async () => {
-    expect(isClean(labLeftovers(plan))).toBe(true);
-    if (has8021q) {
-      expect((await checkKernel(plan, systemKernelProbe)).problems).toEqual([]);
-      return;
-    }
-    const err = await upLab(plan).then(
-      () => "",
-      (e: Error) => e.message,
-    );
-    expect(err).toContain("netns lab lk1 cannot be created here; nothing was created:");
-    expect(err).toMatch(/lab:networks\[1\]\.vlan = 100: this kernel has no 802\.1q support \(CONFIG_VLAN_8021Q\).*Unknown device type.*Fix: remove vlan or run the lab on a kernel with the 8021q module/);
-    // Only what is missing is named: vxlan and macvlan are there.
-    expect(err).not.toContain("no VXLAN support");
-    expect(err).not.toContain("no macvlan support");
-    assertNoLeftovers(plan);
-    expect(probeNamespaces()).toEqual([]);
-  }, T);
+  it(
+    has8021q
+      ? "the kernel has 802.1q: the preflight has no kernel problem"
+      : "is refused before any namespace of the lab exists, naming lab:networks[1].vlan",
+    async () => {
+      expect(isClean(labLeftovers(plan))).toBe(true);
+      if (has8021q) {
+        expect((await checkKernel(plan, systemKernelProbe)).problems).toEqual([]);
+        return;
+      }
+      const err = await upLab(plan).then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      expect(err).toContain("netns lab lk1 cannot be created here; nothing was created:");
+      expect(err).toMatch(
+        /lab:networks\[1\]\.vlan = 100: this kernel has no 802\.1q support \(CONFIG_VLAN_8021Q\).*Unknown device type.*Fix: remove vlan or run the lab on a kernel with the 8021q module/,
+      );
+      // Only what is missing is named: vxlan and macvlan are there.
+      expect(err).not.toContain("no VXLAN support");
+      expect(err).not.toContain("no macvlan support");
+      assertNoLeftovers(plan);
+      expect(probeNamespaces()).toEqual([]);
+    },
+    T,
+  );
 
-  it.skipIf(has8021q)("npm run lab -- up says the same and creates nothing", async () => {
-    const file = join(dir, "lk1.json");
-    writeFileSync(file, JSON.stringify(vlanConfig("lk1")));
-    const r = await run(["npx", "--no-install", "tsx", "src/cli/lab.ts", "up", "--config", file], { timeoutMs: 120_000 });
-    expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain("lab:networks[1].vlan = 100: this kernel has no 802.1q support");
-    expect(r.stderr).toContain("nothing of lab lk1 is on this machine.");
-    assertNoLeftovers(plan);
-    expect(probeNamespaces()).toEqual([]);
-  }, T);
+  it.skipIf(has8021q)(
+    "npm run lab -- up says the same and creates nothing",
+    async () => {
+      const file = join(dir, "lk1.json");
+      writeFileSync(file, JSON.stringify(vlanConfig("lk1")));
+      const r = await run(["npx", "--no-install", "tsx", "src/cli/lab.ts", "up", "--config", file], { timeoutMs: 120_000 });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toContain("lab:networks[1].vlan = 100: this kernel has no 802.1q support");
+      expect(r.stderr).toContain("nothing of lab lk1 is on this machine.");
+      assertNoLeftovers(plan);
+      expect(probeNamespaces()).toEqual([]);
+    },
+    T,
+  );
 });
 
 /**
@@ -101,15 +114,19 @@ describeWith8021q("kernel features: a macvlan on an 802.1q parent (kernel with 8
     assertNoLeftovers(plan);
   }, T);
 
-  it("comes up: Docker made eth0.100 on each host, and the containers reach each other over the VLAN", async () => {
-    if (!isClean(labLeftovers(plan))) await downLab(plan);
-    await upLab(plan);
-    for (const h of plan.hosts) {
-      const link = await run(["ip", "-n", h.netns!.namespace, "-d", "link", "show", "eth0.100"]);
-      expect(link.stdout, link.stderr).toContain("vlan protocol 802.1Q id 100");
-    }
-    const ip2 = plan.workloads.find((w) => w.name === "test2")!.attachments[0]!.ipv4;
-    const ping = await dockerOk(hostOf(plan, "host1"), ["exec", "test1", "ping", "-c", "2", "-W", "3", ip2]);
-    expect(ping).toContain("2 packets received");
-  }, T);
+  it(
+    "comes up: Docker made eth0.100 on each host, and the containers reach each other over the VLAN",
+    async () => {
+      if (!isClean(labLeftovers(plan))) await downLab(plan);
+      await upLab(plan);
+      for (const h of plan.hosts) {
+        const link = await run(["ip", "-n", h.netns!.namespace, "-d", "link", "show", "eth0.100"]);
+        expect(link.stdout, link.stderr).toContain("vlan protocol 802.1Q id 100");
+      }
+      const ip2 = plan.workloads.find((w) => w.name === "test2")!.attachments[0]!.ipv4;
+      const ping = await dockerOk(hostOf(plan, "host1"), ["exec", "test1", "ping", "-c", "2", "-W", "3", ip2]);
+      expect(ping).toContain("2 packets received");
+    },
+    T,
+  );
 });

@@ -33,50 +33,69 @@ describeRealLab("lab driver: a 3-host swarm lab up, verified and down in one cal
     console.log(`[real-lab] lt3 (3-host swarm): up ${times["up"]} ms, verify ${times["verify"]} ms, down ${times["down"]} ms`);
   }, T);
 
-  it("up: hosts, swarm, networks and containers in one call", async () => {
-    const t0 = Date.now();
-    const up = await upLab(plan, { log });
-    times["up"] = Date.now() - t0;
-    expect(up.swarmMs).toBeGreaterThan(0);
-    await expectSwarmRoles(plan);
-    const nodes = await dockerOk(hostOf(plan, "host1"), ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
-    expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
-    await expectSwarmOverlay(plan);
-    expect(lines.some((l) => l.includes("swarm/network.sh: created attachable overlay ov_net1"))).toBe(true);
-    // The join token never reaches the log.
-    const token = (await dockerOk(hostOf(plan, "host1"), ["swarm", "join-token", "-q", "worker"])).trim();
-    expect(lines.join("\n")).not.toContain(token);
-    await expectWorkloadsAsPlanned(plan);
-  }, T);
+  it(
+    "up: hosts, swarm, networks and containers in one call",
+    async () => {
+      const t0 = Date.now();
+      const up = await upLab(plan, { log });
+      times["up"] = Date.now() - t0;
+      expect(up.swarmMs).toBeGreaterThan(0);
+      await expectSwarmRoles(plan);
+      const nodes = await dockerOk(hostOf(plan, "host1"), ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
+      expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
+      await expectSwarmOverlay(plan);
+      expect(lines.some((l) => l.includes("swarm/network.sh: created attachable overlay ov_net1"))).toBe(true);
+      // The join token never reaches the log.
+      const token = (await dockerOk(hostOf(plan, "host1"), ["swarm", "join-token", "-q", "worker"])).trim();
+      expect(lines.join("\n")).not.toContain(token);
+      await expectWorkloadsAsPlanned(plan);
+    },
+    T,
+  );
 
-  it("up again changes nothing: same containers, same swarm", async () => {
-    const ids = async (): Promise<string[]> => Promise.all(plan.workloads.map(async (w) => (await dockerOk(hostOf(plan, w.host), ["inspect", "-f", "{{.Id}}", w.name])).trim()));
-    const before = await ids();
-    const again = await upLab(plan);
-    expect(await ids()).toEqual(before);
-    expect(again.ms).toBeLessThan(60_000);
-  }, T);
+  it(
+    "up again changes nothing: same containers, same swarm",
+    async () => {
+      const ids = async (): Promise<string[]> =>
+        Promise.all(plan.workloads.map(async (w) => (await dockerOk(hostOf(plan, w.host), ["inspect", "-f", "{{.Id}}", w.name])).trim()));
+      const before = await ids();
+      const again = await upLab(plan);
+      expect(await ids()).toEqual(before);
+      expect(again.ms).toBeLessThan(60_000);
+    },
+    T,
+  );
 
-  it("verifyLab: every check as expected", async () => {
-    const t0 = Date.now();
-    const report = await verifyLab(plan);
-    times["verify"] = Date.now() - t0;
-    expect(report.summary.failed, formatTable(report)).toBe(0);
-    expect(report.ok).toBe(true);
-    expect(report.summary.passed).toBeGreaterThan(20);
-  }, T);
+  it(
+    "verifyLab: every check as expected",
+    async () => {
+      const t0 = Date.now();
+      const report = await verifyLab(plan);
+      times["verify"] = Date.now() - t0;
+      expect(report.summary.failed, formatTable(report)).toBe(0);
+      expect(report.ok).toBe(true);
+      expect(report.summary.passed).toBeGreaterThan(20);
+    },
+    T,
+  );
 
-  it("down: containers, swarm leave (workers, then the manager), teardown: nothing is left; twice is harmless", async () => {
-    lines.length = 0;
-    const t0 = Date.now();
-    const down = await downLab(plan, { log });
-    times["down"] = Date.now() - t0;
-    expect(down.warnings).toEqual([]);
-    const leaves = lines.filter((l) => l.includes("swarm/leave.sh:") && l.includes("left the swarm")).map((l) => /\[swarm (host\d)\]/.exec(l)![1]);
-    expect(leaves).toHaveLength(3);
-    expect(leaves[2]).toBe("host1");
-    assertNoLeftovers(plan);
-    await downLab(plan);
-    assertNoLeftovers(plan);
-  }, T);
+  it(
+    "down: containers, swarm leave (workers, then the manager), teardown: nothing is left; twice is harmless",
+    async () => {
+      lines.length = 0;
+      const t0 = Date.now();
+      const down = await downLab(plan, { log });
+      times["down"] = Date.now() - t0;
+      expect(down.warnings).toEqual([]);
+      const leaves = lines
+        .filter((l) => l.includes("swarm/leave.sh:") && l.includes("left the swarm"))
+        .map((l) => /\[swarm (host\d)\]/.exec(l)![1]);
+      expect(leaves).toHaveLength(3);
+      expect(leaves[2]).toBe("host1");
+      assertNoLeftovers(plan);
+      await downLab(plan);
+      assertNoLeftovers(plan);
+    },
+    T,
+  );
 });

@@ -11,12 +11,16 @@ import { describeRealLab } from "./gate.js";
 const SYS = "/proc/sys/net/ipv4/neigh/default";
 const read = (k: string): number => Number(readFileSync(`${SYS}/${k}`, "utf8").trim());
 const script = (...args: string[]) => {
-  const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", ...args, "--dir", NEIGH_RESERVATIONS_DIR], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", ...args, "--dir", NEIGH_RESERVATIONS_DIR], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   return r.stdout;
 };
 const LABS = ["nbtest-a", "nbtest-b"];
-const others = (): string[] => (existsSync(NEIGH_RESERVATIONS_DIR) ? readdirSync(NEIGH_RESERVATIONS_DIR).filter((f) => !f.startsWith(".") && !LABS.includes(f)) : []);
+const others = (): string[] =>
+  existsSync(NEIGH_RESERVATIONS_DIR) ? readdirSync(NEIGH_RESERVATIONS_DIR).filter((f) => !f.startsWith(".") && !LABS.includes(f)) : [];
 
 describeRealLab("the kernel's neighbour table, sized per lab (neigh-table.sh)", () => {
   afterAll(() => {
@@ -53,7 +57,11 @@ describeRealLab("the kernel's neighbour table, sized per lab (neigh-table.sh)", 
 
   it("refuses a size that is not a positive number, naming it, and changes nothing", () => {
     const t3 = read("gc_thresh3");
-    const r = spawnSync("bash", ["scripts/netns/neigh-table.sh", "reserve", "--lab", "nbtest-a", "--gc-thresh3", "lots", "--dir", NEIGH_RESERVATIONS_DIR], { encoding: "utf8" });
+    const r = spawnSync(
+      "bash",
+      ["scripts/netns/neigh-table.sh", "reserve", "--lab", "nbtest-a", "--gc-thresh3", "lots", "--dir", NEIGH_RESERVATIONS_DIR],
+      { encoding: "utf8" },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("--gc-thresh3 must be a positive number, got 'lots'");
     expect(read("gc_thresh3")).toBe(t3);

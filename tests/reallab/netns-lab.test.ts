@@ -22,9 +22,25 @@ function inRange(ip: string, cidr: string): boolean {
 /** tcpdump on the switch bridge, bounded by -c and a timeout; resolves once it is listening. */
 function capture(ns: string, bridge: string, filter: string, count: number, seconds: number): Promise<{ done: Promise<string> }> {
   return new Promise((listening, fail) => {
-    const p = spawn("nsenter", [`--net=/run/netns/${ns}`, "timeout", String(seconds), "tcpdump", "-l", "-n", "-i", bridge, "-c", String(count), ...filter.split(" ")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const p = spawn(
+      "nsenter",
+      [
+        `--net=/run/netns/${ns}`,
+        "timeout",
+        String(seconds),
+        "tcpdump",
+        "-l",
+        "-n",
+        "-i",
+        bridge,
+        "-c",
+        String(count),
+        ...filter.split(" "),
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     const done = new Promise<string>((resolve) => p.on("close", () => resolve(out)));
@@ -153,7 +169,8 @@ describeRealLab("netns lab: a failed bring-up is rolled back", () => {
     const hasBackend = (await run(["grep", "-q", "libkv/store/consul", DOCKERD])).code === 0;
     const check = netnsPreflight(plan, { consulBinary: "/bin/true" });
     if (hasBackend) await expect(check).resolves.toBeUndefined();
-    else await expect(check).rejects.toThrow(/lab:kv\.kind = "consul".*without the consul cluster-store backend.*Fix: set kv\.kind to etcd/);
+    else
+      await expect(check).rejects.toThrow(/lab:kv\.kind = "consul".*without the consul cluster-store backend.*Fix: set kv\.kind to etcd/);
     await expect(upNetnsLab(plan, { consulBinary: "/bin/true" })).rejects.toThrow();
     assertNoLeftovers(plan);
   });
@@ -179,7 +196,14 @@ describeRealLab(
         await sh(c.kv!.create);
         console.log(`[real-lab] rlconsul: consul KV ready in ${Date.now() - t0} ms`);
         await sh(c.kv!.create);
-        const leader = await run(["nsenter", `--net=/run/netns/${plan.netns!.kvNamespace}`, "/bin/busybox", "wget", "-qO-", `http://${plan.kv!.address}:8500/v1/status/leader`]);
+        const leader = await run([
+          "nsenter",
+          `--net=/run/netns/${plan.netns!.kvNamespace}`,
+          "/bin/busybox",
+          "wget",
+          "-qO-",
+          `http://${plan.kv!.address}:8500/v1/status/leader`,
+        ]);
         expect(leader.stdout.trim()).toBe(`"${plan.kv!.address}:8300"`);
       } finally {
         await sh(c.kv!.delete);

@@ -8,10 +8,19 @@ import { describeRealLab } from "./gate.js";
 
 /** Runs the batch in a fresh netns: 198.18.250.0/24 answers on lo, 198.18.251.2 (a silent veth peer) never does. */
 function runBatch(probes: BatchProbe[], o: { probeTimeoutS?: number; workers?: number; state?: boolean } = {}) {
-  const [, , script, ...args] = batchCommand({ probeTimeoutS: o.probeTimeoutS ?? 8, workers: o.workers ?? 8, state: o.state ?? false, probes });
-  const setup = "ip link set lo up && ip addr add 198.18.250.1/24 dev lo && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
+  const [, , script, ...args] = batchCommand({
+    probeTimeoutS: o.probeTimeoutS ?? 8,
+    workers: o.workers ?? 8,
+    state: o.state ?? false,
+    probes,
+  });
+  const setup =
+    "ip link set lo up && ip addr add 198.18.250.1/24 dev lo && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
   const t0 = performance.now();
-  const r = spawnSync("unshare", ["-n", "sh", "-c", `${setup} && exec busybox sh -c "$0" "$@"`, script!, ...args], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync("unshare", ["-n", "sh", "-c", `${setup} && exec busybox sh -c "$0" "$@"`, script!, ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { ...r, ms: performance.now() - t0, batch: parseBatchOutput(r.stdout) };
 }
 
@@ -49,7 +58,13 @@ describeRealLab("the probe batch script under busybox sh", () => {
 
   it("an attempt never outlasts the probe's timeout: ping's own deadline (-w) ends it, and the batch still finishes", () => {
     // ping -W 2 would wait 2 s; the 1 s probe timeout is ping's -w, so it gives up after 1 s.
-    const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 1 }, { kind: "ping", target: "198.18.250.1", attempts: 1 }], { probeTimeoutS: 1 });
+    const r = runBatch(
+      [
+        { kind: "ping", target: "198.18.251.2", attempts: 1 },
+        { kind: "ping", target: "198.18.250.1", attempts: 1 },
+      ],
+      { probeTimeoutS: 1 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const silent = r.batch.probes.get(0)!;
     expect(silent.attempts.map((a) => a.exitCode)).toEqual([1]);
@@ -61,7 +76,13 @@ describeRealLab("the probe batch script under busybox sh", () => {
 
   it("a probe's attempts share its timeout; a name that does not resolve is not tried again", () => {
     // 3 s: the first attempt waits 2 s for a reply, the second gets the whole second that is left.
-    const r = runBatch([{ kind: "ping", target: "198.18.251.2", attempts: 2 }, { kind: "ping", target: "no-such-name", attempts: 2 }], { probeTimeoutS: 3 });
+    const r = runBatch(
+      [
+        { kind: "ping", target: "198.18.251.2", attempts: 2 },
+        { kind: "ping", target: "no-such-name", attempts: 2 },
+      ],
+      { probeTimeoutS: 3 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const silent = r.batch.probes.get(0)!;
     // No second attempt when the clock has just crossed into the probe's last second.
@@ -77,10 +98,14 @@ describeRealLab("the probe batch script under busybox sh", () => {
     // shell, one worker subshell per probe and one ping each (busybox timeout and $(...) made it 4).
     const probes = Array.from({ length: 40 }, () => ({ kind: "ping" as const, target: "198.18.251.2", attempts: 1 }));
     const [, , script, ...args] = batchCommand({ probeTimeoutS: 2, workers: 40, state: false, probes });
-    const setup = "ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
+    const setup =
+      "ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.251.1/24 dev v0 && ip link set v0 up && ip link set v1 up";
     // A pid namespace of its own: ps sees only the batch (and this counter).
     const count = `(sleep 1; n=$(ps -e -o comm= | grep -c -x ping); t=$(ps -e -o comm= | grep -c -x timeout); echo "pings=$n timeouts=$t" >&2) & exec busybox sh -c "$0" "$@"`;
-    const r = spawnSync("unshare", ["-n", "-p", "-f", "--mount-proc", "sh", "-c", `${setup} && { ${count}; }`, script!, ...args], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("unshare", ["-n", "-p", "-f", "--mount-proc", "sh", "-c", `${setup} && { ${count}; }`, script!, ...args], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("pings=40 timeouts=0");
   });

@@ -74,8 +74,12 @@ describeRealLab(
     }
 
     const pid = (): number => Number(readFileSync(h.netns!.pidFile, "utf8").trim());
-    const argv = (): string[] => readFileSync(`/proc/${pid()}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
-    const serverVersion = async (x: HostPlan): Promise<string> => (await dockerOk(x, ["version", "--format", "{{.Server.Version}}"])).trim();
+    const argv = (): string[] =>
+      readFileSync(`/proc/${pid()}/cmdline`, "utf8")
+        .split("\0")
+        .filter((a) => a !== "");
+    const serverVersion = async (x: HostPlan): Promise<string> =>
+      (await dockerOk(x, ["version", "--format", "{{.Server.Version}}"])).trim();
 
     beforeAll(async () => {
       docker26 = docker26Binary();
@@ -96,101 +100,129 @@ describeRealLab(
 
     const original = { argv: [] as string[], pid: 0 };
 
-    it("the host runs the fetched Docker 26 and answers over ssh", async () => {
-      expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
-      expect(await serverVersion(h)).toMatch(/^26\.1\.5/);
-      const r = await ssh("hostname; ip -4 -o addr show dev eth0");
-      expect(r.code, tail(r)).toBe(0);
-      expect(r.stdout).toContain(h.name);
-      expect(r.stdout).toContain(`${h.address}/24`);
-      Object.assign(original, { argv: argv(), pid: pid() });
-    }, T);
+    it(
+      "the host runs the fetched Docker 26 and answers over ssh",
+      async () => {
+        expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
+        expect(await serverVersion(h)).toMatch(/^26\.1\.5/);
+        const r = await ssh("hostname; ip -4 -o addr show dev eth0");
+        expect(r.code, tail(r)).toBe(0);
+        expect(r.stdout).toContain(h.name);
+        expect(r.stdout).toContain(`${h.address}/24`);
+        Object.assign(original, { argv: argv(), pid: pid() });
+      },
+      T,
+    );
 
-    it("kv mode is refused with exit 3, the version read from the dockerd on PATH; nothing changes", async () => {
-      const r = await remote(onHost(kvCalls().apply));
-      expect(r.code, tail(r)).toBe(3);
-      expect(r.stderr).toMatch(/Docker 26\.1\.5 removed --cluster-store\/--cluster-advertise \(gone since 23\.0\)/);
-      expect(r.stderr).toContain("Fix: set lab:overlayMode to swarm");
-      expect(existsSync(remoteState)).toBe(false);
-      expect(existsSync(daemonJson)).toBe(false);
-      expect(pid()).toBe(original.pid);
-      expect(await remoteOk(onHost(kvCalls().status))).toContain("docker_version=26.1.5");
-    }, T);
+    it(
+      "kv mode is refused with exit 3, the version read from the dockerd on PATH; nothing changes",
+      async () => {
+        const r = await remote(onHost(kvCalls().apply));
+        expect(r.code, tail(r)).toBe(3);
+        expect(r.stderr).toMatch(/Docker 26\.1\.5 removed --cluster-store\/--cluster-advertise \(gone since 23\.0\)/);
+        expect(r.stderr).toContain("Fix: set lab:overlayMode to swarm");
+        expect(existsSync(remoteState)).toBe(false);
+        expect(existsSync(daemonJson)).toBe(false);
+        expect(pid()).toBe(original.pid);
+        expect(await remoteOk(onHost(kvCalls().status))).toContain("docker_version=26.1.5");
+      },
+      T,
+    );
 
-    it("kv mode is refused with exit 3 too when no dockerd is on PATH: the running daemon says 26.1.5", async () => {
-      const r = await remote(onHost(kvCalls().apply, { PATH: NO_DOCKERD_PATH }));
-      expect(r.code, tail(r)).toBe(3);
-      expect(r.stderr).toMatch(/Docker 26\.1\.5 removed --cluster-store/);
-      expect(existsSync(remoteState)).toBe(false);
-      expect(pid()).toBe(original.pid);
-    }, T);
+    it(
+      "kv mode is refused with exit 3 too when no dockerd is on PATH: the running daemon says 26.1.5",
+      async () => {
+        const r = await remote(onHost(kvCalls().apply, { PATH: NO_DOCKERD_PATH }));
+        expect(r.code, tail(r)).toBe(3);
+        expect(r.stderr).toMatch(/Docker 26\.1\.5 removed --cluster-store/);
+        expect(existsSync(remoteState)).toBe(false);
+        expect(pid()).toBe(original.pid);
+      },
+      T,
+    );
 
-    it("swarm mode, daemon-json: the lab's settings move into daemon.json, Docker 26 restarts with them and uses them", async () => {
-      const out = await remoteOk(onHost(swarmCalls({ method: "daemon-json" }).apply));
-      expect(out).toContain("changed=1 method=daemon-json init=pidfile version=26.1.5");
-      expect(pid()).not.toBe(original.pid);
-      expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
-      expect(JSON.parse(readFileSync(daemonJson, "utf8"))).toEqual(h.daemon.daemonJson);
-      const now = argv();
-      expect(now).not.toContain("--bip");
-      expect(now).not.toContain("--default-address-pool");
-      expect(now.slice(-2)).toEqual(["--config-file", daemonJson]);
-      expect(await serverVersion(h)).toMatch(/^26\.1\.5/);
-      // In force: docker0 has the lab's --bip, a new network comes from the lab's address pool.
-      const bridge = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "bridge"]);
-      expect(bridge.trim()).toBe(`198.19.0.0/24 ${h.daemon.bip.split("/")[0]}`);
-      await dockerOk(h, ["network", "create", "d26h_pool"]);
-      const pooled = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "d26h_pool"]);
-      await dockerOk(h, ["network", "rm", "d26h_pool"]);
-      expect(pooled.trim()).toMatch(/^198\.19\.(1[2-9][0-9]|2[0-5][0-9])\.0\/24$/);
-      const status = await remoteOk(onHost(swarmCalls().status));
-      expect(status).toContain("applied=yes");
-      expect(status).toContain("method=daemon-json");
-    }, T);
+    it(
+      "swarm mode, daemon-json: the lab's settings move into daemon.json, Docker 26 restarts with them and uses them",
+      async () => {
+        const out = await remoteOk(onHost(swarmCalls({ method: "daemon-json" }).apply));
+        expect(out).toContain("changed=1 method=daemon-json init=pidfile version=26.1.5");
+        expect(pid()).not.toBe(original.pid);
+        expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
+        expect(JSON.parse(readFileSync(daemonJson, "utf8"))).toEqual(h.daemon.daemonJson);
+        const now = argv();
+        expect(now).not.toContain("--bip");
+        expect(now).not.toContain("--default-address-pool");
+        expect(now.slice(-2)).toEqual(["--config-file", daemonJson]);
+        expect(await serverVersion(h)).toMatch(/^26\.1\.5/);
+        // In force: docker0 has the lab's --bip, a new network comes from the lab's address pool.
+        const bridge = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "bridge"]);
+        expect(bridge.trim()).toBe(`198.19.0.0/24 ${h.daemon.bip.split("/")[0]}`);
+        await dockerOk(h, ["network", "create", "d26h_pool"]);
+        const pooled = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "d26h_pool"]);
+        await dockerOk(h, ["network", "rm", "d26h_pool"]);
+        expect(pooled.trim()).toMatch(/^198\.19\.(1[2-9][0-9]|2[0-5][0-9])\.0\/24$/);
+        const status = await remoteOk(onHost(swarmCalls().status));
+        expect(status).toContain("applied=yes");
+        expect(status).toContain("method=daemon-json");
+      },
+      T,
+    );
 
-    it("apply again: nothing changes, no restart", async () => {
-      const before = pid();
-      expect(await remoteOk(onHost(swarmCalls({ method: "daemon-json" }).apply))).toContain("changed=0");
-      expect(pid()).toBe(before);
-    }, T);
+    it(
+      "apply again: nothing changes, no restart",
+      async () => {
+        const before = pid();
+        expect(await remoteOk(onHost(swarmCalls({ method: "daemon-json" }).apply))).toContain("changed=0");
+        expect(pid()).toBe(before);
+      },
+      T,
+    );
 
-    it("restore: Docker 26 back on its original command line, no daemon.json; twice is harmless", async () => {
-      await remoteOk(onHost(swarmCalls().restore));
-      expect(argv()).toEqual(original.argv);
-      expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
-      expect(existsSync(daemonJson)).toBe(false);
-      expect(existsSync(remoteState)).toBe(false);
-      const again = await remote(onHost(swarmCalls().restore));
-      expect(again.code, tail(again)).toBe(0);
-      expect(again.stderr).toContain("nothing to restore");
-    }, T);
+    it(
+      "restore: Docker 26 back on its original command line, no daemon.json; twice is harmless",
+      async () => {
+        await remoteOk(onHost(swarmCalls().restore));
+        expect(argv()).toEqual(original.argv);
+        expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
+        expect(existsSync(daemonJson)).toBe(false);
+        expect(existsSync(remoteState)).toBe(false);
+        const again = await remote(onHost(swarmCalls().restore));
+        expect(again.code, tail(again)).toBe(0);
+        expect(again.stderr).toContain("nothing to restore");
+      },
+      T,
+    );
 
-    it("swarm mode, flags (no jq/python3): already in force is a no-op; new settings go once onto Docker 26's command line; restored", async () => {
-      const noJson = { DNLAB_JSON_TOOL: "none" };
-      // The daemon runs its original command line, i.e. exactly the lab's flags: nothing to change, no restart.
-      const restored = pid();
-      expect(await remoteOk(onHost(swarmCalls().apply, noJson))).toContain("changed=0 method=flags init=pidfile version=26.1.5");
-      expect(pid()).toBe(restored);
-      // Other bridge settings for the same host: a real change, made by restarting Docker 26 with them.
-      const moved = buildPlan({ ...config, bridge: { bipBase: "198.19.64.0/18" } });
-      const movedHost = moved.hosts[0]!;
-      expect(movedHost.daemon.bip).toBe("198.19.64.1/24");
-      const movedApply = onHost(hostDaemonCalls(moved, movedHost, netnsRemoteOptions()).apply, noJson);
-      expect(await remoteOk(movedApply)).toContain("changed=1 method=flags init=pidfile version=26.1.5");
-      const now = argv();
-      expect(now[0]).toBe(docker26);
-      expect(now.filter((a) => a === "--bip")).toHaveLength(1);
-      expect(now[now.indexOf("--bip") + 1]).toBe("198.19.64.1/24");
-      expect(now.filter((a) => a === "--default-address-pool")).toHaveLength(1);
-      const bridge = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "bridge"]);
-      expect(bridge.trim()).toBe("198.19.64.0/24");
-      const p = pid();
-      expect(await remoteOk(movedApply)).toContain("changed=0");
-      expect(pid()).toBe(p);
-      await remoteOk(onHost(swarmCalls().restore));
-      expect(argv()).toEqual(original.argv);
-      expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
-    }, T);
+    it(
+      "swarm mode, flags (no jq/python3): already in force is a no-op; new settings go once onto Docker 26's command line; restored",
+      async () => {
+        const noJson = { DNLAB_JSON_TOOL: "none" };
+        // The daemon runs its original command line, i.e. exactly the lab's flags: nothing to change, no restart.
+        const restored = pid();
+        expect(await remoteOk(onHost(swarmCalls().apply, noJson))).toContain("changed=0 method=flags init=pidfile version=26.1.5");
+        expect(pid()).toBe(restored);
+        // Other bridge settings for the same host: a real change, made by restarting Docker 26 with them.
+        const moved = buildPlan({ ...config, bridge: { bipBase: "198.19.64.0/18" } });
+        const movedHost = moved.hosts[0]!;
+        expect(movedHost.daemon.bip).toBe("198.19.64.1/24");
+        const movedApply = onHost(hostDaemonCalls(moved, movedHost, netnsRemoteOptions()).apply, noJson);
+        expect(await remoteOk(movedApply)).toContain("changed=1 method=flags init=pidfile version=26.1.5");
+        const now = argv();
+        expect(now[0]).toBe(docker26);
+        expect(now.filter((a) => a === "--bip")).toHaveLength(1);
+        expect(now[now.indexOf("--bip") + 1]).toBe("198.19.64.1/24");
+        expect(now.filter((a) => a === "--default-address-pool")).toHaveLength(1);
+        const bridge = await dockerOk(h, ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "bridge"]);
+        expect(bridge.trim()).toBe("198.19.64.0/24");
+        const p = pid();
+        expect(await remoteOk(movedApply)).toContain("changed=0");
+        expect(pid()).toBe(p);
+        await remoteOk(onHost(swarmCalls().restore));
+        expect(argv()).toEqual(original.argv);
+        expect(readlinkSync(`/proc/${pid()}/exe`)).toBe(docker26);
+      },
+      T,
+    );
   },
   { binaries: [...DOCKER26_GATE.binaries, "sshd", "ssh", "ssh-keygen"] },
 );

@@ -62,8 +62,20 @@ export async function startSshd(h: HostPlan, clientKey: string, extraConfig: rea
   // A host of its own: network namespace + UTS namespace with the host's name (a dockerd that
   // docker-daemon.sh restarts from an ssh session inherits it; overlay gossip needs unique names).
   await mustRun([
-    "nsenter", `--net=/run/netns/${h.netns!.namespace}`, "unshare", "--uts", "sh", "-c", 'hostname "$1"; shift; exec "$@"', "sh", h.name,
-    findBinary("sshd")!, "-f", `${d}/sshd_config`, "-E", `${d}/sshd.log`,
+    "nsenter",
+    `--net=/run/netns/${h.netns!.namespace}`,
+    "unshare",
+    "--uts",
+    "sh",
+    "-c",
+    'hostname "$1"; shift; exec "$@"',
+    "sh",
+    h.name,
+    findBinary("sshd")!,
+    "-f",
+    `${d}/sshd_config`,
+    "-E",
+    `${d}/sshd.log`,
   ]);
   for (let i = 0; i < 50 && !existsSync(`${d}/sshd.pid`); i++) await sleep(100);
   expect(existsSync(`${d}/sshd.pid`)).toBe(true);
@@ -107,11 +119,23 @@ export function netnsRemoteOptions(extra: Partial<RemoteCommandOptions> = {}): R
 export function sshFrom(switchNs: string, clientKey: string, h: HostPlan, command: string): Promise<RunResult> {
   return run(
     [
-      "nsenter", `--net=/run/netns/${switchNs}`,
-      "ssh", "-i", clientKey,
-      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-      "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-      `root@${h.address}`, command,
+      "nsenter",
+      `--net=/run/netns/${switchNs}`,
+      "ssh",
+      "-i",
+      clientKey,
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "ConnectTimeout=10",
+      `root@${h.address}`,
+      command,
     ],
     { timeoutMs: 150_000 },
   );

@@ -13,7 +13,11 @@ export function threeHostSwarm(name: string, dockerVersion?: string): LabConfigI
     name,
     hostKind: "netns",
     overlayMode: "swarm",
-    hosts: [1, 2, 3].map((i) => ({ name: `host${i}`, address: `198.18.0.${10 + i}`, ...(dockerVersion === undefined ? {} : { dockerVersion }) })),
+    hosts: [1, 2, 3].map((i) => ({
+      name: `host${i}`,
+      address: `198.18.0.${10 + i}`,
+      ...(dockerVersion === undefined ? {} : { dockerVersion }),
+    })),
     networks: [
       { name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" },
       { name: "mv_net1", driver: "macvlan", subnet: "198.18.0.0/24" },
@@ -36,14 +40,25 @@ export async function expectSwarmRoles(plan: LabPlan): Promise<void> {
 
 /** The overlay came from network.sh (swarm scope, attachable, the plan's ip-range), not from the kv-mode create. */
 export async function expectSwarmOverlay(plan: LabPlan): Promise<void> {
-  const ov = await dockerOk(hostOf(plan, "host1"), ["network", "inspect", "-f", "{{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}", "ov_net1"]);
+  const ov = await dockerOk(hostOf(plan, "host1"), [
+    "network",
+    "inspect",
+    "-f",
+    "{{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}",
+    "ov_net1",
+  ]);
   expect(ov.trim()).toBe("swarm true 198.18.100.0/24 198.18.100.128/25");
 }
 
 /** Every container runs, at its planned address. */
 export async function expectWorkloadsAsPlanned(plan: LabPlan): Promise<void> {
   for (const w of plan.workloads) {
-    const ips = await dockerOk(hostOf(plan, w.host), ["inspect", "-f", "{{.State.Running}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", w.name]);
+    const ips = await dockerOk(hostOf(plan, w.host), [
+      "inspect",
+      "-f",
+      "{{.State.Running}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+      w.name,
+    ]);
     expect(ips.trim(), w.name).toBe(`true ${w.attachments[0]!.ipv4}`);
   }
 }

@@ -60,96 +60,146 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
     for (const c of s.leave) await runCall(c);
   }, T);
 
-  it("init: the manager's swarm, with the plan's address pool; stdout is the token only; twice = same token", async () => {
-    expect(s.manager).toBe("host1");
-    const r = await ok(s.init);
-    token = r.stdout.trim();
-    expect(token).toMatch(/^SWMTKN-1-[a-z0-9]+-[a-z0-9]+$/);
-    expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(1);
-    // The token is not repeated in the progress output (kept out of logs).
-    expect(r.stderr).not.toContain(token);
-    expect(await nodeState(h1)).toBe("active");
-    expect((await dockerOk(h1, ["info", "--format", "{{.Swarm.ControlAvailable}} {{.Swarm.NodeAddr}}"])).trim()).toBe(`true ${h1.address}`);
-    const pool = await dockerOk(h1, ["info", "--format", "{{json .Swarm.Cluster.DefaultAddrPool}} {{.Swarm.Cluster.SubnetSize}}"]);
-    expect(pool.trim()).toBe('["198.18.128.0/17"] 24');
-    const again = await ok(s.init);
-    expect(again.stdout.trim()).toBe(token);
-    expect(again.stderr).toContain("already a swarm manager");
-  }, T);
+  it(
+    "init: the manager's swarm, with the plan's address pool; stdout is the token only; twice = same token",
+    async () => {
+      expect(s.manager).toBe("host1");
+      const r = await ok(s.init);
+      token = r.stdout.trim();
+      expect(token).toMatch(/^SWMTKN-1-[a-z0-9]+-[a-z0-9]+$/);
+      expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+      // The token is not repeated in the progress output (kept out of logs).
+      expect(r.stderr).not.toContain(token);
+      expect(await nodeState(h1)).toBe("active");
+      expect((await dockerOk(h1, ["info", "--format", "{{.Swarm.ControlAvailable}} {{.Swarm.NodeAddr}}"])).trim()).toBe(
+        `true ${h1.address}`,
+      );
+      const pool = await dockerOk(h1, ["info", "--format", "{{json .Swarm.Cluster.DefaultAddrPool}} {{.Swarm.Cluster.SubnetSize}}"]);
+      expect(pool.trim()).toBe('["198.18.128.0/17"] 24');
+      const again = await ok(s.init);
+      expect(again.stdout.trim()).toBe(token);
+      expect(again.stderr).toContain("already a swarm manager");
+    },
+    T,
+  );
 
-  it("join: refuses a missing token, joins with it, second join is a no-op", async () => {
-    expect(s.join.map((j) => j.host)).toEqual(["host2", "host3"]);
-    const noToken = await runCall(s.join[0]!, { [SWARM_TOKEN_ENV]: "" });
-    expect(noToken.code).toBe(1);
-    expect(noToken.stderr).toContain("SWARM_JOIN_TOKEN is not set");
-    expect(await nodeState(h2)).toBe("inactive");
+  it(
+    "join: refuses a missing token, joins with it, second join is a no-op",
+    async () => {
+      expect(s.join.map((j) => j.host)).toEqual(["host2", "host3"]);
+      const noToken = await runCall(s.join[0]!, { [SWARM_TOKEN_ENV]: "" });
+      expect(noToken.code).toBe(1);
+      expect(noToken.stderr).toContain("SWARM_JOIN_TOKEN is not set");
+      expect(await nodeState(h2)).toBe("inactive");
 
-    for (const join of s.join) {
-      await ok(join, joinEnv(join));
-      const again = await ok(join, joinEnv(join));
-      expect(again.stderr).toContain("already in the swarm");
-    }
-    for (const h of hosts) expect(await nodeState(h)).toBe("active");
-    const nodes = await dockerOk(h1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
-    expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
-  }, T);
-
-  it("network: an attachable swarm overlay with the plan's subnet and gateway; idempotent; a different one is refused", async () => {
-    const net = s.networks[0]!;
-    await ok(net.create);
-    const again = await ok(net.create);
-    expect(again.stderr).toContain("already exists as planned");
-    const info = await dockerOk(h1, ["network", "inspect", "-f", "{{.Driver}} {{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}", "ov_sw"]);
-    expect(info.trim()).toBe("overlay swarm true 198.18.110.0/24 198.18.110.254 198.18.110.128/25");
-    const other: ScriptCall = { ...net.create, args: ["create", h1.endpoint, "ov_sw", "198.18.111.0/24", "198.18.111.1"] };
-    const refused = await runCall(other);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("the lab wants 'overlay swarm true 198.18.111.0/24 198.18.111.1 '");
-  }, T);
-
-  it("the plan's containers start at their static addresses on every host (below swarm's range) and reach each other by name", async () => {
-    const planned = (h: HostPlan): string => plan.workloads.find((w) => w.host === h.name)!.attachments[0]!.ipv4;
-    expect(hosts.map(planned)).toEqual(["198.18.110.1", "198.18.110.2", "198.18.110.3"]); // the gateway is .254
-    for (const h of hosts) {
-      // Before the fix this failed on the second host after 20 s: swarm had given that address to a node's lb endpoint.
-      await dockerOk(h, ["run", "-d", "--name", `c-${h.name}`, "--hostname", `c-${h.name}`, "--network", "ov_sw", "--ip", planned(h), "busybox:latest", "sleep", "3600"], 90_000);
-    }
-    // Every node's own load-balancer endpoint (ov_sw-endpoint on 20.10, lb-ov_sw later) sits in swarm's range.
-    for (const h of hosts) {
-      const eps = await dockerOk(h, ["network", "inspect", "-f", "{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}", "ov_sw"]);
-      const lb = /(?:lb-ov_sw|ov_sw-endpoint)=198\.18\.110\.(\d+)\/24/.exec(eps);
-      expect(lb, eps).not.toBeNull();
-      expect(Number(lb![1])).toBeGreaterThanOrEqual(128);
-      expect(eps).toContain(`c-${h.name}=${planned(h)}/24`);
-    }
-    // Gossip needs a few seconds after the join before names and peers are known on every side.
-    const ping = async (from: HostPlan, to: string): Promise<RunResult> => {
-      let r: RunResult | undefined;
-      for (let i = 0; i < 20; i++) {
-        r = await docker(from, ["exec", `c-${from.name}`, "ping", "-c", "2", "-W", "2", to]);
-        if (r.code === 0) return r;
-        await sleep(1000);
+      for (const join of s.join) {
+        await ok(join, joinEnv(join));
+        const again = await ok(join, joinEnv(join));
+        expect(again.stderr).toContain("already in the swarm");
       }
-      return r!;
-    };
-    for (const [from, to] of [[h2, h1], [h3, h2], [h1, h3]] as const) {
-      const r = await ping(from, `c-${to.name}`);
-      expect(r.code, tail(r)).toBe(0);
-      expect(r.stdout).toContain(`PING c-${to.name} (${planned(to)})`);
-      expect(r.stdout).toContain("2 packets received");
-    }
-  }, T);
+      for (const h of hosts) expect(await nodeState(h)).toBe("active");
+      const nodes = await dockerOk(h1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
+      expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
+    },
+    T,
+  );
 
-  it("leave: workers first, then the manager; nodes end inactive; twice is harmless; the network is gone", async () => {
-    for (const h of hosts) await dockerOk(h, ["rm", "-f", `c-${h.name}`]);
-    await ok(s.networks[0]!.remove);
-    expect((await ok(s.networks[0]!.remove)).stderr).toContain("absent");
-    expect(s.leave.map((c) => c.host)).toEqual(["host2", "host3", "host1"]);
-    for (const c of s.leave) await ok(c);
-    for (const h of hosts) expect(await nodeState(h)).toBe("inactive");
-    for (const c of s.leave) expect((await ok(c)).stderr).toContain("not in a swarm");
-    const nets = await dockerOk(h1, ["network", "ls", "--format", "{{.Name}}"]);
-    expect(nets).not.toContain("ov_sw");
-    expect(nets).not.toContain("ingress");
-  }, T);
+  it(
+    "network: an attachable swarm overlay with the plan's subnet and gateway; idempotent; a different one is refused",
+    async () => {
+      const net = s.networks[0]!;
+      await ok(net.create);
+      const again = await ok(net.create);
+      expect(again.stderr).toContain("already exists as planned");
+      const info = await dockerOk(h1, [
+        "network",
+        "inspect",
+        "-f",
+        "{{.Driver}} {{.Scope}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}",
+        "ov_sw",
+      ]);
+      expect(info.trim()).toBe("overlay swarm true 198.18.110.0/24 198.18.110.254 198.18.110.128/25");
+      const other: ScriptCall = { ...net.create, args: ["create", h1.endpoint, "ov_sw", "198.18.111.0/24", "198.18.111.1"] };
+      const refused = await runCall(other);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("the lab wants 'overlay swarm true 198.18.111.0/24 198.18.111.1 '");
+    },
+    T,
+  );
+
+  it(
+    "the plan's containers start at their static addresses on every host (below swarm's range) and reach each other by name",
+    async () => {
+      const planned = (h: HostPlan): string => plan.workloads.find((w) => w.host === h.name)!.attachments[0]!.ipv4;
+      expect(hosts.map(planned)).toEqual(["198.18.110.1", "198.18.110.2", "198.18.110.3"]); // the gateway is .254
+      for (const h of hosts) {
+        // Before the fix this failed on the second host after 20 s: swarm had given that address to a node's lb endpoint.
+        await dockerOk(
+          h,
+          [
+            "run",
+            "-d",
+            "--name",
+            `c-${h.name}`,
+            "--hostname",
+            `c-${h.name}`,
+            "--network",
+            "ov_sw",
+            "--ip",
+            planned(h),
+            "busybox:latest",
+            "sleep",
+            "3600",
+          ],
+          90_000,
+        );
+      }
+      // Every node's own load-balancer endpoint (ov_sw-endpoint on 20.10, lb-ov_sw later) sits in swarm's range.
+      for (const h of hosts) {
+        const eps = await dockerOk(h, ["network", "inspect", "-f", "{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}", "ov_sw"]);
+        const lb = /(?:lb-ov_sw|ov_sw-endpoint)=198\.18\.110\.(\d+)\/24/.exec(eps);
+        expect(lb, eps).not.toBeNull();
+        expect(Number(lb![1])).toBeGreaterThanOrEqual(128);
+        expect(eps).toContain(`c-${h.name}=${planned(h)}/24`);
+      }
+      // Gossip needs a few seconds after the join before names and peers are known on every side.
+      const ping = async (from: HostPlan, to: string): Promise<RunResult> => {
+        let r: RunResult | undefined;
+        for (let i = 0; i < 20; i++) {
+          r = await docker(from, ["exec", `c-${from.name}`, "ping", "-c", "2", "-W", "2", to]);
+          if (r.code === 0) return r;
+          await sleep(1000);
+        }
+        return r!;
+      };
+      for (const [from, to] of [
+        [h2, h1],
+        [h3, h2],
+        [h1, h3],
+      ] as const) {
+        const r = await ping(from, `c-${to.name}`);
+        expect(r.code, tail(r)).toBe(0);
+        expect(r.stdout).toContain(`PING c-${to.name} (${planned(to)})`);
+        expect(r.stdout).toContain("2 packets received");
+      }
+    },
+    T,
+  );
+
+  it(
+    "leave: workers first, then the manager; nodes end inactive; twice is harmless; the network is gone",
+    async () => {
+      for (const h of hosts) await dockerOk(h, ["rm", "-f", `c-${h.name}`]);
+      await ok(s.networks[0]!.remove);
+      expect((await ok(s.networks[0]!.remove)).stderr).toContain("absent");
+      expect(s.leave.map((c) => c.host)).toEqual(["host2", "host3", "host1"]);
+      for (const c of s.leave) await ok(c);
+      for (const h of hosts) expect(await nodeState(h)).toBe("inactive");
+      for (const c of s.leave) expect((await ok(c)).stderr).toContain("not in a swarm");
+      const nets = await dockerOk(h1, ["network", "ls", "--format", "{{.Name}}"]);
+      expect(nets).not.toContain("ov_sw");
+      expect(nets).not.toContain("ingress");
+    },
+    T,
+  );
 });

@@ -22,7 +22,10 @@ import { useNetnsLab } from "./harness.js";
 const LAB = "vf2";
 
 function notOk(r: VerifyReport): string[] {
-  return r.results.filter((x) => !x.ok).map((x) => x.id).sort();
+  return r.results
+    .filter((x) => !x.ok)
+    .map((x) => x.id)
+    .sort();
 }
 
 function show(r: VerifyReport): string {
@@ -56,7 +59,12 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
       const out: string[] = [];
       for (const h of plan.hosts) {
         const ps = await dockerOk(h, ["ps", "-a", "--filter", "label=dnlab.verify", "--format", "{{.Names}}"]);
-        out.push(...ps.split("\n").filter(Boolean).map((n) => `${h.name}/${n}`));
+        out.push(
+          ...ps
+            .split("\n")
+            .filter(Boolean)
+            .map((n) => `${h.name}/${n}`),
+        );
       }
       if (out.length === 0 || i >= 10) return out;
       await new Promise((r) => setTimeout(r, 1000));
@@ -98,7 +106,9 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     // Traffic first: the overlay's first packets may be lost to learning on a fresh lab.
     await untilGreen("fresh lab", 30_000);
     const r = await verify();
-    console.log(`[real-lab] ${LAB}: verify ${r.summary.total} checks in ${r.wallMs} ms wall; slowest ${r.slowest?.id} ${r.slowest?.durationMs} ms`);
+    console.log(
+      `[real-lab] ${LAB}: verify ${r.summary.total} checks in ${r.wallMs} ms wall; slowest ${r.slowest?.id} ${r.slowest?.durationMs} ms`,
+    );
     for (const x of r.results) console.log(`[real-lab]   ${String(x.durationMs).padStart(5)} ms ${x.id}`);
     expect(r.summary, show(r)).toMatchObject({ total: 18, passed: 17, expectedFailures: 1, failed: 0 });
     expect(r.results.find((x) => x.expected)?.id).toBe("host-ping:host1->test3@mv_net1");
@@ -111,7 +121,10 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     }
     const byName = r.results.find((x) => x.id === "ping-name:test2->test1@ov_net1")!;
     expect(byName.data).toMatchObject({ replyFrom: plan.workloads.find((w) => w.name === "test1")!.attachments[0]!.ipv4 });
-    const cnm = r.results.find((x) => x.id === "cnm:test1")!.data as { sandboxKey: string; interfaces: { name: string; network?: string }[] };
+    const cnm = r.results.find((x) => x.id === "cnm:test1")!.data as {
+      sandboxKey: string;
+      interfaces: { name: string; network?: string }[];
+    };
     expect(cnm.sandboxKey).toContain(`${hostOf(plan, "host1").daemon.execRoot}/netns/`);
     expect(cnm.interfaces.some((i) => i.network === "docker_gwbridge")).toBe(true);
     expect(r.wallMs).toBeLessThan(15_000);
@@ -140,7 +153,10 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
   it("ssh:// endpoints: the same checks through `docker system dial-stdio` over an ssh stand-in", async () => {
     // A stand-in for ssh that runs what ssh would run on the remote host: docker system dial-stdio.
     const fake = join(tmp, "ssh");
-    writeFileSync(fake, `#!/bin/sh\n# args: -p PORT -o BatchMode=yes -- USER@HOST docker system dial-stdio\nexec /usr/bin/docker -H "$DNLAB_FAKE_SSH_TARGET" system dial-stdio\n`);
+    writeFileSync(
+      fake,
+      `#!/bin/sh\n# args: -p PORT -o BatchMode=yes -- USER@HOST docker system dial-stdio\nexec /usr/bin/docker -H "$DNLAB_FAKE_SSH_TARGET" system dial-stdio\n`,
+    );
     chmodSync(fake, 0o755);
     process.env["DNLAB_FAKE_SSH_TARGET"] = hostOf(plan, "host2").endpoint;
     try {
@@ -192,13 +208,22 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
       expect(x.detail).toMatch(/^container test2 is not running \(exited with code \d+\)$/);
     }
     const toward = stopped.results.filter((x) => x.from === "test1" && (x.target === "test2" || x.target === "198.18.100.3"));
-    expect(toward.map((x) => x.id).sort()).toEqual(["dns:test1->test2@ov_net1", "ping-ip:test1->test2@ov_net1", "ping-name:test1->test2@ov_net1"]);
+    expect(toward.map((x) => x.id).sort()).toEqual([
+      "dns:test1->test2@ov_net1",
+      "ping-ip:test1->test2@ov_net1",
+      "ping-name:test1->test2@ov_net1",
+    ]);
     for (const x of toward) {
       expect(x, x.id).toMatchObject({ ok: false, error: false, outcome: "fail" });
       expect(x.detail).toContain("target container test2 is not running");
     }
     // host2 has no container left on ov_net1: Docker removed the overlay's sandbox there.
-    expect(notOk(stopped)).toEqual([...from, ...toward].map((x) => x.id).concat("vxlan:host2@ov_net1").sort());
+    expect(notOk(stopped)).toEqual(
+      [...from, ...toward]
+        .map((x) => x.id)
+        .concat("vxlan:host2@ov_net1")
+        .sort(),
+    );
 
     // Docker 20.10 classic-overlay defect (reproduced by hand): now and then a container restarted on
     // host2 never again resolves remote names (dns/ping-name test2->test1 fail for minutes while the
@@ -223,7 +248,11 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     const link = spawnSync("ip", ["-n", ns, "-o", "link", "show", "eth0"], { encoding: "utf8" }).stdout;
     const peerIndex = /eth0@if(\d+)/.exec(link)?.[1];
     expect(peerIndex, link).toBeDefined();
-    const peer = /^\d+:\s+([^@:]+)/.exec(spawnSync("ip", ["-n", sw, "-o", "link", "show"], { encoding: "utf8" }).stdout.split("\n").find((l) => l.startsWith(`${peerIndex}:`)) ?? "")?.[1];
+    const peer = /^\d+:\s+([^@:]+)/.exec(
+      spawnSync("ip", ["-n", sw, "-o", "link", "show"], { encoding: "utf8" })
+        .stdout.split("\n")
+        .find((l) => l.startsWith(`${peerIndex}:`)) ?? "",
+    )?.[1];
     expect(peer).toBeDefined();
     const setLink = (state: "up" | "down"): void => {
       const r = spawnSync("ip", ["-n", sw, "link", "set", peer!, state], { encoding: "utf8" });

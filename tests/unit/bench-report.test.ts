@@ -80,12 +80,22 @@ describe("baseline argv", () => {
     const plan = buildPlan(bringupConfig("bn2", 2));
     const argv = checksArgs(plan);
     expect(argv.slice(0, 4)).toEqual(["bash", "bench/baseline/checks.sh", "--network", "ov_net1"]);
-    expect(argv.filter((_, i) => argv[i - 1] === "--host")).toEqual(["host1;/run/dnlab/bn2/host1.sock;/run/dnlab/bn2/host1.exec", "host2;/run/dnlab/bn2/host2.sock;/run/dnlab/bn2/host2.exec"]);
-    expect(argv.filter((_, i) => argv[i - 1] === "--container")).toEqual(plan.workloads.map((w) => `${w.name};${w.host};${w.attachments[0]!.ipv4}`));
+    expect(argv.filter((_, i) => argv[i - 1] === "--host")).toEqual([
+      "host1;/run/dnlab/bn2/host1.sock;/run/dnlab/bn2/host1.exec",
+      "host2;/run/dnlab/bn2/host2.sock;/run/dnlab/bn2/host2.exec",
+    ]);
+    expect(argv.filter((_, i) => argv[i - 1] === "--container")).toEqual(
+      plan.workloads.map((w) => `${w.name};${w.host};${w.attachments[0]!.ipv4}`),
+    );
   });
   it("tears down with the lab's own scripts: hosts, then the KV store, then the switch", () => {
     const steps = teardownArgs(buildPlan(bringupConfig("bn2", 2))).filter((_, i, a) => a[i - 1] === "--step");
-    expect(steps.map((x) => x.split(";")[1])).toEqual(["scripts/netns/host-down.sh", "scripts/netns/host-down.sh", "scripts/netns/kv-down.sh", "scripts/netns/switch-down.sh"]);
+    expect(steps.map((x) => x.split(";")[1])).toEqual([
+      "scripts/netns/host-down.sh",
+      "scripts/netns/host-down.sh",
+      "scripts/netns/kv-down.sh",
+      "scripts/netns/switch-down.sh",
+    ]);
     expect(steps[0]).toContain(";--namespace;bn2-host1;");
   });
   it("refuses plans it cannot build", () => {
@@ -96,8 +106,25 @@ describe("baseline argv", () => {
 
 describe("reading npm run verify's report", () => {
   const result = (id: string, ms: number, ok = true): CheckResult =>
-    ({ id, kind: "ping", from: "c1", host: "host1", target: "c2", expect: "pass", reason: "r", ok, outcome: ok ? "pass" : "fail", expected: false, detail: ok ? "reply" : "no reply from c2", durationMs: ms }) as CheckResult;
-  const report = buildReport("bn3", new Date(0), 4321, [result("ping-name:c1->c2@ov_net1", 800), result("dns:c1->c2@ov_net1", 1250), result("ping-ip:c2->c1@ov_net1", 300, false)]);
+    ({
+      id,
+      kind: "ping",
+      from: "c1",
+      host: "host1",
+      target: "c2",
+      expect: "pass",
+      reason: "r",
+      ok,
+      outcome: ok ? "pass" : "fail",
+      expected: false,
+      detail: ok ? "reply" : "no reply from c2",
+      durationMs: ms,
+    }) as CheckResult;
+  const report = buildReport("bn3", new Date(0), 4321, [
+    result("ping-name:c1->c2@ov_net1", 800),
+    result("dns:c1->c2@ov_net1", 1250),
+    result("ping-ip:c2->c1@ov_net1", 300, false),
+  ]);
   const banner = "\n> docker-network-lab@0.1.0 verify\n> node --import tsx src/cli/verify.ts --config x.json\n\n";
 
   it("the table a user sees: checks, the slowest row, the verifier's wall time, unexpected results", () => {
@@ -124,7 +151,8 @@ describe("reading npm run verify's report", () => {
     expect(() => parseVerifyOutput(`${banner}verify: internal error: boom\n`)).toThrow(/no summary line/);
   });
   it("finds the verification line in what npm run up printed", () => {
-    const out = "Updating (bench-engine):\n  lab:stack:Verification verify  verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)\nResources: 30 created\n";
+    const out =
+      "Updating (bench-engine):\n  lab:stack:Verification verify  verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)\nResources: 30 created\n";
     expect(upVerifySummary(out)).toEqual({ line: "verify: 8 passed, 0 expected failures, 0 failed (1.50s wall)", wallMs: 1500 });
     expect(upVerifySummary("Resources: 30 created\n")).toBeUndefined();
   });
@@ -138,18 +166,40 @@ describe("reading npm run verify's report", () => {
       " +  pulumi:pulumi:Stack lab-bench-engine created (72s) 1 message",
       "Duration: 1m13s",
     ].join("\n");
-    expect(upTimings(out, 2)).toEqual({ durationMs: 73_000, slowest: [{ resource: "bn1-verify", ms: 65_000 }, { resource: "bn1-ov_net1", ms: 2000 }] });
+    expect(upTimings(out, 2)).toEqual({
+      durationMs: 73_000,
+      slowest: [
+        { resource: "bn1-verify", ms: 65_000 },
+        { resource: "bn1-ov_net1", ms: 2000 },
+      ],
+    });
     expect(upTimings("nothing")).toEqual({ slowest: [] });
   });
 });
 
 describe("bench CLI", () => {
   it("without the engine, the engine section is skipped with what to do", () => {
-    expect(engineOrSkip({ DNLAB_PULUMI_BIN: "/nonexistent" })).toEqual({ skipped: expect.stringMatching(/^no Pulumi engine: DNLAB_PULUMI_BIN=\/nonexistent has no pulumi binary \(run: bash scripts\/build-pulumi.sh\)/) });
+    expect(engineOrSkip({ DNLAB_PULUMI_BIN: "/nonexistent" })).toEqual({
+      skipped: expect.stringMatching(
+        /^no Pulumi engine: DNLAB_PULUMI_BIN=\/nonexistent has no pulumi binary \(run: bash scripts\/build-pulumi.sh\)/,
+      ),
+    });
   });
   it("defaults and lists", () => {
-    expect(parseBenchArgs([])).toMatchObject({ runs: 3, bigRuns: 1, only: ["engine", "verify", "plan"], hosts: [2, 4, 8], containers: [4, 16, 50, 200], verifyTimeoutMs: 360_000 });
-    expect(parseBenchArgs(["--runs", "5", "--only", "plan,verify", "--hosts", "2,3", "--verify-timeout", "60"])).toMatchObject({ runs: 5, only: ["plan", "verify"], hosts: [2, 3], verifyTimeoutMs: 60_000 });
+    expect(parseBenchArgs([])).toMatchObject({
+      runs: 3,
+      bigRuns: 1,
+      only: ["engine", "verify", "plan"],
+      hosts: [2, 4, 8],
+      containers: [4, 16, 50, 200],
+      verifyTimeoutMs: 360_000,
+    });
+    expect(parseBenchArgs(["--runs", "5", "--only", "plan,verify", "--hosts", "2,3", "--verify-timeout", "60"])).toMatchObject({
+      runs: 5,
+      only: ["plan", "verify"],
+      hosts: [2, 3],
+      verifyTimeoutMs: 60_000,
+    });
   });
   it("bad input is one clear usage error", () => {
     expect(() => parseBenchArgs(["--runs", "0"])).toThrow(UsageError);
@@ -175,7 +225,20 @@ const run = (wallMs: number, slowestMs: number, o: { checks?: number; reportedWa
 });
 
 function engineCase(hosts: number, upMs: number[], scriptBringupMs: number[], scriptChecksMs: number[]): EngineCase {
-  return { hosts, upMs, upVerifyMs: upMs.map(() => 3000), upEngineMs: upMs.map((x) => x - 1500), upSlowest: ["bn1-verify 4.00 s", "bn1-ov_net1 2.00 s"], previewMs: [5000], destroyMs: [8000], scriptBringupMs, scriptChecksMs, scriptTeardownMs: [4000], leftovers: [], errors: [] };
+  return {
+    hosts,
+    upMs,
+    upVerifyMs: upMs.map(() => 3000),
+    upEngineMs: upMs.map((x) => x - 1500),
+    upSlowest: ["bn1-verify 4.00 s", "bn1-ov_net1 2.00 s"],
+    previewMs: [5000],
+    destroyMs: [8000],
+    scriptBringupMs,
+    scriptChecksMs,
+    scriptTeardownMs: [4000],
+    leftovers: [],
+    errors: [],
+  };
 }
 
 function results(over: Partial<BenchResults> = {}): BenchResults {
@@ -187,15 +250,39 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
   return {
     version: 2,
     date: "2026-01-02T03:04:05.000Z",
-    machine: { cpus: 2, cpuModel: "Test CPU", memoryGiB: 8, kernel: "6.1.0", os: "Debian 12", docker: "20.10.24", node: "v20.0.0", loadStart: 0.5, loadEnd: 0.7 },
+    machine: {
+      cpus: 2,
+      cpuModel: "Test CPU",
+      memoryGiB: 8,
+      kernel: "6.1.0",
+      os: "Debian 12",
+      docker: "20.10.24",
+      node: "v20.0.0",
+      loadStart: 0.5,
+      loadEnd: 0.7,
+    },
     runs: 3,
     bigRuns: 1,
     durationMs: 600_000,
-    engine: { cases: [engineCase(2, [12000, 14000, 13000], [5000, 5000, 5000], [1000, 1000, 1000]), engineCase(8, [30000], [12000], [2000])] },
+    engine: {
+      cases: [engineCase(2, [12000, 14000, 13000], [5000, 5000, 5000], [1000, 1000, 1000]), engineCase(8, [30000], [12000], [2000])],
+    },
     verify: { setupMs: 40_000, warmupMs: 2000, timeoutMs: 300_000, cases: verify, leftovers: [], errors: [] },
     plan: [
-      { hosts: 10, containers: 200, samples: [{ buildMs: 100, baseRssMB: 70, maxRssMB: 110, checks: 108630 }], processMs: [600], errors: [] },
-      { hosts: 10, containers: 1000, samples: [{ buildMs: 2500, baseRssMB: 70, maxRssMB: 1070, checks: 2703030 }], processMs: [3000], errors: [] },
+      {
+        hosts: 10,
+        containers: 200,
+        samples: [{ buildMs: 100, baseRssMB: 70, maxRssMB: 110, checks: 108630 }],
+        processMs: [600],
+        errors: [],
+      },
+      {
+        hosts: 10,
+        containers: 1000,
+        samples: [{ buildMs: 2500, baseRssMB: 70, maxRssMB: 1070, checks: 2703030 }],
+        processMs: [3000],
+        errors: [],
+      },
     ],
     errors: [],
     skipped: [],
@@ -210,18 +297,24 @@ describe("results.md", () => {
     const r = results();
     // 13 s vs 5 + 1 s.
     expect(byWhat(r, "npm run up, 2 netns hosts")).toMatchObject({ measured: "2.17x", met: false });
-    expect(byWhat(r, "npm run up, 2 netns hosts")!.why).toMatch(/inside the up the verification took 3\.00 s \(vs 1\.00 s.*everything else 10\.00 s \(vs 5\.00 s for the script's bring-up\); a no-change preview.*takes 5\.00 s: that fixed cost alone is 0\.83x the whole baseline, and the bring-up as resources takes the other 5\.00 s; pulumi reports the update itself as 11\.50 s, so 1\.50 s of the command is npm and the CLI starting and exiting; slowest resources: bn1-verify 4\.00 s, bn1-ov_net1 2\.00 s$/);
+    expect(byWhat(r, "npm run up, 2 netns hosts")!.why).toMatch(
+      /inside the up the verification took 3\.00 s \(vs 1\.00 s.*everything else 10\.00 s \(vs 5\.00 s for the script's bring-up\); a no-change preview.*takes 5\.00 s: that fixed cost alone is 0\.83x the whole baseline, and the bring-up as resources takes the other 5\.00 s; pulumi reports the update itself as 11\.50 s, so 1\.50 s of the command is npm and the CLI starting and exiting; slowest resources: bn1-verify 4\.00 s, bn1-ov_net1 2\.00 s$/,
+    );
     // Only the default lab's host count is a target; 8 hosts are in the table.
     expect(targetChecks(r).filter((x) => x.what.startsWith("npm run up"))).toHaveLength(1);
     expect(byWhat(r, "verification, 50 ")).toMatchObject({ measured: "6.00x", met: false });
-    expect(byWhat(r, "verification, 50 ")!.why).toMatch(/3902 checks: the process took 12\.00 s, the verifier's own wall time 11\.00 s, the slowest probe 2\.00 s; 2\.8 ms/);
+    expect(byWhat(r, "verification, 50 ")!.why).toMatch(
+      /3902 checks: the process took 12\.00 s, the verifier's own wall time 11\.00 s, the slowest probe 2\.00 s; 2\.8 ms/,
+    );
     expect(byWhat(r, "verification, 200 ")).toMatchObject({ measured: "1.50x", met: true });
     expect(byWhat(r, "verification, 200 ")!.why).toBeUndefined();
     // 4 containers: in the table, no target.
     expect(byWhat(r, "verification, 4 ")).toBeUndefined();
     expect(byWhat(r, "npm run verify exits")).toMatchObject({ measured: "0.04 s", met: true });
     expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")).toMatchObject({ measured: "2.50 s", met: false });
-    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")!.why).toMatch(/2703030 checks\); from 200 to 1000 containers it grows as containers\^2\.00/);
+    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")!.why).toMatch(
+      /2703030 checks\); from 200 to 1000 containers it grows as containers\^2\.00/,
+    );
     expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")).toMatchObject({ measured: "1070 MB", met: false });
     expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")!.why).toMatch(/70 MB is node.*adds 1000 MB .*containers\^2\.00/);
     expect(byWhat(r, "teardown")).toMatchObject({ measured: "nothing", met: true });
@@ -230,7 +323,9 @@ describe("results.md", () => {
     const r = results();
     r.verify.cases[1]!.runs[0]!.machineCpuMs = 22_000; // 11 s on 2 cores
     const why = byWhat(r, "verification, 50 ")!.why!;
-    expect(why).toMatch(/the machine spent 22\.00 s of CPU during the run \(5\.64 ms per check: .*\), which on 2 cores is a floor of 11\.00 s for the wall time; the run took 1\.09x that floor/);
+    expect(why).toMatch(
+      /the machine spent 22\.00 s of CPU during the run \(5\.64 ms per check: .*\), which on 2 cores is a floor of 11\.00 s for the wall time; the run took 1\.09x that floor/,
+    );
     const md = renderMarkdown(r);
     expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | 22.00 s | 1.09x | 0.02 s | none |");
   });
@@ -244,10 +339,18 @@ describe("results.md", () => {
 
   it("a verify process stopped by the timeout misses its target, with the time the last finished size projects", () => {
     const r = results();
-    r.verify.cases[2] = { containers: 200, plannedChecks: 60602, runs: [{ wallMs: 300_000, code: null, timedOut: true }], failures: [], errors: ["run 1: stopped"] };
+    r.verify.cases[2] = {
+      containers: 200,
+      plannedChecks: 60602,
+      runs: [{ wallMs: 300_000, code: null, timedOut: true }],
+      failures: [],
+      errors: ["run 1: stopped"],
+    };
     const t = byWhat(r, "verification, 200 ")!;
     expect(t).toMatchObject({ measured: "stopped after 300.00 s", met: false });
-    expect(t.why).toMatch(/stopped after 300\.00 s without a report; 50 containers ran 3902 checks in 11\.00 s \(2\.8 ms each\), so the 60602 checks of 200 containers take about 170\.84 s/);
+    expect(t.why).toMatch(
+      /stopped after 300\.00 s without a report; 50 containers ran 3902 checks in 11\.00 s \(2\.8 ms each\), so the 60602 checks of 200 containers take about 170\.84 s/,
+    );
   });
   it("a process that lingers after its report misses the exit target, saying whether every run does", () => {
     const r = results();
@@ -260,7 +363,11 @@ describe("results.md", () => {
   });
   it("a skipped engine section is a target not measured, with the reason", () => {
     const r = results({ engine: { skipped: "missing provider plugin(s): command v1.2.1", cases: [] } });
-    expect(byWhat(r, "npm run up")).toMatchObject({ measured: "skipped", met: undefined, why: "missing provider plugin(s): command v1.2.1" });
+    expect(byWhat(r, "npm run up")).toMatchObject({
+      measured: "skipped",
+      met: undefined,
+      why: "missing provider plugin(s): command v1.2.1",
+    });
     const md = renderMarkdown(r);
     expect(md).toContain("| not measured |");
     expect(md).toContain("Skipped: missing provider plugin(s): command v1.2.1");
@@ -269,8 +376,18 @@ describe("results.md", () => {
   });
   it("a plan that runs out of memory misses both plan targets with the error", () => {
     const r = results();
-    r.plan[1] = { hosts: 10, containers: 1000, samples: [], processMs: [], errors: ["exit 134 after 40.0 s: JavaScript heap out of memory"] };
-    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")).toMatchObject({ measured: "failed", met: false, why: "exit 134 after 40.0 s: JavaScript heap out of memory" });
+    r.plan[1] = {
+      hosts: 10,
+      containers: 1000,
+      samples: [],
+      processMs: [],
+      errors: ["exit 134 after 40.0 s: JavaScript heap out of memory"],
+    };
+    expect(byWhat(r, "buildPlan, 1000 containers on 10 hosts: time")).toMatchObject({
+      measured: "failed",
+      met: false,
+      why: "exit 134 after 40.0 s: JavaScript heap out of memory",
+    });
     expect(byWhat(r, "buildPlan, 1000 containers: peak RSS")).toMatchObject({ met: false });
   });
   it("renders the machine, the tables and the verdicts", () => {
@@ -279,7 +396,9 @@ describe("results.md", () => {
     expect(md).toContain("| 2 | 13.00 s (12.00–14.00) | 3.00 s | 6.00 s (5.00 s + 1.00 s) | 2.17x | 5.00 s | 8.00 s | 4.00 s | 2.00x |");
     expect(md).toContain("| 50 | 3902 | 1 | 12.00 s | 11.00 s | 2.00 s | 6.00x | n/a | n/a | 0.02 s | none |");
     expect(md).toContain("| 1000 | 10 | 2703030 | 2.50 s | 3.00 s | 1070 MB | 70 MB |");
-    expect(md).toMatch(/\| verification, 50 containers \(full plan, 3902 checks\): npm run verify wall \/ slowest probe \| <= 1.5x \| 6.00x \| \*\*missed\*\* \|/);
+    expect(md).toMatch(
+      /\| verification, 50 containers \(full plan, 3902 checks\): npm run verify wall \/ slowest probe \| <= 1.5x \| 6.00x \| \*\*missed\*\* \|/,
+    );
     expect(md).toContain("nothing was left after any teardown");
   });
   it("reports leftovers as a missed target", () => {

@@ -57,10 +57,32 @@ describe("linearFit / growth", () => {
   });
   it("log-log exponents: 1 for linear, 2 for quadratic growth", () => {
     const xs = [2, 10, 50, 100];
-    for (const k of growthExponents(xs, xs.map((x) => 3 * x))) expect(k).toBeCloseTo(1, 10);
-    for (const k of growthExponents(xs, xs.map((x) => x * x))) expect(k).toBeCloseTo(2, 10);
-    expect(growthVerdict(growthExponents(xs, xs.map((x) => 3 * x)))).toBe("linear");
-    expect(growthVerdict(growthExponents(xs, xs.map((x) => x * x)))).toBe("superlinear");
+    for (const k of growthExponents(
+      xs,
+      xs.map((x) => 3 * x),
+    ))
+      expect(k).toBeCloseTo(1, 10);
+    for (const k of growthExponents(
+      xs,
+      xs.map((x) => x * x),
+    ))
+      expect(k).toBeCloseTo(2, 10);
+    expect(
+      growthVerdict(
+        growthExponents(
+          xs,
+          xs.map((x) => 3 * x),
+        ),
+      ),
+    ).toBe("linear");
+    expect(
+      growthVerdict(
+        growthExponents(
+          xs,
+          xs.map((x) => x * x),
+        ),
+      ),
+    ).toBe("superlinear");
   });
   it("unusable steps are NaN, and a series of only those is unknown", () => {
     const k = growthExponents([1, 2], [0, 5]);
@@ -80,7 +102,14 @@ describe("formatting", () => {
     expect(fmtRatio(Number.POSITIVE_INFINITY)).toBe("n/a");
   });
   it("markdown table with right-aligned columns and escaped cells", () => {
-    const t = markdownTable(["a", "b"], [["x|y", "1"], ["two\nlines", "22"]], ["l", "r"]);
+    const t = markdownTable(
+      ["a", "b"],
+      [
+        ["x|y", "1"],
+        ["two\nlines", "22"],
+      ],
+      ["l", "r"],
+    );
     expect(t.split("\n")).toEqual(["| a | b |", "|---|---:|", "| x\\|y | 1 |", "| two lines | 22 |"]);
   });
   it("refuses a row with the wrong number of cells", () => {

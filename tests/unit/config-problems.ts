@@ -8,7 +8,10 @@ export function configProblems(config: unknown): string[] {
     buildPlan(config);
   } catch (e) {
     expect(e).toBeInstanceOf(LabConfigError);
-    return (e as LabConfigError).message.split("\n").slice(1).map((l) => l.trim());
+    return (e as LabConfigError).message
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim());
   }
   throw new Error("expected the config to be rejected");
 }

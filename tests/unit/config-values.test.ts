@@ -8,14 +8,24 @@ describe("labConfigFromPulumiJson", () => {
     const json = {
       "lab:name": { value: "rs1", secret: false },
       "lab:hostKind": { value: "netns", secret: false },
-      "lab:hosts": { value: '[{"name":"h1","address":"198.18.0.21"}]', objectValue: [{ name: "h1", address: "198.18.0.21" }], secret: false },
+      "lab:hosts": {
+        value: '[{"name":"h1","address":"198.18.0.21"}]',
+        objectValue: [{ name: "h1", address: "198.18.0.21" }],
+        secret: false,
+      },
       "lab:kv": { value: '{"kind":"etcd"}', secret: false },
       "lab:workloads": { value: "[]", objectValue: [], secret: false },
       "lab:sshPrivateKey": { value: "[secret]", secret: true },
       "other:thing": { value: "x", secret: false },
     };
     const cfg = labConfigFromPulumiJson(json);
-    expect(cfg).toEqual({ name: "rs1", hostKind: "netns", hosts: [{ name: "h1", address: "198.18.0.21" }], kv: { kind: "etcd" }, workloads: [] });
+    expect(cfg).toEqual({
+      name: "rs1",
+      hostKind: "netns",
+      hosts: [{ name: "h1", address: "198.18.0.21" }],
+      kv: { kind: "etcd" },
+      workloads: [],
+    });
     expect(buildPlan(cfg).hosts.map((h) => h.netns?.namespace)).toEqual(["rs1-h1"]);
   });
 

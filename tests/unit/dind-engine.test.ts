@@ -4,8 +4,14 @@ import { DEFAULT_DOCKER_HOST, dindEngine, dindEngineLine } from "../../src/stack
 
 describe("the dind lab's engine", () => {
   it("is docker:host, else DOCKER_HOST, else the local socket", () => {
-    expect(dindEngine("tcp://127.0.0.1:2375", { DOCKER_HOST: "unix:///run/other.sock" })).toEqual({ host: "tcp://127.0.0.1:2375", from: "docker:host" });
-    expect(dindEngine(undefined, { DOCKER_HOST: "unix:///run/dnlab-outer/docker.sock" })).toEqual({ host: "unix:///run/dnlab-outer/docker.sock", from: "DOCKER_HOST" });
+    expect(dindEngine("tcp://127.0.0.1:2375", { DOCKER_HOST: "unix:///run/other.sock" })).toEqual({
+      host: "tcp://127.0.0.1:2375",
+      from: "docker:host",
+    });
+    expect(dindEngine(undefined, { DOCKER_HOST: "unix:///run/dnlab-outer/docker.sock" })).toEqual({
+      host: "unix:///run/dnlab-outer/docker.sock",
+      from: "DOCKER_HOST",
+    });
     expect(dindEngine(undefined, { DOCKER_HOST: "" })).toEqual({ host: DEFAULT_DOCKER_HOST, from: "default" });
     expect(dindEngine(undefined, {})).toEqual({ host: "unix:///var/run/docker.sock", from: "default" });
   });

@@ -1,12 +1,25 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { checkDind, dindFeatures, dindPreflight, dindProbeScript, type DindProbeReport, type DindProbeResult, missingCapabilities, parseDindProbe } from "../../src/lab/dindPreflight.js";
+import {
+  checkDind,
+  dindFeatures,
+  dindPreflight,
+  dindProbeScript,
+  type DindProbeReport,
+  type DindProbeResult,
+  missingCapabilities,
+  parseDindProbe,
+} from "../../src/lab/dindPreflight.js";
 import { probeLinkArgv } from "../../src/lab/kernel.js";
 import { buildPlan } from "../../src/model/index.js";
 
 const plan = buildPlan({ name: "pf" });
 const ENGINE = "unix:///run/dnlab-outer/docker.sock";
-const OK: DindProbeReport = { cgroup: { version: 1, devices: true }, iptables: { ok: true }, features: { vxlan: { ok: true }, macvlan: { ok: true } } };
+const OK: DindProbeReport = {
+  cgroup: { version: 1, devices: true },
+  iptables: { ok: true },
+  features: { vxlan: { ok: true }, macvlan: { ok: true } },
+};
 const started = (r: Partial<DindProbeReport>): DindProbeResult => ({ started: true, report: { ...OK, ...r } });
 const check = (result: DindProbeResult, localCapBnd?: string) =>
   checkDind(plan, { engine: ENGINE, image: "docker:20.10.24-dind", result, ...(localCapBnd ? { localCapBnd } : {}) });
@@ -28,7 +41,11 @@ describe("the probe container's script", () => {
     expect(script).toContain(`ip '${probeLinkArgv("vxlan").join("' '")}'`);
     expect(script).toContain(`ip '${probeLinkArgv("macvlan").join("' '")}'`);
     expect(script).not.toContain("type' 'vlan");
-    const vlan = buildPlan({ name: "pv", networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.10.0/24", ipRangePool: "198.18.10.128/25", vlan: 10 }], workloads: [] });
+    const vlan = buildPlan({
+      name: "pv",
+      networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.10.0/24", ipRangePool: "198.18.10.128/25", vlan: 10 }],
+      workloads: [],
+    });
     expect(dindFeatures(vlan)).toEqual(["macvlan", "8021q"]);
     expect(dindProbeScript(dindFeatures(vlan))).toContain("'vlan'");
   });
@@ -38,7 +55,12 @@ describe("the probe container's script", () => {
   });
 
   it("reports are parsed into answers; anything else is no report", () => {
-    const out = ["cgroup 1 devices", "iptables fail iptables v1.8.9 (nf_tables): Could not fetch rule set", "feature vxlan ok", "feature macvlan fail RTNETLINK answers: Operation not supported"].join("\n");
+    const out = [
+      "cgroup 1 devices",
+      "iptables fail iptables v1.8.9 (nf_tables): Could not fetch rule set",
+      "feature vxlan ok",
+      "feature macvlan fail RTNETLINK answers: Operation not supported",
+    ].join("\n");
     expect(parseDindProbe(out)).toEqual({
       cgroup: { version: 1, devices: true },
       iptables: { ok: false, detail: "iptables v1.8.9 (nf_tables): Could not fetch rule set" },
@@ -60,17 +82,34 @@ describe("checkDind", () => {
   });
 
   it("a lab whose containers do not fit the engine machine's neighbour table is refused with the sysctl; the default lab fits", async () => {
-    const big = buildPlan({ name: "pf", workloads: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })) });
-    const input = { engine: ENGINE, image: "docker:20.10.24-dind", result: started({}), localNeighbours: { gcThresh3: 1024, entries: 100 } };
+    const big = buildPlan({
+      name: "pf",
+      workloads: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}`, host: `host${(i % 2) + 1}`, networks: ["ov_net1"] })),
+    });
+    const input = {
+      engine: ENGINE,
+      image: "docker:20.10.24-dind",
+      result: started({}),
+      localNeighbours: { gcThresh3: 1024, entries: 100 },
+    };
     const r = await checkDind(big, input);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]).toMatch(/^lab:workloads: the kernel's neighbour \(ARP\) table of the Docker engine's machine \(unix:\/\/\/run\/dnlab-outer\/docker.sock\) holds at most 1024 entries/);
+    expect(r.problems[0]).toMatch(
+      /^lab:workloads: the kernel's neighbour \(ARP\) table of the Docker engine's machine \(unix:\/\/\/run\/dnlab-outer\/docker.sock\) holds at most 1024 entries/,
+    );
     expect(r.problems[0]).toContain("Fix: as root on that machine, sysctl -w net.ipv4.neigh.default.gc_thresh3=");
     expect((await checkDind(plan, input)).problems).toEqual([]);
   });
 
   it("a privileged container refused for capabilities: says which one this machine lacks and how to get an engine that works", async () => {
-    const { problems } = await check({ started: false, detail: "docker: Error response from daemon: failed to create shim: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown." }, "000001fffeffffff");
+    const { problems } = await check(
+      {
+        started: false,
+        detail:
+          "docker: Error response from daemon: failed to create shim: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown.",
+      },
+      "000001fffeffffff",
+    );
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain("privileged containers cannot start");
     expect(problems[0]).toContain(ENGINE);
@@ -85,13 +124,23 @@ describe("checkDind", () => {
   });
 
   it("an image the engine cannot get names the lab:images key", async () => {
-    const { problems } = await check({ started: false, detail: "Unable to find image 'docker:20.10.24-dind' locally\ndocker: Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host." });
+    const { problems } = await check({
+      started: false,
+      detail:
+        "Unable to find image 'docker:20.10.24-dind' locally\ndocker: Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host.",
+    });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^lab:images\.dindKv = "docker:20\.10\.24-dind": .*cannot pull it/);
   });
 
   it("no devices cgroup, a read-only cgroup v2, no iptables, no vxlan: one line each", async () => {
-    const v1 = await check(started({ cgroup: { version: 1, devices: false }, iptables: { ok: false, detail: "can't initialize iptables table `nat'" }, features: { vxlan: { ok: false, detail: "Unknown device type" }, macvlan: { ok: true } } }));
+    const v1 = await check(
+      started({
+        cgroup: { version: 1, devices: false },
+        iptables: { ok: false, detail: "can't initialize iptables table `nat'" },
+        features: { vxlan: { ok: false, detail: "Unknown device type" }, macvlan: { ok: true } },
+      }),
+    );
     expect(v1.problems).toHaveLength(3);
     expect(v1.problems[0]).toContain("Devices cgroup isn't mounted");
     expect(v1.problems[1]).toContain("iptables -t nat -S: can't initialize iptables table `nat'");
@@ -111,8 +160,11 @@ describe("checkDind", () => {
 
 describe("dindPreflight", () => {
   it("throws one error listing every problem, before anything is created", async () => {
-    const probe = async (): Promise<DindProbeResult> => started({ cgroup: { version: 1, devices: false }, iptables: { ok: false, detail: "x" } });
-    await expect(dindPreflight(plan, ENGINE, { probe })).rejects.toThrow(/^dind lab pf cannot be created on the Docker engine at unix:\/\/\/run\/dnlab-outer\/docker\.sock; nothing was created:\n {2}- .*Devices cgroup.*\n {2}- .*iptables/);
+    const probe = async (): Promise<DindProbeResult> =>
+      started({ cgroup: { version: 1, devices: false }, iptables: { ok: false, detail: "x" } });
+    await expect(dindPreflight(plan, ENGINE, { probe })).rejects.toThrow(
+      /^dind lab pf cannot be created on the Docker engine at unix:\/\/\/run\/dnlab-outer\/docker\.sock; nothing was created:\n {2}- .*Devices cgroup.*\n {2}- .*iptables/,
+    );
   });
 
   it("probes with the plan's dind image and features; netns labs are not probed", async () => {

@@ -76,10 +76,12 @@ describe("summarizeDockerKv key handling", () => {
 
 describe("dockerKvEntriesFromConsul", () => {
   it("decodes base64 values and turns null values (folders) into empty strings", () => {
-    expect(dockerKvEntriesFromConsul([
-      { Key: "docker/nodes/198.18.0.12:2376", Value: Buffer.from("198.18.0.12:2376").toString("base64"), Flags: 0 },
-      { Key: "docker/network/v1.0/network/", Value: null },
-    ])).toEqual([
+    expect(
+      dockerKvEntriesFromConsul([
+        { Key: "docker/nodes/198.18.0.12:2376", Value: Buffer.from("198.18.0.12:2376").toString("base64"), Flags: 0 },
+        { Key: "docker/network/v1.0/network/", Value: null },
+      ]),
+    ).toEqual([
       { key: "docker/nodes/198.18.0.12:2376", value: "198.18.0.12:2376" },
       { key: "docker/network/v1.0/network/", value: "" },
     ]);

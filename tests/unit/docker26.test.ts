@@ -19,7 +19,11 @@ function swarm26(versions: (string | undefined)[], extra: Partial<LabConfigInput
     name: "d26u",
     hostKind: "netns",
     overlayMode: "swarm",
-    hosts: versions.map((v, i) => ({ name: `host${i + 1}`, address: `198.18.0.${11 + i}`, ...(v === undefined ? {} : { dockerVersion: v }) })),
+    hosts: versions.map((v, i) => ({
+      name: `host${i + 1}`,
+      address: `198.18.0.${11 + i}`,
+      ...(v === undefined ? {} : { dockerVersion: v }),
+    })),
     networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }],
     workloads: [],
     ...extra,
@@ -38,21 +42,33 @@ describe("netns hosts choose their Docker", () => {
   });
 
   it("only netns hosts carry netnsDockerd", () => {
-    const dind = buildPlan({ overlayMode: "swarm", hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "27.5.1" }, { name: "host2", address: "198.18.0.12" }] });
+    const dind = buildPlan({
+      overlayMode: "swarm",
+      hosts: [
+        { name: "host1", address: "198.18.0.11", dockerVersion: "27.5.1" },
+        { name: "host2", address: "198.18.0.12" },
+      ],
+    });
     expect(dind.hosts[0]!.netnsDockerd).toBeUndefined();
     expect(dind.hosts[0]!.dockerVersion).toBe("27.5.1");
   });
 
-  it.each([["27.5"], ["24.0.7"], ["26.0"], ["20.10.24"], ["latest"]])("refuses %s on a netns host, naming the key, the choices and the fix", (v) => {
-    const lines = configProblems(swarm26(["26", v]));
-    expect(lines).toEqual([
-      `- lab:hosts[1].dockerVersion = ${JSON.stringify(v)}: netns hosts run this machine's Debian docker.io 20.10 or Debian trixie's docker.io 26.1 (fetched into a cache). ` +
-        'Fix: set dockerVersion to "20.10" (the default) or "26" (npm run docker26:fetch, then export DNLAB_DOCKERD_26=<the path it prints>).',
-    ]);
-  });
+  it.each([["27.5"], ["24.0.7"], ["26.0"], ["20.10.24"], ["latest"]])(
+    "refuses %s on a netns host, naming the key, the choices and the fix",
+    (v) => {
+      const lines = configProblems(swarm26(["26", v]));
+      expect(lines).toEqual([
+        `- lab:hosts[1].dockerVersion = ${JSON.stringify(v)}: netns hosts run this machine's Debian docker.io 20.10 or Debian trixie's docker.io 26.1 (fetched into a cache). ` +
+          'Fix: set dockerVersion to "20.10" (the default) or "26" (npm run docker26:fetch, then export DNLAB_DOCKERD_26=<the path it prints>).',
+      ]);
+    },
+  );
 
   it("refuses a dockerVersion that is not a string", () => {
-    const lines = configProblems({ ...swarm26([]), hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: 26 as unknown as string }] });
+    const lines = configProblems({
+      ...swarm26([]),
+      hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: 26 as unknown as string }],
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^- lab:hosts\[0\]\.dockerVersion = 26: netns hosts run/);
   });
@@ -115,7 +131,10 @@ describe("the dockerd each netns host runs", () => {
 
   describe("preflight", () => {
     const dir = mkdtempSync(join(tmpdir(), "dnlab-d26-"));
-    const allFeatures: KernelProbe = { features: async (wanted) => Object.fromEntries(wanted.map((f) => [f, { ok: true } as const])), ipvs: async () => true };
+    const allFeatures: KernelProbe = {
+      features: async (wanted) => Object.fromEntries(wanted.map((f) => [f, { ok: true } as const])),
+      ipvs: async () => true,
+    };
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it("a docker26Binary that does not exist is named, with the fix", async () => {

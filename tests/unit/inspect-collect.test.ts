@@ -22,7 +22,10 @@ function factory(fakes: Map<string, InspectFake>) {
   return (_endpoint: string, host: string) => fakes.get(host)!;
 }
 
-const kvRecord = JSON.stringify({ action: "get", node: { value: JSON.stringify({ subnets: [{ SubnetIP: "198.18.100.0/24", Vni: 256 }] }) } });
+const kvRecord = JSON.stringify({
+  action: "get",
+  node: { value: JSON.stringify({ subnets: [{ SubnetIP: "198.18.100.0/24", Vni: 256 }] }) },
+});
 
 describe("inspectLab", () => {
   it("a lab as planned: hosts in cluster-store mode, networks per host with ranges and the VNI, containers with their IPs", async () => {
@@ -48,7 +51,15 @@ describe("inspectLab", () => {
     // The VNI came from the KV record through one running overlay container, fetched with busybox wget.
     const execs = [...fakes.values()].flatMap((f) => f.execs);
     expect(execs).toHaveLength(1);
-    expect(execs[0]!.cmd).toEqual(["timeout", "3", "wget", "-q", "-O", "-", `http://198.18.0.2:2379/v2/keys/docker/network/v1.0/overlay/network/${"a1b2c3d4e5f6".padEnd(64, "7")}`]);
+    expect(execs[0]!.cmd).toEqual([
+      "timeout",
+      "3",
+      "wget",
+      "-q",
+      "-O",
+      "-",
+      `http://198.18.0.2:2379/v2/keys/docker/network/v1.0/overlay/network/${"a1b2c3d4e5f6".padEnd(64, "7")}`,
+    ]);
     expect([...fakes.values()].every((f) => f.closed)).toBe(true);
   });
 
@@ -82,7 +93,10 @@ describe("inspectLab", () => {
     const plan = netnsPlan();
     const fakes = fakesFor(plan);
     const h2 = fakes.get("host2")!;
-    h2.networks.splice(h2.networks.findIndex((n) => n.Name === "mv_net1"), 1);
+    h2.networks.splice(
+      h2.networks.findIndex((n) => n.Name === "mv_net1"),
+      1,
+    );
     const r = await inspectLab(plan, { engineFactory: factory(fakes), verifyFile: NO_FILE, readVni: false });
     expect(r.networks.find((n) => n.name === "mv_net1")!.hosts[1]).toEqual({ host: "host2", present: false });
     expect(r.healthy).toBe(false);
@@ -90,7 +104,13 @@ describe("inspectLab", () => {
   });
 
   it("swarm mode: the daemon mode and the VNI from the network's options (no exec)", async () => {
-    const plan = buildPlan({ name: "in2", hostKind: "netns", overlayMode: "swarm", networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }], workloads: [{ name: "t1", host: "host1", networks: ["ov_net1"] }] });
+    const plan = buildPlan({
+      name: "in2",
+      hostKind: "netns",
+      overlayMode: "swarm",
+      networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }],
+      workloads: [{ name: "t1", host: "host1", networks: ["ov_net1"] }],
+    });
     const fakes = fakesFor(plan);
     fakes.get("host1")!.info_ = { Swarm: { LocalNodeState: "active", ControlAvailable: true } };
     fakes.get("host2")!.info_ = { Swarm: { LocalNodeState: "active", ControlAvailable: false } };
@@ -129,7 +149,13 @@ describe("last verification", () => {
     const f = join(tmp, "v1.json");
     writeFileSync(f, report("other", true));
     const v = readLastVerification(f, "in1");
-    expect(v).toMatchObject({ found: true, ok: false, lab: "other", otherLab: true, failed: [{ id: "ping-name:test1->test2@ov_net1", detail: "100% packet loss" }] });
+    expect(v).toMatchObject({
+      found: true,
+      ok: false,
+      lab: "other",
+      otherLab: true,
+      failed: [{ id: "ping-name:test1->test2@ov_net1", detail: "100% packet loss" }],
+    });
   });
 
   it("is shown under the tables; absent or broken files say what to do", async () => {
@@ -137,7 +163,9 @@ describe("last verification", () => {
     const ok = join(tmp, "ok.json");
     writeFileSync(ok, report("in1", false));
     const text = formatInspect(await inspectLab(plan, { engineFactory: factory(fakesFor(plan)), verifyFile: ok, readVni: false }));
-    expect(text).toContain(`LAST VERIFICATION (${ok})\n  OK: lab in1 at 2026-01-01T00:00:00.000Z in 3.21s\n  verify: 1 passed, 1 expected failure, 0 failed`);
+    expect(text).toContain(
+      `LAST VERIFICATION (${ok})\n  OK: lab in1 at 2026-01-01T00:00:00.000Z in 3.21s\n  verify: 1 passed, 1 expected failure, 0 failed`,
+    );
     const none = formatInspect(await inspectLab(plan, { engineFactory: factory(fakesFor(plan)), verifyFile: NO_FILE, readVni: false }));
     expect(none).toContain(`none saved; run: npm run verify -- --save ${NO_FILE}`);
     const bad = join(tmp, "bad.json");
@@ -148,10 +176,20 @@ describe("last verification", () => {
 
 describe("tables and helpers", () => {
   it("aligns columns and leaves the last one unpadded", () => {
-    expect(alignedTable(["A", "LONGER"], [["xxxx", "1"], ["y", "22"]])).toBe("A     LONGER\nxxxx  1\ny     22");
+    expect(
+      alignedTable(
+        ["A", "LONGER"],
+        [
+          ["xxxx", "1"],
+          ["y", "22"],
+        ],
+      ),
+    ).toBe("A     LONGER\nxxxx  1\ny     22");
   });
   it("KV record URLs for etcd and consul", () => {
-    expect(kvRecordUrl({ kind: "consul", address: "198.18.0.2", port: 8500 }, "abc")).toBe("http://198.18.0.2:8500/v1/kv/docker/network/v1.0/overlay/network/abc/?raw");
+    expect(kvRecordUrl({ kind: "consul", address: "198.18.0.2", port: 8500 }, "abc")).toBe(
+      "http://198.18.0.2:8500/v1/kv/docker/network/v1.0/overlay/network/abc/?raw",
+    );
     expect(kvRecordUrl({ kind: "zookeeper", address: "198.18.0.2", port: 2181 }, "abc")).toBeUndefined();
   });
 });
@@ -204,12 +242,17 @@ describe("inspect CLI", () => {
     const plan = buildPlan({ name: "in1", hostKind: "netns", kv: { kind: "etcd" } });
     const fakes = fakesFor(plan);
     const seen: string[] = [];
-    await main(["--config", cfg, "--no-vni", "--verify-file", NO_FILE, "--endpoint", "host2=tcp://127.0.0.1:2399"], new Sink(), new Sink(), {
-      engineFactory: (e, h) => {
-        seen.push(`${h}=${e}`);
-        return fakes.get(h)!;
+    await main(
+      ["--config", cfg, "--no-vni", "--verify-file", NO_FILE, "--endpoint", "host2=tcp://127.0.0.1:2399"],
+      new Sink(),
+      new Sink(),
+      {
+        engineFactory: (e, h) => {
+          seen.push(`${h}=${e}`);
+          return fakes.get(h)!;
+        },
       },
-    });
+    );
     expect(seen).toEqual(["host1=unix:///run/dnlab/in1/host1.sock", "host2=tcp://127.0.0.1:2399"]);
   });
 });

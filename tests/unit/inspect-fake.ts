@@ -57,13 +57,34 @@ export function fakesFor(plan: LabPlan): Map<string, InspectFake> {
   const fakes = new Map<string, InspectFake>();
   for (const h of plan.hosts) {
     const f = new InspectFake(h.endpoint);
-    f.info_ = { Name: h.name, ServerVersion: "20.10.24", ClusterStore: h.daemon.clusterStore, ClusterAdvertise: h.daemon.clusterAdvertise, Swarm: { LocalNodeState: "inactive" }, ContainersRunning: 1 };
+    f.info_ = {
+      Name: h.name,
+      ServerVersion: "20.10.24",
+      ClusterStore: h.daemon.clusterStore,
+      ClusterAdvertise: h.daemon.clusterAdvertise,
+      Swarm: { LocalNodeState: "inactive" },
+      ContainersRunning: 1,
+    };
     for (const n of plan.networks) {
       if (n.driver === "overlay") {
-        f.networks.push({ Name: n.name, Id: "a1b2c3d4e5f6".padEnd(64, "7"), Driver: "overlay", Scope: "global", IPAM: { Config: [{ Subnet: n.subnet }] }, Options: {} });
+        f.networks.push({
+          Name: n.name,
+          Id: "a1b2c3d4e5f6".padEnd(64, "7"),
+          Driver: "overlay",
+          Scope: "global",
+          IPAM: { Config: [{ Subnet: n.subnet }] },
+          Options: {},
+        });
       } else {
         const r = n.ranges.find((x) => x.host === h.name)!;
-        f.networks.push({ Name: n.name, Id: `${h.name}mv`.padEnd(64, "0"), Driver: "macvlan", Scope: "local", IPAM: { Config: [{ Subnet: n.subnet, IPRange: r.ipRange }] }, Options: { parent: n.parent } });
+        f.networks.push({
+          Name: n.name,
+          Id: `${h.name}mv`.padEnd(64, "0"),
+          Driver: "macvlan",
+          Scope: "local",
+          IPAM: { Config: [{ Subnet: n.subnet, IPRange: r.ipRange }] },
+          Options: { parent: n.parent },
+        });
       }
     }
     for (const w of plan.workloads.filter((x) => x.host === h.name)) {

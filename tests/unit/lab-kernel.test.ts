@@ -2,7 +2,14 @@
 // needs, one error per missing feature naming every config key that needs it, IPVS only as a note in
 // swarm mode, and netnsPreflight refusing before anything is created.
 import { describe, expect, it } from "vitest";
-import { checkKernel, type FeatureAnswer, type KernelFeature, kernelNeeds, type KernelProbe, probeNamespaceName } from "../../src/lab/kernel.js";
+import {
+  checkKernel,
+  type FeatureAnswer,
+  type KernelFeature,
+  kernelNeeds,
+  type KernelProbe,
+  probeNamespaceName,
+} from "../../src/lab/kernel.js";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
 import { buildPlan, type LabConfigInput } from "../../src/model/index.js";
 
@@ -14,7 +21,8 @@ function fakeKernel(has: readonly KernelFeature[], ipvs = false): KernelProbe & 
     async features(wanted) {
       asked.push([...wanted]);
       const out: Partial<Record<KernelFeature, FeatureAnswer>> = {};
-      for (const f of wanted) out[f] = has.includes(f) ? { ok: true } : { ok: false, detail: `ip link add ... type ${f}: Error: Unknown device type.` };
+      for (const f of wanted)
+        out[f] = has.includes(f) ? { ok: true } : { ok: false, detail: `ip link add ... type ${f}: Error: Unknown device type.` };
       return out;
     },
     async ipvs() {
@@ -64,7 +72,10 @@ describe("checkKernel: decisions against fake kernels", () => {
   });
 
   it("two vlan networks: still ONE error for 802.1q, naming both keys", async () => {
-    const p = plan({ networks: [overlay, vlan(100), vlan(200, "mv_v2", "198.18.21.0/24")], workloads: [{ name: "t", host: "host1", networks: ["ov_net1"] }] });
+    const p = plan({
+      networks: [overlay, vlan(100), vlan(200, "mv_v2", "198.18.21.0/24")],
+      workloads: [{ name: "t", host: "host1", networks: ["ov_net1"] }],
+    });
     const { problems } = await checkKernel(p, fakeKernel(["vxlan", "macvlan"]));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^lab:networks\[1\]\.vlan = 100, lab:networks\[2\]\.vlan = 200: this kernel has no 802\.1q support/);
@@ -73,8 +84,12 @@ describe("checkKernel: decisions against fake kernels", () => {
   it("each missing feature is its own error (vxlan, macvlan), each naming its key", async () => {
     const { problems } = await checkKernel(plan({}), fakeKernel([]));
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toMatch(/^lab:networks\[0\]\.driver = "overlay" \(ov_net1\): this kernel has no VXLAN support \(CONFIG_VXLAN\).*Fix: remove the overlay network or run the lab on a kernel with the vxlan module/);
-    expect(problems[1]).toMatch(/^lab:networks\[1\]\.driver = "macvlan" \(mv_net1\): this kernel has no macvlan support \(CONFIG_MACVLAN\)/);
+    expect(problems[0]).toMatch(
+      /^lab:networks\[0\]\.driver = "overlay" \(ov_net1\): this kernel has no VXLAN support \(CONFIG_VXLAN\).*Fix: remove the overlay network or run the lab on a kernel with the vxlan module/,
+    );
+    expect(problems[1]).toMatch(
+      /^lab:networks\[1\]\.driver = "macvlan" \(mv_net1\): this kernel has no macvlan support \(CONFIG_MACVLAN\)/,
+    );
   });
 
   it("IPVS: a note in swarm mode when missing, nothing in kv mode or when present; never a problem", async () => {
@@ -90,7 +105,11 @@ describe("checkKernel: decisions against fake kernels", () => {
   it("a probe that cannot run (not root) is a problem that says so, not a missing feature", async () => {
     const probe: KernelProbe = { features: async () => ({ unknown: "ip netns add x failed: Permission denied" }), ipvs: async () => true };
     const { problems } = await checkKernel(plan(onlyOverlay), probe);
-    expect(problems).toEqual([expect.stringMatching(/^cannot check the kernel for VXLAN \(needed by lab:networks\[0\].*Permission denied.*Fix: run the lab as root/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^cannot check the kernel for VXLAN \(needed by lab:networks\[0\].*Permission denied.*Fix: run the lab as root/,
+      ),
+    ]);
   });
 
   it("the probe's throwaway namespace can never be a lab's (lab names have no '_')", () => {
@@ -100,7 +119,11 @@ describe("checkKernel: decisions against fake kernels", () => {
 
 describe("netnsPreflight refuses a missing kernel feature before anything is created", () => {
   it("the 802.1q error is part of the one preflight error; notes go to the log", async () => {
-    const p = plan({ overlayMode: "swarm", networks: [overlay, vlan(100)], workloads: [{ name: "t", host: "host1", networks: ["ov_net1"] }] });
+    const p = plan({
+      overlayMode: "swarm",
+      networks: [overlay, vlan(100)],
+      workloads: [{ name: "t", host: "host1", networks: ["ov_net1"] }],
+    });
     const lines: string[] = [];
     const err = await netnsPreflight(p, { kernelProbe: fakeKernel(["vxlan", "macvlan"]), log: (l) => lines.push(l) }).then(
       () => "",

@@ -51,7 +51,14 @@ describe("lab:images set (a registry mirror, an air gap)", () => {
     expect(plan.hosts.map((h) => h.dockerVersion)).toEqual(["26.1", "26.1"]);
     // A tag without a version leaves the mode's default; an explicit dockerVersion wins.
     expect(buildPlan({ overlayMode: "swarm", images: { dindSwarm: "dnlab/dind:latest" } }).hosts[0]!.dockerVersion).toBe("27.5");
-    expect(buildPlan({ overlayMode: "swarm", images: MIRROR, hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "26.1.5" }], workloads: [] }).hosts[0]!.dockerVersion).toBe("26.1.5");
+    expect(
+      buildPlan({
+        overlayMode: "swarm",
+        images: MIRROR,
+        hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "26.1.5" }],
+        workloads: [],
+      }).hosts[0]!.dockerVersion,
+    ).toBe("26.1.5");
   });
 
   it("a workload's own image and kv.image still win; kv.image equal to images.kv is fine", () => {
@@ -91,7 +98,13 @@ describe("lab:images validation", () => {
     ["kv", ""],
     ["workload", "busybox::1"],
   ] as const)("images.%s = %j is not an image reference", (key, value) => {
-    expectProblem({ images: { [key]: value } }, `lab:images.${key}`, JSON.stringify(value), "not an image reference", "[registry[:port]/]repository[:tag]");
+    expectProblem(
+      { images: { [key]: value } },
+      `lab:images.${key}`,
+      JSON.stringify(value),
+      "not an image reference",
+      "[registry[:port]/]repository[:tag]",
+    );
   });
 
   it("refuses a non-string image", () => {
@@ -99,7 +112,13 @@ describe("lab:images validation", () => {
   });
 
   it("kv mode refuses a dind image whose tag says Docker 23 or newer (no --cluster-store)", () => {
-    expectProblem({ images: { dindKv: "docker:24.0.7-dind" } }, "lab:images.dindKv", "Docker 24.0", "--cluster-store", "Docker 20.10 dind image");
+    expectProblem(
+      { images: { dindKv: "docker:24.0.7-dind" } },
+      "lab:images.dindKv",
+      "Docker 24.0",
+      "--cluster-store",
+      "Docker 20.10 dind image",
+    );
     // Only once: the hosts take the image's version and are not blamed for it.
     expect(configProblems({ images: { dindKv: "docker:24.0.7-dind" } })).toHaveLength(1);
     // The swarm image is not the kv lab's concern, nor a tag without a version.
@@ -113,16 +132,31 @@ describe("lab:images validation", () => {
   });
 
   it("netns labs refuse a workload image that is not busybox (no registry, built from busybox-static)", () => {
-    expectProblem({ hostKind: "netns", images: { workload: "nginx:1.27" } }, "lab:images.workload", '"nginx:1.27"', "no registry", "busybox:<tag>");
+    expectProblem(
+      { hostKind: "netns", images: { workload: "nginx:1.27" } },
+      "lab:images.workload",
+      '"nginx:1.27"',
+      "no registry",
+      "busybox:<tag>",
+    );
   });
 
   it("kv.image and images.kv naming different images is refused: one place says it", () => {
-    expectProblem({ images: { kv: MIRROR.kv }, kv: { kind: "consul", image: "hashicorp/consul:1.15.0" } }, "lab:kv.image", MIRROR.kv, "lab:images.kv");
+    expectProblem(
+      { images: { kv: MIRROR.kv }, kv: { kind: "consul", image: "hashicorp/consul:1.15.0" } },
+      "lab:kv.image",
+      MIRROR.kv,
+      "lab:images.kv",
+    );
   });
 
   it("validates kv.image and workloads[].image as references too", () => {
     expectProblem({ kv: { kind: "consul", image: "Consul" } }, "lab:kv.image", "not an image reference");
-    expectProblem({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"], image: "busy box" }] }, "lab:workloads[0].image", "not an image reference");
+    expectProblem(
+      { workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"], image: "busy box" }] },
+      "lab:workloads[0].image",
+      "not an image reference",
+    );
   });
 });
 
@@ -139,9 +173,18 @@ describe("image references", () => {
     `mirror.local/busybox:1.36.1@sha256:${"b".repeat(64)}`,
   ])("accepts %s", (ref) => expect(isImageRef(ref)).toBe(true));
 
-  it.each(["", "Busybox", "busybox:", ":tag", "busy box", "busybox::1", "a//b", "-a/b", "busybox@sha256:abc", `busybox:${"t".repeat(129)}`])("refuses %j", (ref) =>
-    expect(isImageRef(ref)).toBe(false),
-  );
+  it.each([
+    "",
+    "Busybox",
+    "busybox:",
+    ":tag",
+    "busy box",
+    "busybox::1",
+    "a//b",
+    "-a/b",
+    "busybox@sha256:abc",
+    `busybox:${"t".repeat(129)}`,
+  ])("refuses %j", (ref) => expect(isImageRef(ref)).toBe(false));
 
   it.each([
     ["docker:20.10.24-dind", "20.10"],

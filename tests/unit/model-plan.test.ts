@@ -11,8 +11,17 @@ describe("default plan (the reference scenario in 198.18.0.0/15)", () => {
       ["host1", "198.18.0.11", "tcp://127.0.0.1:23751"],
       ["host2", "198.18.0.12", "tcp://127.0.0.1:23752"],
     ]);
-    expect(plan.kv).toMatchObject({ kind: "consul", address: "198.18.0.2", port: 8500, url: "consul://198.18.0.2:8500", provision: "local-container" });
-    expect(plan.networks.map((n) => `${n.name}:${n.driver}:${n.subnet}`)).toEqual(["ov_net1:overlay:198.18.100.0/24", "mv_net1:macvlan:198.18.0.0/24"]);
+    expect(plan.kv).toMatchObject({
+      kind: "consul",
+      address: "198.18.0.2",
+      port: 8500,
+      url: "consul://198.18.0.2:8500",
+      provision: "local-container",
+    });
+    expect(plan.networks.map((n) => `${n.name}:${n.driver}:${n.subnet}`)).toEqual([
+      "ov_net1:overlay:198.18.100.0/24",
+      "mv_net1:macvlan:198.18.0.0/24",
+    ]);
     expect(plan.workloads.map((w) => `${w.name}@${w.host}:${w.attachments.map((a) => `${a.network}=${a.ipv4}`).join(",")}`)).toEqual([
       "test1@host1:ov_net1=198.18.100.2",
       "test2@host2:ov_net1=198.18.100.3",
@@ -74,7 +83,9 @@ describe("pairwise checks as groups", () => {
         { name: "b2", host: "host1", networks: ["mv_net1"] },
       ],
     });
-    expect(plan.checks.pairs.map((g) => [g.network, g.host, g.sources, g.targets.map((t) => t.name), g.probes.map((p) => p.probe)])).toEqual([
+    expect(
+      plan.checks.pairs.map((g) => [g.network, g.host, g.sources, g.targets.map((t) => t.name), g.probes.map((p) => p.probe)]),
+    ).toEqual([
       ["ov_net1", "host1", ["a1", "a2"], ["b1"], ["ping-name", "dns", "ping-ip"]],
       ["ov_net1", "host2", ["b1"], ["a1", "a2"], ["ping-name", "dns", "ping-ip"]],
       ["mv_net1", "host1", ["b2"], ["b1"], ["ping-ip"]],
@@ -95,7 +106,11 @@ describe("pairwise checks as groups", () => {
       expect: "pass",
       reason: "cross-host overlay (VXLAN), by name",
     });
-    expect(all.find((c) => c.id === "ping-ip:b2->b1@mv_net1")).toMatchObject({ kind: "ping", target: "198.18.0.192", reason: "cross-host macvlan, by IP" });
+    expect(all.find((c) => c.id === "ping-ip:b2->b1@mv_net1")).toMatchObject({
+      kind: "ping",
+      target: "198.18.0.192",
+      reason: "cross-host macvlan, by IP",
+    });
     expect(checkCount(plan.checks)).toBe(all.length);
   });
 
@@ -167,7 +182,12 @@ describe("overlay modes", () => {
   it("swarm mode leaves the upper half of each overlay to swarm (lb endpoints) and plans containers below it", () => {
     const hosts = [1, 2, 3, 4, 5].map((i) => ({ name: `h${i}`, address: `198.18.0.${10 + i}` }));
     const workloads = Array.from({ length: 10 }, (_, i) => ({ name: `c${i}`, host: `h${(i % 5) + 1}`, networks: ["ov_net1"] }));
-    const plan = buildPlan({ overlayMode: "swarm", hosts, networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }], workloads });
+    const plan = buildPlan({
+      overlayMode: "swarm",
+      hosts,
+      networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/24" }],
+      workloads,
+    });
     expect(plan.networks[0]).toMatchObject({ ipRange: "198.18.100.128/25" });
     const ips = plan.workloads.map((w) => w.attachments[0]!.ipv4);
     expect(ips[0]).toBe("198.18.100.2");
@@ -183,7 +203,14 @@ describe("overlay modes", () => {
   });
 
   it("daemonPlan is the single source of flags", () => {
-    const d = daemonPlan({ overlayMode: "kv", bip: "198.19.3.1/24", addressPool: { base: "198.19.128.0/17", size: 24 }, clusterStore: "zookeeper://198.18.0.2:2181", advertiseInterface: "ens3", execRoot: "/var/run/docker" });
+    const d = daemonPlan({
+      overlayMode: "kv",
+      bip: "198.19.3.1/24",
+      addressPool: { base: "198.19.128.0/17", size: 24 },
+      clusterStore: "zookeeper://198.18.0.2:2181",
+      advertiseInterface: "ens3",
+      execRoot: "/var/run/docker",
+    });
     expect(d.clusterAdvertise).toBe("ens3:2376");
     expect(d.args).toContain("--cluster-store=zookeeper://198.18.0.2:2181");
   });
@@ -234,11 +261,17 @@ describe("scaling the plan", () => {
     if (mv?.driver !== "macvlan") throw new Error("no macvlan");
     const ranges = mv.ranges.map((r) => parseCidr(r.ipRange)!);
     expect(ranges).toHaveLength(8);
-    for (let i = 0; i < ranges.length; i++) for (let j = i + 1; j < ranges.length; j++) expect(overlaps(ranges[i]!, ranges[j]!)).toBe(false);
+    for (let i = 0; i < ranges.length; i++)
+      for (let j = i + 1; j < ranges.length; j++) expect(overlaps(ranges[i]!, ranges[j]!)).toBe(false);
     expect(plan.hosts.map((h) => h.daemon.bip)).toEqual(hosts.map((_, i) => `198.19.${i}.1/24`));
   });
 
   it("split makes equal power-of-two blocks", () => {
-    expect(split(parseCidr("198.18.0.128/25")!, 3).map(formatCidr)).toEqual(["198.18.0.128/27", "198.18.0.160/27", "198.18.0.192/27", "198.18.0.224/27"]);
+    expect(split(parseCidr("198.18.0.128/25")!, 3).map(formatCidr)).toEqual([
+      "198.18.0.128/27",
+      "198.18.0.160/27",
+      "198.18.0.192/27",
+      "198.18.0.224/27",
+    ]);
   });
 });

@@ -44,8 +44,16 @@ describe("validation", () => {
   });
 
   it("swarm mode refuses an overlay too small for swarm's own range and the static addresses", () => {
-    expectProblem({ overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/29" }], workloads: [] }, "lab:networks[0].subnet", "too small for swarm mode");
-    const full = { overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/28" }], workloads: Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, host: "host1", networks: ["ov"] })) };
+    expectProblem(
+      { overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/29" }], workloads: [] },
+      "lab:networks[0].subnet",
+      "too small for swarm mode",
+    );
+    const full = {
+      overlayMode: "swarm",
+      networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/28" }],
+      workloads: Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, host: "host1", networks: ["ov"] })),
+    };
     expectProblem(full, "lab:workloads[6].networks", "static half 198.18.100.0/29", "swarm allocates from 198.18.100.8/29");
   });
 
@@ -56,7 +64,13 @@ describe("validation", () => {
   });
 
   it("rejects a malformed CIDR", () => {
-    expectProblem({ networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/33" }], workloads: [] }, "lab:networks[0].subnet", '"198.18.100.0/33"', "not a CIDR", "a.b.c.d/n");
+    expectProblem(
+      { networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.100.0/33" }], workloads: [] },
+      "lab:networks[0].subnet",
+      '"198.18.100.0/33"',
+      "not a CIDR",
+      "a.b.c.d/n",
+    );
   });
 
   it("rejects a CIDR with host bits set", () => {
@@ -64,31 +78,69 @@ describe("validation", () => {
   });
 
   it("rejects a malformed IP", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.300" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", '"198.18.0.300"', "not an IPv4 address");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "198.18.0.300" },
+          { name: "host2", address: "198.18.0.12" },
+        ],
+      },
+      "lab:hosts[0].address",
+      '"198.18.0.300"',
+      "not an IPv4 address",
+    );
   });
 
   it("keeps every address inside 198.18.0.0/15", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "10.0.0.11" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", '"10.0.0.11"', "outside the lab range 198.18.0.0/15");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "10.0.0.11" },
+          { name: "host2", address: "198.18.0.12" },
+        ],
+      },
+      "lab:hosts[0].address",
+      '"10.0.0.11"',
+      "outside the lab range 198.18.0.0/15",
+    );
   });
 
   it("rejects an overlay overlapping the underlay", () => {
-    expectProblem({ networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.0.0/25" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:underlay.subnet (198.18.0.0/24)");
+    expectProblem(
+      { networks: [{ name: "ov_net1", driver: "overlay", subnet: "198.18.0.0/25" }], workloads: [] },
+      "lab:networks[0].subnet",
+      "overlaps lab:underlay.subnet (198.18.0.0/24)",
+    );
   });
 
   it("rejects two overlays that overlap", () => {
     expectProblem(
-      { networks: [{ name: "a", driver: "overlay", subnet: "198.18.100.0/24" }, { name: "b", driver: "overlay", subnet: "198.18.100.128/25" }], workloads: [] },
+      {
+        networks: [
+          { name: "a", driver: "overlay", subnet: "198.18.100.0/24" },
+          { name: "b", driver: "overlay", subnet: "198.18.100.128/25" },
+        ],
+        workloads: [],
+      },
       "lab:networks[1].subnet",
       "overlaps lab:networks[0].subnet (198.18.100.0/24)",
     );
   });
 
   it("rejects an overlay overlapping the bridge address pool", () => {
-    expectProblem({ networks: [{ name: "ov", driver: "overlay", subnet: "198.19.200.0/24" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:bridge.addressPool");
+    expectProblem(
+      { networks: [{ name: "ov", driver: "overlay", subnet: "198.19.200.0/24" }], workloads: [] },
+      "lab:networks[0].subnet",
+      "overlaps lab:bridge.addressPool",
+    );
   });
 
   it("rejects a macvlan subnet that overlaps the underlay without being it", () => {
-    expectProblem({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/25", ipRangePool: "198.18.0.64/26" }], workloads: [] }, "lab:networks[0].subnet", "overlaps lab:underlay.subnet");
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/25", ipRangePool: "198.18.0.64/26" }], workloads: [] },
+      "lab:networks[0].subnet",
+      "overlaps lab:underlay.subnet",
+    );
   });
 
   it("accepts a macvlan network on exactly the underlay subnet (same L2 segment)", () => {
@@ -97,20 +149,56 @@ describe("validation", () => {
   });
 
   it("rejects duplicate host names (overlay gossip needs unique hostnames)", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host1", address: "198.18.0.12" }], workloads: [] }, "lab:hosts[1].name", '"host1"', "duplicate host name", "unique hostname");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "198.18.0.11" },
+          { name: "host1", address: "198.18.0.12" },
+        ],
+        workloads: [],
+      },
+      "lab:hosts[1].name",
+      '"host1"',
+      "duplicate host name",
+      "unique hostname",
+    );
   });
 
   it("rejects duplicate host addresses", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host2", address: "198.18.0.11" }], workloads: [] }, "lab:hosts[1].address", "already used by lab:hosts[0].address");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "198.18.0.11" },
+          { name: "host2", address: "198.18.0.11" },
+        ],
+        workloads: [],
+      },
+      "lab:hosts[1].address",
+      "already used by lab:hosts[0].address",
+    );
   });
 
   it("rejects a host outside the underlay subnet", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "198.18.5.11" }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].address", "not a usable address of the underlay 198.18.0.0/24");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "198.18.5.11" },
+          { name: "host2", address: "198.18.0.12" },
+        ],
+      },
+      "lab:hosts[0].address",
+      "not a usable address of the underlay 198.18.0.0/24",
+    );
   });
 
   it("rejects duplicate container names", () => {
     expectProblem(
-      { workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"] }, { name: "test1", host: "host2", networks: ["ov_net1"] }] },
+      {
+        workloads: [
+          { name: "test1", host: "host1", networks: ["ov_net1"] },
+          { name: "test1", host: "host2", networks: ["ov_net1"] },
+        ],
+      },
       "lab:workloads[1].name",
       '"test1"',
       "duplicate container name",
@@ -118,16 +206,33 @@ describe("validation", () => {
   });
 
   it("rejects a workload on an unknown host", () => {
-    expectProblem({ workloads: [{ name: "test1", host: "host9", networks: ["ov_net1"] }] }, "lab:workloads[0].host", '"host9"', "unknown host", "use one of host1, host2");
+    expectProblem(
+      { workloads: [{ name: "test1", host: "host9", networks: ["ov_net1"] }] },
+      "lab:workloads[0].host",
+      '"host9"',
+      "unknown host",
+      "use one of host1, host2",
+    );
   });
 
   it("rejects a workload on an unknown network", () => {
-    expectProblem({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net9"] }] }, "lab:workloads[0].networks[0]", '"ov_net9"', "unknown network", "use one of ov_net1, mv_net1");
+    expectProblem(
+      { workloads: [{ name: "test1", host: "host1", networks: ["ov_net9"] }] },
+      "lab:workloads[0].networks[0]",
+      '"ov_net9"',
+      "unknown network",
+      "use one of ov_net1, mv_net1",
+    );
   });
 
   it("rejects a macvlan range outside its subnet", () => {
     expectProblem(
-      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.1.0/28", host2: "198.18.0.144/28" } }], workloads: [] },
+      {
+        networks: [
+          { name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.1.0/28", host2: "198.18.0.144/28" } },
+        ],
+        workloads: [],
+      },
       "lab:networks[0].ipRanges.host1",
       '"198.18.1.0/28"',
       "outside the macvlan subnet 198.18.0.0/24",
@@ -136,7 +241,12 @@ describe("validation", () => {
 
   it("rejects macvlan ranges that overlap between hosts", () => {
     expectProblem(
-      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.144/28" } }], workloads: [] },
+      {
+        networks: [
+          { name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.144/28" } },
+        ],
+        workloads: [],
+      },
       "lab:networks[0].ipRanges.host2",
       "overlaps host1's range 198.18.0.128/27",
       "disjoint",
@@ -145,7 +255,12 @@ describe("validation", () => {
 
   it("rejects a macvlan range that contains a host's address", () => {
     expectProblem(
-      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.0/28", host2: "198.18.0.144/28" } }], workloads: [] },
+      {
+        networks: [
+          { name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.0/28", host2: "198.18.0.144/28" } },
+        ],
+        workloads: [],
+      },
       "lab:networks[0].ipRanges.host1",
       "198.18.0.11, used by lab:hosts[0].address",
     );
@@ -161,7 +276,10 @@ describe("validation", () => {
 
   it("rejects more containers than a host's macvlan range holds", () => {
     const workloads = Array.from({ length: 5 }, (_, i) => ({ name: `m${i}`, host: "host1", networks: ["mv"] }));
-    const lines = configProblems({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/29" }], workloads });
+    const lines = configProblems({
+      networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRangePool: "198.18.0.128/29" }],
+      workloads,
+    });
     expect(lines.join("\n")).toContain("more containers than host1's range 198.18.0.128/30 holds");
   });
 
@@ -178,12 +296,22 @@ describe("validation", () => {
   });
 
   it("rejects an unknown network driver", () => {
-    expectProblem({ networks: [{ name: "n", driver: "ipvlan", subnet: "198.18.100.0/24" }], workloads: [] }, "lab:networks[0].driver", '"ipvlan"', "overlay, macvlan");
+    expectProblem(
+      { networks: [{ name: "n", driver: "ipvlan", subnet: "198.18.100.0/24" }], workloads: [] },
+      "lab:networks[0].driver",
+      '"ipvlan"',
+      "overlay, macvlan",
+    );
   });
 
   it("refuses kv mode on Docker 23+ and advises swarm", () => {
     expectProblem(
-      { hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "24.0.7" }, { name: "host2", address: "198.18.0.12" }] },
+      {
+        hosts: [
+          { name: "host1", address: "198.18.0.11", dockerVersion: "24.0.7" },
+          { name: "host2", address: "198.18.0.12" },
+        ],
+      },
       "lab:hosts[0].dockerVersion",
       '"24.0.7"',
       "Docker 23.0 removed",
@@ -192,13 +320,25 @@ describe("validation", () => {
   });
 
   it("accepts Docker 23+ in swarm mode", () => {
-    const plan = buildPlan({ overlayMode: "swarm", hosts: [{ name: "host1", address: "198.18.0.11", dockerVersion: "27.5.1" }, { name: "host2", address: "198.18.0.12" }] });
+    const plan = buildPlan({
+      overlayMode: "swarm",
+      hosts: [
+        { name: "host1", address: "198.18.0.11", dockerVersion: "27.5.1" },
+        { name: "host2", address: "198.18.0.12" },
+      ],
+    });
     expect(plan.hosts[0]!.daemon.clusterStore).toBeUndefined();
   });
 
   it("requires the ssh login user for ssh hosts", () => {
     expectProblem(
-      { hostKind: "ssh", hosts: [{ name: "host1", address: "198.18.0.11", ssh: { privateKeySecret: "k" } }, { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } }] },
+      {
+        hostKind: "ssh",
+        hosts: [
+          { name: "host1", address: "198.18.0.11", ssh: { privateKeySecret: "k" } },
+          { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } },
+        ],
+      },
       "lab:hosts[0].ssh.user",
       "login user",
     );
@@ -206,7 +346,13 @@ describe("validation", () => {
 
   it("requires the ssh private key (as a secret) for ssh hosts", () => {
     expectProblem(
-      { hostKind: "ssh", hosts: [{ name: "host1", address: "198.18.0.11", ssh: { user: "root" } }, { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } }] },
+      {
+        hostKind: "ssh",
+        hosts: [
+          { name: "host1", address: "198.18.0.11", ssh: { user: "root" } },
+          { name: "host2", address: "198.18.0.12", ssh: { user: "root", privateKeySecret: "k" } },
+        ],
+      },
       "lab:hosts[0].ssh.privateKeySecret",
       "private key",
       "pulumi config set --secret",
@@ -214,7 +360,16 @@ describe("validation", () => {
   });
 
   it("rejects ssh settings on a non-ssh host", () => {
-    expectProblem({ hosts: [{ name: "host1", address: "198.18.0.11", ssh: { user: "root" } }, { name: "host2", address: "198.18.0.12" }] }, "lab:hosts[0].ssh", "ssh settings on a dind host");
+    expectProblem(
+      {
+        hosts: [
+          { name: "host1", address: "198.18.0.11", ssh: { user: "root" } },
+          { name: "host2", address: "198.18.0.12" },
+        ],
+      },
+      "lab:hosts[0].ssh",
+      "ssh settings on a dind host",
+    );
   });
 
   it("rejects a KV address that collides with a host", () => {
@@ -226,15 +381,28 @@ describe("validation", () => {
   });
 
   it("rejects a non-attachable overlay in swarm mode", () => {
-    expectProblem({ overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", attachable: false }], workloads: [] }, "lab:networks[0].attachable", "attachable");
+    expectProblem(
+      { overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", attachable: false }], workloads: [] },
+      "lab:networks[0].attachable",
+      "attachable",
+    );
   });
 
   it("rejects macvlan-only settings on an overlay", () => {
-    expectProblem({ networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", parent: "eth1" }], workloads: [] }, "lab:networks[0].parent", "only macvlan networks");
+    expectProblem(
+      { networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", parent: "eth1" }], workloads: [] },
+      "lab:networks[0].parent",
+      "only macvlan networks",
+    );
   });
 
   it("rejects a VLAN id out of range", () => {
-    expectProblem({ networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.4.0/24", vlan: 5000 }], workloads: [] }, "lab:networks[0].vlan", "5000", "1 to 4094");
+    expectProblem(
+      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.4.0/24", vlan: 5000 }], workloads: [] },
+      "lab:networks[0].vlan",
+      "5000",
+      "1 to 4094",
+    );
   });
 
   it("rejects an ssh lab whose kv.address is not the first host", () => {
@@ -242,7 +410,13 @@ describe("validation", () => {
   });
 
   it("rejects a non-busybox image on netns labs (no registry there)", () => {
-    expectProblem({ hostKind: "netns", workloads: [{ name: "web", host: "host1", networks: ["ov_net1"], image: "nginx:1.27" }] }, "lab:workloads[0].image", '"nginx:1.27"', "no registry", "busybox");
+    expectProblem(
+      { hostKind: "netns", workloads: [{ name: "web", host: "host1", networks: ["ov_net1"], image: "nginx:1.27" }] },
+      "lab:workloads[0].image",
+      '"nginx:1.27"',
+      "no registry",
+      "busybox",
+    );
   });
 
   it("rejects a bad lab name (it prefixes containers and namespaces)", () => {
@@ -257,9 +431,15 @@ describe("validation", () => {
         underlay: { interface: "bad iface!" },
         kv: { port: 0 },
         bridge: { poolSize: 99 },
-        hosts: [{ name: "host1", address: "198.18.0.11" }, { name: "host1", address: "198.18.0.12" }],
+        hosts: [
+          { name: "host1", address: "198.18.0.11" },
+          { name: "host1", address: "198.18.0.12" },
+        ],
         netns: { rot: "/x" },
-        networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", mtu: 1 }, { name: "mv", driver: "macvlan", subnet: "198.18.0.0/25" }],
+        networks: [
+          { name: "ov", driver: "overlay", subnet: "198.18.100.0/24", mtu: 1 },
+          { name: "mv", driver: "macvlan", subnet: "198.18.0.0/25" },
+        ],
         workloads: [{ name: "w", host: "nohost", networks: ["ov"] }],
         verification: { timeoutSeconds: 1 },
       });
@@ -296,18 +476,54 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
     { at: "lab:hosts[1].", wrap: (x) => ({ hosts: [host1, { ...host2, ...x }] }), typo: "adress", meant: "address", keys: HOST_KEYS },
     {
       at: "lab:hosts[0].ssh.",
-      wrap: (x) => ({ hostKind: "ssh", hosts: [{ ...host1, ssh: { ...sshLogin, ...x } }, { ...host2, ssh: sshLogin }] }),
+      wrap: (x) => ({
+        hostKind: "ssh",
+        hosts: [
+          { ...host1, ssh: { ...sshLogin, ...x } },
+          { ...host2, ssh: sshLogin },
+        ],
+      }),
       typo: "usr",
       meant: "user",
       keys: SSH_KEYS,
     },
-    { at: "lab:networks[0].", wrap: (x) => ({ networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", ...x }], workloads: [] }), typo: "gatway", meant: "gateway", keys: NETWORK_KEYS },
-    { at: "lab:workloads[0].", wrap: (x) => ({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"], ...x }] }), typo: "alias", meant: "aliases", keys: WORKLOAD_KEYS },
+    {
+      at: "lab:networks[0].",
+      wrap: (x) => ({ networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", ...x }], workloads: [] }),
+      typo: "gatway",
+      meant: "gateway",
+      keys: NETWORK_KEYS,
+    },
+    {
+      at: "lab:workloads[0].",
+      wrap: (x) => ({ workloads: [{ name: "test1", host: "host1", networks: ["ov_net1"], ...x }] }),
+      typo: "alias",
+      meant: "aliases",
+      keys: WORKLOAD_KEYS,
+    },
     { at: "lab:kv.", wrap: (x) => ({ kv: { kind: "consul", ...x } }), typo: "extrenal", meant: "external", keys: KV_KEYS },
-    { at: "lab:underlay.", wrap: (x) => ({ underlay: { subnet: "198.18.0.0/24", ...x } }), typo: "interfce", meant: "interface", keys: UNDERLAY_KEYS },
+    {
+      at: "lab:underlay.",
+      wrap: (x) => ({ underlay: { subnet: "198.18.0.0/24", ...x } }),
+      typo: "interfce",
+      meant: "interface",
+      keys: UNDERLAY_KEYS,
+    },
     { at: "lab:bridge.", wrap: (x) => ({ bridge: { ...x } }), typo: "poolsize", meant: "poolSize", keys: BRIDGE_KEYS },
-    { at: "lab:swarm.", wrap: (x) => ({ overlayMode: "swarm", swarm: { ...x } }), typo: "defaultAddressPool", meant: "defaultAddrPool", keys: SWARM_KEYS },
-    { at: "lab:verification.", wrap: (x) => ({ verification: { enabled: true, ...x } }), typo: "settleSecond", meant: "settleSeconds", keys: VERIFICATION_KEYS },
+    {
+      at: "lab:swarm.",
+      wrap: (x) => ({ overlayMode: "swarm", swarm: { ...x } }),
+      typo: "defaultAddressPool",
+      meant: "defaultAddrPool",
+      keys: SWARM_KEYS,
+    },
+    {
+      at: "lab:verification.",
+      wrap: (x) => ({ verification: { enabled: true, ...x } }),
+      typo: "settleSecond",
+      meant: "settleSeconds",
+      keys: VERIFICATION_KEYS,
+    },
     { at: "lab:netns.", wrap: (x) => ({ hostKind: "netns", netns: { ...x } }), typo: "stateRot", meant: "stateRoot", keys: NETNS_KEYS },
     { at: "lab:images.", wrap: (x) => ({ images: { ...x } }), typo: "dindkv", meant: "dindKv", keys: IMAGES_KEYS },
   ];
@@ -318,7 +534,9 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
 
   it.each(levels)("$typo under $at: refused, suggesting $meant", ({ at, wrap, typo, meant }) => {
     const lines = configProblems(wrap({ [typo]: 7 }));
-    expect(lines).toEqual([`- ${at}${typo} = 7: unknown key (did you mean ${at}${meant}?). Fix: rename it to ${at}${meant}, or remove it.`]);
+    expect(lines).toEqual([
+      `- ${at}${typo} = 7: unknown key (did you mean ${at}${meant}?). Fix: rename it to ${at}${meant}, or remove it.`,
+    ]);
   });
 
   it.each(levels)("colour under $at: refused, nothing close, so the fix lists the valid keys", ({ at, wrap, keys }) => {
@@ -329,13 +547,17 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
   });
 
   it("names the top-level typo of the brief exactly", () => {
-    expect(configProblems({ hostz: [] })).toEqual(["- lab:hostz = []: unknown key (did you mean lab:hosts?). Fix: rename it to lab:hosts, or remove it."]);
+    expect(configProblems({ hostz: [] })).toEqual([
+      "- lab:hostz = []: unknown key (did you mean lab:hosts?). Fix: rename it to lab:hosts, or remove it.",
+    ]);
   });
 
   it("reports unknown keys along with every other problem, in one error", () => {
     const lines = configProblems({ hostKind: "vm", netwroks: [], hosts: [{ ...host1, adress: "x" }, host2] });
     expect(lines).toHaveLength(3);
-    expect(lines.join("\n")).toMatch(/lab:netwroks .*did you mean lab:networks\?.*lab:hostKind.*lab:hosts\[0\]\.adress .*did you mean lab:hosts\[0\]\.address\?/s);
+    expect(lines.join("\n")).toMatch(
+      /lab:netwroks .*did you mean lab:networks\?.*lab:hostKind.*lab:hosts\[0\]\.adress .*did you mean lab:hosts\[0\]\.address\?/s,
+    );
   });
 
   it("reports typos inside ssh settings on a non-ssh host too, so fixing hostKind uncovers nothing new", () => {
@@ -346,13 +568,30 @@ describe("unknown keys (a typo must not bring up the default lab in silence)", (
 
   it("accepts host names as the keys of a macvlan network's ipRanges (a map, not a schema object)", () => {
     const plan = buildPlan({
-      networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27" } }],
+      networks: [
+        { name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27" } },
+      ],
       workloads: [],
     });
-    expect(plan.networks[0]).toMatchObject({ ranges: [{ host: "host1", ipRange: "198.18.0.128/27" }, { host: "host2", ipRange: "198.18.0.160/27" }] });
+    expect(plan.networks[0]).toMatchObject({
+      ranges: [
+        { host: "host1", ipRange: "198.18.0.128/27" },
+        { host: "host2", ipRange: "198.18.0.160/27" },
+      ],
+    });
     // A wrong host name there is an unknown host, not an unknown key.
     expectProblem(
-      { networks: [{ name: "mv", driver: "macvlan", subnet: "198.18.0.0/24", ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27", hots3: "198.18.0.192/27" } }], workloads: [] },
+      {
+        networks: [
+          {
+            name: "mv",
+            driver: "macvlan",
+            subnet: "198.18.0.0/24",
+            ipRanges: { host1: "198.18.0.128/27", host2: "198.18.0.160/27", hots3: "198.18.0.192/27" },
+          },
+        ],
+        workloads: [],
+      },
       "lab:networks[0].ipRanges.hots3",
       "no such host",
     );

@@ -51,7 +51,10 @@ describe("the kernel's neighbour table", () => {
     mkdirSync(join(d, "sys/net/ipv4/neigh/default"), { recursive: true });
     mkdirSync(join(d, "net/stat"), { recursive: true });
     writeFileSync(join(d, "sys/net/ipv4/neigh/default/gc_thresh3"), `${gcThresh3}\n`);
-    writeFileSync(join(d, "net/stat/arp_cache"), `entries  allocs   destroys\n${entriesHex} 00006fec 0000631a\n${entriesHex} 00006931 000075ca\n`);
+    writeFileSync(
+      join(d, "net/stat/arp_cache"),
+      `entries  allocs   destroys\n${entriesHex} 00006fec 0000631a\n${entriesHex} 00006931 000075ca\n`,
+    );
     return d;
   };
 
@@ -68,7 +71,9 @@ describe("the kernel's neighbour table", () => {
     const p = neighbourTableProblem(plan, { gcThresh3: 1024, entries: 57 }, "of the Docker engine's machine (unix:///var/run/docker.sock)");
     expect(p).toContain("holds at most 1024 entries (net.ipv4.neigh.default.gc_thresh3) and has 57");
     expect(p).toContain("this lab's 50 containers add about 2658");
-    expect(p).toContain("Fix: as root on that machine, sysctl -w net.ipv4.neigh.default.gc_thresh3=4096 net.ipv4.neigh.default.gc_thresh2=2048");
+    expect(p).toContain(
+      "Fix: as root on that machine, sysctl -w net.ipv4.neigh.default.gc_thresh3=4096 net.ipv4.neigh.default.gc_thresh2=2048",
+    );
     expect(neighbourTableProblem(plan, { gcThresh3: 4096, entries: 57 }, "here")).toBeUndefined();
     // The default lab fits the kernel's default table.
     expect(neighbourTableProblem(buildPlan(overlayLab("dind", 3)), { gcThresh3: 1024, entries: 57 }, "here")).toBeUndefined();

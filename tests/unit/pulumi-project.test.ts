@@ -30,7 +30,11 @@ describe("Pulumi.yaml", () => {
   });
 
   it("declares exactly the keys the program reads, each typed and with a default", () => {
-    expect(Object.keys(project.config).map((k) => k.slice(4)).sort()).toEqual([...CONFIG_KEYS].sort());
+    expect(
+      Object.keys(project.config)
+        .map((k) => k.slice(4))
+        .sort(),
+    ).toEqual([...CONFIG_KEYS].sort());
     for (const [key, d] of Object.entries(project.config)) {
       expect(d.type, key).toMatch(/^(string|object|array)$/);
       expect(d.default, `${key} has no default: the engine would require it in every stack`).toBeDefined();

@@ -19,7 +19,10 @@ function fakePath(tools: Record<string, string>): { path: string; log: string } 
   const log = join(dir, "calls.log");
   for (const [name, body] of Object.entries(tools)) {
     const p = join(dir, name);
-    writeFileSync(p, `#!/bin/sh\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=[$PULUMI_CONFIG_PASSPHRASE]" >> ${log}\n${body}\n`);
+    writeFileSync(
+      p,
+      `#!/bin/sh\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=[$PULUMI_CONFIG_PASSPHRASE]" >> ${log}\n${body}\n`,
+    );
     chmodSync(p, 0o755);
   }
   return { path: [dir, dirname(process.execPath), "/usr/bin", "/bin"].join(":"), log };

@@ -12,7 +12,10 @@ function read(all: Record<string, string>) {
 
 describe("readLabConfig", () => {
   it("parses structured keys and keeps scalars", () => {
-    expect(read({ "lab:hostKind": "netns", "lab:kv": '{"kind":"etcd"}', "other:x": "1" })).toEqual({ hostKind: "netns", kv: { kind: "etcd" } });
+    expect(read({ "lab:hostKind": "netns", "lab:kv": '{"kind":"etcd"}', "other:x": "1" })).toEqual({
+      hostKind: "netns",
+      kv: { kind: "etcd" },
+    });
   });
 
   it("passes an unknown lab: key on without its value, so buildPlan refuses it with the nearest key", () => {

@@ -24,7 +24,13 @@ const sshHosts = [
   { name: "host1", address: "198.18.0.11", ssh: { user: "root", privateKeySecret: "sshKey" } },
   { name: "host2", address: "198.18.0.12", ssh: { user: "lab", port: 2222, privateKeySecret: "sshKey" } },
 ];
-const kvPlan = buildPlan({ name: "rl", hostKind: "ssh", overlayMode: "kv", kv: { kind: "etcd", external: true, address: "198.18.0.2" }, hosts: sshHosts });
+const kvPlan = buildPlan({
+  name: "rl",
+  hostKind: "ssh",
+  overlayMode: "kv",
+  kv: { kind: "etcd", external: true, address: "198.18.0.2" },
+  hosts: sshHosts,
+});
 const swarmPlan = buildPlan({ name: "rs", hostKind: "ssh", overlayMode: "swarm", hosts: sshHosts });
 
 /** The value following an option in an argv. */
@@ -118,15 +124,25 @@ describe("docker-daemon.sh calls for ssh hosts", () => {
 
 describe("ssh hosts whose Docker lives elsewhere (hosts[].ssh.docker)", () => {
   it("docker-daemon.sh edits and restarts that Docker: daemon.json, pidfile, socket and log as configured", () => {
-    const docker = { daemonJson: "/srv/h1/daemon.json", pidFile: "/run/h1/docker.pid", socket: "unix:///run/h1/docker.sock", logFile: "/srv/h1/dockerd.log" };
-    const plan = buildPlan({ name: "rd", hostKind: "ssh", overlayMode: "swarm", hosts: [{ ...sshHosts[0]!, ssh: { ...sshHosts[0]!.ssh, docker } }, sshHosts[1]!] });
+    const docker = {
+      daemonJson: "/srv/h1/daemon.json",
+      pidFile: "/run/h1/docker.pid",
+      socket: "unix:///run/h1/docker.sock",
+      logFile: "/srv/h1/dockerd.log",
+    };
+    const plan = buildPlan({
+      name: "rd",
+      hostKind: "ssh",
+      overlayMode: "swarm",
+      hosts: [{ ...sshHosts[0]!, ssh: { ...sshHosts[0]!.ssh, docker } }, sshHosts[1]!],
+    });
     const [a, b] = daemonCalls(plan);
-    expect([opt(a!.apply.args, "--daemon-json-file"), opt(a!.apply.args, "--pidfile"), opt(a!.apply.args, "--docker-host"), opt(a!.apply.args, "--log-file")]).toEqual([
-      docker.daemonJson,
-      docker.pidFile,
-      docker.socket,
-      docker.logFile,
-    ]);
+    expect([
+      opt(a!.apply.args, "--daemon-json-file"),
+      opt(a!.apply.args, "--pidfile"),
+      opt(a!.apply.args, "--docker-host"),
+      opt(a!.apply.args, "--log-file"),
+    ]).toEqual([docker.daemonJson, docker.pidFile, docker.socket, docker.logFile]);
     // The other host keeps the defaults.
     expect(opt(b!.apply.args, "--daemon-json-file")).toBe(defaultRemoteDaemonPaths(plan).daemonJsonFile);
   });
@@ -181,7 +197,15 @@ describe("swarm calls", () => {
     expect(s.init.where).toBe("local");
     expect(s.init.args).toEqual([plan.hosts[0]!.endpoint, "198.18.0.11", "198.18.192.0/18", "26"]);
     expect(s.networks.map((n) => n.name)).toEqual(["ov_a"]);
-    expect(s.networks[0]!.create.args).toEqual(["create", plan.hosts[0]!.endpoint, "ov_a", "198.18.100.0/24", "198.18.100.1", "1400", "198.18.100.128/25"]);
+    expect(s.networks[0]!.create.args).toEqual([
+      "create",
+      plan.hosts[0]!.endpoint,
+      "ov_a",
+      "198.18.100.0/24",
+      "198.18.100.1",
+      "1400",
+      "198.18.100.128/25",
+    ]);
     expect(s.networks[0]!.remove.args).toEqual(["remove", plan.hosts[0]!.endpoint, "ov_a"]);
     expect(localShell(s.init)).toBe(`bash scripts/swarm/init.sh unix://${plan.hosts[0]!.netns!.socket} 198.18.0.11 198.18.192.0/18 26`);
   });
@@ -203,7 +227,9 @@ describe("rendered commands", () => {
 
   function runRemote(call: ScriptCall): string[] {
     // What the remote login shell does with the command string (without sudo: we are not on a real host).
-    return execFileSync("sh", ["-c", remoteShell(call, echoScript, { sudo: false })], { encoding: "utf8" }).trimEnd().split("\n");
+    return execFileSync("sh", ["-c", remoteShell(call, echoScript, { sudo: false })], { encoding: "utf8" })
+      .trimEnd()
+      .split("\n");
   }
 
   it("the script arrives intact and every argument (JSON included) survives the shell", () => {

@@ -17,12 +17,18 @@ writeFileSync(fakeRunc, '#!/bin/sh\necho "runc $*"\n', { mode: 0o755 });
 const PRIVILEGED = ["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_CHECKPOINT_RESTORE"];
 const spec = () => ({
   ociVersion: "1.0.2",
-  process: { args: ["dockerd"], capabilities: { bounding: PRIVILEGED, effective: PRIVILEGED, inheritable: PRIVILEGED, permitted: PRIVILEGED } },
+  process: {
+    args: ["dockerd"],
+    capabilities: { bounding: PRIVILEGED, effective: PRIVILEGED, inheritable: PRIVILEGED, permitted: PRIVILEGED },
+  },
   root: { path: "rootfs" },
 });
 
 function wrap(args: string[], drop: string): string {
-  return execFileSync("bash", [WRAPPER, ...args], { env: { ...process.env, DNLAB_RUNC: fakeRunc, DNLAB_DROP_CAPS: drop }, encoding: "utf8" }).trim();
+  return execFileSync("bash", [WRAPPER, ...args], {
+    env: { ...process.env, DNLAB_RUNC: fakeRunc, DNLAB_DROP_CAPS: drop },
+    encoding: "utf8",
+  }).trim();
 }
 
 describe("runc-drop-caps.sh", () => {
@@ -30,12 +36,28 @@ describe("runc-drop-caps.sh", () => {
     const bundle = join(dir, "b1");
     execFileSync("mkdir", ["-p", bundle]);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec()));
-    const argv = ["--root", "/run/x", "--log", "/run/x/log.json", "--log-format", "json", "create", "--bundle", bundle, "--pid-file", "/run/x/pid", "c1"];
+    const argv = [
+      "--root",
+      "/run/x",
+      "--log",
+      "/run/x/log.json",
+      "--log-format",
+      "json",
+      "create",
+      "--bundle",
+      bundle,
+      "--pid-file",
+      "/run/x/pid",
+      "c1",
+    ];
     expect(wrap(argv, "CAP_SYS_RESOURCE CAP_CHECKPOINT_RESTORE")).toBe(`runc ${argv.join(" ")}`);
     const after = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as ReturnType<typeof spec>;
     const kept = ["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"];
     expect(after.process.capabilities).toEqual({ bounding: kept, effective: kept, inheritable: kept, permitted: kept });
-    expect({ ...after, process: { ...after.process, capabilities: undefined } }).toEqual({ ...spec(), process: { ...spec().process, capabilities: undefined } });
+    expect({ ...after, process: { ...after.process, capabilities: undefined } }).toEqual({
+      ...spec(),
+      process: { ...spec().process, capabilities: undefined },
+    });
   });
 
   it("exec: edits the --process spec (healthchecks and docker exec of a privileged container)", () => {

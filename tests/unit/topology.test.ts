@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { main, parseArgs, UsageError } from "../../src/cli/topology.js";
-import { buildPlan, type LabConfigInput, type LabPlan, mermaidLabel, topologyMarkdown, topologyMermaid, topologyView } from "../../src/model/index.js";
+import {
+  buildPlan,
+  type LabConfigInput,
+  type LabPlan,
+  mermaidLabel,
+  topologyMarkdown,
+  topologyMermaid,
+  topologyView,
+} from "../../src/model/index.js";
 import { renderTopologySvg, topologySvg } from "../../src/topology/svg.js";
 import type { Element } from "@xmldom/xmldom";
 import { elements, groups, parseXml, svgDoc, texts } from "./svg-xml.js";
@@ -51,7 +59,11 @@ function factsOf(plan: LabPlan): string[] {
   const facts = [plan.underlay.subnet, plan.underlay.gateway];
   if (plan.kv) facts.push(plan.kv.kind, `${plan.kv.address}:${plan.kv.port}`);
   for (const h of plan.hosts) {
-    facts.push(h.name, h.address, plan.overlayMode === "kv" ? `kv: ${h.daemon.clusterStore!}` : `swarm ${plan.swarm!.manager === h.name ? "manager" : "worker"}`);
+    facts.push(
+      h.name,
+      h.address,
+      plan.overlayMode === "kv" ? `kv: ${h.daemon.clusterStore!}` : `swarm ${plan.swarm!.manager === h.name ? "manager" : "worker"}`,
+    );
   }
   for (const n of plan.networks) {
     facts.push(n.name, n.subnet);
@@ -178,7 +190,9 @@ describe("the picture follows the config", () => {
 
 describe("Mermaid label escaping", () => {
   it("turns quotes, markup, pipes and # into Mermaid entity codes and newlines into <br/>", () => {
-    expect(mermaidLabel(`a "b" <i>&#x</i> |p| \`t\`\nnext`)).toBe("a #34;b#34; #60;i#62;#38;#35;x#60;/i#62; #124;p#124; #96;t#96;<br/>next");
+    expect(mermaidLabel(`a "b" <i>&#x</i> |p| \`t\`\nnext`)).toBe(
+      "a #34;b#34; #60;i#62;#38;#35;x#60;/i#62; #124;p#124; #96;t#96;<br/>next",
+    );
     expect(mermaidLabel("plain 198.18.0.0/24, gw (x)")).toBe("plain 198.18.0.0/24, gw (x)");
   });
 });
@@ -201,7 +215,9 @@ describe("SVG picture", () => {
   });
 
   it("draws each container inside its host's box, with a dot on the band of each of its networks", () => {
-    const bandY = new Map(groups(doc, "network").map((g) => [g.getAttribute("data-network"), elements(g, "line")[0]!.getAttribute("y1")] as const));
+    const bandY = new Map(
+      groups(doc, "network").map((g) => [g.getAttribute("data-network"), elements(g, "line")[0]!.getAttribute("y1")] as const),
+    );
     expect([...bandY.keys()]).toEqual(dev.networks.map((n) => n.name));
     const num = (e: Element, a: string): number => Number(e.getAttribute(a));
     for (const w of dev.workloads) {
@@ -214,7 +230,9 @@ describe("SVG picture", () => {
       expect(num(cRect, "x") + num(cRect, "width")).toBeLessThan(num(hostBox, "x") + num(hostBox, "width"));
       for (const a of w.attachments) {
         expect(texts(box!).join("\n")).toContain(`${a.network} ${a.ipv4}`);
-        const att = groups(doc, "attachment").find((g) => g.getAttribute("data-container") === w.name && g.getAttribute("data-network") === a.network);
+        const att = groups(doc, "attachment").find(
+          (g) => g.getAttribute("data-container") === w.name && g.getAttribute("data-network") === a.network,
+        );
         expect(att, `${w.name} on ${a.network}`).toBeDefined();
         expect(elements(att!, "circle")[0]!.getAttribute("cy")).toBe(bandY.get(a.network));
         expect(texts(att!)).toEqual([a.ipv4]);
@@ -235,7 +253,9 @@ describe("SVG picture", () => {
     for (const t of elements(doc, "text")) expect(Number(t.getAttribute("y"))).toBeLessThanOrEqual(H);
     const boxes = groups(doc, "host").map((g) => elements(g, "rect")[0]!);
     for (let i = 1; i < boxes.length; i++) {
-      expect(Number(boxes[i]!.getAttribute("x"))).toBeGreaterThan(Number(boxes[i - 1]!.getAttribute("x")) + Number(boxes[i - 1]!.getAttribute("width")));
+      expect(Number(boxes[i]!.getAttribute("x"))).toBeGreaterThan(
+        Number(boxes[i - 1]!.getAttribute("x")) + Number(boxes[i - 1]!.getAttribute("width")),
+      );
     }
   });
 
@@ -285,7 +305,9 @@ describe("npm run topology (src/cli/topology.ts)", () => {
       expect(readFileSync(out, "utf8")).toBe(topologySvg(buildPlan(cfg)));
       writeJson(cfgPath, { networks: [{ name: "ov_net1", driver: "overlay", subnet: "10.0.0.0/24" }] });
       expect(main(["--config", cfgPath])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join("")).toMatch(/lab:networks\[0\]\.subnet = "10\.0\.0\.0\/24": outside the lab range/);
+      expect(err.mock.calls.map((c) => String(c[0])).join("")).toMatch(
+        /lab:networks\[0\]\.subnet = "10\.0\.0\.0\/24": outside the lab range/,
+      );
     } finally {
       err.mockRestore();
     }

@@ -13,7 +13,9 @@ describe("the documented trace", () => {
   it("is a real test2 -> test1 trace that crossed all ten overlay hops both ways", () => {
     expect([saved.plan.from.name, saved.plan.to.name, saved.plan.kind]).toEqual(["test2", "test1", "overlay"]);
     expect(saved.hops).toHaveLength(10);
-    expect(saved.hops.every((h) => h.status === "seen" && h.requests === saved.probe.transmitted && h.replies === saved.probe.transmitted)).toBe(true);
+    expect(
+      saved.hops.every((h) => h.status === "seen" && h.requests === saved.probe.transmitted && h.replies === saved.probe.transmitted),
+    ).toBe(true);
     expect(saved.vni).toEqual({ wire: 256, device: 256, matches: true });
   });
 

@@ -44,9 +44,22 @@ describe("parseTcpdump", () => {
       ttl: 64,
       ipLength: 1262,
       icmp: "echo request",
-      vxlan: { vni: 256, srcMac: "92:e7:a1:64:65:a4", dstMac: "be:83:33:69:8c:4f", srcIp: "198.18.0.12", dstIp: "198.18.0.11", srcPort: 43477, dstPort: 4789, ttl: 64 },
+      vxlan: {
+        vni: 256,
+        srcMac: "92:e7:a1:64:65:a4",
+        dstMac: "be:83:33:69:8c:4f",
+        srcIp: "198.18.0.12",
+        dstIp: "198.18.0.11",
+        srcPort: 43477,
+        dstPort: 4789,
+        ttl: 64,
+      },
     });
-    expect(p[1]).toMatchObject({ icmp: "echo reply", srcIp: "198.18.100.2", vxlan: { srcIp: "198.18.0.11", dstIp: "198.18.0.12", vni: 256 } });
+    expect(p[1]).toMatchObject({
+      icmp: "echo reply",
+      srcIp: "198.18.100.2",
+      vxlan: { srcIp: "198.18.0.11", dstIp: "198.18.0.12", vni: 256 },
+    });
   });
 
   it("reads the way out: the container's gwbridge address before NAT, the host's after it, one TTL less", () => {

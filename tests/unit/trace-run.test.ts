@@ -7,13 +7,17 @@ import { runTrace } from "../../src/trace/capture.js";
 import { container, FakeEngine, failed, ok } from "./verify-fake.js";
 
 const plan = buildPlan({});
-const PING_OK = "PING 198.18.100.2 (198.18.100.2): 1234 data bytes\n1242 bytes from 198.18.100.2: seq=0 ttl=64 time=0.2 ms\n\n--- 198.18.100.2 ping statistics ---\n2 packets transmitted, 2 packets received, 0% packet loss\n";
-const PING_LOST = "PING 198.18.100.2 (198.18.100.2): 1234 data bytes\n\n--- 198.18.100.2 ping statistics ---\n2 packets transmitted, 0 packets received, 100% packet loss\n";
+const PING_OK =
+  "PING 198.18.100.2 (198.18.100.2): 1234 data bytes\n1242 bytes from 198.18.100.2: seq=0 ttl=64 time=0.2 ms\n\n--- 198.18.100.2 ping statistics ---\n2 packets transmitted, 2 packets received, 0% packet loss\n";
+const PING_LOST =
+  "PING 198.18.100.2 (198.18.100.2): 1234 data bytes\n\n--- 198.18.100.2 ping statistics ---\n2 packets transmitted, 0 packets received, 100% packet loss\n";
 
 function engines(pingOutput: string, test1Running = true): { factory: (e: string, host: string) => FakeEngine; all: FakeEngine[] } {
   const all: FakeEngine[] = [];
   const factory = (endpoint: string): FakeEngine => {
-    const e = new FakeEngine(endpoint, (_c, cmd) => (cmd[0] === "ping" ? (pingOutput === PING_OK ? ok(pingOutput) : failed(pingOutput)) : failed("unexpected")));
+    const e = new FakeEngine(endpoint, (_c, cmd) =>
+      cmd[0] === "ping" ? (pingOutput === PING_OK ? ok(pingOutput) : failed(pingOutput)) : failed("unexpected"),
+    );
     e.containers.set("test1", container("test1", { ov_net1: { ip: "198.18.100.2" } }, test1Running));
     e.containers.set("test2", container("test2", { ov_net1: { ip: "198.18.100.3" } }));
     all.push(e);

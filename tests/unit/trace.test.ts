@@ -36,7 +36,10 @@ const ssh = buildPlan({
 // The fixtures were captured with a 1234-byte payload (overlay), 1111 (external) and 999 (macvlan).
 const overlayPlan = (): TracePlan => planTrace(netns, { from: "test2", to: "test1", payloadBytes: 1234, count: 2 });
 const LISTENING = fixture("overlay-vxlan0.stderr");
-const running: TraceFacts = { from: { name: "test2", state: "running", running: true, attached: true }, to: { name: "test1", state: "running", running: true, attached: true } };
+const running: TraceFacts = {
+  from: { name: "test2", state: "running", running: true, attached: true },
+  to: { name: "test1", state: "running", running: true, attached: true },
+};
 const answered: ProbeOutcome = { command: ["ping"], exitCode: 0, transmitted: 2, received: 2, output: "" };
 const lost: ProbeOutcome = { command: ["ping"], exitCode: 1, transmitted: 2, received: 0, output: "" };
 
@@ -58,8 +61,20 @@ function only(text: string, keep: RegExp): string {
 /** Captures of the overlay path as the real lab gave them, one per hop, by role. */
 function overlayCaptures(p: TracePlan, edit: (id: string, c: HopCapture) => HopCapture = (_i, c) => c): HopCapture[] {
   return p.hops.map((h) => {
-    const text = h.filter === "vxlan" ? fixture("overlay-underlay-eth0.stdout") : h.role === "container" ? fixture("overlay-container-eth0.stdout") : fixture("overlay-vxlan0.stdout");
-    const c: HopCapture = { id: h.id, namespace: `ns-of-${h.id}`, device: h.device, stdout: text, stderr: LISTENING, ...(h.role === "vxlan" ? { deviceVni: 256 } : {}) };
+    const text =
+      h.filter === "vxlan"
+        ? fixture("overlay-underlay-eth0.stdout")
+        : h.role === "container"
+          ? fixture("overlay-container-eth0.stdout")
+          : fixture("overlay-vxlan0.stdout");
+    const c: HopCapture = {
+      id: h.id,
+      namespace: `ns-of-${h.id}`,
+      device: h.device,
+      stdout: text,
+      stderr: LISTENING,
+      ...(h.role === "vxlan" ? { deviceVni: 256 } : {}),
+    };
     return edit(h.id, c);
   });
 }
@@ -67,7 +82,12 @@ function overlayCaptures(p: TracePlan, edit: (id: string, c: HopCapture) => HopC
 describe("planTrace: the hops, from the plan", () => {
   it("overlay across hosts: container, overlay br0 and VXLAN, underlay, switch ports, and back down on the other host", () => {
     const p = overlayPlan();
-    expect(p).toMatchObject({ kind: "overlay", network: "ov_net1", from: { name: "test2", host: "host2", ip: "198.18.100.3" }, to: { name: "test1", host: "host1", ip: "198.18.100.2" } });
+    expect(p).toMatchObject({
+      kind: "overlay",
+      network: "ov_net1",
+      from: { name: "test2", host: "host2", ip: "198.18.100.3" },
+      to: { name: "test1", host: "host1", ip: "198.18.100.2" },
+    });
     expect(p.hops.map((h) => [h.id, h.role, h.ns.kind, h.filter])).toEqual([
       ["test2/eth0", "container", "container", "probe"],
       ["host2/overlay/br0", "overlay-bridge", "overlay", "probe"],
@@ -131,7 +151,9 @@ describe("planTrace: the hops, from the plan", () => {
       }
       throw new Error("no error");
     };
-    expect(err(() => planTrace(netns, { from: "nope", to: "test1" }))).toBe('<from> = "nope": no such container in lab tr1. Fix: use one of test1, test2, test3, test4, test5');
+    expect(err(() => planTrace(netns, { from: "nope", to: "test1" }))).toBe(
+      '<from> = "nope": no such container in lab tr1. Fix: use one of test1, test2, test3, test4, test5',
+    );
     expect(err(() => planTrace(netns, { from: "test1", to: "nope" }))).toContain("or external");
     expect(err(() => planTrace(netns, { from: "test1", to: "test1" }))).toContain("the same container as <from>");
     expect(err(() => planTrace(netns, { from: "test1", to: "test3" }))).toContain("no network test1 and test3 share");
@@ -151,7 +173,9 @@ describe("dind and ssh hosts: the hops that cannot be seen from here, and why", 
     expect(blind.find((b) => b.id === "test2/eth0")!.why).toBe(
       "host2 is a dind host: its namespaces live inside the host's container, whose image (docker:dind) has no tcpdump and the lab installs none",
     );
-    expect(blind.find((b) => b.id === "switch/v-host2")!.why).toBe("the underlay of dind hosts is a Docker bridge of the local engine, outside the lab's namespaces");
+    expect(blind.find((b) => b.id === "switch/v-host2")!.why).toBe(
+      "the underlay of dind hosts is a Docker bridge of the local engine, outside the lab's namespaces",
+    );
   });
 
   it("ssh: capturing needs root and tcpdump on the machine; the underlay is a real network", () => {
@@ -176,7 +200,13 @@ describe("dind and ssh hosts: the hops that cannot be seen from here, and why", 
 
   it("a probe that is lost with nothing captured: says the stop cannot be located, and why", () => {
     const p = planTrace(ssh, { from: "test3", to: "test4", payloadBytes: 999 });
-    const r = analyzeTrace(p, [], lost, { from: { name: "test3", state: "running", running: true }, to: { name: "test4", state: "running", running: true } }, "t");
+    const r = analyzeTrace(
+      p,
+      [],
+      lost,
+      { from: { name: "test3", state: "running", running: true }, to: { name: "test4", state: "running", running: true } },
+      "t",
+    );
     expect(r.delivered).toBe(false);
     expect(r.cause).toMatch(/^seen at no hop; the hops after that could not be captured \(test3\/eth0: host1 is an ssh host/);
     expect(r.cause).toContain("so where it stopped is not known");
@@ -188,7 +218,13 @@ describe("analyzeTrace: what the captures say", () => {
     const p = overlayPlan();
     const r = analyzeTrace(p, overlayCaptures(p), answered, running, "t");
     expect(r.hops.map((h) => [h.status, h.requests, h.replies])).toEqual(p.hops.map(() => ["seen", 2, 2]));
-    expect(r).toMatchObject({ delivered: true, answered: true, lastSeen: "test1/eth0", lastReplySeen: "test2/eth0", vni: { wire: 256, device: 256, matches: true } });
+    expect(r).toMatchObject({
+      delivered: true,
+      answered: true,
+      lastSeen: "test1/eth0",
+      lastReplySeen: "test2/eth0",
+      vni: { wire: 256, device: 256, matches: true },
+    });
     expect(r.cause).toBeUndefined();
     expect(r.hops[3]!.request!.vxlan).toMatchObject({ srcIp: "198.18.0.12", dstIp: "198.18.0.11", dstPort: 4789 });
     expect(r.facts).toEqual(["test2: running, on ov_net1", "test1: running, on ov_net1"]);
@@ -196,7 +232,13 @@ describe("analyzeTrace: what the captures say", () => {
 
   it("a VNI on the wire that is not the device's is reported as a mismatch", () => {
     const p = overlayPlan();
-    const r = analyzeTrace(p, overlayCaptures(p, (_id, c) => (c.deviceVni !== undefined ? { ...c, deviceVni: 4097 } : c)), answered, running, "t");
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (_id, c) => (c.deviceVni !== undefined ? { ...c, deviceVni: 4097 } : c)),
+      answered,
+      running,
+      "t",
+    );
     expect(r.vni).toEqual({ wire: 256, device: 4097, matches: false });
     expect(formatTrace(r)).toContain("the VXLAN device says 4097: MISMATCH");
   });
@@ -217,7 +259,10 @@ describe("analyzeTrace: what the captures say", () => {
       return { ...c, stdout: only(c.stdout!, /echo request/) };
     });
     const r = analyzeTrace(p, caps, lost, running, "t");
-    expect(r.hops.find((h) => h.id === "switch/v-host1")).toMatchObject({ status: "not-captured", why: "tcpdump: v-host1: That device is not up" });
+    expect(r.hops.find((h) => h.id === "switch/v-host1")).toMatchObject({
+      status: "not-captured",
+      why: "tcpdump: v-host1: That device is not up",
+    });
     expect(r).toMatchObject({ delivered: false, answered: false, lastSeen: "switch/v-host2" });
     expect(r.cause).toBe("last seen at v-host2 in ns-of-switch/v-host2; v-host1 (tr1-sw) is down: the link is cut there");
   });
@@ -225,16 +270,26 @@ describe("analyzeTrace: what the captures say", () => {
   it("the source host's link cut below its switch port: named as the link between the host and the switch", () => {
     const p = overlayPlan();
     const seen = new Set(["test2/eth0", "host2/overlay/br0", "host2/overlay/vxlan", "host2/eth0"]);
-    const r = analyzeTrace(p, overlayCaptures(p, (id, c) => ({ ...c, stdout: seen.has(id) ? only(c.stdout!, /echo request/) : "" })), lost, running, "t");
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (id, c) => ({ ...c, stdout: seen.has(id) ? only(c.stdout!, /echo request/) : "" })),
+      lost,
+      running,
+      "t",
+    );
     expect(r.lastSeen).toBe("host2/eth0");
-    expect(r.cause).toContain("the underlay link between host2 and the switch is cut: eth0 in ns-of-host2/eth0 on host2 sent it, switch port v-host2 never received it");
+    expect(r.cause).toContain(
+      "the underlay link between host2 and the switch is cut: eth0 in ns-of-host2/eth0 on host2 sent it, switch port v-host2 never received it",
+    );
   });
 
   it("seen on the VXLAN device, not on the underlay, with the destination stopped: the state first, then the missing peer", () => {
     const p = overlayPlan();
     const seen = new Set(["test2/eth0", "host2/overlay/br0", "host2/overlay/vxlan"]);
     const caps = overlayCaptures(p, (id, c) =>
-      id === "test1/eth0" ? { id, namespace: "", device: "eth0", unavailable: "test1 is exited (137): it has no sandbox to capture in" } : { ...c, stdout: seen.has(id) ? only(c.stdout!, /echo request/) : "" },
+      id === "test1/eth0"
+        ? { id, namespace: "", device: "eth0", unavailable: "test1 is exited (137): it has no sandbox to capture in" }
+        : { ...c, stdout: seen.has(id) ? only(c.stdout!, /echo request/) : "" },
     );
     const stopped: TraceFacts = { ...running, to: { name: "test1", state: "exited (137)", running: false, attached: true } };
     const r = analyzeTrace(p, caps, lost, stopped, "t");
@@ -248,13 +303,25 @@ describe("analyzeTrace: what the captures say", () => {
 
   it("a destination disconnected from the network is named as such", () => {
     const p = overlayPlan();
-    const r = analyzeTrace(p, overlayCaptures(p, (_id, c) => ({ ...c, stdout: "" })), lost, { ...running, to: { name: "test1", state: "running", running: true, attached: false } }, "t");
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (_id, c) => ({ ...c, stdout: "" })),
+      lost,
+      { ...running, to: { name: "test1", state: "running", running: true, attached: false } },
+      "t",
+    );
     expect(r.cause).toContain("test1 is not attached to ov_net1 (disconnected): nothing on ov_net1 has 198.18.100.2");
   });
 
   it("received at the destination, never answered: the destination does not answer", () => {
     const p = overlayPlan();
-    const r = analyzeTrace(p, overlayCaptures(p, (_id, c) => ({ ...c, stdout: only(c.stdout!, /echo request/) })), lost, running, "t");
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (_id, c) => ({ ...c, stdout: only(c.stdout!, /echo request/) })),
+      lost,
+      running,
+      "t",
+    );
     expect(r.delivered).toBe(true);
     expect(r.cause).toContain("no reply was seen anywhere: test1 does not answer ICMP echo");
   });
@@ -262,23 +329,50 @@ describe("analyzeTrace: what the captures say", () => {
   it("a reply lost on the way back: where it was last seen", () => {
     const p = overlayPlan();
     const back = new Set(["test1/eth0", "host1/overlay/br0", "host1/overlay/vxlan"]);
-    const r = analyzeTrace(p, overlayCaptures(p, (id, c) => (back.has(id) ? c : { ...c, stdout: only(c.stdout!, /echo request/) })), lost, running, "t");
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (id, c) => (back.has(id) ? c : { ...c, stdout: only(c.stdout!, /echo request/) })),
+      lost,
+      running,
+      "t",
+    );
     expect(r).toMatchObject({ delivered: true, answered: false, lastReplySeen: "host1/overlay/vxlan" });
-    expect(r.cause).toBe("the reply was last seen at vxlan0 in ns-of-host1/overlay/vxlan on host1 and never reached eth0 in ns-of-host1/eth0 on host1: the way back is broken there");
+    expect(r.cause).toBe(
+      "the reply was last seen at vxlan0 in ns-of-host1/overlay/vxlan on host1 and never reached eth0 in ns-of-host1/eth0 on host1: the way back is broken there",
+    );
   });
 
   it("a capture where tcpdump never listened (nsenter failed) is not captured, not 'not seen'", () => {
     const p = overlayPlan();
-    const r = analyzeTrace(p, overlayCaptures(p, (id, c) => (id === "host1/overlay/br0" ? { ...c, stdout: "", stderr: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n" } : c)), answered, running, "t");
-    expect(r.hops.find((h) => h.id === "host1/overlay/br0")).toMatchObject({ status: "not-captured", why: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument" });
+    const r = analyzeTrace(
+      p,
+      overlayCaptures(p, (id, c) =>
+        id === "host1/overlay/br0"
+          ? { ...c, stdout: "", stderr: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n" }
+          : c,
+      ),
+      answered,
+      running,
+      "t",
+    );
+    expect(r.hops.find((h) => h.id === "host1/overlay/br0")).toMatchObject({
+      status: "not-captured",
+      why: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument",
+    });
   });
 
   it("external: the NAT hop shows the source before and after MASQUERADE", () => {
     const p = planTrace(netns, { from: "test2", to: "external", payloadBytes: 1111 });
-    const text = (id: string): string => (id === "test2/eth1" || id === "host2/docker_gwbridge" ? fixture("external-eth1.stdout") : fixture("external-underlay-eth0.stdout"));
-    const caps = p.hops.filter((h) => !h.derived).map((h): HopCapture => ({ id: h.id, namespace: "n", device: h.device, stdout: text(h.id), stderr: LISTENING }));
+    const text = (id: string): string =>
+      id === "test2/eth1" || id === "host2/docker_gwbridge" ? fixture("external-eth1.stdout") : fixture("external-underlay-eth0.stdout");
+    const caps = p.hops
+      .filter((h) => !h.derived)
+      .map((h): HopCapture => ({ id: h.id, namespace: "n", device: h.device, stdout: text(h.id), stderr: LISTENING }));
     const r = analyzeTrace(p, caps, { ...answered, transmitted: 1, received: 1 }, { from: running.from }, "t");
-    expect(r.hops.find((h) => h.id === "host2/nat")).toMatchObject({ status: "seen", nat: { before: "198.19.128.2", after: "198.18.0.12" } });
+    expect(r.hops.find((h) => h.id === "host2/nat")).toMatchObject({
+      status: "seen",
+      nat: { before: "198.19.128.2", after: "198.18.0.12" },
+    });
     expect(r.cause).toBeUndefined();
     expect(r.vni).toBeUndefined();
     expect(formatTrace(r)).toContain("source 198.19.128.2 -> 198.18.0.12 (MASQUERADE)");
@@ -291,7 +385,11 @@ describe("renderings of one result", () => {
   const cut = analyzeTrace(
     p,
     overlayCaptures(p, (id, c) =>
-      id === "switch/v-host1" ? { ...c, stdout: "", stderr: fixture("error-device-down.stderr") } : ["host1/eth0", "host1/overlay/vxlan", "host1/overlay/br0", "test1/eth0"].includes(id) ? { ...c, stdout: "" } : { ...c, stdout: only(c.stdout!, /echo request/) },
+      id === "switch/v-host1"
+        ? { ...c, stdout: "", stderr: fixture("error-device-down.stderr") }
+        : ["host1/eth0", "host1/overlay/vxlan", "host1/overlay/br0", "test1/eth0"].includes(id)
+          ? { ...c, stdout: "" }
+          : { ...c, stdout: only(c.stdout!, /echo request/) },
     ),
     lost,
     running,
@@ -302,7 +400,9 @@ describe("renderings of one result", () => {
     const t = formatTrace(ok);
     expect(t.split("\n")[0]).toBe("trace test2 (198.18.100.3) -> test1 (198.18.100.2) over ov_net1 (overlay), lab tr1");
     expect(t).toContain("ok  4. eth0             ns-of-host2/eth0 @ host2  [underlay]");
-    expect(t).toContain("request x2: VXLAN vni 256  198.18.0.12:43477 > 198.18.0.11:4789  ttl 64  (92:e7:a1:64:65:a4 > be:83:33:69:8c:4f)  inner 02:42:c6:12:64:03 > 02:42:c6:12:64:02  198.18.100.3 > 198.18.100.2  ttl 64");
+    expect(t).toContain(
+      "request x2: VXLAN vni 256  198.18.0.12:43477 > 198.18.0.11:4789  ttl 64  (92:e7:a1:64:65:a4 > be:83:33:69:8c:4f)  inner 02:42:c6:12:64:03 > 02:42:c6:12:64:02  198.18.100.3 > 198.18.100.2  ttl 64",
+    );
     expect(t).toContain("VNI on the wire: 256 (equals the VXLAN device's own)");
     expect(t.trim().split("\n").at(-1)).toBe("2 probe(s) of 1234 bytes, 2 answered: delivered and answered");
     const c = formatTrace(cut);
@@ -329,7 +429,9 @@ describe("renderings of one result", () => {
 
   it("SVG: a lifeline per hop with its status, an arrow per step, and it parses as strict XML", () => {
     const doc = svgDoc(traceSvg(ok));
-    expect(groups(doc, "hop").map((g) => [g.getAttribute("data-hop"), g.getAttribute("data-status")])).toEqual(p.hops.map((h) => [h.id, "seen"]));
+    expect(groups(doc, "hop").map((g) => [g.getAttribute("data-hop"), g.getAttribute("data-status")])).toEqual(
+      p.hops.map((h) => [h.id, "seen"]),
+    );
     const arrows = groups(doc, "arrow");
     expect(arrows.filter((a) => a.getAttribute("data-dir") === "request")).toHaveLength(9);
     expect(arrows.filter((a) => a.getAttribute("data-dir") === "reply")).toHaveLength(9);

@@ -21,7 +21,9 @@ describe("batchCommand", () => {
   });
 
   it("refuses a target that is not one word (the script splits probes into words)", () => {
-    expect(() => batchCommand({ probeTimeoutS: 1, workers: 1, state: false, probes: [{ kind: "ping", target: "a b", attempts: 1 }] })).toThrow(/"a b" is not one word/);
+    expect(() =>
+      batchCommand({ probeTimeoutS: 1, workers: 1, state: false, probes: [{ kind: "ping", target: "a b", attempts: 1 }] }),
+    ).toThrow(/"a b" is not one word/);
   });
 
   it("the script is strict, and cleans up its temporary directory", () => {

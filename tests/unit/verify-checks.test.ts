@@ -19,7 +19,9 @@ describe("settling: a lab still converging after an apply", () => {
     const inner = world.engines.get("host1")!.onExec;
     let calls = 0;
     world.engines.get("host1")!.onExec = (c, cmd, e) =>
-      cmd[0] === "ping" && cmd.at(-1) === "test2" && ++calls <= 2 ? { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" } : inner(c, cmd, e);
+      cmd[0] === "ping" && cmd.at(-1) === "test2" && ++calls <= 2
+        ? { exitCode: 1, stdout: "", stderr: "ping: bad address 'test2'" }
+        : inner(c, cmd, e);
     const r = await verify(world, { settleMs: 10_000 });
     const check = byId(r.results).get("ping-name:test1->test2@ov_net1")!;
     expect(check).toMatchObject({ ok: true, outcome: "pass", data: { round: 3 } });
@@ -46,7 +48,10 @@ describe("settling: a lab still converging after an apply", () => {
     const e2 = world.engines.get("host2")!;
     const ready = e2.containers.get("test2")!;
     const ep = ready.NetworkSettings.Networks!["ov_net1"]!;
-    e2.containers.set("test2", { ...ready, NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } } });
+    e2.containers.set("test2", {
+      ...ready,
+      NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } },
+    });
     const inspect = e2.inspectContainer.bind(e2);
     let calls = 0;
     e2.inspectContainer = async (name) => {
@@ -56,7 +61,10 @@ describe("settling: a lab still converging after an apply", () => {
     const first = await verify(world);
     expect(byId(first.results).get("cnm:test2")!.detail).toMatch(/^ov_net1 endpoint has no IP, planned 198\.18\.100\.3/);
     calls = 0;
-    e2.containers.set("test2", { ...ready, NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } } });
+    e2.containers.set("test2", {
+      ...ready,
+      NetworkSettings: { ...ready.NetworkSettings, Networks: { ov_net1: { ...ep, IPAddress: "" } } },
+    });
     const settled = await verify(world, { settleMs: 5_000 });
     expect(byId(settled.results).get("cnm:test2")).toMatchObject({ ok: true, data: { round: 2 } });
   });
@@ -103,7 +111,10 @@ describe("outcome and expectation", () => {
     // The state checks' own time inside the container, like a probe's (not the wait for the exec).
     expect(r.get("gwbridge-route:test1@ov_net1")!.data).toMatchObject({ probeMs: expect.any(Number) });
     expect(r.get("cnm:test1")!.data).toMatchObject({ probeMs: expect.any(Number) });
-    const cnm = r.get("cnm:test1")!.data as { endpoints: { network: string; interface: string; ip: string }[]; interfaces: { name: string; network?: string }[] };
+    const cnm = r.get("cnm:test1")!.data as {
+      endpoints: { network: string; interface: string; ip: string }[];
+      interfaces: { name: string; network?: string }[];
+    };
     expect(cnm.endpoints).toEqual([expect.objectContaining({ network: "ov_net1", interface: "eth0", ip: "198.18.100.2/24" })]);
     expect(cnm.interfaces.find((i) => i.name === "eth1")?.network).toBe("docker_gwbridge");
   });
@@ -117,7 +128,8 @@ describe("outcome and expectation", () => {
   it("ping by name must answer from the planned address", async () => {
     const world = makeWorld(plan);
     const inner = world.engines.get("host1")!.onExec;
-    world.engines.get("host1")!.onExec = (c, cmd, e) => (cmd[0] === "ping" && cmd.at(-1) === "test2" ? busyboxPing("test2", "198.18.100.99", true) : inner(c, cmd, e));
+    world.engines.get("host1")!.onExec = (c, cmd, e) =>
+      cmd[0] === "ping" && cmd.at(-1) === "test2" ? busyboxPing("test2", "198.18.100.99", true) : inner(c, cmd, e);
     const r = byId((await verify(world)).results);
     expect(r.get("ping-name:test1->test2@ov_net1")).toMatchObject({ outcome: "fail", ok: false });
     expect(r.get("ping-name:test1->test2@ov_net1")!.detail).toBe("test2 answered from 198.18.100.99, expected 198.18.100.3");
@@ -135,7 +147,12 @@ describe("outcome and expectation", () => {
       },
     });
     const r = await verify(world);
-    expect(r.results.filter((x) => !x.ok).map((x) => x.id).sort()).toEqual(
+    expect(
+      r.results
+        .filter((x) => !x.ok)
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual(
       [
         "external:test2->198.18.0.2",
         "host-ping:host2->test3@mv_net1",
@@ -162,7 +179,10 @@ describe("stopped, missing and unreachable", () => {
   });
 
   it("toward a stopped container, a failing ping says the target is down", async () => {
-    const world = makeWorld(plan, { stopped: ["test2"], reach: (from, ip) => ip !== "198.18.100.3" && !(from === "host:host1" && ip === "198.18.0.128") });
+    const world = makeWorld(plan, {
+      stopped: ["test2"],
+      reach: (from, ip) => ip !== "198.18.100.3" && !(from === "host:host1" && ip === "198.18.0.128"),
+    });
     const r = byId((await verify(world)).results);
     expect(r.get("ping-ip:test1->test2@ov_net1")!.detail).toContain("target container test2 is not running (exited with code 137)");
     expect(r.get("ping-ip:test1->test2@ov_net1")!.error).toBe(false);
@@ -333,7 +353,12 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     expect(r.find((x) => x.id === "vxlan:host1@ov_net1")).toMatchObject({ ok: false, error: true });
     expect(e1.removed).toHaveLength(1);
     expect(e1.removed[0]).toMatch(/^dnlab-verify-host1-[a-z0-9]+$/);
-    expect(r.filter((x) => !x.ok).map((x) => x.id).sort()).toEqual(["host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
+    expect(
+      r
+        .filter((x) => !x.ok)
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual(["host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
   });
 
   it("duplicate check ids keep their own results (runChecks returns plan order by position)", async () => {

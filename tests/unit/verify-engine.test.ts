@@ -31,7 +31,8 @@ beforeAll(async () => {
         res.end(JSON.stringify(v));
       };
       if (url === "/v1.41/_ping") return void res.end("OK");
-      if (url === "/v1.41/containers/test1/json") return json(200, { Id: "abc", Name: "/test1", State: { Status: "running", Running: true }, NetworkSettings: {} });
+      if (url === "/v1.41/containers/test1/json")
+        return json(200, { Id: "abc", Name: "/test1", State: { Status: "running", Running: true }, NetworkSettings: {} });
       if (url === "/v1.41/containers/nope/json") return json(404, { message: "No such container: nope" });
       if (url === "/v1.41/networks/broken") return json(500, { message: "could not get network from store" });
       if (url === "/v1.41/containers/test1/exec") {
@@ -78,7 +79,19 @@ describe("endpoints", () => {
   it("ssh argv: port, key, batch mode, then docker system dial-stdio", () => {
     const e = parseEndpoint("ssh://ops@198.18.0.11:2222");
     if (e.kind !== "ssh") throw new Error("kind");
-    expect(sshArgs(e, { identityFile: "/k" })).toEqual(["-p", "2222", "-i", "/k", "-o", "BatchMode=yes", "--", "ops@198.18.0.11", "docker", "system", "dial-stdio"]);
+    expect(sshArgs(e, { identityFile: "/k" })).toEqual([
+      "-p",
+      "2222",
+      "-i",
+      "/k",
+      "-o",
+      "BatchMode=yes",
+      "--",
+      "ops@198.18.0.11",
+      "docker",
+      "system",
+      "dial-stdio",
+    ]);
   });
 });
 
@@ -107,7 +120,9 @@ describe("HttpDockerEngine over a unix socket", () => {
   it("per-call timeout: a call that never answers fails after timeoutMs, and an abort signal works too", async () => {
     const e = new HttpDockerEngine(`unix://${sock}`);
     try {
-      await expect(e.exec("test1", ["sleep", "60"], { timeoutMs: 200 })).rejects.toThrow(/POST \/exec\/exec-sleep\/start timed out after 200 ms/);
+      await expect(e.exec("test1", ["sleep", "60"], { timeoutMs: 200 })).rejects.toThrow(
+        /POST \/exec\/exec-sleep\/start timed out after 200 ms/,
+      );
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 50);
       await expect(e.exec("test1", ["sleep", "60"], { signal: ac.signal })).rejects.toThrow(/aborted/);
@@ -145,7 +160,10 @@ describe("ssh:// through a stand-in ssh (stdin/stdout bridged to the socket, lik
   it("speaks HTTP over the child's stdio, passes the ssh argv, reuses the connection", async () => {
     const argsFile = join(dir, "ssh-args");
     const bridge = join(dir, "bridge.mjs");
-    writeFileSync(bridge, `import net from "node:net"; const s = net.connect(process.argv[2]); process.stdin.pipe(s); s.pipe(process.stdout); s.on("close", () => process.exit(0));\n`);
+    writeFileSync(
+      bridge,
+      `import net from "node:net"; const s = net.connect(process.argv[2]); process.stdin.pipe(s); s.pipe(process.stdout); s.on("close", () => process.exit(0));\n`,
+    );
     const fake = join(dir, "fake-ssh");
     writeFileSync(fake, `#!/bin/sh\necho "$@" >> ${argsFile}\nexec ${process.execPath} ${bridge} ${sock}\n`);
     chmodSync(fake, 0o755);
@@ -170,7 +188,9 @@ describe("ssh:// through a stand-in ssh (stdin/stdout bridged to the socket, lik
     writeFileSync(fake, "#!/bin/sh\necho 'ssh: connect to host 198.18.0.11 port 22: Connection refused' >&2\nexit 255\n");
     chmodSync(fake, 0o755);
     const e = new HttpDockerEngine("ssh://ops@198.18.0.11", { command: fake });
-    await expect(e.ping({ timeoutMs: 5000 })).rejects.toThrow(/ssh exited with 255: ssh: connect to host 198.18.0.11 port 22: Connection refused/);
+    await expect(e.ping({ timeoutMs: 5000 })).rejects.toThrow(
+      /ssh exited with 255: ssh: connect to host 198.18.0.11 port 22: Connection refused/,
+    );
     e.close();
   });
 });

@@ -19,14 +19,26 @@ export function container(name: string, networks: Record<string, { ip: string; m
       Networks: Object.fromEntries(
         Object.entries(networks).map(([net, a]) => [
           net,
-          { NetworkID: `${net}-id`, EndpointID: `ep-${name}-${net}`, IPAddress: a.ip, IPPrefixLen: 24, MacAddress: a.mac ?? "02:42:00:00:00:01", Gateway: "" },
+          {
+            NetworkID: `${net}-id`,
+            EndpointID: `ep-${name}-${net}`,
+            IPAddress: a.ip,
+            IPPrefixLen: 24,
+            MacAddress: a.mac ?? "02:42:00:00:00:01",
+            Gateway: "",
+          },
         ]),
       ),
     },
   };
 }
 
-export function network(name: string, driver: string, subnet: string, id = Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)): NetworkInfo {
+export function network(
+  name: string,
+  driver: string,
+  subnet: string,
+  id = Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64),
+): NetworkInfo {
   return { Name: name, Id: id, Driver: driver, IPAM: { Config: [{ Subnet: subnet }] }, Options: {} };
 }
 
@@ -108,7 +120,9 @@ export class FakeEngine implements DockerEngine {
     };
     const attempt = async (cmd: string[], ms: number): Promise<ExecResult> => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const killed = new Promise<ExecResult>((r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), ms)));
+      const killed = new Promise<ExecResult>(
+        (r) => (timer = setTimeout(() => r({ exitCode: 143, stdout: "", stderr: "Terminated\n" }), ms)),
+      );
       try {
         return await Promise.race([Promise.resolve(this.onExec(container, cmd, this)), killed]);
       } finally {
@@ -120,7 +134,10 @@ export class FakeEngine implements DockerEngine {
       let out = `@@probe ${i} ${stamp()}\n`;
       const deadline = performance.now() + Number(timeoutS) * 1000;
       for (let a = 0; a < Number(attempts) && deadline - performance.now() > 0; a++) {
-        const r = await attempt(kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target], deadline - performance.now());
+        const r = await attempt(
+          kind === "dns" ? ["nslookup", target] : ["ping", "-c", "1", "-W", "2", target],
+          deadline - performance.now(),
+        );
         out += `@@attempt\n${nl(r.stdout + r.stderr)}@@exit ${r.exitCode}\n`;
         if (r.exitCode === 0 || (r.stdout + r.stderr).includes("bad address")) break;
       }
@@ -163,7 +180,6 @@ export class FakeEngine implements DockerEngine {
 }
 
 // ---- A simulated lab: the default netns plan's hosts answering like busybox/dockerd do ----------
-
 
 export interface WorldOptions {
   /** Whether a ping from `from` (container name, or "host:<name>") reaches ip. Default: everything but a host's own macvlan child. */
@@ -217,10 +233,10 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
     }
   }
   const reach =
-    o.reach ??
-    ((from: string, ip: string): boolean => !(from.startsWith("host:") && macvlanHost.get(ip) === from.slice("host:".length)));
+    o.reach ?? ((from: string, ip: string): boolean => !(from.startsWith("host:") && macvlanHost.get(ip) === from.slice("host:".length)));
   for (const h of plan.hosts) {
-    const hostPings = (): number => pings.filter((p) => p.from === `host:${h.name}` || plan.workloads.some((w) => w.name === p.from && w.host === h.name)).length;
+    const hostPings = (): number =>
+      pings.filter((p) => p.from === `host:${h.name}` || plan.workloads.some((w) => w.name === p.from && w.host === h.name)).length;
     const e = new FakeEngine(h.endpoint, async (ctr, cmd) => {
       if (o.execDelayMs) await sleep(o.execDelayMs);
       const helper = ctr.startsWith("helper-");
@@ -236,7 +252,9 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
       if (c0 === "nslookup") {
         const ip = ipOf.get(cmd[1]!);
         const head = "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n";
-        return ip ? ok(`${head}Non-authoritative answer:\nName:\t${cmd[1]}\nAddress: ${ip}\n\n`) : failed(`${head}** server can't find ${cmd[1]}: NXDOMAIN\n`);
+        return ip
+          ? ok(`${head}Non-authoritative answer:\nName:\t${cmd[1]}\nAddress: ${ip}\n\n`)
+          : failed(`${head}** server can't find ${cmd[1]}: NXDOMAIN\n`);
       }
       if (c0 === "sh") {
         const w = plan.workloads.find((x) => x.name === ctr)!;
@@ -245,9 +263,17 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
           ? `default via 198.19.128.1 dev eth1 \n${w.attachments[0]!.ipv4.replace(/\.\d+$/, ".0")}/24 dev eth0 scope link  src ${w.attachments[0]!.ipv4}\n198.19.128.0/24 dev eth1 scope link  src 198.19.128.2\n`
           : `default via 198.18.0.1 dev eth0 \n198.18.0.0/24 dev eth0 scope link  src ${w.attachments[0]!.ipv4}\n`;
         const addrs = [`1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever`];
-        addrs.push(...w.attachments.map((a, i) => `${5 + i}: eth${i}    inet ${a.ipv4}/24 brd x scope global eth${i}\\       valid_lft forever`));
-        if (overlay) addrs.push(`9: eth${w.attachments.length}    inet 198.19.128.2/24 brd 198.19.128.255 scope global eth${w.attachments.length}\\       valid_lft forever`);
-        const links = w.attachments.map((_, i) => `${5 + i}: eth${i}@if6: <BROADCAST,UP> mtu 1450 qdisc noqueue \\    link/ether 02:42:00:00:00:0${i + 1} brd ff:ff:ff:ff:ff:ff`);
+        addrs.push(
+          ...w.attachments.map((a, i) => `${5 + i}: eth${i}    inet ${a.ipv4}/24 brd x scope global eth${i}\\       valid_lft forever`),
+        );
+        if (overlay)
+          addrs.push(
+            `9: eth${w.attachments.length}    inet 198.19.128.2/24 brd 198.19.128.255 scope global eth${w.attachments.length}\\       valid_lft forever`,
+          );
+        const links = w.attachments.map(
+          (_, i) =>
+            `${5 + i}: eth${i}@if6: <BROADCAST,UP> mtu 1450 qdisc noqueue \\    link/ether 02:42:00:00:00:0${i + 1} brd ff:ff:ff:ff:ff:ff`,
+        );
         return ok(`${route}@@\n${addrs.join("\n")}\n@@\n${links.join("\n")}\n`);
       }
       if (c0 === "ls") {
@@ -267,7 +293,10 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
       return failed(`sh: ${c0}: not found`, 127);
     });
     for (const w of plan.workloads.filter((x) => x.host === h.name)) {
-      e.containers.set(w.name, container(w.name, Object.fromEntries(w.attachments.map((a) => [a.network, { ip: a.ipv4 }])), !(o.stopped ?? []).includes(w.name)));
+      e.containers.set(
+        w.name,
+        container(w.name, Object.fromEntries(w.attachments.map((a) => [a.network, { ip: a.ipv4 }])), !(o.stopped ?? []).includes(w.name)),
+      );
     }
     for (const n of plan.networks) e.networks.set(n.name, network(n.name, n.driver, n.subnet));
     e.networks.set("docker_gwbridge", network("docker_gwbridge", "bridge", GWBRIDGE));

@@ -23,18 +23,24 @@ describe("parsePing", () => {
     expect(r).toEqual({ resolved: "198.18.100.2", replyFrom: "198.18.100.2", replies: 1, transmitted: 1, rttMs: 1.333 });
   });
   it("reads iputils' `name (ip)` reply form", () => {
-    const r = parsePing("PING test1 (198.18.100.2) 56(84) bytes of data.\n64 bytes from test1.ov_net1 (198.18.100.2): icmp_seq=1 ttl=64 time=0.05 ms\n\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n");
+    const r = parsePing(
+      "PING test1 (198.18.100.2) 56(84) bytes of data.\n64 bytes from test1.ov_net1 (198.18.100.2): icmp_seq=1 ttl=64 time=0.05 ms\n\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n",
+    );
     expect(r.replyFrom).toBe("198.18.100.2");
     expect(r.replies).toBe(1);
   });
   it("counts no reply on loss and reports a name that does not resolve", () => {
-    const loss = parsePing("PING 198.18.0.128 (198.18.0.128): 56 data bytes\n\n--- 198.18.0.128 ping statistics ---\n1 packets transmitted, 0 packets received, 100% packet loss\n");
+    const loss = parsePing(
+      "PING 198.18.0.128 (198.18.0.128): 56 data bytes\n\n--- 198.18.0.128 ping statistics ---\n1 packets transmitted, 0 packets received, 100% packet loss\n",
+    );
     expect(loss.replies).toBe(0);
     expect(loss.replyFrom).toBeUndefined();
     expect(parsePing("ping: bad address 'test9'\n").resolveError).toBe("bad address 'test9'");
   });
   it("takes the first reply's source, even when a later one differs", () => {
-    const r = parsePing("PING x (1.1.1.1): 56 data bytes\n64 bytes from 198.18.100.9: seq=0 ttl=64 time=1 ms\n64 bytes from 198.18.100.2: seq=1 ttl=64 time=1 ms\n");
+    const r = parsePing(
+      "PING x (1.1.1.1): 56 data bytes\n64 bytes from 198.18.100.9: seq=0 ttl=64 time=1 ms\n64 bytes from 198.18.100.2: seq=1 ttl=64 time=1 ms\n",
+    );
     expect(r.replyFrom).toBe("198.18.100.9");
     expect(r.replies).toBe(2);
   });
@@ -42,7 +48,9 @@ describe("parsePing", () => {
 
 describe("parseNslookup", () => {
   it("busybox 1.3x: answer addresses only, the server separately", () => {
-    const r = parseNslookup("Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\ttest1\nAddress: 198.18.100.2\n\nNon-authoritative answer:\n\n");
+    const r = parseNslookup(
+      "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\ttest1\nAddress: 198.18.100.2\n\nNon-authoritative answer:\n\n",
+    );
     expect(r.server).toBe("127.0.0.11");
     expect(r.addresses).toEqual(["198.18.100.2"]);
   });
@@ -60,7 +68,10 @@ describe("parseNslookup", () => {
 
 describe("ip output", () => {
   it("default route: device and gateway", () => {
-    expect(parseDefaultRoute("198.18.100.0/24 dev eth0 scope link  src 198.18.100.3\ndefault via 198.19.128.1 dev eth1 \n")).toEqual({ dev: "eth1", via: "198.19.128.1" });
+    expect(parseDefaultRoute("198.18.100.0/24 dev eth0 scope link  src 198.18.100.3\ndefault via 198.19.128.1 dev eth1 \n")).toEqual({
+      dev: "eth1",
+      via: "198.19.128.1",
+    });
     expect(parseDefaultRoute("default dev wg0 scope link\n")).toEqual({ dev: "wg0" });
     expect(parseDefaultRoute("198.18.100.0/24 dev eth0\n")).toBeUndefined();
   });
@@ -75,7 +86,9 @@ describe("ip output", () => {
     ]);
   });
   it("ip -o link: MAC per interface", () => {
-    const m = parseIpLink("1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n5: eth0@if6: <BROADCAST,UP> mtu 1450 \\    link/ether 02:42:c6:12:64:03 brd ff:ff:ff:ff:ff:ff\n");
+    const m = parseIpLink(
+      "1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n5: eth0@if6: <BROADCAST,UP> mtu 1450 \\    link/ether 02:42:c6:12:64:03 brd ff:ff:ff:ff:ff:ff\n",
+    );
     expect([...m]).toEqual([["eth0", "02:42:c6:12:64:03"]]);
   });
   it("ipInSubnet accepts host bits in the block and rejects junk", () => {
@@ -95,7 +108,16 @@ describe("/proc/net/dev and the VXLAN device", () => {
     "vxlan0:     840      10    0    0    0     0          0         0      924      11    0    1    0     0       0          0\n";
   it("parses counters per device", () => {
     const d = parseProcNetDev(text);
-    expect(d.get("vxlan0")).toEqual({ rxBytes: 840, rxPackets: 10, rxErrors: 0, rxDropped: 0, txBytes: 924, txPackets: 11, txErrors: 0, txDropped: 1 });
+    expect(d.get("vxlan0")).toEqual({
+      rxBytes: 840,
+      rxPackets: 10,
+      rxErrors: 0,
+      rxDropped: 0,
+      txBytes: 924,
+      txPackets: 11,
+      txErrors: 0,
+      txDropped: 1,
+    });
     expect(d.has("Inter-|")).toBe(false);
   });
   it("finds vxlan0 in the sandbox (no VNI in the name) and vx-<vni>-<id> with its VNI", () => {
@@ -107,7 +129,9 @@ describe("/proc/net/dev and the VXLAN device", () => {
   });
   it("names the overlay sandbox <epoch>-<10 chars of the network id>, and picks the live (highest) epoch", () => {
     expect(overlaySandboxName("1c0d2f8d317430f75536324b2193dc86")).toBe("1-1c0d2f8d31");
-    expect(pickOverlaySandbox(["1-1c0d2f8d31", "f061db2ba7b9", "2-1c0d2f8d31", "3-aaaaaaaaaa", ""], "1c0d2f8d317430f7")).toBe("2-1c0d2f8d31");
+    expect(pickOverlaySandbox(["1-1c0d2f8d31", "f061db2ba7b9", "2-1c0d2f8d31", "3-aaaaaaaaaa", ""], "1c0d2f8d317430f7")).toBe(
+      "2-1c0d2f8d31",
+    );
     // Past epoch 9 the name is still 12 characters: one id character fewer (seen on a real host: 13-164b1ce23).
     expect(overlaySandboxName("1c0d2f8d317430f7", 13)).toBe("13-1c0d2f8d3");
     // Swarm network ids are base 36: the sandbox is found all the same.

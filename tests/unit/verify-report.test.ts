@@ -54,7 +54,9 @@ describe("summary and table", () => {
     for (const l of lines.slice(1, 7)) expect(l.slice(col, col + 4)).toBe("ping");
     expect(lines[3]).toContain("[expected: why]");
     expect(lines[5]).toContain("[expected to fail: why]");
-    expect(lines.at(-2)).toBe("verify: 2 passed, 1 expected failure, 3 failed (1 unexpectedly passed, 1 could not run) (2.61s wall; slowest f 2.50s)");
+    expect(lines.at(-2)).toBe(
+      "verify: 2 passed, 1 expected failure, 3 failed (1 unexpectedly passed, 1 could not run) (2.61s wall; slowest f 2.50s)",
+    );
     expect(JSON.parse(JSON.stringify(r)).results).toHaveLength(6);
   });
 });
@@ -87,7 +89,15 @@ describe("verify CLI usage", () => {
     if (d === "help") throw new Error("help");
     expect(d.plan.hostKind).toBe("dind");
     expect(d.plan.hosts.map((h) => h.endpoint)).toEqual(["tcp://127.0.0.1:23751", "tcp://127.0.0.1:23752"]);
-    const c = parseCli(["--config", file("lab.json", JSON.stringify({ hostKind: "netns", name: "vfc" })), "--endpoint", "host2=tcp://127.0.0.1:9999", "--timeout", "2.5", "--json"]);
+    const c = parseCli([
+      "--config",
+      file("lab.json", JSON.stringify({ hostKind: "netns", name: "vfc" })),
+      "--endpoint",
+      "host2=tcp://127.0.0.1:9999",
+      "--timeout",
+      "2.5",
+      "--json",
+    ]);
     if (c === "help") throw new Error("help");
     expect(c.plan.hosts[0]!.endpoint).toBe("unix:///run/dnlab/vfc/host1.sock");
     expect(c.options.endpoints).toEqual({ host2: "tcp://127.0.0.1:9999" });
@@ -112,7 +122,18 @@ describe("verify CLI usage", () => {
 
   it("--json on a failing lab: JSON on stdout, the readable table on stderr (what `pulumi up` shows), exit 1", async () => {
     const gone = join(dir, "no-daemon.sock");
-    const r = await cli(["--config", file("lab-gone.json", JSON.stringify({ hostKind: "netns", name: "vfg" })), "--json", "--quiet", "--endpoint", `host1=unix://${gone}`, "--endpoint", `host2=unix://${gone}`, "--timeout", "2"]);
+    const r = await cli([
+      "--config",
+      file("lab-gone.json", JSON.stringify({ hostKind: "netns", name: "vfg" })),
+      "--json",
+      "--quiet",
+      "--endpoint",
+      `host1=unix://${gone}`,
+      "--endpoint",
+      `host2=unix://${gone}`,
+      "--timeout",
+      "2",
+    ]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out) as { ok: boolean; summary: { failed: number } };
     expect(report.ok).toBe(false);
@@ -143,13 +164,18 @@ describe("verify CLI usage", () => {
   }
 
   it("exit 2: an invalid config lists its problems (field, value, fix) and probes nothing", async () => {
-    const r = await cli(["--config", file("bad.json", JSON.stringify({ hostKind: "netns", hosts: [{ name: "h1", address: "10.0.0.1" }] }))]);
+    const r = await cli([
+      "--config",
+      file("bad.json", JSON.stringify({ hostKind: "netns", hosts: [{ name: "h1", address: "10.0.0.1" }] })),
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('lab:hosts[0].address = "10.0.0.1": outside the lab range 198.18.0.0/15');
   });
 
   it("exit 2: --plan with something that is not a plan; not JSON", async () => {
-    expect((await cli(["--plan", file("np.json", JSON.stringify({ name: "x" }))])).err).toMatch(/not a LabPlan \(missing hosts, networks, workloads, verification\)/);
+    expect((await cli(["--plan", file("np.json", JSON.stringify({ name: "x" }))])).err).toMatch(
+      /not a LabPlan \(missing hosts, networks, workloads, verification\)/,
+    );
     expect((await cli(["--config", file("nj.json", "{nope")])).err).toMatch(/not valid JSON/);
   });
 
