@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
 import type { Connection } from "./runStep.js";
-import type { ShellStep } from "./steps.js";
+import type { ShellStep } from "../src/stack/steps.js";
 
 /** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
 const DIND_API_PORT = 2375;

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { kvContainerSpec, type KvPlan, type LabPlan } from "../src/model/index.js";
-import type { ShellStep } from "./steps.js";
+import type { ShellStep } from "../src/stack/steps.js";
 
 export interface KvServerArgs {
   plan: LabPlan;

@@ -7,7 +7,7 @@ import { KvServer } from "./kvServer.js";
 import { MacvlanNetwork } from "./macvlanNetwork.js";
 import { OverlayNetwork } from "./overlayNetwork.js";
 import type { Connection } from "./runStep.js";
-import type { LabSteps } from "./steps.js";
+import type { LabSteps } from "../src/stack/steps.js";
 import { SwarmCluster } from "./swarmCluster.js";
 import { UnderlayNetwork } from "./underlayNetwork.js";
 import { Verification } from "./verification.js";

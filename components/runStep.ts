@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ShellStep } from "./steps.js";
+import type { ShellStep } from "../src/stack/steps.js";
 
 export type Connection = command.types.input.remote.ConnectionArgs;
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../src/model/index.js";
 import type { DockerHost } from "./dockerHost.js";
 import { type Connection, runStep } from "./runStep.js";
-import type { SwarmSteps } from "./steps.js";
+import type { SwarmSteps } from "../src/stack/steps.js";
 
 export interface SwarmClusterArgs {
   plan: LabPlan;

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../src/model/index.js";
 import type { CheckCounts, CheckFailure } from "../src/verify/report.js";
-import type { ShellStep } from "./steps.js";
+import type { ShellStep } from "../src/stack/steps.js";
 
 export interface VerificationArgs {
   plan: LabPlan;

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { buildPlan, type LabPlan, LabConfigError, planChecks } from "../model/index.js";
-import { resolveEndpoints } from "../verify/index.js";
+import { resolveEndpoints } from "../docker/endpoint.js";
 
 export class UsageError extends Error {
   constructor(message: string) {

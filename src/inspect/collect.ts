@@ -5,9 +5,17 @@ import { readFileSync } from "node:fs";
 import { kvRecordUrl, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
-import type { CallOptions, ContainerInfo, DockerEngine, EngineInfo, NetworkInfo } from "../verify/engine.js";
-import { HttpDockerEngine, namedContainer, type SshOptions } from "../verify/engine.js";
-import { resolveEndpoints } from "../verify/index.js";
+import {
+  type CallOptions,
+  type ContainerInfo,
+  type DockerEngine,
+  type EngineInfo,
+  type NetworkInfo,
+  namedContainer,
+} from "../docker/api.js";
+import { resolveEndpoints } from "../docker/endpoint.js";
+import { HttpDockerEngine } from "../docker/engine.js";
+import type { SshOptions } from "../docker/transport.js";
 import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
 import type { VerifyReport } from "../verify/report.js";
 

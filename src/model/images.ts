@@ -22,6 +22,12 @@ function tagOf(image: string): string {
   return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : "";
 }
 
+/** Is this image name one the lab can build locally (a busybox repository, any tag)? netns hosts have no registry. */
+export function isBusyboxImage(image: string): boolean {
+  const repo = image.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
+  return repo === "busybox" || repo.endsWith("/busybox");
+}
+
 /**
  * The Docker version a dind image's tag names, as major.minor: `docker:20.10.24-dind` -> "20.10",
  * `mirror.local/dind:26.1.5` -> "26.1"; undefined when the tag names none (`latest`, `dind`, a digest).

@@ -98,12 +98,6 @@ export function netnsLabDirs(plan: LabPlan): string[] {
   return [root, ...[...stateRoots].filter((d) => d !== root)];
 }
 
-/** Is this image name one the lab can build locally (a busybox repository, any tag)? */
-export function isBusyboxImage(image: string): boolean {
-  const repo = image.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
-  return repo === "busybox" || repo.endsWith("/busybox");
-}
-
 /** The tags built on a host: busybox:latest, the default workload image, every workload image of the plan. */
 export function busyboxTags(plan: LabPlan): string[] {
   const tags = [BUSYBOX_BASE_TAG, IMAGES.busybox];
@@ -133,15 +127,6 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
     "--gateway",
     plan.underlay.gateway,
   ];
-
-  plan.workloads.forEach((w, i) => {
-    if (!isBusyboxImage(w.image)) {
-      throw new Error(
-        `lab:workloads[${i}].image = ${JSON.stringify(w.image)}: netns labs have no registry, only busybox images built from busybox-static exist. ` +
-          `Fix: remove image (default ${IMAGES.busybox}) or use a busybox:<tag> name.`,
-      );
-    }
-  });
 
   const sw: NetnsStep = {
     id: "switch",

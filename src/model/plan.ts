@@ -32,7 +32,7 @@ import {
 import { daemonPlan, supportsClusterStore } from "./daemon.js";
 import { DEFAULT_DOCKER_VERSION, DEFAULTS, DIND_API_PORT_BASE, IMAGES, KV_PORTS } from "./defaults.js";
 import { nearest, Problems } from "./errors.js";
-import { dockerVersionOfImage, isImageRef } from "./images.js";
+import { dockerVersionOfImage, isBusyboxImage, isImageRef } from "./images.js";
 import {
   type Cidr,
   contains,
@@ -48,7 +48,6 @@ import {
   split,
 } from "./ip.js";
 import { netnsHostPaths, type NetnsLabPaths, netnsLabPaths } from "./netns.js";
-import { isBusyboxImage } from "./netnsCommands.js";
 import {
   HOST_KINDS,
   type HostKind,

@@ -1,7 +1,6 @@
-// The host-side steps of a plan, as the command lines the components run. Every argv comes from a
-// pure model function; this module only turns them into shell strings for @pulumi/command.
+// The host-side steps of a plan (ShellStep), as the command lines the components run. Every argv comes
+// from a pure model function; this module only turns them into shell strings for @pulumi/command.
 import { readFileSync } from "node:fs";
-import type { LabSteps, NetnsSteps, ShellStep, SwarmSteps } from "../../components/steps.js";
 import {
   daemonCalls,
   type LabPlan,
@@ -17,6 +16,46 @@ import {
   swarmCalls,
   SWARM_TOKEN_PLACEHOLDER,
 } from "../model/index.js";
+
+export interface ShellStep {
+  /** Stable id, used in resource names. */
+  id: string;
+  create: string;
+  delete: string;
+  /** Extra environment for the command (e.g. DOCKER_HOST). Secrets are passed separately. */
+  environment?: Record<string, string>;
+  /** Where it runs: on the user's machine (local.Command) or on the host over ssh (remote.Command). */
+  where?: "local" | "remote";
+  /** The host the step belongs to. */
+  host?: string;
+  /** stdout holds a secret (the swarm join token): never echo it into `pulumi up`'s output. */
+  secretStdout?: boolean;
+}
+
+export interface NetnsSteps {
+  neighbours: ShellStep;
+  switch: ShellStep;
+  kv?: ShellStep;
+  hosts: Record<string, ShellStep>;
+  images: Record<string, ShellStep>;
+}
+
+export interface SwarmSteps {
+  /** Runs on the manager; prints the worker join token as the last line of stdout. */
+  init: ShellStep;
+  /** Per worker; the token reaches it as $SWARM_JOIN_TOKEN (local) or in place of `tokenPlaceholder` (remote). */
+  join: Record<string, ShellStep>;
+  tokenPlaceholder: string;
+}
+
+export interface LabSteps {
+  netns?: NetnsSteps;
+  /** ssh hosts: reversible daemon configuration per host. */
+  sshDaemon?: Record<string, ShellStep>;
+  swarm?: SwarmSteps;
+  /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
+  verify?: ShellStep;
+}
 
 /** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
 export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {

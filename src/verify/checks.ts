@@ -7,7 +7,7 @@
 import { availableParallelism } from "node:os";
 import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput, type ProbeAttempt } from "./batch.js";
-import { type ContainerInfo, type DockerEngine, type ExecResult, namedContainer, type NetworkInfo } from "./engine.js";
+import { type ContainerInfo, type DockerEngine, type ExecResult, type NetworkInfo, namedContainer } from "../docker/api.js";
 import {
   type DevCounters,
   findVxlanDevice,

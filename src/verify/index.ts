@@ -1,11 +1,13 @@
 // The verifier: a LabPlan's checks against the live Docker hosts, independent of the Pulumi engine.
 import { type CheckPlan, expandChecks, type LabPlan } from "../model/index.js";
 import { type CheckResult, runChecks } from "./checks.js";
-import { type DockerEngine, HttpDockerEngine, parseEndpoint, type SshOptions } from "./engine.js";
+import type { DockerEngine } from "../docker/api.js";
+import { resolveEndpoints } from "../docker/endpoint.js";
+import { HttpDockerEngine } from "../docker/engine.js";
+import type { SshOptions } from "../docker/transport.js";
 import { buildReport, type VerifyReport } from "./report.js";
 
 export * from "./checks.js";
-export * from "./engine.js";
 export * from "./parse.js";
 export * from "./report.js";
 
@@ -28,24 +30,6 @@ export interface VerifyOptions {
   /** Only these checks (default: every check of plan.checks). */
   checks?: readonly CheckPlan[];
   onResult?: (r: CheckResult) => void;
-}
-
-/** The endpoint used for each host: overrides first, then the plan. Unknown hosts in overrides are an error. */
-export function resolveEndpoints(plan: LabPlan, overrides: Readonly<Record<string, string>> = {}): Map<string, string> {
-  for (const host of Object.keys(overrides)) {
-    if (!plan.hosts.some((h) => h.name === host)) {
-      throw new Error(
-        `--endpoint ${host}=...: no host named ${JSON.stringify(host)} in the plan; use one of ${plan.hosts.map((h) => h.name).join(", ")}`,
-      );
-    }
-  }
-  const out = new Map<string, string>();
-  for (const h of plan.hosts) {
-    const e = overrides[h.name] ?? h.endpoint;
-    parseEndpoint(e); // a malformed endpoint is a usage error, before anything runs
-    out.set(h.name, e);
-  }
-  return out;
 }
 
 export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<VerifyReport> {

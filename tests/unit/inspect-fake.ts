@@ -1,7 +1,7 @@
 // An in-memory Docker host for the inspect unit tests: version, /info, networks, containers, exec.
 import type { InspectEngine } from "../../src/inspect/index.js";
 import type { LabPlan } from "../../src/model/index.js";
-import type { ContainerInfo, EngineInfo, ExecResult, NetworkInfo } from "../../src/verify/engine.js";
+import type { ContainerInfo, EngineInfo, ExecResult, NetworkInfo } from "../../src/docker/api.js";
 
 export class InspectFake implements InspectEngine {
   readonly containers = new Map<string, ContainerInfo>();

@@ -191,12 +191,9 @@ describe("netnsCommands options and errors", () => {
     expect(c.hosts[0]!.create.join(" ")).not.toContain("cluster-store");
   });
 
-  it("rejects non-netns plans and non-busybox workload images", () => {
+  it("rejects non-netns plans (their images are validated once, by buildPlan)", () => {
     expect(() => netnsCommands(buildPlan({ hostKind: "dind" }))).toThrow(/hostKind = "dind"/);
-    // buildPlan rejects it already; netnsCommands guards plans that were edited after validation.
-    const bad = buildPlan({ hostKind: "netns", kv: { kind: "etcd" } });
-    bad.workloads[0]!.image = "nginx:1";
-    expect(() => netnsCommands(bad)).toThrow(/workloads\[0\]\.image = "nginx:1"/);
+    expect(() => buildPlan({ hostKind: "netns", kv: { kind: "etcd" }, images: { workload: "nginx:1" } })).toThrow(/lab:images\.workload = "nginx:1"/);
   });
 
   it("custom busybox tags are added, long host names get an index-based switch end", () => {

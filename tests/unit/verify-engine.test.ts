@@ -4,7 +4,10 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EndpointError, HttpDockerEngine, parseEndpoint, runOnce, sshArgs } from "../../src/verify/engine.js";
+import { runOnce } from "../../src/docker/api.js";
+import { EndpointError, parseEndpoint } from "../../src/docker/endpoint.js";
+import { HttpDockerEngine } from "../../src/docker/engine.js";
+import { sshArgs } from "../../src/docker/transport.js";
 
 function frame(stream: number, text: string): Buffer {
   const p = Buffer.from(text);

@@ -1,6 +1,6 @@
 // A scripted DockerEngine for the verifier's unit tests: containers, networks and exec answers in memory.
 import type { LabPlan } from "../../src/model/index.js";
-import type { ContainerInfo, DockerEngine, ExecResult, HelperSpec, NetworkInfo } from "../../src/verify/engine.js";
+import type { ContainerInfo, DockerEngine, ExecResult, HelperSpec, NetworkInfo } from "../../src/docker/api.js";
 
 export type ExecHandler = (container: string, cmd: string[], engine: FakeEngine) => ExecResult | Promise<ExecResult>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { demux } from "../../src/verify/engine.js";
+import { demux } from "../../src/docker/engine.js";
 import {
   findVxlanDevice,
   ipInSubnet,

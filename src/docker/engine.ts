@@ -1,164 +1,26 @@
-// A small Docker Engine API client for the verifier: only the calls it needs, over a unix socket, TCP,
+// A small Docker Engine API client for the lab tools: only the calls they need, over a unix socket, TCP,
 // or ssh (`ssh ... docker system dial-stdio`, exactly how the docker CLI reaches ssh:// hosts).
 //
 // Hand-written on node:http rather than dockerode: the verifier needs a handful of endpoints, per-call
 // timeouts through AbortSignal, and an ssh transport built on the system `ssh` (the user's own config,
 // agent and known_hosts) instead of dockerode's ssh2 re-implementation; no dependency does that better.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import http from "node:http";
-import { Duplex } from "node:stream";
+import {
+  type CallOptions,
+  type ContainerInfo,
+  type DockerEngine,
+  type EngineInfo,
+  EngineError,
+  type ExecResult,
+  type HelperSpec,
+  type NetworkInfo,
+} from "./api.js";
+import { type Endpoint, parseEndpoint } from "./endpoint.js";
+import { SshAgent, type SshOptions } from "./transport.js";
 
 /** Docker 20.10's API version; newer daemons (down to their minimum, 1.24) accept it as well. */
 export const API_VERSION = "v1.41";
 const DEFAULT_CALL_TIMEOUT_MS = 15_000;
-
-export type Endpoint =
-  | { kind: "unix"; socketPath: string; text: string }
-  | { kind: "tcp"; host: string; port: number; text: string }
-  | { kind: "ssh"; user: string; host: string; port: number; text: string };
-
-export class EndpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EndpointError";
-  }
-}
-
-/** unix:///path, tcp://host:port, ssh://user@host[:port]; anything else is a usage error. */
-export function parseEndpoint(text: string): Endpoint {
-  const fix = "use unix:///path/to/docker.sock, tcp://127.0.0.1:2375 or ssh://user@host:22";
-  if (text.startsWith("unix://")) {
-    const socketPath = text.slice("unix://".length);
-    if (!socketPath.startsWith("/"))
-      throw new EndpointError(`endpoint ${JSON.stringify(text)}: a unix socket path must be absolute; ${fix}`);
-    return { kind: "unix", socketPath, text };
-  }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new EndpointError(`endpoint ${JSON.stringify(text)} is not a URL; ${fix}`);
-  }
-  if (url.protocol === "tcp:" || url.protocol === "http:") {
-    const port = Number(url.port || "2375");
-    if (!url.hostname) throw new EndpointError(`endpoint ${JSON.stringify(text)} has no host; ${fix}`);
-    return { kind: "tcp", host: url.hostname, port, text };
-  }
-  if (url.protocol === "ssh:") {
-    if (!url.username || !url.hostname) throw new EndpointError(`endpoint ${JSON.stringify(text)} needs user@host; ${fix}`);
-    return { kind: "ssh", user: decodeURIComponent(url.username), host: url.hostname, port: Number(url.port || "22"), text };
-  }
-  throw new EndpointError(`endpoint ${JSON.stringify(text)}: unsupported scheme ${url.protocol}; ${fix}`);
-}
-
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "EngineError";
-  }
-}
-
-// ---- The subset of the API's JSON the verifier reads ----------------------------------------------
-
-export interface EndpointSettings {
-  NetworkID?: string;
-  EndpointID?: string;
-  Gateway?: string;
-  IPAddress?: string;
-  IPPrefixLen?: number;
-  MacAddress?: string;
-  Aliases?: string[] | null;
-}
-
-/**
- * An inspect answer for a container *name*: undefined unless the container has that name. Docker falls
- * back to an ID prefix when no container has the name, and lab names like c10 are hex.
- */
-export function namedContainer<T extends { Name: string }>(info: T | undefined, name: string): T | undefined {
-  return info && info.Name === `/${name}` ? info : undefined;
-}
-
-export interface ContainerInfo {
-  Id: string;
-  Name: string;
-  State: { Status: string; Running: boolean; ExitCode?: number; Pid?: number };
-  Config?: { Hostname?: string; Image?: string };
-  NetworkSettings: {
-    SandboxID?: string;
-    SandboxKey?: string;
-    Networks?: Record<string, EndpointSettings>;
-  };
-}
-
-export interface NetworkInfo {
-  Name: string;
-  Id: string;
-  Driver: string;
-  Scope?: string;
-  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null };
-  Options?: Record<string, string> | null;
-  Containers?: Record<string, { Name?: string; EndpointID?: string; MacAddress?: string; IPv4Address?: string }> | null;
-}
-
-/** The subset of GET /info that `npm run inspect` reads (daemon mode: cluster store or swarm). */
-export interface EngineInfo {
-  Name?: string;
-  ServerVersion?: string;
-  ClusterStore?: string;
-  ClusterAdvertise?: string;
-  Swarm?: { LocalNodeState?: string; NodeID?: string; ControlAvailable?: boolean } | null;
-  Containers?: number;
-  ContainersRunning?: number;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Per-call timeout (default 15 s). */
-  timeoutMs?: number;
-}
-
-export interface HelperSpec {
-  image: string;
-  cmd: string[];
-  name?: string;
-  labels?: Record<string, string>;
-  networkMode?: string;
-  pidMode?: string;
-  capAdd?: string[];
-  binds?: string[];
-  autoRemove?: boolean;
-}
-
-/** What the checks need from a Docker host. The real client below; tests substitute a fake. */
-export interface DockerEngine {
-  readonly endpoint: string;
-  ping(o?: CallOptions): Promise<void>;
-  version(o?: CallOptions): Promise<{ Version: string; ApiVersion: string }>;
-  /** undefined when the container does not exist. */
-  inspectContainer(nameOrId: string, o?: CallOptions): Promise<ContainerInfo | undefined>;
-  /** undefined when the network does not exist. */
-  inspectNetwork(nameOrId: string, o?: CallOptions): Promise<NetworkInfo | undefined>;
-  listNetworks(o?: CallOptions): Promise<NetworkInfo[]>;
-  exec(container: string, cmd: string[], o?: CallOptions): Promise<ExecResult>;
-  createContainer(spec: HelperSpec, o?: CallOptions): Promise<string>;
-  startContainer(id: string, o?: CallOptions): Promise<void>;
-  /** Waits until the container stops; returns its exit code. */
-  waitContainer(id: string, o?: CallOptions): Promise<number>;
-  containerLogs(id: string, o?: CallOptions): Promise<{ stdout: string; stderr: string }>;
-  killContainer(id: string, o?: CallOptions): Promise<void>;
-  /** Force-removes; a container that is already gone is not an error. */
-  removeContainer(id: string, o?: CallOptions): Promise<void>;
-  close(): void;
-}
 
 // ---- Multiplexed stdout/stderr (Tty false) ------------------------------------------------------
 
@@ -181,97 +43,6 @@ export function demux(buf: Buffer): { stdout: string; stderr: string } {
   }
   if (i < buf.length) out.push(buf.subarray(i));
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-}
-
-// ---- Transports ---------------------------------------------------------------------------------
-
-export interface SshOptions {
-  /** The ssh client binary (default "ssh"); tests point it at a stand-in. */
-  command?: string;
-  identityFile?: string;
-  extraArgs?: string[];
-}
-
-/** `ssh` argv for a dial-stdio session, as the docker CLI builds it. */
-export function sshArgs(e: Extract<Endpoint, { kind: "ssh" }>, o: SshOptions = {}): string[] {
-  const args = ["-p", String(e.port)];
-  if (o.identityFile) args.push("-i", o.identityFile);
-  args.push("-o", "BatchMode=yes", ...(o.extraArgs ?? []), "--", `${e.user}@${e.host}`, "docker", "system", "dial-stdio");
-  return args;
-}
-
-/** A child's stdin/stdout as a socket-like duplex that node:http can speak HTTP over. */
-class ChildSocket extends Duplex {
-  private stderr = "";
-  private readonly childClosed: Promise<number | null>;
-  constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    super();
-    this.childClosed = new Promise((resolve) => child.on("close", (code) => resolve(code)));
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (!this.push(chunk)) child.stdout.pause();
-    });
-    // EOF from ssh: a clean end of the stream, or ssh failing (report its exit and stderr, not a hang-up).
-    child.stdout.on("end", () => {
-      void this.childClosed.then((code) => {
-        if (code !== 0 && code !== null) this.destroy(this.exitError(code));
-        else this.push(null);
-      });
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      this.stderr = (this.stderr + c.toString("utf8")).slice(-2000);
-    });
-    child.stdin.on("error", () => undefined); // EPIPE: reported through _write / the exit below
-    child.on("error", (e) => this.destroy(e));
-  }
-  private exitError(code: number | null): Error {
-    return new Error(`ssh exited with ${code}${this.stderr ? `: ${this.stderr.trim()}` : ""}`);
-  }
-  override _read(): void {
-    this.child.stdout.resume();
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.child.stdin.write(chunk, (err) => {
-      if (!err) return cb();
-      // ssh is gone (bad host, refused, auth): say what ssh said rather than EPIPE.
-      void this.childClosed.then((code) => cb(code !== 0 && code !== null ? this.exitError(code) : err));
-    });
-  }
-  override _final(cb: (e?: Error | null) => void): void {
-    this.child.stdin.end(cb);
-  }
-  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
-    if (this.child.exitCode === null) this.child.kill("SIGTERM");
-    cb(err);
-  }
-  // node:http treats its transport as a net.Socket; these are the calls it makes on one.
-  setKeepAlive(): this {
-    return this;
-  }
-  setNoDelay(): this {
-    return this;
-  }
-  setTimeout(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-}
-
-class SshAgent extends http.Agent {
-  constructor(
-    private readonly e: Extract<Endpoint, { kind: "ssh" }>,
-    private readonly o: SshOptions,
-  ) {
-    super({ keepAlive: true, maxSockets: 16 });
-  }
-  override createConnection(): Duplex {
-    const child = spawn(this.o.command ?? "ssh", sshArgs(this.e, this.o), { stdio: ["pipe", "pipe", "pipe"] });
-    return new ChildSocket(child);
-  }
 }
 
 // ---- The client -----------------------------------------------------------------------------------
@@ -488,18 +259,5 @@ export class HttpDockerEngine implements DockerEngine {
 
   close(): void {
     this.agent.destroy();
-  }
-}
-
-/** Runs a short-lived container to completion and returns its output (create, start, wait, logs, remove). */
-export async function runOnce(engine: DockerEngine, spec: HelperSpec, o?: CallOptions): Promise<ExecResult> {
-  const id = await engine.createContainer({ ...spec, autoRemove: false }, o);
-  try {
-    await engine.startContainer(id, o);
-    const exitCode = await engine.waitContainer(id, o);
-    const { stdout, stderr } = await engine.containerLogs(id, o);
-    return { exitCode, stdout, stderr };
-  } finally {
-    await engine.removeContainer(id, { timeoutMs: 10_000 }).catch(() => undefined);
   }
 }
