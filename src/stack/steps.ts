@@ -36,8 +36,8 @@ export interface NetnsSteps {
   neighbours: ShellStep;
   switch: ShellStep;
   kv?: ShellStep;
-  hosts: Record<string, ShellStep>;
-  images: Record<string, ShellStep>;
+  /** Per host: its bring-up (namespace, veth, dockerd) and its locally built images. */
+  hosts: Record<string, { up: ShellStep; image: ShellStep }>;
 }
 
 export interface SwarmSteps {
@@ -48,14 +48,17 @@ export interface SwarmSteps {
   tokenPlaceholder: string;
 }
 
-export interface LabSteps {
-  netns?: NetnsSteps;
-  /** ssh hosts: reversible daemon configuration per host. */
-  sshDaemon?: Record<string, ShellStep>;
+/** The steps of a lab: what every kind has, and what its host kind has (a union: nothing optional per kind). */
+export type LabSteps = {
   swarm?: SwarmSteps;
   /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
   verify?: ShellStep;
-}
+} & (
+  | { kind: "dind" }
+  | { kind: "netns"; netns: NetnsSteps }
+  /** ssh hosts: reversible daemon configuration per host. */
+  | { kind: "ssh"; sshDaemon: Record<string, ShellStep> }
+);
 
 /** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
 export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -90,14 +93,13 @@ export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCom
 
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const c = netnsCommands(plan, netnsToolOptions(env));
-  const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
-  return {
-    neighbours: shell(c.neighbours),
-    switch: shell(c.switch),
-    ...(c.kv ? { kv: shell(c.kv) } : {}),
-    hosts: byHost(c.hosts),
-    images: byHost(c.images),
-  };
+  const hosts: NetnsSteps["hosts"] = {};
+  for (const up of c.hosts) {
+    const image = c.images.find((s) => s.host === up.host);
+    if (up.host === undefined || !image) throw new Error(`netns step ${up.id} has no host or no image step`);
+    hosts[up.host] = { up: shell(up), image: shell(image) };
+  }
+  return { neighbours: shell(c.neighbours), switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts };
 }
 
 /**
@@ -171,10 +173,16 @@ export function swarmSteps(plan: LabPlan): SwarmSteps {
 }
 
 export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
-  return {
-    ...(plan.hostKind === "netns" ? { netns: netnsShellSteps(plan, env) } : {}),
-    ...(plan.hostKind === "ssh" ? { sshDaemon: sshDaemonSteps(plan) } : {}),
+  const common = {
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
     ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
   };
+  switch (plan.hostKind) {
+    case "netns":
+      return { ...common, kind: "netns", netns: netnsShellSteps(plan, env) };
+    case "ssh":
+      return { ...common, kind: "ssh", sshDaemon: sshDaemonSteps(plan) };
+    case "dind":
+      return { ...common, kind: "dind" };
+  }
 }

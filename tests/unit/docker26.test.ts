@@ -123,9 +123,9 @@ describe("the dockerd each netns host runs", () => {
     expect(docker26BinaryPath({ DNLAB_DOCKERD_26: D26 })).toBe(D26);
     expect(docker26BinaryPath({})).toBeUndefined();
     const steps = netnsShellSteps(mixed, { DNLAB_DOCKERD_26: D26, DNLAB_DOCKERD: "/opt/d/dockerd" });
-    expect(steps.hosts["host1"]!.create).toContain(`--dockerd ${D26} --`);
-    expect(steps.hosts["host2"]!.create).toContain("--dockerd /opt/d/dockerd --");
-    expect(steps.hosts["host3"]!.create).toContain(`--dockerd ${D26} --`);
+    expect(steps.hosts["host1"]!.up.create).toContain(`--dockerd ${D26} --`);
+    expect(steps.hosts["host2"]!.up.create).toContain("--dockerd /opt/d/dockerd --");
+    expect(steps.hosts["host3"]!.up.create).toContain(`--dockerd ${D26} --`);
     expect(() => netnsShellSteps(mixed, {})).toThrow(/DNLAB_DOCKERD_26/);
   });
 
