@@ -8,7 +8,6 @@ import {
   localShell,
   needsSudo,
   netnsCommands,
-  type NetnsCommandOptions,
   type NetnsStep,
   remoteShell,
   type ScriptCall,
@@ -16,6 +15,7 @@ import {
   swarmCalls,
   SWARM_TOKEN_PLACEHOLDER,
 } from "../model/index.js";
+import { netnsToolOptions } from "../lab/tools.js";
 
 export interface ShellStep {
   /** Stable id, used in resource names. */
@@ -60,35 +60,8 @@ export type LabSteps = {
   | { kind: "ssh"; sshDaemon: Record<string, ShellStep> }
 );
 
-/** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
-export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_CONSUL"];
-}
-
-/** The dockerd the netns hosts run, when not Debian's: `npm run dockerd:build` prints it (it has the consul store). */
-export function dockerdBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD"];
-}
-
-/** The dockerd of netns hosts with dockerVersion "26": `npm run docker26:fetch` prints it (Debian trixie's 26.1.5). */
-export function docker26BinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD_26"];
-}
-
 function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
-}
-
-/** The binaries a netns lab runs, from the environment (the test tools' build scripts print them). */
-export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCommandOptions {
-  const consul = consulBinaryPath(env);
-  const dockerd = dockerdBinaryPath(env);
-  const docker26 = docker26BinaryPath(env);
-  return {
-    ...(consul ? { consulBinary: consul } : {}),
-    ...(dockerd ? { dockerdBinary: dockerd } : {}),
-    ...(docker26 ? { docker26Binary: docker26 } : {}),
-  };
 }
 
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {

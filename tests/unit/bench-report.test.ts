@@ -11,7 +11,7 @@ import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBenc
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { machineCpuMs } from "../../bench/proc.js";
 import { parseBenchArgs, privilegeProblem } from "../../bench/run.js";
-import { UsageError } from "../../src/cli/labArgs.js";
+import { UsageError } from "../../src/cli/cli.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
 import { networkCreateArgv, runArgv } from "../../src/docker/cli.js";
 import { buildPlan, expandChecks, networkSpec, workloadSpec } from "../../src/model/index.js";

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { KernelProbe } from "../../src/lab/kernel.js";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
 import { buildPlan, type LabConfigInput, netnsCommands } from "../../src/model/index.js";
-import { docker26BinaryPath, netnsShellSteps } from "../../src/stack/steps.js";
+import { docker26BinaryPath } from "../../src/lab/tools.js";
+import { netnsShellSteps } from "../../src/stack/steps.js";
 import { configProblems } from "./config-problems.js";
 
 const D26 = "/var/cache/dnlab/docker-26.1.5/usr/sbin/dockerd";

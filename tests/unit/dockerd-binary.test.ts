@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
 import { buildPlan } from "../../src/model/index.js";
-import { dockerdBinaryPath, netnsShellSteps } from "../../src/stack/steps.js";
+import { dockerdBinaryPath } from "../../src/lab/tools.js";
+import { netnsShellSteps } from "../../src/stack/steps.js";
 
 const plan = buildPlan({ hostKind: "netns", name: "dkunit", kv: { kind: "consul" } });
 const dir = mkdtempSync(join(tmpdir(), "dnlab-dockerd-"));
