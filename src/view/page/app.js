@@ -281,6 +281,11 @@ function drawTracePath(t) {
   const svg = $("topology").querySelector("svg");
   if (!svg) return;
   svg.querySelector("#trace-path")?.remove();
+  // The picture as drawn, before any room added for a cause.
+  svg.dataset.width ??= svg.getAttribute("width");
+  svg.dataset.height ??= svg.getAttribute("height");
+  svg.setAttribute("height", svg.dataset.height);
+  svg.setAttribute("viewBox", `0 0 ${svg.dataset.width} ${svg.dataset.height}`);
   const g = svgEl("g", { id: "trace-path", "data-from": t.result.plan.from.name, "data-to": t.result.plan.to.name });
   const pts = t.path.points;
   const seen = pts.filter((p) => p.status === "seen");
@@ -299,32 +304,39 @@ function drawTracePath(t) {
   });
   const stop = pts[stopAt];
   if (stop) {
-    const s = 9;
-    g.append(
-      svgEl("line", { x1: stop.x - s, y1: stop.y - s, x2: stop.x + s, y2: stop.y + s, class: "stop-mark" }),
-      svgEl("line", { x1: stop.x - s, y1: stop.y + s, x2: stop.x + s, y2: stop.y - s, class: "stop-mark" }),
-    );
-    // The cause, in lines that fit the picture, next to the mark.
-    const width = Number(svg.getAttribute("width")) || 800;
-    const words = (t.path.cause ?? "").split(" ");
-    const lines = [];
-    let cur = "";
-    const max = Math.max(30, Math.floor((width - stop.x - 30) / 7));
-    for (const w of words) {
-      if (cur && cur.length + w.length + 1 > max) {
-        lines.push(cur);
-        cur = w;
-      } else cur = cur ? `${cur} ${w}` : w;
-    }
-    if (cur) lines.push(cur);
-    const text = svgEl("text", { x: stop.x + 14, y: stop.y - 12, class: "cause" });
-    lines.slice(0, 6).forEach((l, k) => {
-      text.append(svgEl("tspan", { x: stop.x + 14, dy: k === 0 ? 0 : 14 }, l));
+    // A ring around the hop where it stopped, and the cause under the picture, joined by a leader line.
+    g.append(svgEl("circle", { cx: stop.x, cy: stop.y, r: 13, class: "stop-mark" }));
+    const w = Number(svg.dataset.width);
+    const h = Number(svg.dataset.height);
+    const lines = wrap(`stopped at ${stop.label}: ${t.path.cause ?? "?"}`, Math.floor((w - 48) / 7.3));
+    const top = h + 8;
+    const height = h + 20 + lines.length * 16;
+    svg.setAttribute("height", String(height));
+    svg.setAttribute("viewBox", `0 0 ${w} ${height}`);
+    g.append(svgEl("rect", { x: 0, y: h, width: w, height: height - h, class: "cause-box" }));
+    g.append(svgEl("line", { x1: stop.x, y1: stop.y + 13, x2: stop.x, y2: top + 4, class: "leader" }));
+    const text = svgEl("text", { x: 24, y: top + 12, class: "cause" });
+    lines.forEach((l, k) => {
+      text.append(svgEl("tspan", { x: 24, dy: k === 0 ? 0 : 16 }, l));
     });
     g.append(text);
   }
   g.dataset.seen = String(seen.length);
   svg.append(g);
+}
+
+/** Words into lines of at most `max` characters. */
+function wrap(text, max) {
+  const lines = [];
+  let cur = "";
+  for (const w of text.split(" ")) {
+    if (cur && cur.length + w.length + 1 > max) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }
 
 function renderTrace(t) {
