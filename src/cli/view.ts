@@ -15,6 +15,7 @@ import {
   type Cli,
   type CliStreams,
   endpointsFromArgs,
+  LAB_OPTIONS,
   parseFlags,
   planFromArgs,
   positiveNumber,
@@ -86,23 +87,13 @@ export interface ParseDeps {
 }
 
 export function parseViewCli(argv: string[], deps: ParseDeps = {}): ViewCliArgs | "help" {
-  const v = parseFlags({
-    args: argv,
-    allowPositionals: false,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      plan: { type: "string" },
-      "pulumi-config": { type: "string" },
-      port: { type: "string" },
-      listen: { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      "ssh-key": { type: "string" },
-      "verify-file": { type: "string" },
-      settle: { type: "string" },
-      timeout: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const v = parseFlags(argv, {
+    ...LAB_OPTIONS,
+    port: { type: "string" },
+    listen: { type: "string" },
+    "verify-file": { type: "string" },
+    settle: { type: "string" },
+    timeout: { type: "string" },
   }).values;
   if (v.help) return "help";
   const env = deps.env ?? process.env;
