@@ -4,7 +4,6 @@
 // test2 -> test1 draws the path hop by hop; after `docker stop test1` and "verify now", test1 and its
 // links turn red within 15 s and the trace stops with its cause; the screenshots are not blank; the page
 // loads in under 1 s.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import type { VerifyReport } from "../../src/verify/index.js";
 import { type Browser, browserMissing, launchBrowser, pixelDeviation } from "../browser.js";
 import { describeRealLab } from "./gate.js";
 import { useNetnsLab } from "./harness.js";
+import { startView, stopView, type ViewProcess } from "./viewProcess.js";
 
 class Sink extends Writable {
   text = "";
@@ -33,30 +33,6 @@ const T = 120_000;
 const SHOT = join(REPO_ROOT, ".lab/view.png");
 const SHOT_DOWN = join(REPO_ROOT, ".lab/view-test1-stopped.png");
 
-/** `npm run view` in a process group of its own (npm starts node under a shell): stopped by that group's id. */
-function startView(args: string[]): { child: ChildProcess; url: Promise<string>; log: () => string } {
-  const child = spawn("npm", ["run", "-s", "view", "--", ...args], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (b: Buffer) => {
-      out += b.toString();
-      const m = /^(http:\/\/\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`npm run view exited (${code}) before printing its URL:\n${err}`)));
-  });
-  return { child, url, log: () => `${out}${err}` };
-}
-
-function stopView(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
-  const gone = new Promise<void>((r) => child.once("exit", () => r()));
-  process.kill(-child.pid, "SIGTERM");
-  return gone;
-}
-
 /** The colour the page gave an element of the picture. */
 const statusOf = (page: Page, selector: string): Promise<string | null> => page.getAttribute(`#topology ${selector}`, "data-status");
 
@@ -67,7 +43,7 @@ describeRealLab("npm run view on a real netns lab, in a real browser", () => {
   const cfg = join(dir, "lab.json");
   const verifyFile = join(dir, "last-verify.json");
   writeFileSync(cfg, JSON.stringify(config));
-  let view: ReturnType<typeof startView> | undefined;
+  let view: ViewProcess | undefined;
   let url = "";
   let browser: Browser | undefined;
 
