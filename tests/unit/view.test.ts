@@ -263,7 +263,7 @@ describe("the server", () => {
     expect((await post(`${base}/api/verify`, {})).status).toBe(202);
     expect((await post(`${base}/api/verify`, {})).status).toBe(409);
     release();
-    for (let i = 0; i < 100 && (await (await fetch(`${base}/api/state`)).json()).verifying; i++)
+    for (let i = 0; i < 500 && (await (await fetch(`${base}/api/state`)).json()).verifying; i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(fake.verifications).toBe(1);
     // Saved where the page (and npm run inspect) reads it.
@@ -370,7 +370,7 @@ describe("npm run view: the command line", () => {
       until,
       onListening: (u) => (url = u),
     });
-    for (let i = 0; i < 100 && !url; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && !url; i++) await new Promise((r) => setTimeout(r, 10));
     expect(out.text).toBe(`${url}\n`);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect((await fetch(url)).status).toBe(200);
