@@ -136,10 +136,11 @@ function renderTopology(s) {
   for (const c of s.containers) {
     for (const g of elementsOf(`container:${c.name}`)) {
       g.dataset.running = String(c.running);
-      if (c.running) continue;
-      // Under the box, where only its lines to the networks pass (the halo keeps it readable).
+      // (Without a running lab the notice above says why nothing runs.)
+      if (c.running || !s.running) continue;
+      // Under the host's box, where only the container's lines to the networks pass (the halo keeps it readable).
       const box = g.querySelector("rect");
-      const y = Number(box.getAttribute("y")) + Number(box.getAttribute("height")) + 14;
+      const y = Number(box.getAttribute("y")) + Number(box.getAttribute("height")) + 24;
       g.appendChild(svgEl("text", { x: Number(box.getAttribute("x")) + 4, y, class: "state-tag halo" }, c.state));
     }
   }
