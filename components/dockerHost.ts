@@ -1,12 +1,10 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
+import { dindCertFiles, type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
+import type { HostTls } from "./labTls.js";
 import type { Connection } from "./runStep.js";
 import type { ShellStep } from "../src/stack/steps.js";
-
-/** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
-const DIND_API_PORT = 2375;
 
 export interface DockerHostArgs {
   plan: LabPlan;
@@ -15,6 +13,8 @@ export interface DockerHostArgs {
   underlay?: docker.Network;
   /** dind: the Docker-in-Docker image, pulled once on the user's engine for every host. */
   dindImage?: docker.RemoteImage;
+  /** dind: the host's server certificate, the lab's CA and the client certificate (secrets). */
+  tls?: HostTls;
   /** Resources the daemon configuration waits for (the KV store must be healthy first). */
   after: pulumi.Resource[];
   /** netns: host bring-up (namespace, veth, dockerd) and the locally built busybox image. */
@@ -53,7 +53,10 @@ export class DockerHost extends pulumi.ComponentResource {
     const rebuilt = { dependsOn: args.after, deleteBeforeReplace: true, replaceWith: args.after };
     switch (host.kind) {
       case "dind": {
-        if (!args.underlay || !args.dindImage) throw new Error("a dind host needs the underlay network and the dind image");
+        if (!args.underlay || !args.dindImage || !args.tls || !plan.tls)
+          throw new Error("a dind host needs the underlay network, the dind image and its TLS material");
+        const files = dindCertFiles(plan.tls);
+        const key = { permissions: "0600" };
         const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-${host.name}-data` }, { parent: this });
         this.daemon = new docker.Container(
           name,
@@ -63,12 +66,21 @@ export class DockerHost extends pulumi.ComponentResource {
             hostname: host.name,
             image: args.dindImage.imageId,
             privileged: true,
-            // No TLS: the entrypoint then prepends `dockerd --host=unix:///var/run/docker.sock
-            // --host=tcp://0.0.0.0:2375` to flag-only commands; 2375 is published on loopback only.
-            envs: ["DOCKER_TLS_CERTDIR="],
+            // TLS as the official image does it: with DOCKER_TLS_CERTDIR set, its entrypoint prepends
+            // `dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2376 --tlsverify` and the
+            // certificates under it to flag-only commands. The certificates are the lab's (uploaded before
+            // the container starts), so the entrypoint makes none. No plain listener exists; 2376 is
+            // published on loopback only, and answers only a client with the lab's certificate.
+            envs: [`DOCKER_TLS_CERTDIR=${plan.tls.certDir}`],
+            uploads: [
+              { file: files.caCert, content: args.tls.caCert },
+              { file: files.serverCa, content: args.tls.caCert },
+              { file: files.serverCert, content: args.tls.serverCert },
+              { file: files.serverKey, content: args.tls.serverKey, ...key },
+            ],
             command: host.daemon.args,
             networksAdvanced: [{ name: args.underlay.name, ipv4Address: host.address }],
-            ports: [{ internal: DIND_API_PORT, external: host.publishedApiPort!, ip: "127.0.0.1" }],
+            ports: [{ internal: plan.tls.apiPort, external: host.publishedApiPort!, ip: "127.0.0.1" }],
             mounts: [{ type: "volume", source: data.name, target: "/var/lib/docker" }],
             healthcheck: { tests: ["CMD", "docker", "info"], interval: "2s", timeout: "5s", retries: 60, startPeriod: "2s" },
             wait: true,
@@ -133,9 +145,11 @@ export class DockerHost extends pulumi.ComponentResource {
       );
       endpoint = this.endpointStep.stdout.apply((s) => s.trim());
     } else endpoint = pulumi.output(host.endpoint);
+    // dind: the client certificate, and the lab's CA to check the daemon's against.
+    const tls = args.tls ? { caMaterial: args.tls.caCert, certMaterial: args.tls.clientCert, keyMaterial: args.tls.clientKey } : {};
     this.provider = new docker.Provider(
       `${name}-provider`,
-      { host: endpoint, ...sshOptsOf(host), disableDockerDaemonCheck: true },
+      { host: endpoint, ...sshOptsOf(host), ...tls, disableDockerDaemonCheck: true },
       // ssh: no data flow from the daemon step, but nothing may use the daemon before it is configured.
       { parent: this, dependsOn: host.kind === "ssh" ? [this.daemon] : [] },
     );

@@ -67,8 +67,9 @@ export class KvServer extends pulumi.ComponentResource {
         this.ready.push(
           container(undefined, {
             networksAdvanced: [{ name: args.underlay.name, ipv4Address: kv.address }],
-            // The UI/API for the user, on loopback only; the daemons use the lab address.
-            ports: [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }],
+            // The UI/API for the user, on loopback only (lab:kv.publishUi); the daemons use the lab address.
+            // Whoever reaches it can rewrite Docker's network state: without it, only the lab's hosts can.
+            ...(kv.published ? { ports: [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }] } : {}),
             mounts: [{ type: "volume", source: data.name, target: spec.dataDir }],
           }),
         );

@@ -1,9 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkCount, type LabPlan } from "../src/model/index.js";
+import { checkCount, type LabPlan, readsKvRegistrations } from "../src/model/index.js";
 import { DockerHost, sshOptsOf } from "./dockerHost.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
+import { LabTls } from "./labTls.js";
 import { MacvlanNetwork } from "./macvlanNetwork.js";
 import { OverlayNetwork } from "./overlayNetwork.js";
 import type { Connection } from "./runStep.js";
@@ -26,6 +27,8 @@ export interface NetworkLabArgs {
  */
 export class NetworkLab extends pulumi.ComponentResource {
   readonly underlay: UnderlayNetwork;
+  /** dind: the CA, the client and the hosts' server certificates of the hosts' TLS APIs. */
+  readonly tls?: LabTls;
   readonly kv?: KvServer;
   readonly hosts: DockerHost[] = [];
   readonly swarm?: SwarmCluster;
@@ -41,6 +44,8 @@ export class NetworkLab extends pulumi.ComponentResource {
     const parent = { parent: this };
     const netns = steps.netns;
     if (plan.hostKind === "netns" && !netns) throw new Error("netns labs need their bring-up steps");
+    if (plan.tls && !steps.tls) throw new Error("dind labs need their TLS steps");
+    if (steps.tls) this.tls = new LabTls(`${name}-tls`, { plan, steps: steps.tls }, parent);
 
     this.underlay = new UnderlayNetwork(
       `${name}-underlay`,
@@ -116,6 +121,7 @@ export class NetworkLab extends pulumi.ComponentResource {
             after: [...this.underlay.ready, ...kvReady, ...(kvHost ? [kvHost.daemon] : [])],
             ...(this.underlay.network ? { underlay: this.underlay.network } : {}),
             ...(dindImage ? { dindImage } : {}),
+            ...(this.tls ? { tls: this.tls.forHost(host.name) } : {}),
             ...hostNetns,
             ...(sshStep ? { sshDaemonStep: sshStep } : {}),
             ...(connection ? { connection } : {}),
@@ -181,7 +187,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     }
 
     const containers = this.workloads.map((w) => w.container);
-    if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
+    if (plan.kv && readsKvRegistrations(plan)) {
       this.kvRegistrations = new KvRegistrations(
         `${name}-kv-registrations`,
         { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] },

@@ -2,6 +2,7 @@
 // A running lab at a glance: hosts, networks, containers and the last saved verification.
 // Exit codes: 0 the lab is as planned, 1 it is not (host unreachable, container missing/stopped/wrong IP,
 // network absent), 2 bad usage (nothing was contacted).
+import { TlsMaterialError } from "../docker/tls.js";
 import { pathToFileURL } from "node:url";
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabPlan } from "../model/index.js";
@@ -97,6 +98,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       process.exitCode = code;
     },
     (e: unknown) => {
+      // No client certificate for a dind lab's hosts: nothing was contacted, and the message says where it comes from.
+      if (e instanceof TlsMaterialError) {
+        process.stderr.write(`inspect: error: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       process.stderr.write(`inspect: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
     },

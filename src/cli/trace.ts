@@ -3,6 +3,7 @@
 // Sends a few pings from one container to another (or to the lab's external target) and captures them
 // with tcpdump at every hop on the way; prints the path hop by hop, or Mermaid, or JSON, and writes an SVG.
 // Exit codes: 0 delivered and answered, 1 not (the output says where it stopped and why), 2 bad usage.
+import { TlsMaterialError } from "../docker/tls.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -181,6 +182,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       process.exitCode = code;
     },
     (e: unknown) => {
+      // No client certificate for a dind lab's hosts: nothing was contacted, and the message says where it comes from.
+      if (e instanceof TlsMaterialError) {
+        process.stderr.write(`trace: error: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       process.stderr.write(`trace: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
     },

@@ -1,5 +1,6 @@
 // npm run verify -- [--config lab.json | --plan plan.json] [--endpoint host1=unix:///...] [--json] [--timeout S]
 // Exit codes: 0 every check as expected, 1 any unexpected result, 2 bad usage (nothing was probed).
+import { TlsMaterialError } from "../docker/tls.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -141,6 +142,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     // a helper's removal still pending) may hold the process after it.
     (code) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code))),
     (e: unknown) => {
+      // No client certificate for a dind lab's hosts: nothing was contacted, and the message says where it comes from.
+      if (e instanceof TlsMaterialError) {
+        process.stderr.write(`verify: error: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       process.stderr.write(`verify: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
     },
