@@ -204,6 +204,16 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(await urn(run.lab.workloads[2]!.container)).toMatch(/::lab:workload:Workload\$docker:index\/container:Container::lab-test3$/);
     expect(await urn(run.lab.kv!)).toMatch(/::lab:index:NetworkLab\$lab:kv:ConsulServer::lab-kv$/);
     expect(await urn(run.lab.verification!.run)).toMatch(/::lab:verify:Verification\$command:local:Command::lab-verify$/);
+    expect(await urn(run.lab.tls!)).toMatch(/::lab:index:NetworkLab\$lab:tls:LabTls::lab-tls$/);
+    expect(await urn(run.lab.tls!.ca)).toMatch(/::lab:tls:LabTls\$command:local:Command::lab-tls-ca$/);
+  });
+
+  it("exports each host's docker CLI line: the endpoint, TLS verification, the client's files", async () => {
+    const out = labOutputs(run.plan, run.lab);
+    const certPath = `${process.cwd()}/.lab/tls/lab`;
+    expect(out.hosts["host2"]).toMatchObject({
+      dockerCli: `export DOCKER_HOST=tcp://127.0.0.1:23752 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${certPath}`,
+    });
   });
 
   it("reads Docker's entries from Consul and summarizes them", async () => {
@@ -246,5 +256,19 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(JSON.parse(verify["stdin"] as string)).toMatchObject({ name: "lab", hosts: run.plan.hosts });
     // ov_net1, mv_net1 on each host, test1..test3.
     expect((verify["triggers"] as unknown[]).length).toBe(1 + 2 + 3);
+  });
+});
+
+describe("dev stack with lab:kv.publishUi: false", async () => {
+  const run: LabRun = await runLab({ kv: { publishUi: false } });
+
+  it("publishes nothing of the KV store, reads nothing back from it, and exports no UI", async () => {
+    expect(run.one(C, "lab-kv").inputs["ports"]).toBeUndefined();
+    expect(run.byType("pulumi:providers:consul")).toEqual([]);
+    expect(run.lab.kvRegistrations).toBeUndefined();
+    const out = labOutputs(run.plan, run.lab);
+    expect(await promiseOf(out.consulUi)).toBeNull();
+    // The daemons still use it on the lab network.
+    expect(run.one(C, "lab-host1").inputs["command"]).toContain("--cluster-store=consul://198.18.0.2:8500");
   });
 });

@@ -7,16 +7,22 @@
 // and healthcheck from kvContainerSpec), then: each inner dockerd answers on its published port on
 // 127.0.0.1 (inside the outer engine's namespace), has busybox without any registry, uses Consul as its
 // cluster store; ov_net1 made on host1 appears on host2 and test2 pings test1 by name across the
-// VXLAN. The swarm-mode image's daemon really is Docker 26. afterAll stops the outer engine by its pid
-// and fails if its namespace, process or directories are left.
+// VXLAN. Each host serves its API only with TLS and the lab's client certificate (the certificates the
+// stack makes, uploaded where the stack puts them): an unprivileged local user, a client without the
+// certificate and a workload container get no answer from any host's API. The swarm-mode image's daemon
+// really is Docker 26. afterAll stops the outer engine by its pid and fails if its namespace, process or
+// directories are left.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import { containerRunArgs, DOCKER_CLI, hostOf, overlayCreateArgs } from "../../src/lab/workloads.js";
 import { dindPreflight, localCapBnd, missingCapabilities } from "../../src/lab/dindPreflight.js";
-import { buildPlan, type HostPlan, kvContainerSpec, type LabPlan } from "../../src/model/index.js";
+import { buildPlan, dindCertFiles, type HostPlan, kvContainerSpec, type LabPlan } from "../../src/model/index.js";
+import { type CaMaterial, generateCa, generateServer } from "../../src/tls/certs.js";
+import { apiAnswered, probeApi } from "../security/apiProbe.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 
 const LAB = "di1";
@@ -28,8 +34,10 @@ const OUTER = {
 };
 const ENV = { ...process.env, ...OUTER };
 const GATE = { binaries: ["mmdebstrap", "jq", "flock", "apt-get"] } as const;
-/** The Docker API port inside a dind host: the image's entrypoint listens there when DOCKER_TLS_CERTDIR is empty. */
-const DIND_API_PORT = 2375;
+/** The lab's certificates (as the stack makes them) and where this suite keeps them. */
+let certs: CaMaterial | undefined;
+const certsDir = mkdtempSync(join(tmpdir(), "dnlab-dind-certs-"));
+const clientDir = join(certsDir, "client");
 
 const images = (name: string): string => join(REPO_ROOT, "scripts/images", name);
 
@@ -46,8 +54,22 @@ function sh(argv: string[], timeoutMs = 120_000, progress = false): string {
 
 /** The Debian docker CLI where the outer engine's ports are (its namespace), DOCKER_HOST = the outer engine. */
 const outer = (args: string[], timeoutMs?: number): string => sh(["bash", images("outer-exec.sh"), DOCKER_CLI, ...args], timeoutMs);
-/** The same against one dind host's inner daemon, through its published API port. */
-const inner = (host: HostPlan, args: string[], timeoutMs?: number): string => outer(["-H", host.endpoint, ...args], timeoutMs);
+/** The same against one dind host's inner daemon, through its published API port, with the lab's client certificate. */
+const inner = (host: HostPlan, args: string[], timeoutMs?: number): string =>
+  outer(
+    [
+      "--tlsverify",
+      `--tlscacert=${join(clientDir, "ca.pem")}`,
+      `--tlscert=${join(clientDir, "cert.pem")}`,
+      `--tlskey=${join(clientDir, "key.pem")}`,
+      "-H",
+      host.endpoint,
+      ...args,
+    ],
+    timeoutMs,
+  );
+/** Where the outer engine's published ports are: the probes run there. */
+const OUTER_NS = ["bash", images("outer-exec.sh")];
 
 function until<T>(what: string, timeoutMs: number, probe: () => T): T {
   const deadline = Date.now() + timeoutMs;
@@ -73,29 +95,47 @@ function alive(pid: string): boolean {
   }
 }
 
-/** `docker run` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
-function dindRunArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
+/** `docker create` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
+function dindCreateArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
   return [
-    "run",
-    "-d",
+    "create",
     "--name",
     `${plan.name}-${host.name}`,
     "--hostname",
     host.name,
     "--privileged",
     "-e",
-    "DOCKER_TLS_CERTDIR=",
+    `DOCKER_TLS_CERTDIR=${plan.tls!.certDir}`,
     "--network",
     `${plan.name}-underlay`,
     "--ip",
     host.address,
     "-p",
-    `127.0.0.1:${host.publishedApiPort!}:${DIND_API_PORT}`,
+    `127.0.0.1:${host.publishedApiPort!}:${plan.tls!.apiPort}`,
     "--mount",
     `type=volume,source=${plan.name}-${host.name}-data,target=/var/lib/docker`,
     image,
     ...host.daemon.args,
   ];
+}
+
+/** A dind host as the stack starts it: created, its certificates uploaded where the plan says (the stack's uploads), started. */
+async function startDind(plan: LabPlan, host: HostPlan, image: string): Promise<void> {
+  const files = dindCertFiles(plan.tls!);
+  const server = await generateServer(certs!, host.tls!);
+  const dir = join(certsDir, host.name);
+  const put = (path: string, text: string): void => {
+    const local = join(dir, path.slice(plan.tls!.certDir.length));
+    mkdirSync(join(local, ".."), { recursive: true });
+    writeFileSync(local, text, { mode: 0o600 });
+  };
+  put(files.caCert, certs!.caCert);
+  put(files.serverCa, certs!.caCert);
+  put(files.serverCert, server.cert);
+  put(files.serverKey, server.key);
+  outer(dindCreateArgs(plan, host, image));
+  outer(["cp", `${dir}/.`, `${plan.name}-${host.name}:${plan.tls!.certDir}`]);
+  outer(["start", `${plan.name}-${host.name}`]);
 }
 
 describeRealLab(
@@ -127,7 +167,17 @@ describeRealLab(
       plan = buildPlan({ name: LAB, images: { dindKv: tags.get("dind-20.10"), kv: tags.get("consul"), workload: tags.get("busybox") } });
     }, 65 * 60_000);
 
+    beforeAll(async () => {
+      if (!runs) return;
+      certs = await generateCa(plan!.tls!);
+      mkdirSync(clientDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(clientDir, "ca.pem"), certs.caCert, { mode: 0o600 });
+      writeFileSync(join(clientDir, "cert.pem"), certs.clientCert, { mode: 0o600 });
+      writeFileSync(join(clientDir, "key.pem"), certs.clientKey, { mode: 0o600 });
+    });
+
     afterAll(() => {
+      rmSync(certsDir, { recursive: true, force: true });
       if (!runs) return;
       console.log(`[real-lab] dind images: ${timings.join(", ")}`);
       sh(["bash", images("outer-down.sh")], 180_000, true);
@@ -157,7 +207,7 @@ describeRealLab(
       expect(outer(["ps", "-aq"])).toBe("");
     }, 120_000);
 
-    it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", () => {
+    it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", async () => {
       const p = plan!;
       const kv = p.kv!;
       const spec = kvContainerSpec(kv);
@@ -193,11 +243,11 @@ describeRealLab(
         // The healthcheck the stack gives the container, run by hand.
         until("consul healthy", 60_000, () => outer(["exec", `${p.name}-kv`, ...spec.healthcheck.slice(1)]));
       });
-      timed("dind hosts answering", () => {
-        for (const h of p.hosts) outer(dindRunArgs(p, h, p.images.dind!));
-        for (const h of p.hosts)
-          until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
-      });
+      const t0 = Date.now();
+      for (const h of p.hosts) await startDind(p, h, p.images.dind!);
+      for (const h of p.hosts)
+        until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
+      timings.push(`dind hosts answering ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       for (const h of p.hosts) {
         // The version the plan shows for the host (from the image's tag) is the one that really runs.
         expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
@@ -230,7 +280,59 @@ describeRealLab(
       });
     }, 240_000);
 
-    it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", () => {
+    it("no host's API answers an unprivileged local user, a client without the lab's certificate, or a workload container", () => {
+      const p = plan!;
+      const client = { ca: certs!.caCert, cert: certs!.clientCert, key: certs!.clientKey };
+      for (const h of p.hosts) {
+        const published = { host: "127.0.0.1", port: h.publishedApiPort! };
+        // The probe works: the lab's client certificate gets the API's answer.
+        expect(
+          apiAnswered(probeApi({ ...published, tls: client }, { under: OUTER_NS, env: ENV })),
+          `${h.name} with the client certificate`,
+        ).toBe(true);
+        for (const asNobody of [true, false]) {
+          const o = { under: OUTER_NS, env: ENV, asNobody };
+          const who = asNobody ? "nobody" : "root";
+          // Published port, plain HTTP: the listener speaks TLS only.
+          expect(apiAnswered(probeApi(published, o)), `${who}: plain ${h.endpoint}`).toBe(false);
+          // TLS without a client certificate (and trusting any server): refused in the handshake.
+          expect(probeApi({ ...published, tls: {} }, o), `${who}: TLS without a certificate on ${h.endpoint}`).toMatch(/^(error|closed)/);
+          expect(probeApi({ ...published, tls: { ca: certs!.caCert } }, o)).toMatch(/^(error|closed)/);
+          // On the underlay: nothing on 2375 at all, 2376 as above.
+          expect(probeApi({ host: h.address, port: 2375 }, o), `${who}: ${h.address}:2375`).toMatch(/^error: ECONNREFUSED/);
+          expect(apiAnswered(probeApi({ host: h.address, port: 2376 }, o))).toBe(false);
+          expect(probeApi({ host: h.address, port: 2376, tls: {} }, o)).toMatch(/^(error|closed)/);
+        }
+      }
+      // From the workloads (busybox wget: no client certificate), toward every host's underlay address.
+      for (const w of p.workloads.filter((x) => x.attachments[0]?.network === "ov_net1")) {
+        for (const h of p.hosts) {
+          for (const port of [2375, 2376]) {
+            const r = (() => {
+              try {
+                return inner(hostOf(p, w.host), [
+                  "exec",
+                  w.name,
+                  "timeout",
+                  "5",
+                  "wget",
+                  "-q",
+                  "-O",
+                  "-",
+                  `http://${h.address}:${port}/_ping`,
+                ]);
+              } catch (e) {
+                return `failed: ${((e as { stderr?: string }).stderr ?? "").trim()}`;
+              }
+            })();
+            expect(r, `${w.name} -> ${h.address}:${port}`).toMatch(/^failed/);
+            expect(r).not.toMatch(/^OK/);
+          }
+        }
+      }
+    }, 120_000);
+
+    it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", async () => {
       const swarm = buildPlan({
         name: `${LAB}s`,
         overlayMode: "swarm",
@@ -252,7 +354,7 @@ describeRealLab(
         swarm.underlay.gateway,
         `${swarm.name}-underlay`,
       ]);
-      outer(dindRunArgs(swarm, h, swarm.images.dind!));
+      await startDind(swarm, h, swarm.images.dind!);
       until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
       const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);
       expect(version).toMatch(/^26\.1\.5\+/);
