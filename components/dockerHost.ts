@@ -145,8 +145,10 @@ export class DockerHost extends pulumi.ComponentResource {
       );
       endpoint = this.endpointStep.stdout.apply((s) => s.trim());
     } else endpoint = pulumi.output(host.endpoint);
-    // dind: the client certificate, and the lab's CA to check the daemon's against.
-    const tls = args.tls ? { caMaterial: args.tls.caCert, certMaterial: args.tls.clientCert, keyMaterial: args.tls.clientKey } : {};
+    // dind: the client's files (ca.pem to check the daemon's certificate against, cert.pem, key.pem), as
+    // the docker CLI takes them from DOCKER_CERT_PATH. A path, not the PEM text: the provider's
+    // configuration then holds no key (and the provider's daemon check reads the files as the CLI does).
+    const tls = args.tls ? { certPath: args.tls.certPath } : {};
     this.provider = new docker.Provider(
       `${name}-provider`,
       { host: endpoint, ...sshOptsOf(host), ...tls, disableDockerDaemonCheck: true },

@@ -9,13 +9,13 @@ export interface LabTlsArgs {
   steps: TlsSteps;
 }
 
-/** What a dind host needs to serve its API with TLS, and a client (the docker provider) to reach it. */
+/** What a dind host needs to serve its API with TLS, and where a client (the docker provider) finds its certificate. */
 export interface HostTls {
   caCert: pulumi.Output<string>;
   serverCert: pulumi.Output<string>;
   serverKey: pulumi.Output<string>;
-  clientCert: pulumi.Output<string>;
-  clientKey: pulumi.Output<string>;
+  /** The client's ca.pem, cert.pem and key.pem (DOCKER_CERT_PATH). */
+  certPath: string;
 }
 
 /**
@@ -57,7 +57,7 @@ export class LabTls extends pulumi.ComponentResource {
     this.registerOutputs({ certPath: this.certPath });
   }
 
-  /** The CA and a host's server certificate, and the client certificate: every value a secret. */
+  /** The CA and a host's server certificate (secrets), and where the client's files are. */
   forHost(host: string): HostTls {
     const server = this.serverMaterial[host];
     if (!server) throw new Error(`no server certificate planned for ${host}`);
@@ -65,8 +65,17 @@ export class LabTls extends pulumi.ComponentResource {
       caCert: this.material.apply((m) => m.caCert),
       serverCert: server.apply((s) => s.cert),
       serverKey: server.apply((s) => s.key),
-      clientCert: this.material.apply((m) => m.clientCert),
-      clientKey: this.material.apply((m) => m.clientKey),
+      certPath: this.certPath,
     };
+  }
+
+  /**
+   * Writes the client's files again from the state, whenever the CA is known (every run but the first,
+   * whose CA step writes them itself): files removed by hand come back with the next `npm run up`.
+   * Never during a preview, which changes nothing.
+   */
+  restoreClientFiles(write: (dir: string, m: { ca: string; cert: string; key: string }) => void): void {
+    if (pulumi.runtime.isDryRun()) return;
+    this.material.apply((m) => write(this.certPath, { ca: m.caCert, cert: m.clientCert, key: m.clientKey }));
   }
 }
