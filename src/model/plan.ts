@@ -824,6 +824,14 @@ function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: Netwo
   const createdOn = typeof n.createdOn === "string" ? n.createdOn : (hosts[0]?.name ?? "");
   if (n.createdOn !== undefined && !hosts.some((h) => h.name === n.createdOn)) {
     p.add(K(`${key}.createdOn`), n.createdOn, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
+  } else if (lab.overlayMode === "swarm" && n.createdOn !== undefined && n.createdOn !== hosts[0]?.name) {
+    // Only a manager creates swarm-scoped networks, and the lab's manager is the first host.
+    p.add(
+      K(`${key}.createdOn`),
+      n.createdOn,
+      "in swarm mode overlays are created on the swarm manager, the first host",
+      `remove createdOn or set it to ${hosts[0]?.name ?? "the first host"}`,
+    );
   }
   for (const f of ["parent", "vlan", "ipRangePool", "ipRanges"] as const) {
     if (n[f] !== undefined) p.add(K(`${key}.${f}`), n[f], "only macvlan networks take this setting", `remove ${f} or set driver: macvlan`);

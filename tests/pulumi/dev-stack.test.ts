@@ -103,11 +103,12 @@ describe("dev stack (dind, kv mode)", async () => {
       expect(c["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: h.address }]);
       // The lab's certificates, uploaded where the official image's entrypoint looks (it makes none of its own then).
       expect(secretValue(c["uploads"])).toEqual([
-        { file: "/certs/ca/cert.pem", content: "CA-CERT" },
-        { file: "/certs/server/ca.pem", content: "CA-CERT" },
+        { file: "/certs/ca/cert.pem", content: "CA-CERT", permissions: "0644" },
+        { file: "/certs/server/ca.pem", content: "CA-CERT", permissions: "0644" },
         {
           file: "/certs/server/cert.pem",
           content: expect.stringContaining(`--cn ${h.name} --ip 127.0.0.1 --ip ${h.address} --dns ${h.name}`),
+          permissions: "0644",
         },
         { file: "/certs/server/key.pem", content: "SERVER-KEY", permissions: "0600" },
       ]);
