@@ -1,14 +1,21 @@
 // Where a secret ends up: every file under some roots that holds it, and whether an unprivileged local
 // user (nobody, no groups) can read such a file. A secret is looked for by a piece of it that survives
-// JSON escaping and line wrapping (a PEM key's first line of base64, else the text itself).
+// JSON escaping and line wrapping (a line of a PEM key's base64, else the text itself).
 import { execFileSync } from "node:child_process";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** What to search for: a PEM block's first line of base64 (64 characters), else the whole text. */
+/**
+ * What to search for: a PEM block's middle line of base64 (its first lines can be a header every key
+ * of the kind shares), else the whole text.
+ */
 export function needleOf(secret: string): string {
-  const lines = secret.trim().split("\n");
-  if (lines[0]?.startsWith("-----BEGIN") && lines[1]) return lines[1].trim();
+  const body = secret
+    .trim()
+    .split("\n")
+    .filter((l) => !l.startsWith("-----"))
+    .map((l) => l.trim());
+  if (secret.trim().startsWith("-----BEGIN") && body.length > 0) return body[Math.floor(body.length / 2)]!;
   return secret.trim();
 }
 
