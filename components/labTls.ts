@@ -38,17 +38,26 @@ export class LabTls extends pulumi.ComponentResource {
     this.certPath = steps.certPath;
     // The keys must reach neither `pulumi up`'s output nor the state in the clear.
     const secretOut = { additionalSecretOutputs: ["stdout"] };
+    // A CA made for other settings (another lab name) is a new CA: the old one's client files go with it.
     this.ca = new command.local.Command(
       `${name}-ca`,
-      { create: steps.ca.create, delete: steps.ca.delete, logging: "stderr" },
-      { parent: this, ...secretOut },
+      { create: steps.ca.create, delete: steps.ca.delete, logging: "stderr", addPreviousOutputInEnv: false },
+      { parent: this, ...secretOut, replaceOnChanges: ["*"] },
     );
     this.material = pulumi.secret(this.ca.stdout.apply((s) => JSON.parse(s) as CaMaterial));
     for (const [host, step] of Object.entries(steps.servers)) {
       const cmd = new command.local.Command(
         `${name}-${host}`,
         // The CA (with its key) on stdin: never on a command line, never in the environment.
-        { create: step.create, update: step.create, delete: step.delete, stdin: this.ca.stdout, logging: "stderr" },
+        // No previous output in its environment: it holds the old key.
+        {
+          create: step.create,
+          update: step.create,
+          delete: step.delete,
+          stdin: this.ca.stdout,
+          logging: "stderr",
+          addPreviousOutputInEnv: false,
+        },
         { parent: this, ...secretOut },
       );
       this.servers[host] = cmd;

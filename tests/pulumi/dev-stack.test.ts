@@ -137,6 +137,7 @@ describe("dev stack (dind, kv mode)", async () => {
     }
     for (const r of run.resources.filter((x) => x.name.startsWith("lab-tls-"))) {
       expect(r.inputs["logging"], r.name).toBe("stderr");
+      expect(r.inputs["addPreviousOutputInEnv"], r.name).toBe(false);
       expect(r.secretOutputs, r.name).toEqual(["stdout"]);
     }
   });
