@@ -74,5 +74,6 @@ describe("the CLIs", () => {
     });
     expect(out).toContain("dind lab lo1: what may be left on your Docker engine");
     expect(out).toContain("docker rm -f lo1-host1 lo1-host2 lo1-kv");
+    expect(out).toContain("rm -rf -- .lab/tls/lo1");
   });
 });
