@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
-import { createArgv, DOCKER_CLI, networkCreateArgv, runArgv } from "../../src/docker/cli.js";
+import { containerArgvs, DOCKER_CLI, networkCreateArgv } from "../../src/docker/cli.js";
 import { hostOf } from "../../src/lab/workloads.js";
 import { dindPreflight, localCapBnd, missingCapabilities } from "../../src/lab/dindPreflight.js";
 import {
@@ -97,9 +97,7 @@ async function startDind(plan: LabPlan, host: HostPlan): Promise<void> {
     mkdirSync(dirname(join(root, u.path)), { recursive: true });
     writeFileSync(join(root, u.path), content[u.content], { mode: Number.parseInt(u.mode, 8) });
   }
-  outer(createArgv(spec));
-  outer(["cp", `${root}/.`, `${spec.name}:/`]);
-  outer(["start", spec.name]);
+  for (const argv of containerArgvs(spec, root)) outer(argv);
 }
 
 function until<T>(what: string, timeoutMs: number, probe: () => T): T {
@@ -201,7 +199,7 @@ describeRealLab(
       const spec = kvContainerSpec(p, kv);
       outer(networkCreateArgv(underlayNetworkSpec(p)));
       timed("kv healthy", () => {
-        outer(runArgv(spec));
+        for (const argv of containerArgvs(spec)) outer(argv);
         // The container's own healthcheck (the one the stack waits for) turns it healthy.
         until("consul healthy", 60_000, () => {
           const health = outer(["inspect", "--format", "{{.State.Health.Status}}", spec.name]);
@@ -237,7 +235,7 @@ describeRealLab(
       const onOverlay = p.workloads.filter((w) => w.attachments[0]?.network === ov.name);
       expect(onOverlay.map((w) => w.name)).toEqual(["test1", "test2"]);
       timed("overlay ping", () => {
-        for (const w of onOverlay) inner(hostOf(p, w.host), runArgv(workloadSpec(w)));
+        for (const w of onOverlay) for (const argv of containerArgvs(workloadSpec(w))) inner(hostOf(p, w.host), argv);
         const [a, b] = onOverlay as [(typeof onOverlay)[number], (typeof onOverlay)[number]];
         until(`${b.name} pings ${a.name} by name`, 60_000, () =>
           inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as tlsCli } from "../../src/cli/tls.js";
 import { HttpDockerEngine } from "../../src/docker/engine.js";
 import { labClientTls, readClientTls, TlsMaterialError } from "../../src/docker/tls.js";
-import { buildPlan, dockerCliLine, tlsCommands } from "../../src/model/index.js";
+import { containerArgvs } from "../../src/docker/cli.js";
+import { buildPlan, dindHostSpec, dockerCliLine, tlsCommands } from "../../src/model/index.js";
 import { type CaMaterial, generateCa, generateServer, type ServerMaterial } from "../../src/tls/certs.js";
 
 const plan = buildPlan({});
@@ -63,6 +64,25 @@ describe("the lab's certificates", () => {
     expect(dockerCliLine(host1, "/srv/lab/.lab/tls/lab")).toBe(
       "export DOCKER_HOST=tcp://127.0.0.1:23751 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/srv/lab/.lab/tls/lab",
     );
+  });
+});
+
+describe("a dind host's spec", () => {
+  it("TLS as the official image serves it: DOCKER_TLS_CERTDIR, 2376 published on loopback only, the certificates uploaded", () => {
+    const spec = dindHostSpec(plan, host1);
+    expect(spec.env).toEqual(["DOCKER_TLS_CERTDIR=/certs"]);
+    expect(spec.ports).toEqual([{ internal: 2376, external: 23751, ip: "127.0.0.1" }]);
+    expect(spec.uploads).toEqual([
+      { path: "/certs/ca/cert.pem", content: "tls.caCert", mode: "0644" },
+      { path: "/certs/server/ca.pem", content: "tls.caCert", mode: "0644" },
+      { path: "/certs/server/cert.pem", content: "tls.serverCert", mode: "0644" },
+      { path: "/certs/server/key.pem", content: "tls.serverKey", mode: "0600" },
+    ]);
+    // The CLI mapping copies them in (from where the caller wrote them) before the start; without them it refuses.
+    const argvs = containerArgvs(spec, "/tmp/up");
+    expect(argvs.at(-2)).toEqual(["cp", "/tmp/up/.", "lab-host1:/"]);
+    expect(argvs.at(-1)).toEqual(["start", "lab-host1"]);
+    expect(() => containerArgvs(spec)).toThrow(/has uploads/);
   });
 });
 
