@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { main as viewMain, parseViewCli } from "../../src/cli/view.js";
-import { topologyView } from "../../src/model/index.js";
+import { buildPlan, topologyView } from "../../src/model/index.js";
 import { layoutTopology } from "../../src/topology/layout.js";
 import type { VerifyReport } from "../../src/verify/index.js";
-import { startCommands, ViewLab } from "../../src/view/lab.js";
+import { labAccess, startCommands, ViewLab } from "../../src/view/lab.js";
 import { isLoopback, startViewServer, type ViewServer } from "../../src/view/server.js";
 import { CheckIndex, checkRows, combine, Progress } from "../../src/view/status.js";
 import { stopHop, tracePath } from "../../src/view/tracePath.js";
@@ -309,6 +309,18 @@ describe("the server", () => {
     expect(startCommands(plan, { kind: "config", file: "lab.json" })[0]).toBe("sudo npm run lab -- up --config lab.json");
     expect(startCommands(plan, { kind: "stack", stack: "netns" })).toEqual(["LAB_STACK=netns npm run up"]);
     expect(startCommands({ ...plan, hostKind: "dind" }, { kind: "default" })).toEqual(["npm run up"]);
+  });
+});
+
+describe("a dind lab without its client certificate", () => {
+  it("is a lab that is not running: the page says the files are missing and how to start the lab; nothing is contacted", async () => {
+    const plan = buildPlan({ name: "nocert2", hostKind: "dind" });
+    const lab = new ViewLab(plan, labAccess({}), { source: { kind: "default" }, verifyFile: join(dir, "none.json") });
+    await lab.refresh();
+    const s = lab.state();
+    expect(s.running).toBe(false);
+    expect(s.notRunning!.reason).toMatch(/^host1: no TLS client material at \.lab\/tls\/nocert2\/ca\.pem \(ENOENT\)/);
+    expect(s.notRunning!.commands).toEqual(["npm run up"]);
   });
 });
 
