@@ -16,6 +16,7 @@ const CLIS = {
   topology: "src/cli/topology.ts",
   view: "src/cli/view.ts",
   bench: "bench/run.ts",
+  architecture: "src/cli/architecture.ts",
 } as const;
 
 function cli(name: keyof typeof CLIS, args: string[]): { code: number | null; stdout: string; stderr: string } {
