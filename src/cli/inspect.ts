@@ -2,12 +2,11 @@
 // A running lab at a glance: hosts, networks, containers and the last saved verification.
 // Exit codes: 0 the lab is as planned, 1 it is not (host unreachable, container missing/stopped/wrong IP,
 // network absent), 2 bad usage (nothing was contacted).
-import { pathToFileURL } from "node:url";
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabPlan } from "../model/index.js";
-import { endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, UsageError } from "./labArgs.js";
+import { type Cli, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, runAsMain, runCli } from "./cli.js";
 
-export { UsageError } from "./labArgs.js";
+export { UsageError } from "./cli.js";
 
 const USAGE = `usage: npm run inspect -- [--config lab.json | --plan plan.json] [options]
 
@@ -66,39 +65,30 @@ export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
   };
 }
 
-export async function main(
+export const inspectCli: Cli<InspectCliArgs> = {
+  name: "inspect",
+  usage: USAGE,
+  parse: parseInspectCli,
+  run: async (args, { out }) => {
+    const report = await inspectLab(args.plan, args.options);
+    out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    return report.healthy ? 0 : 1;
+  },
+};
+
+/** The CLI with fakes for its engines and clock (tests). */
+export function main(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
   extra: Pick<InspectOptions, "engineFactory" | "now"> = {},
 ): Promise<number> {
-  let args: InspectCliArgs | "help";
-  try {
-    args = parseInspectCli(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`inspect: error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === "help") {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  const report = await inspectLab(args.plan, { ...args.options, ...extra });
-  out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
-  return report.healthy ? 0 : 1;
+  const withExtra: Cli<InspectCliArgs> = { ...inspectCli, parse: (a) => withOptions(parseInspectCli(a), extra) };
+  return runCli(withExtra, argv, { out, err });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`inspect: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+function withOptions(args: InspectCliArgs | "help", extra: Pick<InspectOptions, "engineFactory" | "now">): InspectCliArgs | "help" {
+  return args === "help" ? args : { ...args, options: { ...args.options, ...extra } };
 }
+
+runAsMain(inspectCli, import.meta.url);

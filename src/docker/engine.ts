@@ -236,22 +236,6 @@ export class HttpDockerEngine implements DockerEngine {
     await this.json("POST", `/containers/${encodeURIComponent(id)}/start`, undefined, o, [204, 304]);
   }
 
-  async waitContainer(id: string, o?: CallOptions): Promise<number> {
-    const r = await this.json<{ StatusCode: number }>("POST", `/containers/${encodeURIComponent(id)}/wait`, undefined, o);
-    return r.StatusCode;
-  }
-
-  async containerLogs(id: string, o?: CallOptions): Promise<{ stdout: string; stderr: string }> {
-    const r = await this.request("GET", `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1`, undefined, o);
-    if (r.status !== 200) throw new EngineError(`${this.endpoint}: logs ${id}: HTTP ${r.status}: ${apiMessage(r.body)}`, r.status);
-    return demux(r.body);
-  }
-
-  async killContainer(id: string, o?: CallOptions): Promise<void> {
-    // 404: gone already; 409: not running.
-    await this.json("POST", `/containers/${encodeURIComponent(id)}/kill`, undefined, o, [204, 404, 409]);
-  }
-
   async removeContainer(id: string, o?: CallOptions): Promise<void> {
     // 404: gone already; 409: AutoRemove is removing it right now.
     await this.json("DELETE", `/containers/${encodeURIComponent(id)}?force=1&v=1`, undefined, o, [204, 404, 409]);

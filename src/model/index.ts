@@ -9,6 +9,8 @@ export * from "./checks.js";
 export * from "./netns.js";
 export { buildPlan } from "./plan.js";
 export * from "./kvServer.js";
+export * from "./specs.js";
+export * from "./images.js";
 export * from "./topology.js";
 export * from "./netnsCommands.js";
 export * from "./dockerKv.js";

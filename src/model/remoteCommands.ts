@@ -9,14 +9,13 @@
 // `bash scripts/swarm/x.sh ARGS` from the repository root.
 import { CLUSTER_ADVERTISE_PORT, OVERLAY_GOSSIP_PORT } from "./defaults.js";
 import { shellJoin } from "./netnsCommands.js";
-import type { HostPlan, LabPlan, OverlayNetworkPlan } from "./types.js";
+import type { HostPlan, LabPlan } from "./types.js";
 
 export const REMOTE_SCRIPTS = {
   daemon: "scripts/remote/docker-daemon.sh",
   swarmInit: "scripts/swarm/init.sh",
   swarmJoin: "scripts/swarm/join.sh",
   swarmLeave: "scripts/swarm/leave.sh",
-  swarmNetwork: "scripts/swarm/network.sh",
 } as const;
 export type RemoteScript = (typeof REMOTE_SCRIPTS)[keyof typeof REMOTE_SCRIPTS];
 
@@ -94,8 +93,6 @@ export interface SwarmCalls {
   init: ScriptCall;
   /** One per worker; env SWARM_JOIN_TOKEN holds SWARM_TOKEN_PLACEHOLDER. */
   join: ScriptCall[];
-  /** Attachable overlays, created on the manager once every worker has joined. */
-  networks: { name: string; create: ScriptCall; remove: ScriptCall }[];
   /** Destroy order: workers first, the manager last. */
   leave: ScriptCall[];
 }
@@ -204,7 +201,6 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
     env: { ...cliEnv(opts), ...env },
   });
   const workers = plan.hosts.filter((h) => h.name !== manager.name);
-  const overlays = plan.networks.filter((n): n is OverlayNetworkPlan => n.driver === "overlay");
   return {
     manager: manager.name,
     init: call(manager, REMOTE_SCRIPTS.swarmInit, [
@@ -218,19 +214,6 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
         [SWARM_TOKEN_ENV]: SWARM_TOKEN_PLACEHOLDER,
       }),
     ),
-    networks: overlays.map((n) => ({
-      name: n.name,
-      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, [
-        "create",
-        endpoint(manager),
-        n.name,
-        n.subnet,
-        n.gateway,
-        n.mtu === undefined ? "" : String(n.mtu),
-        n.ipRange ?? "",
-      ]),
-      remove: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["remove", endpoint(manager), n.name]),
-    })),
     leave: [...workers, manager].map((h) => call(h, REMOTE_SCRIPTS.swarmLeave, [endpoint(h)])),
   };
 }

@@ -14,7 +14,6 @@ export const NETWORK_DRIVERS = ["overlay", "macvlan"] as const;
  */
 export const NETNS_DOCKERDS = ["20.10", "26"] as const;
 export type NetnsDockerd = (typeof NETNS_DOCKERDS)[number];
-export type NetworkDriver = (typeof NETWORK_DRIVERS)[number];
 
 export interface UnderlayPlan {
   /** e.g. 198.18.0.0/24: the "physical" network the hosts share. */

@@ -8,7 +8,6 @@ import {
   localShell,
   needsSudo,
   netnsCommands,
-  type NetnsCommandOptions,
   type NetnsStep,
   remoteShell,
   type ScriptCall,
@@ -16,6 +15,7 @@ import {
   swarmCalls,
   SWARM_TOKEN_PLACEHOLDER,
 } from "../model/index.js";
+import { netnsToolOptions } from "../lab/tools.js";
 
 export interface ShellStep {
   /** Stable id, used in resource names. */
@@ -36,8 +36,8 @@ export interface NetnsSteps {
   neighbours: ShellStep;
   switch: ShellStep;
   kv?: ShellStep;
-  hosts: Record<string, ShellStep>;
-  images: Record<string, ShellStep>;
+  /** Per host: its bring-up (namespace, veth, dockerd) and its locally built images. */
+  hosts: Record<string, { up: ShellStep; image: ShellStep }>;
 }
 
 export interface SwarmSteps {
@@ -48,56 +48,31 @@ export interface SwarmSteps {
   tokenPlaceholder: string;
 }
 
-export interface LabSteps {
-  netns?: NetnsSteps;
-  /** ssh hosts: reversible daemon configuration per host. */
-  sshDaemon?: Record<string, ShellStep>;
+/** The steps of a lab: what every kind has, and what its host kind has (a union: nothing optional per kind). */
+export type LabSteps = {
   swarm?: SwarmSteps;
   /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
   verify?: ShellStep;
-}
-
-/** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
-export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_CONSUL"];
-}
-
-/** The dockerd the netns hosts run, when not Debian's: `npm run dockerd:build` prints it (it has the consul store). */
-export function dockerdBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD"];
-}
-
-/** The dockerd of netns hosts with dockerVersion "26": `npm run docker26:fetch` prints it (Debian trixie's 26.1.5). */
-export function docker26BinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD_26"];
-}
+} & (
+  | { kind: "dind" }
+  | { kind: "netns"; netns: NetnsSteps }
+  /** ssh hosts: reversible daemon configuration per host. */
+  | { kind: "ssh"; sshDaemon: Record<string, ShellStep> }
+);
 
 function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
 }
 
-/** The binaries a netns lab runs, from the environment (the test tools' build scripts print them). */
-export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCommandOptions {
-  const consul = consulBinaryPath(env);
-  const dockerd = dockerdBinaryPath(env);
-  const docker26 = docker26BinaryPath(env);
-  return {
-    ...(consul ? { consulBinary: consul } : {}),
-    ...(dockerd ? { dockerdBinary: dockerd } : {}),
-    ...(docker26 ? { docker26Binary: docker26 } : {}),
-  };
-}
-
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const c = netnsCommands(plan, netnsToolOptions(env));
-  const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
-  return {
-    neighbours: shell(c.neighbours),
-    switch: shell(c.switch),
-    ...(c.kv ? { kv: shell(c.kv) } : {}),
-    hosts: byHost(c.hosts),
-    images: byHost(c.images),
-  };
+  const hosts: NetnsSteps["hosts"] = {};
+  for (const up of c.hosts) {
+    const image = c.images.find((s) => s.host === up.host);
+    if (up.host === undefined || !image) throw new Error(`netns step ${up.id} has no host or no image step`);
+    hosts[up.host] = { up: shell(up), image: shell(image) };
+  }
+  return { neighbours: shell(c.neighbours), switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts };
 }
 
 /**
@@ -171,10 +146,16 @@ export function swarmSteps(plan: LabPlan): SwarmSteps {
 }
 
 export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
-  return {
-    ...(plan.hostKind === "netns" ? { netns: netnsShellSteps(plan, env) } : {}),
-    ...(plan.hostKind === "ssh" ? { sshDaemon: sshDaemonSteps(plan) } : {}),
+  const common = {
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
     ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
   };
+  switch (plan.hostKind) {
+    case "netns":
+      return { ...common, kind: "netns", netns: netnsShellSteps(plan, env) };
+    case "ssh":
+      return { ...common, kind: "ssh", sshDaemon: sshDaemonSteps(plan) };
+    case "dind":
+      return { ...common, kind: "dind" };
+  }
 }

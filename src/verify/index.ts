@@ -8,6 +8,7 @@ import type { SshOptions } from "../docker/transport.js";
 import { buildReport, type VerifyReport } from "./report.js";
 
 export * from "./checks.js";
+export * from "./result.js";
 export * from "./parse.js";
 export * from "./report.js";
 

@@ -2,9 +2,9 @@
 // scripts/images/build.sh (busybox from busybox-static, Consul built from source, Debian docker.io dind
 // images; cached in /var/cache/dnlab/images) on an outer engine of this suite's own
 // (scripts/images/outer-up.sh under its own netns/run/state names, so a user's outer engine is never
-// touched). The default dind kv lab's KV container and both host containers are started with what the
-// plan says (each host's daemon flags, address, hostname, published API port; the KV server's command
-// and healthcheck from kvContainerSpec), then: each inner dockerd answers on its published port on
+// touched). The default dind kv lab's underlay network, KV container and both host containers are
+// started from the model's specs (underlayNetworkSpec, kvContainerSpec, dindHostSpec: what the stack's
+// components create), through the docker CLI mapping of src/docker/cli.ts, then: each inner dockerd answers on its published port on
 // 127.0.0.1 (inside the outer engine's namespace), has busybox without any registry, uses Consul as its
 // cluster store; ov_net1 made on host1 appears on host2 and test2 pings test1 by name across the
 // VXLAN. The swarm-mode image's daemon really is Docker 26. afterAll stops the outer engine by its pid
@@ -14,9 +14,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
-import { containerRunArgs, DOCKER_CLI, hostOf, overlayCreateArgs } from "../../src/lab/workloads.js";
+import { DOCKER_CLI, networkCreateArgv, runArgv } from "../../src/docker/cli.js";
+import { hostOf } from "../../src/lab/workloads.js";
 import { dindPreflight, localCapBnd, missingCapabilities } from "../../src/lab/dindPreflight.js";
-import { buildPlan, type HostPlan, kvContainerSpec, type LabPlan } from "../../src/model/index.js";
+import {
+  buildPlan,
+  dindHostSpec,
+  type HostPlan,
+  kvContainerSpec,
+  type LabPlan,
+  networkSpec,
+  underlayNetworkSpec,
+  workloadSpec,
+} from "../../src/model/index.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 
 const LAB = "di1";
@@ -28,8 +38,6 @@ const OUTER = {
 };
 const ENV = { ...process.env, ...OUTER };
 const GATE = { binaries: ["mmdebstrap", "jq", "flock", "apt-get"] } as const;
-/** The Docker API port inside a dind host: the image's entrypoint listens there when DOCKER_TLS_CERTDIR is empty. */
-const DIND_API_PORT = 2375;
 
 const images = (name: string): string => join(REPO_ROOT, "scripts/images", name);
 
@@ -71,31 +79,6 @@ function alive(pid: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `docker run` for a dind host: what components/dockerHost.ts gives the container, values from the plan. */
-function dindRunArgs(plan: LabPlan, host: HostPlan, image: string): string[] {
-  return [
-    "run",
-    "-d",
-    "--name",
-    `${plan.name}-${host.name}`,
-    "--hostname",
-    host.name,
-    "--privileged",
-    "-e",
-    "DOCKER_TLS_CERTDIR=",
-    "--network",
-    `${plan.name}-underlay`,
-    "--ip",
-    host.address,
-    "-p",
-    `127.0.0.1:${host.publishedApiPort!}:${DIND_API_PORT}`,
-    "--mount",
-    `type=volume,source=${plan.name}-${host.name}-data,target=/var/lib/docker`,
-    image,
-    ...host.daemon.args,
-  ];
 }
 
 describeRealLab(
@@ -160,41 +143,18 @@ describeRealLab(
     it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", () => {
       const p = plan!;
       const kv = p.kv!;
-      const spec = kvContainerSpec(kv);
-      outer([
-        "network",
-        "create",
-        "--driver",
-        "bridge",
-        "--subnet",
-        p.underlay.subnet,
-        "--gateway",
-        p.underlay.gateway,
-        `${p.name}-underlay`,
-      ]);
+      const spec = kvContainerSpec(p, kv);
+      outer(networkCreateArgv(underlayNetworkSpec(p)));
       timed("kv healthy", () => {
-        outer([
-          "run",
-          "-d",
-          "--name",
-          `${p.name}-kv`,
-          "--hostname",
-          kv.nodeName,
-          "--network",
-          `${p.name}-underlay`,
-          "--ip",
-          kv.address,
-          ...spec.env.flatMap((e) => ["-e", e]),
-          "--mount",
-          `type=volume,source=${p.name}-kv-data,target=${spec.dataDir}`,
-          spec.image,
-          ...spec.command,
-        ]);
-        // The healthcheck the stack gives the container, run by hand.
-        until("consul healthy", 60_000, () => outer(["exec", `${p.name}-kv`, ...spec.healthcheck.slice(1)]));
+        outer(runArgv(spec));
+        // The container's own healthcheck (the one the stack waits for) turns it healthy.
+        until("consul healthy", 60_000, () => {
+          const health = outer(["inspect", "--format", "{{.State.Health.Status}}", spec.name]);
+          if (health !== "healthy") throw new Error(`health ${health}`);
+        });
       });
       timed("dind hosts answering", () => {
-        for (const h of p.hosts) outer(dindRunArgs(p, h, p.images.dind!));
+        for (const h of p.hosts) outer(runArgv(dindHostSpec(p, h)));
         for (const h of p.hosts)
           until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
       });
@@ -216,14 +176,14 @@ describeRealLab(
       const p = plan!;
       const ov = p.networks.find((n) => n.driver === "overlay")!;
       if (ov.driver !== "overlay") throw new Error("the default plan has an overlay");
-      inner(hostOf(p, ov.createdOn), overlayCreateArgs(ov));
+      inner(hostOf(p, ov.createdOn), networkCreateArgv(networkSpec(ov, ov.createdOn)));
       const other = p.hosts.find((h) => h.name !== ov.createdOn)!;
       until(`${ov.name} on ${other.name}`, 30_000, () => inner(other, ["network", "inspect", "--format", "{{.Scope}}", ov.name]));
       expect(inner(other, ["network", "inspect", "--format", "{{.Scope}}", ov.name])).toBe("global");
       const onOverlay = p.workloads.filter((w) => w.attachments[0]?.network === ov.name);
       expect(onOverlay.map((w) => w.name)).toEqual(["test1", "test2"]);
       timed("overlay ping", () => {
-        for (const w of onOverlay) inner(hostOf(p, w.host), containerRunArgs(w));
+        for (const w of onOverlay) inner(hostOf(p, w.host), runArgv(workloadSpec(w)));
         const [a, b] = onOverlay as [(typeof onOverlay)[number], (typeof onOverlay)[number]];
         until(`${b.name} pings ${a.name} by name`, 60_000, () =>
           inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),
@@ -242,18 +202,8 @@ describeRealLab(
       const kvLab = plan!;
       outer(["rm", "-f", "-v", `${kvLab.name}-kv`, ...kvLab.hosts.map((x) => `${kvLab.name}-${x.name}`)]);
       outer(["network", "rm", `${kvLab.name}-underlay`]);
-      outer([
-        "network",
-        "create",
-        "--driver",
-        "bridge",
-        "--subnet",
-        swarm.underlay.subnet,
-        "--gateway",
-        swarm.underlay.gateway,
-        `${swarm.name}-underlay`,
-      ]);
-      outer(dindRunArgs(swarm, h, swarm.images.dind!));
+      outer(networkCreateArgv(underlayNetworkSpec(swarm)));
+      outer(runArgv(dindHostSpec(swarm, h)));
       until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
       const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);
       expect(version).toMatch(/^26\.1\.5\+/);
