@@ -49,7 +49,10 @@ describe("Verification", async () => {
       vxlan: { passed: 2, expectedFailures: 0, failed: 0 },
     });
     expect(counts["mv_net1"]!["host-ping"]).toEqual({ passed: 1, expectedFailures: 1, failed: 0 });
-    expect(counts["-"]).toEqual({ cnm: { passed: 3, expectedFailures: 0, failed: 0 } });
+    expect(counts["-"]).toEqual({
+      cnm: { passed: 3, expectedFailures: 0, failed: 0 },
+      "daemon-netns": { passed: 2, expectedFailures: 0, failed: 0 },
+    });
     expect(failures).toEqual([]);
     const out = JSON.stringify(await promiseOf(run.lab.verification!.summary)) + JSON.stringify(counts);
     expect(out).not.toContain("test1->test2");
