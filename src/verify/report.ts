@@ -50,6 +50,8 @@ export interface VerifyBrief {
   failures: CheckFailure[];
   /** How many failures the brief leaves out (it keeps the first BRIEF_FAILURES; the saved report has all). */
   failuresOmitted?: number;
+  /** Daemons restarted before this verification (verify --recover): the host, why, how long it took. */
+  recovered?: { host: string; reason: string; ms: number }[];
 }
 
 export interface VerifyReport extends VerifyBrief {
