@@ -70,6 +70,13 @@ export class DaemonNetnsCheck {
       );
     }
     const v = judgeDaemonThreads(d);
+    // A pidfile that names another daemon (an endpoint override, a pidfile of another machine's daemon
+    // on a shared filesystem): its threads live elsewhere. Not this daemon's defect: say so.
+    if (v.inOwn * 2 < v.threads) {
+      throw new ProbeError(
+        `dockerd pid ${d.pid ?? "?"} (pidfile ${h.daemon.pidFile}) is not the daemon behind ${c.host}'s endpoint: ${v.threads - v.inOwn} of its ${v.threads} threads are in another network namespace`,
+      );
+    }
     const data = { pid: d.pid, threads: v.threads, inSandboxes: v.inSandboxes, leaving: v.leaving, stuck: v.stuck };
     if (v.stuck.length > 0) return { outcome: "fail", detail: stuckDaemonDetail(c.host, v.stuck.length, d.pid), data };
     const leaving = v.leaving ? `, ${v.leaving} leaving a deleted one` : "";

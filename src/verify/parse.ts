@@ -262,6 +262,8 @@ export function parseDaemonThreads(text: string): DaemonThreads {
 
 export interface DaemonThreadsVerdict {
   threads: number;
+  /** Threads in the daemon's own namespace (nearly all of them, for the daemon behind this endpoint). */
+  inOwn: number;
   /** Threads in a namespace that is neither the daemon's nor a live sandbox's, at both looks: the defect. */
   stuck: { tid: string; netns: string }[];
   /** Threads found elsewhere at the first look only: a fixed daemon's thread on its way out. */
@@ -278,11 +280,13 @@ export interface DaemonThreadsVerdict {
 export function judgeDaemonThreads(d: DaemonThreads): DaemonThreadsVerdict {
   const foreign = (ns: string): boolean => ns !== d.own && !d.live.has(ns);
   let inSandboxes = 0;
+  let inOwn = 0;
   const suspects: { tid: string; netns: string }[] = [];
   for (const [tid, ns] of d.first) {
-    if (d.live.has(ns) && ns !== d.own) inSandboxes++;
+    if (ns === d.own) inOwn++;
+    else if (d.live.has(ns)) inSandboxes++;
     else if (foreign(ns)) suspects.push({ tid, netns: ns });
   }
   const stuck = suspects.filter((s) => d.second !== undefined && d.second.get(s.tid) === s.netns && foreign(s.netns));
-  return { threads: d.first.size, stuck, leaving: suspects.length - stuck.length, inSandboxes };
+  return { threads: d.first.size, inOwn, stuck, leaving: suspects.length - stuck.length, inSandboxes };
 }

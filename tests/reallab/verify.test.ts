@@ -110,7 +110,8 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
       `[real-lab] ${LAB}: verify ${r.summary.total} checks in ${r.wallMs} ms wall; slowest ${r.slowest?.id} ${r.slowest?.durationMs} ms`,
     );
     for (const x of r.results) console.log(`[real-lab]   ${String(x.durationMs).padStart(5)} ms ${x.id}`);
-    expect(r.summary, show(r)).toMatchObject({ total: 18, passed: 17, expectedFailures: 1, failed: 0 });
+    // 16 probes of the networks and a daemon-netns check per host.
+    expect(r.summary, show(r)).toMatchObject({ total: 20, passed: 19, expectedFailures: 1, failed: 0 });
     expect(r.results.find((x) => x.expected)?.id).toBe("host-ping:host1->test3@mv_net1");
     const vx = r.results.filter((x) => x.kind === "vxlan");
     expect(vx).toHaveLength(2);
@@ -141,7 +142,7 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     const cli = (args: string[]) => run(["npx", "tsx", "src/cli/verify.ts", "--plan", planFile, "--quiet", ...args], { timeoutMs: 90_000 });
     const green = await cli([]);
     expect(green.code, green.stdout + green.stderr).toBe(0);
-    expect(green.stdout).toMatch(/^verify: 17 passed, 1 expected failure, 0 failed \(/m);
+    expect(green.stdout).toMatch(/^verify: 19 passed, 1 expected failure, 0 failed \(/m);
     const json = await cli(["--json"]);
     expect((JSON.parse(json.stdout) as VerifyReport).ok).toBe(true);
     // A wrong endpoint for host2 (host1's socket): test2 is not there, its checks fail -> exit 1.
@@ -161,7 +162,7 @@ describeRealLab("verifier on a real netns lab (etcd kv mode)", () => {
     process.env["DNLAB_FAKE_SSH_TARGET"] = hostOf(plan, "host2").endpoint;
     try {
       const r = await verify({ endpoints: { host2: `ssh://root@${hostOf(plan, "host2").address}:22` }, ssh: { command: fake } });
-      expect(r.summary, show(r)).toMatchObject({ passed: 17, expectedFailures: 1, failed: 0 });
+      expect(r.summary, show(r)).toMatchObject({ passed: 19, expectedFailures: 1, failed: 0 });
     } finally {
       delete process.env["DNLAB_FAKE_SSH_TARGET"];
     }

@@ -51,7 +51,7 @@ describe("judging a daemon's threads", () => {
     const d = parseDaemonThreads(daemonThreadsOutput());
     expect(d).toMatchObject({ pid: 4242, own: "4026531001" });
     expect(d.second).toBeUndefined();
-    expect(judgeDaemonThreads(d)).toEqual({ threads: 6, stuck: [], leaving: 0, inSandboxes: 1 });
+    expect(judgeDaemonThreads(d)).toEqual({ threads: 6, inOwn: 5, stuck: [], leaving: 0, inSandboxes: 1 });
   });
 
   it("a thread in a deleted namespace at both looks is stuck; one gone by the second look was leaving", () => {
@@ -69,6 +69,7 @@ describe("judging a daemon's threads", () => {
     const text = ["@pid 1", "@own 10", "@s1 1 10", "@s1 2 99", "@s1 3 98", "@s2 1 10", "@s2 2 99", "@s2 3 10"].join("\n");
     expect(judgeDaemonThreads(parseDaemonThreads(text))).toEqual({
       threads: 3,
+      inOwn: 1,
       stuck: [{ tid: "2", netns: "99" }],
       leaving: 1,
       inSandboxes: 0,
@@ -130,6 +131,22 @@ describe("the verifier with a stuck daemon", () => {
     expect(d).toMatchObject({ ok: true, data: { leaving: 1, stuck: [] } });
     expect(d.detail).toBe("dockerd pid 4242: 7 threads, 1 in live sandboxes, 1 leaving a deleted one, none stuck in a deleted namespace");
     expect(r.ok).toBe(true);
+  });
+
+  it("a pidfile naming another daemon (its threads in another namespace) is an error, never a stuck daemon", async () => {
+    const other = ["@pid 77", "@own 4026531001", "@s1 77 4026539000", "@s1 78 4026539000", "@s1 79 4026531001"];
+    const again = other.slice(2).map((l) => l.replace("@s1", "@s2"));
+    const world = makeWorld(plan, {
+      daemonThreads: (h) => (h === "host2" ? `${[...other, ...again].join("\n")}\n` : daemonThreadsOutput()),
+    });
+    const r = await verify(world);
+    expect(r.results.find((x) => x.id === "daemon-netns:host2")).toMatchObject({
+      ok: false,
+      error: true,
+      detail:
+        "dockerd pid 77 (pidfile /run/dnlab/vfd/host2.pid) is not the daemon behind host2's endpoint: 2 of its 3 threads are in another network namespace",
+    });
+    expect(r.summary).toMatchObject({ failed: 1, blocked: 0 });
   });
 
   it("a daemon whose threads cannot be read is an error that says why, and blocks nothing", async () => {
