@@ -54,6 +54,11 @@ const CONTAINER_VOLATILE = [
   "SizeRootFs",
   "NetworkSettings",
   "Mounts",
+  // Which streams a client attaching later (docker start -a) gets by default, not a property of the
+  // detached container: `docker create` always sets stdout and stderr (only `run -d` clears them), the
+  // provider's API call leaves them unset.
+  "Config.AttachStdout",
+  "Config.AttachStderr",
 ];
 
 /** A container as its daemon reports it, minus what differs between creations; its networks by name. */
