@@ -6,12 +6,12 @@
 # Docker 20.10's classic overlay can leave a dockerd thread in a deleted overlay's namespace (the Go
 # scheduler then runs anything on it: its dials fail with "network is unreachable"). A thread of a
 # fixed daemon may sit there too while it exits (up to libnetwork's 3 s netlink timeout), so a thread
-# found in a namespace that is neither the daemon's own nor a live sandbox's is looked at again after
-# WAIT_SECONDS; the verifier (src/verify/parse.ts judgeDaemonThreads) judges what this prints:
+# found in a namespace that is neither the daemon's own nor a live sandbox's is looked at again (every
+# 0.5 s until it has left, at most WAIT_SECONDS); the verifier (src/verify/parse.ts judgeDaemonThreads) judges what this prints:
 #   @pid PID            the daemon's pid (from its pidfile)
 #   @own INODE          the daemon's own network namespace (this helper shares it)
 #   @live INODE NAME    a namespace file in the exec-root's netns dir (sandboxes of containers and overlays)
-#   @s1 TID INODE       thread TID's namespace, first look; @s2 the same after WAIT_SECONDS (only if needed)
+#   @s1 TID INODE       thread TID's namespace, first look; @s2 the last look (only if needed)
 #   @err TEXT           what could not be read
 # Exit: 0 read (the verifier judges), 3 the daemon or its threads could not be read.
 set -u
@@ -28,14 +28,24 @@ echo "@own $(ls -l /proc/self/ns/net | ino)"
 # Busybox ls -i prints "INODE NAME"; -L stats what a bind-mounted namespace file really is (nsfs).
 ls -iL "$nsdir" 2>/dev/null | while read -r i name; do echo "@live $i $name"; done
 
-sample() { # $1: 1 or 2
-  out=$(ls -l /proc/"$pid"/task/*/ns/net 2>&1) || { echo "@err reading the threads of $pid: $(echo "$out" | head -n 1)"; exit 3; }
-  echo "$out" | sed -n 's#.*/task/\([0-9]*\)/ns/net -> net:\[\([0-9]*\)\].*#@s'"$1"' \1 \2#p'
+sample() { # $1: 1 or 2. A thread that exits between the glob and its readlink is just not listed.
+  out=$(ls -l /proc/"$pid"/task/*/ns/net 2>/dev/null | sed -n 's#.*/task/\([0-9]*\)/ns/net -> net:\[\([0-9]*\)\].*#@s'"$1"' \1 \2#p')
+  [ -n "$out" ] || { echo "@err reading the threads of $pid: $(ls -l /proc/"$pid"/task/*/ns/net 2>&1 | head -n 1)"; exit 3; }
+  echo "$out"
 }
 first=$(sample 1) || { echo "$first"; exit 3; }
 echo "$first"
 allowed=" $(ls -l /proc/self/ns/net | ino) $(ls -iL "$nsdir" 2>/dev/null | while read -r i _; do printf '%s ' "$i"; done)"
-foreign=$(echo "$first" | while read -r _ _ n; do case "$allowed" in *" $n "*) ;; *) echo "$n" ;; esac; done)
-[ -z "$foreign" ] && exit 0
-sleep "$wait"
-sample 2
+# The threads seen elsewhere, as "TID INODE" pairs; the second look comes as soon as all of them have
+# left (a fixed daemon's watcher does within 3 s), else after WAIT_SECONDS.
+suspects=$(echo "$first" | while read -r _ tid n; do case "$allowed" in *" $n "*) ;; *) echo "$tid $n" ;; esac; done)
+[ -z "$suspects" ] && exit 0
+tries=$((wait * 2))
+while :; do
+  second=$(sample 2) || { echo "$second"; exit 3; }
+  left=$(echo "$suspects" | while read -r tid n; do echo "$second" | grep -qx "@s2 $tid $n" && echo "$tid"; done)
+  [ -z "$left" ] || [ "$tries" -le 0 ] && break
+  tries=$((tries - 1))
+  sleep 0.5
+done
+echo "$second"
