@@ -162,11 +162,13 @@ describe("the verifier with a stuck daemon", () => {
 });
 
 describe("scripts/verify/daemon-netns.sh", () => {
-  it("reads a real process's threads: all in its own namespace, no second look", () => {
+  it("reads a real process's threads (busybox sh, as in the helper): all in its own namespace, no second look", () => {
     const dir = mkdtempSync(join(tmpdir(), "dnlab-daemon-netns-"));
     try {
       writeFileSync(join(dir, "pid"), `${process.pid}\n`);
-      const out = execFileSync("sh", ["-c", daemonNetnsScript(), "dnlab-daemon-netns", join(dir, "pid"), dir, "0"], { encoding: "utf8" });
+      const out = execFileSync("busybox", ["sh", "-c", daemonNetnsScript(), "dnlab-daemon-netns", join(dir, "pid"), dir, "0"], {
+        encoding: "utf8",
+      });
       const d = parseDaemonThreads(out);
       const own = /net:\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/net"))![1];
       expect(d.pid).toBe(process.pid);
@@ -187,7 +189,7 @@ describe("scripts/verify/daemon-netns.sh", () => {
       let code = 0;
       let out = "";
       try {
-        execFileSync("sh", ["-c", daemonNetnsScript(), "dnlab-daemon-netns", join(dir, "pid"), dir, "0"], { encoding: "utf8" });
+        execFileSync("busybox", ["sh", "-c", daemonNetnsScript(), "dnlab-daemon-netns", join(dir, "pid"), dir, "0"], { encoding: "utf8" });
       } catch (e) {
         code = (e as { status: number }).status;
         out = (e as { stdout: string }).stdout;
