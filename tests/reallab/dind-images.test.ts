@@ -10,7 +10,8 @@
 // VXLAN. The swarm-mode image's daemon really is Docker 26. afterAll stops the outer engine by its pid
 // and fails if its namespace, process or directories are left.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
@@ -27,6 +28,7 @@ import {
   underlayNetworkSpec,
   workloadSpec,
 } from "../../src/model/index.js";
+import type { VerifyReport } from "../../src/verify/index.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 
 const LAB = "di1";
@@ -189,6 +191,33 @@ describeRealLab(
           inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),
         );
       });
+      // The daemon-netns check inside a dind host (the host's PID namespace is the dind container's, the
+      // pidfile dockerd's default): the verifier reads every thread of each inner dockerd, run where the
+      // published ports are. The image's dockerd carries the fix: none is stuck.
+      const dir = mkdtempSync(join(tmpdir(), "dnlab-dind-daemon-"));
+      try {
+        const { checks: _derived, ...rest } = p;
+        writeFileSync(join(dir, "plan.json"), JSON.stringify(rest));
+        // The plan's other checks fail here (test3 and the macvlan are not made): exit 1, the report is on stdout.
+        const checks = timed("verify (daemon-netns checks)", () => {
+          try {
+            return sh(
+              ["bash", images("outer-exec.sh"), "node", "--import", "tsx", "src/cli/verify.ts", "--plan", join(dir, "plan.json"), "--json"],
+              120_000,
+            );
+          } catch (e) {
+            return (e as { stdout: string }).stdout;
+          }
+        });
+        const daemons = (JSON.parse(checks) as VerifyReport).results.filter((r) => r.kind === "daemon-netns");
+        expect(daemons.map((r) => r.id)).toEqual(["daemon-netns:host1", "daemon-netns:host2"]);
+        for (const r of daemons) {
+          expect(r, r.detail).toMatchObject({ ok: true, error: false });
+          expect(r.detail).toMatch(/^dockerd pid \d+: \d+ threads, \d+ in live sandboxes.*none stuck in a deleted namespace$/);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }, 240_000);
 
     it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", () => {
