@@ -198,11 +198,24 @@ describeRealLab(
       try {
         const { checks: _derived, ...rest } = p;
         writeFileSync(join(dir, "plan.json"), JSON.stringify(rest));
-        // The plan's other checks fail here (test3 and the macvlan are not made): exit 1, the report is on stdout.
+        // The plan's other checks fail here (test3 and the macvlan are not made): exit 1, the report is on
+        // stdout; no settling window for them (a synchronous call this long would stall vitest's worker).
         const checks = timed("verify (daemon-netns checks)", () => {
           try {
             return sh(
-              ["bash", images("outer-exec.sh"), "node", "--import", "tsx", "src/cli/verify.ts", "--plan", join(dir, "plan.json"), "--json"],
+              [
+                "bash",
+                images("outer-exec.sh"),
+                "node",
+                "--import",
+                "tsx",
+                "src/cli/verify.ts",
+                "--plan",
+                join(dir, "plan.json"),
+                "--json",
+                "--settle",
+                "0",
+              ],
               120_000,
             );
           } catch (e) {
