@@ -1,10 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkCount, type HostPlan, type LabPlan } from "../src/model/index.js";
+import { checkCount, type HostPlan, type LabPlan, readsKvRegistrations } from "../src/model/index.js";
 import type { LabSteps } from "../src/stack/steps.js";
 import { DockerHost, type DockerHostArgs, sshOptsOf } from "./dockerHost.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
+import { LabTls } from "./labTls.js";
 import { MacvlanNetwork } from "./macvlanNetwork.js";
 import { OverlayNetwork } from "./overlayNetwork.js";
 import type { Connection } from "./runStep.js";
@@ -26,6 +27,8 @@ export interface NetworkLabArgs {
  */
 export class NetworkLab extends pulumi.ComponentResource {
   readonly underlay: UnderlayNetwork;
+  /** dind: the CA, the client and the hosts' server certificates of the hosts' TLS APIs. */
+  readonly tls?: LabTls;
   readonly kv?: KvServer;
   readonly hosts: DockerHost[] = [];
   readonly swarm?: SwarmCluster;
@@ -45,6 +48,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.plan = args.plan;
     this.steps = args.steps;
     const { plan } = args;
+    if (args.steps.kind === "dind") this.tls = new LabTls(`${name}-tls`, { plan, steps: args.steps.tls }, { parent: this });
 
     this.underlay = new UnderlayNetwork(`${name}-underlay`, this.underlayArgs(), { parent: this });
     // The KV store comes first unless it runs on an ssh host, whose engine must exist first.
@@ -67,7 +71,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.workloads.push(...this.containers());
 
     const containers = this.workloads.map((w) => w.container);
-    if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
+    if (plan.kv && readsKvRegistrations(plan)) {
       this.kvRegistrations = new KvRegistrations(
         `${name}-kv-registrations`,
         { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] },
@@ -185,7 +189,12 @@ export class NetworkLab extends pulumi.ComponentResource {
     };
     switch (steps.kind) {
       case "dind":
-        return { ...common, kind: "dind", dindImage: dindImage ?? missing("dind image") };
+        return {
+          ...common,
+          kind: "dind",
+          dindImage: dindImage ?? missing("dind image"),
+          tls: this.tls?.forHost(host.name) ?? missing("TLS material"),
+        };
       case "netns": {
         const s = steps.netns.hosts[host.name] ?? missing("bring-up step");
         return { ...common, kind: "netns", netnsStep: s.up, netnsImageStep: s.image };

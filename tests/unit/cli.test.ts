@@ -65,6 +65,19 @@ describe("the CLIs", () => {
     }
   });
 
+  it.each(["verify", "inspect"] as const)(
+    "%s on a dind lab without its client certificate: exit 2, a line saying where it comes from, nothing contacted",
+    (name) => {
+      const cfg = join(dir, "nocert.json");
+      writeFileSync(cfg, JSON.stringify({ name: "nocert1", hostKind: "dind" }));
+      const r = cli(name, ["--config", cfg]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n").at(-1)).toMatch(
+        new RegExp(`^${name}: error: no TLS client material at \\.lab/tls/nocert1/ca\\.pem \\(ENOENT\\).*npm run up`),
+      );
+    },
+  );
+
   it("lab leftovers for a dind stack names what may be left and the commands that remove it (exit 0)", () => {
     const cfg = join(dir, "pulumi-config.json");
     writeFileSync(cfg, JSON.stringify({ "lab:name": { value: "lo1" } }));
@@ -74,5 +87,6 @@ describe("the CLIs", () => {
     });
     expect(out).toContain("dind lab lo1: what may be left on your Docker engine");
     expect(out).toContain("docker rm -f lo1-host1 lo1-host2 lo1-kv");
+    expect(out).toContain("rm -rf -- .lab/tls/lo1");
   });
 });
