@@ -14,6 +14,7 @@ const CLIS = {
   inspect: "src/cli/inspect.ts",
   trace: "src/cli/trace.ts",
   topology: "src/cli/topology.ts",
+  view: "src/cli/view.ts",
   bench: "bench/run.ts",
 } as const;
 
@@ -52,17 +53,24 @@ describe("the CLIs", () => {
     }
   });
 
-  it("a bad config is exit 2 naming the key, before anything runs (verify, inspect, topology, lab)", () => {
+  it("a bad config is exit 2 naming the key, before anything runs (verify, inspect, topology, view, lab)", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(
       bad,
       JSON.stringify({ hostKind: "netns", kv: { kind: "etcd" }, networks: [{ name: "ov", driver: "overlay", subnet: "10.0.0.0/24" }] }),
     );
-    for (const name of ["verify", "inspect", "topology", "lab"] as const) {
+    for (const name of ["verify", "inspect", "topology", "view", "lab"] as const) {
       const r = cli(name, name === "lab" ? ["status", "--config", bad] : ["--config", bad]);
       expect(r.code, name).toBe(2);
       expect(r.stderr, name).toMatch(/lab:networks\[0\]\.subnet = "10\.0\.0\.0\/24": outside the lab range/);
     }
+  });
+
+  it("npm run view runs the view alone: npm's pre<name> hook would run the preview script first (.npmrc ignore-scripts)", () => {
+    const r = spawnSync("npm", ["run", "-s", "view", "--", "--help"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run view /);
+    expect(r.stderr).not.toMatch(/Pulumi|preview/);
   });
 
   it.each(["verify", "inspect"] as const)(
