@@ -86,7 +86,7 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
       failures: [],
       counts: { ov_net1: { "ping-name": { passed: 2, expectedFailures: 0, failed: 0 } } },
     });
-    expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(18);
+    expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(20);
     const r = await inspect(["--config", cfg, "--verify-file", saved]);
     expect(r.out).toMatch(new RegExp(`LAST VERIFICATION \\(${saved.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\)\\n  OK: lab in1 at `));
     expect(r.out).toMatch(/verify: \d+ passed, 1 expected failure, 0 failed/);
