@@ -32,16 +32,7 @@ export function assertNoLeftovers(plan: LabPlan): void {
 export function useNetnsLab(config: LabConfigInput, opts: HarnessOptions = {}): RealLab {
   const plan = buildPlan({ ...config, hostKind: "netns" });
   const lab: RealLab = { plan, upMs: 0, applyMs: 0, downMs: 0 };
-  // The hosts run the project's dockerd where the environment names it (scripts/test.sh exports it, as
-  // `npm run lab` reads it): Debian's own has Docker 20.10's thread-namespace defect, and a suite that
-  // removes an overlay's last container on a host would find that daemon stuck (daemon-netns checks).
-  // A suite that wants Debian's passes dockerdBinary itself.
-  const dockerd = opts.dockerdBinary ?? process.env["DNLAB_DOCKERD"];
-  const runOpts: NetnsLabOptions = {
-    ...opts,
-    ...(dockerd ? { dockerdBinary: dockerd } : {}),
-    ...(opts.verbose ? { log: (l: string) => console.log(l) } : {}),
-  };
+  const runOpts: NetnsLabOptions = { ...opts, ...(opts.verbose ? { log: (l: string) => console.log(l) } : {}) };
 
   beforeAll(async () => {
     // A crashed earlier run of this suite may have left its lab behind: clear it first.
