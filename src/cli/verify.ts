@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { checkCount, type LabPlan } from "../model/index.js";
-import { briefOf, formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
+import { restartStuckDaemons, stuckDaemons } from "../lab/recover.js";
+import { briefOf, formatTable, statusOf, summaryLine, type VerifyOptions, type VerifyReport, verifyLab } from "../verify/index.js";
 import {
   type Cli,
   type CliIo,
@@ -39,6 +40,9 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
   --quiet              no per-check progress on stderr (with --json or --json-summary, stderr still gets
                        the summary line, and the failed checks' rows when any failed: what pulumi up shows)
   --save FILE          also write the JSON report to FILE (npm run inspect reads .lab/last-verify.json)
+  --recover            restart a dockerd found with a thread stuck in a deleted overlay namespace (the
+                       daemon-netns check; Docker 20.10 defect), then verify again (how the stack runs it)
+  --dind-engine URL    with --recover on a dind lab: the engine the host containers run on (default DOCKER_HOST)
   -h, --help           this text
 
 exit: 0 all checks as expected, 1 any unexpected result, 2 bad usage`;
@@ -51,6 +55,8 @@ export interface CliArgs {
   quiet: boolean;
   /** Where to write the JSON report as well (--save). */
   save?: string;
+  /** Restart stuck daemons and verify again (--recover); dind: the engine of the host containers. */
+  recover?: { dindEngine?: string };
   options: VerifyOptions;
 }
 
@@ -65,6 +71,8 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
     "helper-image": { type: "string" },
     quiet: { type: "boolean" },
     save: { type: "string" },
+    recover: { type: "boolean" },
+    "dind-engine": { type: "string" },
   });
   const v = a.values;
   if (v.help) return "help";
@@ -83,12 +91,15 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
     ...(v["helper-image"] !== undefined ? { helperImage: v["helper-image"] } : {}),
   };
   if (v.json && v["json-summary"]) throw new UsageError("--json and --json-summary are alternatives; pass only one of them");
+  if (v["dind-engine"] !== undefined && !v.recover) throw new UsageError("--dind-engine only goes with --recover");
+  const dindEngine = v["dind-engine"] ?? process.env["DOCKER_HOST"];
   return {
     plan,
     json: v.json ?? false,
     jsonSummary: v["json-summary"] ?? false,
     quiet: v.quiet ?? false,
     ...(v.save !== undefined ? { save: v.save } : {}),
+    ...(v.recover ? { recover: dindEngine ? { dindEngine } : {} } : {}),
     options,
   };
 }
@@ -100,12 +111,26 @@ export async function verify(args: CliArgs, { out, err }: CliStreams): Promise<n
     err.write(
       `verify: ${checkCount(plan.checks)} checks on lab ${plan.name} (${plan.hosts.map((h) => `${h.name}=${options.endpoints?.[h.name] ?? h.endpoint}`).join(", ")})\n`,
     );
-  const report = await verifyLab(plan, {
-    ...options,
-    ...(!quiet && !machine
-      ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) }
-      : {}),
-  });
+  const run = (): Promise<VerifyReport> =>
+    verifyLab(plan, {
+      ...options,
+      ...(!quiet && !machine
+        ? { onResult: (r) => err.write(`  ${statusOf(r).padEnd(6)} ${r.id} (${(r.durationMs / 1000).toFixed(2)}s)\n`) }
+        : {}),
+    });
+  let report = await run();
+  // A daemon stuck by Docker 20.10's thread-namespace defect does not get better by waiting: restart it
+  // and verify again (src/lab/recover.ts says why this is the place). The restart and its reason go to
+  // stderr, which is what `pulumi up` shows.
+  if (args.recover && stuckDaemons(report.results).size > 0) {
+    const recovered = await restartStuckDaemons(plan, report.results, {
+      ...(args.recover.dindEngine ? { dindEngine: args.recover.dindEngine } : {}),
+      ...(options.ssh?.identityFile ? { sshIdentityFile: options.ssh.identityFile } : {}),
+      log: (l) => err.write(`verify: ${l}\n`),
+    });
+    err.write(`verify: verifying again after restarting dockerd on ${recovered.map((x) => x.host).join(", ")}\n`);
+    report = { ...(await run()), recovered };
+  }
   // The saved report first: whoever reads stdout (the stack) may look for the file as soon as it ends.
   if (args.save !== undefined) {
     mkdirSync(dirname(args.save), { recursive: true });

@@ -8,6 +8,7 @@
 // running before is destroyed, and the error says what is up and how to remove it.
 import type { LabPlan } from "../model/index.js";
 import { downNetnsLab, isClean, type Leftovers, labLeftovers, type NetnsLabOptions, type StepTiming, upNetnsLab } from "./netnsLab.js";
+import { recoverStuckDaemons } from "./recover.js";
 import { run } from "./run.js";
 import { downSwarm, upSwarm } from "./swarm.js";
 import { type ApplyOptions, applyNetworks, applyWorkloads, docker, removeContainer } from "./workloads.js";
@@ -17,7 +18,7 @@ export interface LabOptions extends NetnsLabOptions, ApplyOptions {
   hostsOnly?: boolean;
 }
 
-export type LabStage = "swarm" | "networks" | "containers";
+export type LabStage = "daemons" | "swarm" | "networks" | "containers";
 
 export interface LabUpResult {
   /** Preflight, switch, KV, hosts and images. */
@@ -73,8 +74,13 @@ export async function upLab(plan: LabPlan, opts: LabOptions = {}): Promise<LabUp
   const hosts = await upNetnsLab(plan, opts);
   const result: LabUpResult = { hostsMs: hosts.ms, swarmMs: 0, networksMs: 0, containersMs: 0, ms: 0, steps: hosts.steps };
   if (opts.hostsOnly) return { ...result, ms: Date.now() - t0 };
-  let stage: LabStage = "swarm";
+  let stage: LabStage = "daemons";
   try {
+    // Over a running lab, first a daemon left stuck by Docker 20.10's thread-namespace defect is
+    // restarted (src/lab/recover.ts): its KV writes would fail the networks and containers below.
+    if (preexisting)
+      await recoverStuckDaemons(plan, { ...(opts.log ? { log: (l: string) => opts.log?.(`[lab] ${l}`) } : {}), ...recoveryEnv(opts) });
+    stage = "swarm";
     if (plan.overlayMode === "swarm") {
       const t = Date.now();
       await upSwarm(plan, opts);
@@ -152,4 +158,16 @@ export async function labStatus(plan: LabPlan, namespaces?: Set<string>): Promis
   );
   lines.push(...hostLines.flat());
   return lines;
+}
+
+/** The binaries the lab's hosts run (host-up --dockerd ...), as the environment a restart must see. */
+function recoveryEnv(opts: LabOptions): { env: NodeJS.ProcessEnv } {
+  return {
+    env: {
+      ...process.env,
+      ...(opts.dockerdBinary ? { DNLAB_DOCKERD: opts.dockerdBinary } : {}),
+      ...(opts.docker26Binary ? { DNLAB_DOCKERD_26: opts.docker26Binary } : {}),
+      ...(opts.consulBinary ? { DNLAB_CONSUL: opts.consulBinary } : {}),
+    },
+  };
 }

@@ -188,6 +188,7 @@ export function planChecks(plan: LabPlan): LabChecks {
       }
     }
   }
+  checks.push(...daemonChecks(plan));
   for (const w of plan.workloads) {
     checks.push({
       id: `cnm:${w.name}`,
@@ -200,4 +201,30 @@ export function planChecks(plan: LabPlan): LabChecks {
     });
   }
   return { pairs, single: checks };
+}
+
+/** The id of a host's daemon-netns check. */
+export const daemonCheckId = (host: string): string => `daemon-netns:${host}`;
+
+/**
+ * Docker 20.10's classic (KV) overlay driver can leave an OS thread of dockerd in the network namespace
+ * of a deleted overlay (moby/libnetwork#1838: watchMiss unlocks its thread there); every dial, fork and
+ * /proc/sys read the Go scheduler later puts on that thread fails ("connect: network is unreachable" to
+ * the KV store and the gossip peers). The project's dockerd carries a fix; Debian's, the official dind
+ * images' and a real machine's do not. So every daemon of a kv-mode lab with an overlay is checked on
+ * its own: one failure naming the daemon, its cause and the fix, instead of a wall of DNS and ping
+ * failures (the verifier counts the failing checks that involve that host as blocked by it).
+ * Swarm mode does not run watchMiss (no serf): nothing to check there.
+ */
+export function daemonChecks(plan: LabPlan): CheckPlan[] {
+  if (plan.overlayMode !== "kv" || !plan.networks.some((n) => n.driver === "overlay")) return [];
+  return plan.hosts.map((h) => ({
+    id: daemonCheckId(h.name),
+    kind: "daemon-netns" as const,
+    from: h.name,
+    host: h.name,
+    target: "dockerd",
+    expect: "pass" as const,
+    reason: "no dockerd thread is left in a deleted network namespace (Docker 20.10 classic overlay defect, moby/libnetwork#1838)",
+  }));
 }

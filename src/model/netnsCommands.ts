@@ -290,3 +290,14 @@ function dirname(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
 }
+
+/**
+ * A host step's create argv that restarts its running dockerd even when it already runs as planned
+ * (host-up.sh --restart REASON): the verifier found it stuck (src/lab/recover.ts).
+ */
+export function netnsRestartArgv(step: NetnsStep, reason: string): string[] {
+  if (step.kind !== "host") throw new Error(`netns step ${step.id} is not a host: only a host's dockerd restarts`);
+  const i = step.create.indexOf("--");
+  if (i < 0) throw new Error(`netns step ${step.id} has no -- before the dockerd flags`);
+  return [...step.create.slice(0, i), "--restart", reason, ...step.create.slice(i)];
+}

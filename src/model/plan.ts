@@ -417,6 +417,8 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     advertiseInterface,
     // Where the daemon keeps its network namespaces (the verifier reads the overlay's VXLAN device there).
     execRoot: paths ? paths.execRoot : (ssh?.docker?.execRoot ?? "/var/run/docker"),
+    // dockerd's default pidfile where the lab does not choose one (dind images, ssh hosts as they are).
+    pidFile: paths ? paths.pidFile : (ssh?.docker?.pidFile ?? "/var/run/docker.pid"),
   });
   const port = DIND_API_PORT_BASE + i + 1;
   return {

@@ -87,6 +87,8 @@ export interface HostDaemonCalls {
   apply: ScriptCall;
   restore: ScriptCall;
   status: ScriptCall;
+  /** Restarts the daemon as it runs now (the verifier found it stuck: recoverDaemons). */
+  restart: ScriptCall;
 }
 
 export interface SwarmCalls {
@@ -186,6 +188,7 @@ export function hostDaemonCalls(plan: LabPlan, host: HostPlan, opts: RemoteComma
     ]),
     restore: call(["restore", ...common]),
     status: call(["status", ...common]),
+    restart: call(["restart", "--mode", plan.overlayMode, ...common, ...kv]),
   };
 }
 

@@ -77,6 +77,8 @@ export interface DaemonPlan {
   clusterAdvertise?: string;
   /** Where dockerd keeps its network namespaces (the verifier reads the overlay's vxlan device there). */
   execRoot: string;
+  /** dockerd's pidfile on the host: the verifier finds the daemon's threads by it (daemon-netns checks). */
+  pidFile: string;
 }
 
 export interface NetnsHostPaths {
@@ -191,6 +193,7 @@ export const CHECK_KINDS = [
   "vxlan", // the overlay's VXLAN device on a host: its VNI, and encapsulated traffic counted
   "host-ping", // from a host's own network stack (macvlan: its own children are expected to be unreachable)
   "cnm", // a container's sandbox, endpoints and networks
+  "daemon-netns", // a host's dockerd: none of its OS threads left in a deleted network namespace (Docker 20.10 classic overlay)
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

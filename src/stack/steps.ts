@@ -90,8 +90,12 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
  * environment variable would hit the kernel's 128 KiB limit on large labs),
  * the JSON report goes to stdout (the stack's outputs) and to .lab/ (npm run inspect), and a failure
  * prints the readable table on stderr and exits 1, which fails `pulumi up`.
+ * --recover: a kv-mode daemon found with a thread stuck in a deleted overlay namespace (Docker 20.10's
+ * defect) is restarted and the lab verified again, in this very step (src/lab/recover.ts: it runs
+ * exactly when the lab changed; a step of its own would run on every up and never show "no changes").
+ * A dind lab's restart goes through the engine of the host containers (dindEngine).
  */
-export function verifyStep(plan: LabPlan): ShellStep {
+export function verifyStep(plan: LabPlan, o: { dindEngine?: string } = {}): ShellStep {
   const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
   // node --import tsx: one process (npx and the tsx CLI each add a node start, about 1 s in all).
   const argv = [
@@ -106,6 +110,9 @@ export function verifyStep(plan: LabPlan): ShellStep {
     "--save",
     LAST_VERIFY_FILE,
     ...(key ? ["--ssh-key", key] : []),
+    ...(plan.overlayMode === "kv"
+      ? ["--recover", ...(plan.hostKind === "dind" && o.dindEngine ? ["--dind-engine", o.dindEngine] : [])]
+      : []),
   ];
   return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
@@ -180,10 +187,10 @@ export function swarmSteps(plan: LabPlan, cwd: string = process.cwd()): SwarmSte
   };
 }
 
-export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
+export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env, o: { dindEngine?: string } = {}): LabSteps {
   const common = {
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
-    ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
+    ...(plan.verification.enabled ? { verify: verifyStep(plan, o) } : {}),
   };
   switch (plan.hostKind) {
     case "netns":

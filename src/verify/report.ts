@@ -11,6 +11,8 @@ export interface VerifySummary {
   failed: number;
   unexpectedPasses: number;
   errors: number;
+  /** Not ok, but stood for by a failed daemon-netns check (the host's dockerd is stuck): not in failed. */
+  blocked: number;
 }
 
 /** How the checks of one network and check type went. */
@@ -18,6 +20,8 @@ export interface CheckCounts {
   passed: number;
   expectedFailures: number;
   failed: number;
+  /** Failed through a stuck dockerd (only when there are any): its daemon-netns check counts instead. */
+  blocked?: number;
 }
 
 /** A check that did not go as the plan expects. */
@@ -46,6 +50,8 @@ export interface VerifyBrief {
   failures: CheckFailure[];
   /** How many failures the brief leaves out (it keeps the first BRIEF_FAILURES; the saved report has all). */
   failuresOmitted?: number;
+  /** Daemons restarted before this verification (verify --recover): the host, why, how long it took. */
+  recovered?: { host: string; reason: string; ms: number }[];
 }
 
 export interface VerifyReport extends VerifyBrief {
@@ -53,9 +59,10 @@ export interface VerifyReport extends VerifyBrief {
 }
 
 export function summarize(results: readonly CheckResult[]): VerifySummary {
-  const s: VerifySummary = { total: results.length, passed: 0, expectedFailures: 0, failed: 0, unexpectedPasses: 0, errors: 0 };
+  const s: VerifySummary = { total: results.length, passed: 0, expectedFailures: 0, failed: 0, unexpectedPasses: 0, errors: 0, blocked: 0 };
   for (const r of results) {
-    if (r.ok) {
+    if (r.blockedBy !== undefined) s.blocked++;
+    else if (r.ok) {
       if (r.expected) s.expectedFailures++;
       else s.passed++;
     } else {
@@ -79,7 +86,8 @@ export function countChecks(results: readonly CheckResult[]): Record<string, Rec
     const type = checkType(r);
     byType[type] ??= { passed: 0, expectedFailures: 0, failed: 0 };
     const c = byType[type];
-    if (!r.ok) c.failed++;
+    if (r.blockedBy !== undefined) c.blocked = (c.blocked ?? 0) + 1;
+    else if (!r.ok) c.failed++;
     else if (r.expected) c.expectedFailures++;
     else c.passed++;
   }
@@ -88,7 +96,7 @@ export function countChecks(results: readonly CheckResult[]): Record<string, Rec
 
 export function failuresOf(results: readonly CheckResult[]): CheckFailure[] {
   return results
-    .filter((r) => !r.ok)
+    .filter((r) => !r.ok && r.blockedBy === undefined)
     .map((r) => ({ id: r.id, ok: false, outcome: r.outcome, expect: r.expect, error: r.error, detail: r.detail }));
 }
 
@@ -120,6 +128,7 @@ export function buildReport(lab: string, startedAt: Date, wallMs: number, result
 
 /** The status word of one row. */
 export function statusOf(r: CheckResult): string {
+  if (r.blockedBy !== undefined) return "BLOCKED";
   if (r.ok) return r.expected ? "XFAIL" : "PASS";
   if (r.error) return "ERROR";
   return r.outcome === "pass" ? "XPASS!" : "FAIL";
@@ -131,6 +140,7 @@ export function summaryLine(s: VerifySummary): string {
   const extra: string[] = [];
   if (s.unexpectedPasses) extra.push(`${s.unexpectedPasses} unexpectedly passed`);
   if (s.errors) extra.push(`${s.errors} could not run`);
+  if (s.blocked) extra.push(`${s.blocked} more not counted: they went through a stuck dockerd`);
   return `verify: ${s.passed} passed, ${plural(s.expectedFailures, "expected failure")}, ${s.failed} failed${extra.length ? ` (${extra.join(", ")})` : ""}`;
 }
 
@@ -145,8 +155,9 @@ function pad(text: string, width: number): string {
 export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyFailures?: boolean } = {}): string {
   const max = o.maxDetail ?? 140;
   const head = ["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"];
-  const rows = (o.onlyFailures ? report.results.filter((r) => !r.ok) : report.results).map((r) => {
+  const rows = (o.onlyFailures ? report.results.filter((r) => !r.ok && r.blockedBy === undefined) : report.results).map((r) => {
     let detail = r.detail;
+    if (r.blockedBy !== undefined) detail = `[blocked by ${r.blockedBy}] ${detail}`;
     if (r.expected) detail = `${detail} [${r.ok ? "expected" : "expected to fail"}: ${r.reason}]`;
     if (detail.length > max) detail = `${detail.slice(0, max - 1)}…`;
     return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, detail];

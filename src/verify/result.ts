@@ -29,6 +29,11 @@ export interface CheckResult {
    */
   durationMs: number;
   data?: Record<string, unknown>;
+  /**
+   * The id of the failed check that stands for this one (a daemon-netns check: the host's dockerd is
+   * stuck, so what failed through it says nothing more). Not ok, yet not counted as failed.
+   */
+  blockedBy?: string;
 }
 
 /** A probe that could not run: the result is an error, whatever the expectation. */

@@ -210,6 +210,7 @@ describe("overlay modes", () => {
       clusterStore: "zookeeper://198.18.0.2:2181",
       advertiseInterface: "ens3",
       execRoot: "/var/run/docker",
+      pidFile: "/var/run/docker.pid",
     });
     expect(d.clusterAdvertise).toBe("ens3:2376");
     expect(d.args).toContain("--cluster-store=zookeeper://198.18.0.2:2181");
@@ -230,6 +231,7 @@ describe("host kinds", () => {
     });
     expect(h.endpoint).toBe("unix:///run/dnlab/t9/host2.sock");
     expect(h.daemon.execRoot).toBe("/run/dnlab/t9/host2.exec");
+    expect(h.daemon.pidFile).toBe("/run/dnlab/t9/host2.pid");
     expect(plan.netns).toMatchObject({ switchNamespace: "t9-sw", kvNamespace: "t9-kv" });
   });
 

@@ -36,7 +36,7 @@ describe("summary and table", () => {
     result("f", "fail", "fail", true, 2500),
   ];
   it("counts passes, expected failures, and every kind of not-ok", () => {
-    expect(summarize(results)).toEqual({ total: 6, passed: 2, expectedFailures: 1, failed: 3, unexpectedPasses: 1, errors: 1 });
+    expect(summarize(results)).toEqual({ total: 6, passed: 2, expectedFailures: 1, failed: 3, unexpectedPasses: 1, errors: 1, blocked: 0 });
     expect(summaryLine(summarize(results.slice(0, 3)))).toBe("verify: 2 passed, 1 expected failure, 0 failed");
     expect(summaryLine(summarize(results))).toBe("verify: 2 passed, 1 expected failure, 3 failed (1 unexpectedly passed, 1 could not run)");
     expect(summaryLine(summarize([]))).toBe("verify: 0 passed, 0 expected failures, 0 failed");
