@@ -91,7 +91,9 @@ if ! pid_is "$pid" "$pidfile"; then
   # A daemon with its own fds: it must outlive this script and must not hold the caller's stdout open
   # (Pulumi's local.Command waits for EOF on it).
   start_daemon nsenter --net="/run/netns/$ns" unshare --uts \
-    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1 ||
+    die "dockerd for $name did not start; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
   pid=$!
 fi
 

@@ -75,7 +75,9 @@ if pid_is "$pid" "$data"; then
 else
   log "starting $kind $node at $ip:$port in $ns (log: $logfile)"
   # A daemon with its own fds: the server outlives this script and does not hold the caller's stdout.
-  start_daemon env CHECKPOINT_DISABLE=1 nsenter --net="/run/netns/$ns" "${cmd[@]}" >>"$logfile" 2>&1
+  start_daemon env CHECKPOINT_DISABLE=1 nsenter --net="/run/netns/$ns" "${cmd[@]}" >>"$logfile" 2>&1 ||
+    die "$kind did not start; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
   pid=$!
   echo "$pid" >"$pidfile"
 fi
