@@ -5,7 +5,10 @@
 # debian/patches/avoid-consul.patch removes the libkv Consul store from libnetwork and from the
 # discovery code, and Debian's libkv package deletes store/consul), so
 # `dockerd --cluster-store=consul://...` fails with "discovery service not supported".
-# This script rebuilds the same Debian source with that one patch reversed:
+# This script rebuilds the same Debian source with that one patch reversed, plus one fix of the
+# libkv ZooKeeper store ("zklist": its List gave libnetwork bare key names and the directory's
+# version, and the first container on a classic overlay over zk:// panicked the daemon;
+# tools/consul/dockerd/patches/libkv-zookeeper-list.patch says what and why):
 #   - the Debian source package (same source version as the installed docker.io), through apt with
 #     a private deb-src list (the machine's apt configuration is not touched);
 #   - its Go build dependencies as Debian packages, downloaded and unpacked into a private GOPATH
@@ -16,12 +19,13 @@
 #
 # Usage: scripts/build-dockerd-consul.sh [CACHE_ROOT]
 #   CACHE_ROOT defaults to ${DNLAB_CACHE:-/var/cache/dnlab}; the binary goes to
-#   CACHE_ROOT/dockerd-<debian source version>-consul/dockerd and is reused when present.
+#   CACHE_ROOT/dockerd-<debian source version>-consul-zklist/dockerd and is reused when present.
 # stdout: one line, the binary's path. stderr: progress and the build time.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pins="$(cd "$here/../tools/consul/dockerd" && pwd)"
+libkv_patch="$pins/patches/libkv-zookeeper-list.patch"
 cache_root="${1:-${DNLAB_CACHE:-/var/cache/dnlab}}"
 arch_triplet="x86_64-linux-gnu"
 
@@ -42,9 +46,10 @@ if [[ -z "$src_version" ]]; then
 fi
 [[ -n "$src_version" && "$src_version" != "(none)" ]] || die "cannot tell docker.io's version: run apt-get update (and scripts/install-deps.sh) first"
 upstream="${src_version%%-*}"          # 20.10.24+dfsg1
-want_version="Docker version ${upstream}+consul"
+version="${upstream}+consul+zklist"
+want_version="Docker version ${version},"
 
-out_dir="$cache_root/dockerd-${src_version}-consul"
+out_dir="$cache_root/dockerd-${src_version}-consul-zklist"
 bin="$out_dir/dockerd"
 binary_ok() { [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "$want_version"; }
 if binary_ok; then
@@ -120,6 +125,10 @@ cp -a "$src/libnetwork" "$gp/github.com/docker/libnetwork"
 cp -a "$src/swarmkit" "$gp/github.com/docker/swarmkit"
 # GOPATH resolves a package from the first entry holding its directory: libkv must be whole here.
 cp -a "$work/root/usr/share/gocode/src/github.com/docker/libkv" "$gp/github.com/docker/libkv"
+chmod -R u+w "$gp/github.com/docker/libkv"
+patch -d "$gp/github.com/docker" -p1 --batch --quiet --forward <"$libkv_patch" \
+  || die "could not apply $libkv_patch to Debian's libkv package (its version changed?)"
+grep -q 'dnlab zklist' "$gp/github.com/docker/libkv/store/zookeeper/zookeeper.go" || die "the zklist fix is not in libkv after patching"
 cp -a "$(moddir github.com/docker/libkv)/store/consul" "$gp/github.com/docker/libkv/store/consul"
 cp -a "$(moddir github.com/hashicorp/consul/api)" "$gp/github.com/hashicorp/consul/api"
 cp -a "$(moddir github.com/hashicorp/go-rootcerts)" "$gp/github.com/hashicorp/go-rootcerts"
@@ -139,7 +148,7 @@ tmp="$out_dir/dockerd.tmp.$$"
     GOPATH="$work/gopath:$work/root/usr/share/gocode:/usr/share/gocode" GOCACHE="$work/gocache" \
     CGO_ENABLED=1 CGO_CFLAGS="-I$work/root/usr/include" CGO_LDFLAGS="-L$work/root/usr/lib/$arch_triplet" \
     go build -trimpath -tags 'apparmor seccomp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper' \
-      -ldflags "-w -X github.com/docker/docker/dockerversion.Version=${upstream}+consul -X github.com/docker/docker/dockerversion.GitCommit=$gitcommit -X github.com/docker/docker/dockerversion.ProductName=docker" \
+      -ldflags "-w -X github.com/docker/docker/dockerversion.Version=${version} -X github.com/docker/docker/dockerversion.GitCommit=$gitcommit -X github.com/docker/docker/dockerversion.ProductName=docker" \
       -o "$tmp" ./cmd/dockerd
 ) >&2
 mv -f "$tmp" "$bin"
