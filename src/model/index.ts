@@ -14,3 +14,4 @@ export * from "./netnsCommands.js";
 export * from "./dockerKv.js";
 export * from "./remoteCommands.js";
 export * from "./neighbours.js";
+export * from "./zookeeper.js";

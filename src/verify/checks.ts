@@ -5,7 +5,7 @@
 // sampled before and after the container probes so that they show the traffic this very run pushed
 // through the tunnel.
 import { availableParallelism } from "node:os";
-import { type CheckKind, type CheckPlan, type HostPlan, kvRecordUrl, type LabPlan } from "../model/index.js";
+import { type CheckKind, type CheckPlan, type HostPlan, kvRecordRead, type LabPlan } from "../model/index.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput, type ProbeAttempt } from "./batch.js";
 import { type ContainerInfo, type DockerEngine, type ExecResult, type NetworkInfo, namedContainer } from "../docker/api.js";
 import {
@@ -515,12 +515,18 @@ export class VerifyRun {
   private async vniFromKv(host: string, networkId: string, signal: AbortSignal): Promise<number | undefined> {
     const kv = this.plan.kv;
     if (!kv || this.plan.overlayMode !== "kv") return undefined;
-    const url = kvRecordUrl(kv, networkId);
-    if (!url) return undefined;
-    // `timeout 5`, not `wget -T 5`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
-    // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.
-    const r = await this.execOnHost(host, ["timeout", "5", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
-    return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+    // Bounded to 5 s: an unreachable KV store (the host lost its underlay) must not hold the check
+    // until its deadline: the VNI is only reported.
+    const read = kvRecordRead(kv, networkId, 5);
+    if (!read) return undefined;
+    const r = await this.execOnHost(host, read.argv, signal).catch(() => undefined);
+    if (r?.exitCode !== 0) return undefined;
+    try {
+      const record = read.record(r.stdout);
+      return record === undefined ? undefined : vniFromKvRecord(record);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
