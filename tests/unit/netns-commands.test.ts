@@ -193,7 +193,9 @@ describe("netnsCommands options and errors", () => {
 
   it("rejects non-netns plans (their images are validated once, by buildPlan)", () => {
     expect(() => netnsCommands(buildPlan({ hostKind: "dind" }))).toThrow(/hostKind = "dind"/);
-    expect(() => buildPlan({ hostKind: "netns", kv: { kind: "etcd" }, images: { workload: "nginx:1" } })).toThrow(/lab:images\.workload = "nginx:1"/);
+    expect(() => buildPlan({ hostKind: "netns", kv: { kind: "etcd" }, images: { workload: "nginx:1" } })).toThrow(
+      /lab:images\.workload = "nginx:1"/,
+    );
   });
 
   it("custom busybox tags are added, long host names get an index-based switch end", () => {
