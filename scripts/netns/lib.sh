@@ -101,17 +101,17 @@ in_ns() {
 }
 
 # A pid is "ours" only while it is alive (not a zombie) and its command line still contains the
-# marker (a lab path), so a recycled pid is never signalled.
+# marker (a lab path), so a recycled pid is never signalled. Bash builtins only: teardown runs this for
+# every process on the machine (pids_mentioning), and a fork per process costs seconds under load.
 pid_is() {
-  local pid=$1 marker=$2 state
+  local pid=$1 marker=$2 stat cmd=()
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-  [ "$state" != "Z" ] || return 1
-  # Read into a variable first: `producer | grep -q` fails under pipefail when grep exits early.
-  local cmd
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmd" == *"$marker"* ]]
+  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  # The state follows the parenthesised command name, which may itself hold spaces and parentheses.
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ] || return 1
+  { mapfile -d '' cmd <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+  [[ "${cmd[*]}" == *"$marker"* ]]
 }
 
 # SIGTERM a recorded pid and WAIT until it has exited (a daemon still exiting keeps its ports and
