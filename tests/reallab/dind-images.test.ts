@@ -200,8 +200,8 @@ describeRealLab(
       });
       for (const h of p.hosts) {
         // The version the plan shows for the host (from the image's tag) is the one that really runs.
-        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
-        expect("20.10.24+dfsg1+consul".startsWith(`${h.dockerVersion}.`)).toBe(true);
+        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul+zklist");
+        expect("20.10.24+dfsg1+consul+zklist".startsWith(`${h.dockerVersion}.`)).toBe(true);
         expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(
           `${h.name} ${h.daemon.clusterStore} ${h.address}:2376`,
         );
