@@ -2,12 +2,14 @@
 // build the lab, export what a user needs to find and use it.
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "./components/networkLab.js";
-import { labOutputs } from "./src/stack/outputs.js";
+import { labOutputs } from "./components/labOutputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
-import { labSteps, netnsToolOptions } from "./src/stack/steps.js";
+import { netnsToolOptions } from "./src/lab/tools.js";
+import { labSteps } from "./src/stack/steps.js";
 import { dindEngine, dindEngineLine } from "./src/stack/dindEngine.js";
 import { dindPreflight } from "./src/lab/dindPreflight.js";
 import { netnsPreflight } from "./src/lab/netnsLab.js";
+import { writeClientTls } from "./src/docker/tls.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
 const config = new pulumi.Config("lab");
@@ -29,6 +31,8 @@ const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );
 const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan), sshKeys });
+// dind: the client's certificate files come back from the state if they were removed.
+lab.tls?.restoreClientFiles(writeClientTls);
 const out = labOutputs(plan, lab);
 
 export const consulUi = out.consulUi;

@@ -1,6 +1,7 @@
 // The argv of the baseline scripts for a plan: every name, path and address from the model, so
 // bench/baseline/bringup.sh builds the same layout as the stack (and the lab's teardown removes it),
 // checks.sh probes the plan's containers, and teardown.sh runs the lab's own teardown steps.
+import { containerArgvs, networkCreateArgv } from "../src/docker/cli.js";
 import {
   busyboxTags,
   DEFAULT_BUSYBOX_PATH,
@@ -8,7 +9,9 @@ import {
   type LabPlan,
   netnsCommands,
   netnsKvDir,
+  networkSpec,
   switchEndName,
+  workloadSpec,
 } from "../src/model/index.js";
 
 export const BASELINE_SCRIPT = "bench/baseline/bringup.sh";
@@ -20,6 +23,14 @@ function field(what: string, v: string): string {
   return v;
 }
 
+/** The script's separator between the words of a docker argv (a command's words may hold ';' or spaces). */
+const US = "\x1f";
+function argvField(what: string, argv: readonly string[]): string {
+  const bad = argv.find((a) => a.includes(US));
+  if (bad !== undefined) throw new Error(`baseline: ${what} has an argument holding the unit separator: ${JSON.stringify(bad)}`);
+  return argv.join(US);
+}
+
 /** Plans the baseline can build: netns, etcd KV run by the lab, one overlay, one container per host on it. */
 export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybox?: string } = {}): string[] {
   const lab = plan.netns;
@@ -29,10 +40,11 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
   if (kv?.kind !== "etcd" || kv.provision !== "netns") throw new Error(`baseline: lab ${plan.name} needs an etcd KV store run by the lab`);
   if (plan.networks.length !== 1 || !net || net.driver !== "overlay")
     throw new Error(`baseline: lab ${plan.name} needs exactly one overlay network`);
+  if (net.createdOn !== plan.hosts[0]?.name) throw new Error(`baseline: lab ${plan.name} must create ${net.name} on its first host`);
   const prefix = `/${plan.underlay.prefixLength}`;
   const image = plan.workloads[0]?.image;
   if (!image) throw new Error(`baseline: lab ${plan.name} has no workloads`);
-  const hosts = plan.hosts.map((h) => {
+  const hosts = plan.hosts.map((h, hi) => {
     const p = h.netns;
     if (!p) throw new Error(`baseline: host ${h.name} has no netns paths`);
     const ws = plan.workloads.filter((w) => w.host === h.name);
@@ -50,11 +62,11 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
       p.execRoot,
       p.pidFile,
       p.socket,
-      w.name,
-      w.attachments[0]!.ipv4,
       ...h.daemon.args,
     ];
-    return ["--host", fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";")];
+    // The container's docker calls (create, networks, start), each led by the host's index.
+    const runs = containerArgvs(workloadSpec(w)).flatMap((argv) => ["--run", argvField(`container ${w.name}`, [String(hi), ...argv])]);
+    return ["--host", fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";"), ...runs];
   });
   return [
     "bash",
@@ -81,16 +93,12 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
     netnsKvDir(plan),
     "--network",
     net.name,
-    "--subnet",
-    net.subnet,
-    "--network-gateway",
-    net.gateway,
+    "--network-create",
+    argvField(`network ${net.name}`, networkCreateArgv(networkSpec(net, net.createdOn))),
     // Removed by the script after the import; host-down removes the state dir in any case.
     "--rootfs",
     `${plan.hosts[0]!.netns!.stateDir}/busybox-rootfs`,
     ...busyboxTags(plan).flatMap((t) => ["--tag", t]),
-    "--image",
-    image,
     "--busybox",
     o.busybox ?? DEFAULT_BUSYBOX_PATH,
     "--timeout",

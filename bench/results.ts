@@ -254,7 +254,13 @@ function engineWhy(c: EngineCase): string | undefined {
   );
 }
 
+/** Every target the bench measures, with its verdict and, where one is missed, why (from the measurements). */
 export function targetChecks(r: BenchResults): TargetCheck[] {
+  return [...upTarget(r), ...verifyTargets(r), ...exitTarget(r), ...planTargets(r), ...teardownTarget(r)];
+}
+
+/** npm run up against the shell baseline, for the target's host count. */
+function upTarget(r: BenchResults): TargetCheck[] {
   const out: TargetCheck[] = [];
   if (!r.skipped.includes("engine")) {
     const what = `npm run up, ${TARGETS.upHosts} netns hosts (bring-up + verification) / the shell baseline (same bring-up and checks)`;
@@ -268,6 +274,12 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       out.push({ what, target: `<= ${TARGETS.upRatio}x`, measured: fmtRatio(q), met, ...(why ? { why } : {}) });
     }
   }
+  return out;
+}
+
+/** npm run verify's wall time against its slowest probe, per container count with a target. */
+function verifyTargets(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
   for (const c of r.verify.cases) {
     const limit = TARGETS.verifyRatio[c.containers];
     if (limit === undefined) continue;
@@ -288,6 +300,12 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       met === false ? verifyWhy(c, r) : met === undefined ? [...c.errors, ...r.verify.errors].join("; ") || "no complete run" : undefined;
     out.push({ what, target: `<= ${limit}x`, measured: fmtRatio(q), met, ...(why ? { why } : {}) });
   }
+  return out;
+}
+
+/** How soon npm run verify exits after its report (the worst run). */
+function exitTarget(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
   const exits = r.verify.cases.flatMap((c) =>
     c.runs.filter((x) => x.exitAfterReportMs !== undefined && !x.timedOut).map((x) => ({ c, ms: x.exitAfterReportMs! })),
   );
@@ -312,6 +330,12 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
           }),
     });
   }
+  return out;
+}
+
+/** buildPlan's time and peak memory at the target's container count. */
+function planTargets(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
   const big = r.plan.find((p) => p.containers === TARGETS.planContainers);
   if (big) {
     const t = s(big.samples.map((x) => x.buildMs));
@@ -357,6 +381,12 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
         : {}),
     });
   }
+  return out;
+}
+
+/** Nothing of any bench lab left behind. */
+function teardownTarget(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
   const allLeft = [...r.engine.cases.flatMap((c) => c.leftovers), ...r.verify.leftovers];
   if (r.engine.cases.length + r.verify.cases.length > 0) {
     out.push({

@@ -6,8 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { parseFlags, UsageError } from "../src/cli/labArgs.js";
+import { type Cli, parseFlags, runAsMain, runCli, UsageError } from "../src/cli/cli.js";
 import { REPO_ROOT } from "../src/lab/run.js";
 import { benchEngine } from "./engineBench.js";
 import { BenchStopped, cleanupAll, requestStop } from "./labs.js";
@@ -29,7 +28,8 @@ const USAGE = `usage: npm run bench -- [options]   (as root, on Linux)
   -h, --help          this text
 
 The engine section needs the Pulumi CLI and the command and docker plugins (DNLAB_PULUMI_BIN,
-DNLAB_PULUMI_PLUGINS, as npm run test:engine); without them it is skipped with the reason in the results.`;
+DNLAB_PULUMI_PLUGINS, as npm run test:engine); without them it is skipped with the reason in the results.
+exit: 0 every section ran, 1 a section failed (the results say which), 2 bad usage or not root, 130 interrupted`;
 
 /** The labs the bench brings up: ours, the baseline script's, the verification lab. */
 export const BENCH_LABS = { ours: "bn1", script: "bn2", verify: "bn3" } as const;
@@ -58,20 +58,15 @@ function intList(flag: string, v: string | undefined, def: number[], min: number
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
-  const a = parseFlags({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      runs: { type: "string" },
-      "big-runs": { type: "string" },
-      only: { type: "string" },
-      hosts: { type: "string" },
-      containers: { type: "string" },
-      "verify-timeout": { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    runs: { type: "string" },
+    "big-runs": { type: "string" },
+    only: { type: "string" },
+    hosts: { type: "string" },
+    containers: { type: "string" },
+    "verify-timeout": { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
   });
   const v = a.values;
   if (v.help) return "help";
@@ -100,26 +95,9 @@ export function privilegeProblem(platform: string = process.platform, uid: numbe
   return undefined;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let o: BenchOptions | "help";
-  try {
-    o = parseBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench: error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (o === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function runBench(o: BenchOptions): Promise<number> {
   const problem = privilegeProblem();
-  if (problem) {
-    process.stderr.write(`bench: error: ${problem}\n`);
-    return 2;
-  }
+  if (problem) throw new UsageError(problem);
   const log = (l: string): void => {
     process.stderr.write(`${l}\n`);
   };
@@ -221,13 +199,10 @@ export async function main(argv: string[]): Promise<number> {
   return results.errors.length ? 1 : 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    async (e: unknown) => {
-      process.stderr.write(`bench: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      await cleanupAll((l) => process.stderr.write(`${l}\n`)).catch(() => undefined);
-      process.exit(1);
-    },
-  );
+export const benchCli: Cli<BenchOptions> = { name: "bench", usage: USAGE, parse: parseBenchArgs, run: runBench };
+
+export function main(argv: string[]): Promise<number> {
+  return runCli(benchCli, argv);
 }
+
+runAsMain(benchCli, import.meta.url);

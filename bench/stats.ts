@@ -80,10 +80,6 @@ export function growthVerdict(exponents: readonly number[], limit = 1.3): "linea
   return finite.every((e) => e <= limit) ? "linear" : "superlinear";
 }
 
-export function fmtSeconds(ms: number, digits = 2): string {
-  return `${(ms / 1000).toFixed(digits)} s`;
-}
-
 /** "median (min–max)" in seconds, or "median" alone for a single sample. */
 export function fmtSummarySeconds(s: Summary, digits = 2): string {
   const m = (ms: number): string => (ms / 1000).toFixed(digits);

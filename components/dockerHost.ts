@@ -1,30 +1,43 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
+import { dindHostSpec, type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
+import { containerArgs } from "./dockerArgs.js";
+import type { HostTls } from "./labTls.js";
 import type { Connection } from "./runStep.js";
 import type { ShellStep } from "../src/stack/steps.js";
 
-/** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
-const DIND_API_PORT = 2375;
-
-export interface DockerHostArgs {
+interface DockerHostCommon {
   plan: LabPlan;
   host: HostPlan;
-  /** dind: the underlay network on the user's engine. */
-  underlay?: docker.Network;
-  /** dind: the Docker-in-Docker image, pulled once on the user's engine for every host. */
-  dindImage?: docker.RemoteImage;
   /** Resources the daemon configuration waits for (the KV store must be healthy first). */
   after: pulumi.Resource[];
-  /** netns: host bring-up (namespace, veth, dockerd) and the locally built busybox image. */
-  netnsStep?: ShellStep;
-  netnsImageStep?: ShellStep;
-  /** ssh: the reversible daemon configuration (apply on create, byte-exact restore on delete). */
-  sshDaemonStep?: ShellStep;
-  /** ssh: how to reach the host (user, port, private key from a Pulumi secret). */
-  connection?: Connection;
 }
+
+/** What each host kind needs, so that a missing piece is a type error, not a runtime one. */
+export type DockerHostArgs = DockerHostCommon &
+  (
+    | {
+        kind: "dind";
+        /** The Docker-in-Docker image, pulled once on the user's engine for every host. */
+        dindImage: docker.RemoteImage;
+        /** The host's server certificate and the lab's CA (secrets), and where the client's files are. */
+        tls: HostTls;
+      }
+    | {
+        kind: "netns";
+        /** Host bring-up (namespace, veth, dockerd) and the locally built busybox image. */
+        netnsStep: ShellStep;
+        netnsImageStep: ShellStep;
+      }
+    | {
+        kind: "ssh";
+        /** The reversible daemon configuration (apply on create, byte-exact restore on delete). */
+        sshDaemonStep: ShellStep;
+        /** How to reach the host (user, port, private key from a Pulumi secret). */
+        connection: Connection;
+      }
+  );
 
 /**
  * One lab host and its daemon configuration, plus a docker.Provider pointed at it.
@@ -51,35 +64,20 @@ export class DockerHost extends pulumi.ComponentResource {
     // replacement starts. It is also re-created with what it stands on (the underlay, the KV store, whose
     // new instance knows nothing of the old daemons), and everything on it follows (replaceWith: daemon).
     const rebuilt = { dependsOn: args.after, deleteBeforeReplace: true, replaceWith: args.after };
-    switch (host.kind) {
+    switch (args.kind) {
       case "dind": {
-        if (!args.underlay || !args.dindImage) throw new Error("a dind host needs the underlay network and the dind image");
-        const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-${host.name}-data` }, { parent: this });
-        this.daemon = new docker.Container(
-          name,
-          {
-            name: `${plan.name}-${host.name}`,
-            // Classic overlay gossip (serf) needs a unique hostname per daemon.
-            hostname: host.name,
-            image: args.dindImage.imageId,
-            privileged: true,
-            // No TLS: the entrypoint then prepends `dockerd --host=unix:///var/run/docker.sock
-            // --host=tcp://0.0.0.0:2375` to flag-only commands; 2375 is published on loopback only.
-            envs: ["DOCKER_TLS_CERTDIR="],
-            command: host.daemon.args,
-            networksAdvanced: [{ name: args.underlay.name, ipv4Address: host.address }],
-            ports: [{ internal: DIND_API_PORT, external: host.publishedApiPort!, ip: "127.0.0.1" }],
-            mounts: [{ type: "volume", source: data.name, target: "/var/lib/docker" }],
-            healthcheck: { tests: ["CMD", "docker", "info"], interval: "2s", timeout: "5s", retries: 60, startPeriod: "2s" },
-            wait: true,
-            waitTimeout: 180,
-          },
-          { parent: this, ...rebuilt },
-        );
+        const spec = dindHostSpec(plan, host);
+        const volumes = spec.mounts.map((m) => new docker.Volume(`${name}-data`, { name: m.volume }, { parent: this }));
+        const t = args.tls;
+        const content = { "tls.caCert": t.caCert, "tls.serverCert": t.serverCert, "tls.serverKey": t.serverKey };
+        this.daemon = new docker.Container(name, containerArgs(spec, args.dindImage.imageId, content), {
+          parent: this,
+          ...rebuilt,
+          dependsOn: [...args.after, ...volumes],
+        });
         break;
       }
       case "netns": {
-        if (!args.netnsStep || !args.netnsImageStep) throw new Error("a netns host needs its bring-up and image steps");
         // host-up returns once `docker info` answers on the host's socket.
         // New daemon settings are applied in place, as on a real host: host-up restarts the daemon with
         // the new flags and keeps its data-root, so networks and containers stay (and restart).
@@ -97,7 +95,6 @@ export class DockerHost extends pulumi.ComponentResource {
         break;
       }
       case "ssh": {
-        if (!args.sshDaemonStep || !args.connection) throw new Error("an ssh host needs its daemon step and connection");
         this.daemon = new command.remote.Command(
           name,
           {
@@ -133,9 +130,13 @@ export class DockerHost extends pulumi.ComponentResource {
       );
       endpoint = this.endpointStep.stdout.apply((s) => s.trim());
     } else endpoint = pulumi.output(host.endpoint);
+    // dind: the client's files (ca.pem to check the daemon's certificate against, cert.pem, key.pem), as
+    // the docker CLI takes them from DOCKER_CERT_PATH. A path, not the PEM text: the provider's
+    // configuration then holds no key (and the provider's daemon check reads the files as the CLI does).
+    const tls = args.kind === "dind" ? { certPath: args.tls.certPath } : {};
     this.provider = new docker.Provider(
       `${name}-provider`,
-      { host: endpoint, ...sshOptsOf(host), disableDockerDaemonCheck: true },
+      { host: endpoint, ...sshOptsOf(host), ...tls, disableDockerDaemonCheck: true },
       // ssh: no data flow from the daemon step, but nothing may use the daemon before it is configured.
       { parent: this, dependsOn: host.kind === "ssh" ? [this.daemon] : [] },
     );

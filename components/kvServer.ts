@@ -1,21 +1,30 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { kvContainerSpec, type KvPlan, type LabPlan } from "../src/model/index.js";
+import { type ContainerSpec, type KvPlan, kvContainerSpec, type LabPlan } from "../src/model/index.js";
 import type { ShellStep } from "../src/stack/steps.js";
+import { containerArgs } from "./dockerArgs.js";
 
-export interface KvServerArgs {
-  plan: LabPlan;
-  kv: KvPlan;
-  /** local-container: the underlay network on the user's engine. */
-  underlay?: docker.Network;
-  /** host-container: the provider of the host that runs it (ssh kind, host networking as in the article). */
-  hostProvider?: docker.Provider;
-  /** netns: the step that starts the KV process in its namespace. */
-  netnsStep?: ShellStep;
-  /** What the server stands on (the underlay network or switch): replacing it re-creates the server. */
-  underlayReady?: pulumi.Resource[];
-}
+/** What each way of running the store needs (kv.provision), so that a missing piece is a type error. */
+export type KvServerArgs = { plan: LabPlan; kv: KvPlan } & (
+  | {
+      provision: "local-container";
+      /** The underlay network on the user's engine: replacing it re-creates the server. */
+      underlayReady: pulumi.Resource[];
+    }
+  | {
+      provision: "host-container";
+      /** The provider of the host that runs it (ssh kind, host networking as in the article). */
+      hostProvider: docker.Provider;
+    }
+  | {
+      provision: "netns";
+      /** The step that starts the KV process in its namespace, and the switch it stands on. */
+      netnsStep: ShellStep;
+      underlayReady: pulumi.Resource[];
+    }
+  | { provision: "external" }
+);
 
 const TOKENS = { consul: "lab:kv:ConsulServer", etcd: "lab:kv:EtcdServer", zookeeper: "lab:kv:ZookeeperServer" } as const;
 
@@ -34,60 +43,43 @@ export class KvServer extends pulumi.ComponentResource {
   constructor(name: string, args: KvServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TOKENS[args.kv.kind], name, {}, opts);
     const { kv, plan } = args;
-    const spec = kvContainerSpec(kv);
     let ui = `http://${kv.address}:${kv.port}`;
-    // What both container placements share: the server, healthy before anything points at it.
     // Fixed names: the old server goes before its replacement; it is re-created with the underlay it sits on.
     // A changed server is a new server (a bring-up step would otherwise re-run and find it up).
-    const rebuilt = { deleteBeforeReplace: true, replaceWith: args.underlayReady ?? [], replaceOnChanges: ["*"] };
-    const container = (provider: docker.Provider | undefined, placement: Partial<docker.ContainerArgs>): docker.Container => {
-      const opts = { parent: this, ...(provider ? { provider } : {}) };
-      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, opts);
-      return new docker.Container(
-        name,
-        {
-          name: `${plan.name}-kv`,
-          hostname: kv.nodeName,
-          image: image.imageId,
-          command: spec.command,
-          envs: spec.env,
-          healthcheck: { tests: spec.healthcheck, interval: "2s", timeout: "2s", retries: 30, startPeriod: "2s" },
-          wait: true,
-          waitTimeout: 120,
-          restart: "unless-stopped",
-          ...placement,
-        },
-        { ...opts, ...rebuilt },
-      );
+    const rebuilt = (underlayReady: pulumi.Resource[]) => ({
+      deleteBeforeReplace: true,
+      replaceWith: underlayReady,
+      replaceOnChanges: ["*"],
+    });
+    // What both container placements share: the server, healthy before anything points at it.
+    const container = (spec: ContainerSpec, provider: docker.Provider | undefined, underlayReady: pulumi.Resource[]): docker.Container => {
+      const on = { parent: this, ...(provider ? { provider } : {}) };
+      const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, on);
+      const volumes = spec.mounts.map((m) => new docker.Volume(`${name}-data`, { name: m.volume }, { parent: this }));
+      return new docker.Container(name, containerArgs(spec, image.imageId), {
+        ...on,
+        ...rebuilt(underlayReady),
+        dependsOn: [...underlayReady, ...volumes],
+      });
     };
-    switch (kv.provision) {
-      case "local-container": {
-        if (!args.underlay) throw new Error("a local KV container needs the underlay network");
-        const data = new docker.Volume(`${name}-data`, { name: `${plan.name}-kv-data` }, { parent: this });
-        this.ready.push(
-          container(undefined, {
-            networksAdvanced: [{ name: args.underlay.name, ipv4Address: kv.address }],
-            // The UI/API for the user, on loopback only; the daemons use the lab address.
-            ports: [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }],
-            mounts: [{ type: "volume", source: data.name, target: spec.dataDir }],
-          }),
-        );
+    switch (args.provision) {
+      case "local-container":
+        this.ready.push(container(kvContainerSpec(plan, kv), undefined, args.underlayReady));
         ui = `http://127.0.0.1:${kv.port}`;
         break;
-      }
-      case "host-container": {
-        if (!args.hostProvider) throw new Error("a KV container on a host needs that host's provider");
-        this.ready.push(container(args.hostProvider, { networkMode: "host" }));
+      case "host-container":
+        this.ready.push(container(kvContainerSpec(plan, kv), args.hostProvider, []));
         break;
-      }
-      case "netns": {
-        if (!args.netnsStep) throw new Error("a netns KV needs its bring-up step");
+      case "netns":
         // The script returns only once the store answers (consul: a leader is elected).
         this.ready.push(
-          new command.local.Command(name, { create: args.netnsStep.create, delete: args.netnsStep.delete }, { parent: this, ...rebuilt }),
+          new command.local.Command(
+            name,
+            { create: args.netnsStep.create, delete: args.netnsStep.delete },
+            { parent: this, ...rebuilt(args.underlayReady) },
+          ),
         );
         break;
-      }
       case "external":
         break;
     }

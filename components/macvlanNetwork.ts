@@ -1,10 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan, MacvlanNetworkPlan } from "../src/model/index.js";
+import { type MacvlanNetworkPlan, networkSpec } from "../src/model/index.js";
+import { networkArgs } from "./dockerArgs.js";
 import type { DockerHost } from "./dockerHost.js";
 
 export interface MacvlanNetworkArgs {
-  plan: LabPlan;
   network: MacvlanNetworkPlan;
   hosts: DockerHost[];
 }
@@ -27,24 +27,15 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
     const { network } = args;
     this.name = network.name;
     const ids: Record<string, pulumi.Output<string>> = {};
-    for (const r of network.ranges) {
-      const host = args.hosts.find((h) => h.name === r.host);
-      if (!host) throw new Error(`macvlan ${network.name}: unknown host ${r.host}`);
-      const options: Record<string, string> = { parent: network.parent };
-      if (network.mtu !== undefined) options["com.docker.network.driver.mtu"] = String(network.mtu);
+    for (const host of args.hosts) {
       const net = new docker.Network(
-        `${name}-${r.host}`,
-        {
-          name: network.name,
-          driver: "macvlan",
-          options,
-          ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ipRange: r.ipRange }],
-        },
+        `${name}-${host.name}`,
+        networkArgs(networkSpec(network, host.name)),
         // Names are unique per daemon; a re-created daemon has lost the network.
         { parent: this, provider: host.provider, deleteBeforeReplace: true, replaceWith: [host.daemon] },
       );
-      this.perHost[r.host] = net;
-      ids[r.host] = net.id;
+      this.perHost[host.name] = net;
+      ids[host.name] = net.id;
     }
     this.ids = pulumi.all(ids);
     this.subnet = pulumi.output(network.subnet);

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan, OverlayNetworkPlan } from "../src/model/index.js";
+import { type LabPlan, networkSpec, type OverlayNetworkPlan } from "../src/model/index.js";
+import { networkArgs } from "./dockerArgs.js";
 import type { DockerHost } from "./dockerHost.js";
 
 export interface OverlayNetworkArgs {
@@ -29,33 +30,22 @@ export class OverlayNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: OverlayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:network:OverlayNetwork", name, {}, opts);
     const { network } = args;
-    const options: Record<string, string> = network.mtu !== undefined ? { "com.docker.network.driver.mtu": String(network.mtu) } : {};
     this.name = network.name;
     const creator = args.hosts.find((h) => h.name === network.createdOn);
     if (!creator) throw new Error(`overlay ${network.name}: unknown host ${network.createdOn}`);
-    this.network = new docker.Network(
-      name,
-      {
-        name: network.name,
-        driver: "overlay",
-        attachable: network.attachable,
-        // swarm: the range swarm allocates from itself (lb endpoints); the plan's static addresses lie below it.
-        ipamConfigs: [{ subnet: network.subnet, gateway: network.gateway, ...(network.ipRange ? { ipRange: network.ipRange } : {}) }],
-        ...(network.mtu !== undefined ? { options } : {}),
-      },
-      {
-        parent: this,
-        provider: creator.provider,
-        dependsOn: args.after ?? [],
-        // Names are unique per daemon: the old network must go before its replacement exists.
-        deleteBeforeReplace: true,
-        replaceWith: [creator.daemon],
-        // Swarm adds its own option (the VNI list) to what the daemon reports, so the provider would
-        // see a change on every preview: our options are compared here instead, and a change replaces.
-        ignoreChanges: ["options"],
-        replacementTrigger: JSON.stringify(options),
-      },
-    );
+    const spec = networkSpec(network, creator.name);
+    this.network = new docker.Network(name, networkArgs(spec), {
+      parent: this,
+      provider: creator.provider,
+      dependsOn: args.after ?? [],
+      // Names are unique per daemon: the old network must go before its replacement exists.
+      deleteBeforeReplace: true,
+      replaceWith: [creator.daemon],
+      // Swarm adds its own option (the VNI list) to what the daemon reports, so the provider would
+      // see a change on every preview: our options are compared here instead, and a change replaces.
+      ignoreChanges: ["options"],
+      replacementTrigger: JSON.stringify(spec.options),
+    });
     const views: Record<string, pulumi.Output<string>> = {};
     // A swarm worker lists a swarm network only once a local container has joined it, so in swarm
     // mode only the manager's view is read; the verification proves the other hosts.

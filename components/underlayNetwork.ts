@@ -1,16 +1,22 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan } from "../src/model/index.js";
+import { type LabPlan, underlayNetworkSpec } from "../src/model/index.js";
 import type { ShellStep } from "../src/stack/steps.js";
+import { networkArgs } from "./dockerArgs.js";
 
-export interface UnderlayNetworkArgs {
-  plan: LabPlan;
-  /** netns kind: the step that creates the switch namespace and its bridge. */
-  netnsSwitch?: ShellStep;
-  /** netns kind: the step that sizes the kernel's neighbour table for the lab's containers. */
-  netnsNeighbours?: ShellStep;
-}
+/** What the underlay needs per host kind (ssh: nothing, the network is the machines' own). */
+export type UnderlayNetworkArgs = { plan: LabPlan } & (
+  | { kind: "dind" }
+  | {
+      kind: "netns";
+      /** The step that creates the switch namespace and its bridge. */
+      netnsSwitch: ShellStep;
+      /** The step that sizes the kernel's neighbour table for the lab's containers. */
+      netnsNeighbours: ShellStep;
+    }
+  | { kind: "ssh" }
+);
 
 /**
  * The "physical" network the lab hosts share (the article's 172.17.0.0/24 LAN, here in 198.18.0.0/15).
@@ -31,34 +37,32 @@ export class UnderlayNetwork extends pulumi.ComponentResource {
     super("lab:network:UnderlayNetwork", name, {}, opts);
     const { plan } = args;
     let netName = "";
-    if (plan.hostKind === "dind") {
-      netName = `${plan.name}-underlay`;
-      this.network = new docker.Network(
-        name,
-        {
-          name: netName,
-          driver: "bridge",
-          ipamConfigs: [{ subnet: plan.underlay.subnet, gateway: plan.underlay.gateway }],
-          labels: [{ label: "dnlab.lab", value: plan.name }],
-        },
+    switch (args.kind) {
+      case "dind": {
+        const spec = underlayNetworkSpec(plan);
+        netName = spec.name;
         // Fixed name: the old network goes before its replacement.
-        { parent: this, deleteBeforeReplace: true },
-      );
-    } else if (plan.hostKind === "netns") {
-      if (!args.netnsSwitch || !args.netnsNeighbours) throw new Error("netns underlay needs its switch and neighbour-table steps");
-      const n = args.netnsNeighbours;
-      this.neighbourTable = new command.local.Command(
-        `${name}-neighbours`,
-        { create: n.create, update: n.create, delete: n.delete },
-        { parent: this },
-      );
-      netName = plan.netns?.switchNamespace ?? "";
-      this.switchCommand = new command.local.Command(
-        name,
-        { create: args.netnsSwitch.create, delete: args.netnsSwitch.delete },
-        // Fixed namespace name: the old switch goes before its replacement; a changed switch is a new one.
-        { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["*"] },
-      );
+        this.network = new docker.Network(name, networkArgs(spec), { parent: this, deleteBeforeReplace: true });
+        break;
+      }
+      case "netns": {
+        const n = args.netnsNeighbours;
+        this.neighbourTable = new command.local.Command(
+          `${name}-neighbours`,
+          { create: n.create, update: n.create, delete: n.delete },
+          { parent: this },
+        );
+        netName = plan.netns?.switchNamespace ?? "";
+        this.switchCommand = new command.local.Command(
+          name,
+          { create: args.netnsSwitch.create, delete: args.netnsSwitch.delete },
+          // Fixed namespace name: the old switch goes before its replacement; a changed switch is a new one.
+          { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["*"] },
+        );
+        break;
+      }
+      case "ssh":
+        break;
     }
     this.subnet = pulumi.output(plan.underlay.subnet);
     this.name = pulumi.output(netName);

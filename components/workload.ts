@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadPlan } from "../src/model/index.js";
+import { type WorkloadPlan, workloadSpec } from "../src/model/index.js";
+import { containerArgs } from "./dockerArgs.js";
 import type { DockerHost } from "./dockerHost.js";
 
 export interface WorkloadArgs {
@@ -8,16 +9,13 @@ export interface WorkloadArgs {
   host: DockerHost;
   /** The image on that host: a pulled RemoteImage (dind, ssh) or the name of a locally built one (netns). */
   image: pulumi.Input<string>;
-  /** The networks the container attaches to, by name, on its host. */
-  networks: Record<string, docker.Network>;
+  /** The networks the container attaches to, on its host. */
+  networks: docker.Network[];
   /** Whatever else must exist first (a locally built image). */
   after?: pulumi.Resource[];
 }
 
-/** Stops at once on SIGTERM (a plain `sleep` as PID 1 ignores it and costs 10 s per destroy). */
-export const WORKLOAD_COMMAND = ["sh", "-c", "trap 'exit 0' TERM INT; sleep 2147483647 & wait"];
-
-/** A busybox container of the scenario (test1, test2, test3) with static addresses from the model. */
+/** A busybox container of the scenario (test1, test2, test3) as the model's workloadSpec describes it. */
 export class Workload extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly host: string;
@@ -27,40 +25,20 @@ export class Workload extends pulumi.ComponentResource {
     super("lab:workload:Workload", name, {}, opts);
     const { workload: w } = args;
     this.host = w.host;
-    this.container = new docker.Container(
-      name,
-      {
-        name: w.name,
-        hostname: w.hostname,
-        image: args.image,
-        command: WORKLOAD_COMMAND,
-        // Docker's init as PID 1 reaps the orphans the verifier's probes leave (busybox timeout's
-        // watcher); sh as PID 1 leaves them zombies, one per probe, until the pids run out.
-        init: true,
-        // The first attachment is the primary network, as `docker run --network` would make it.
-        networksAdvanced: w.attachments.map((a) => ({
-          name: a.network,
-          ipv4Address: a.ipv4,
-          ...(a.aliases.length > 0 ? { aliases: a.aliases } : {}),
-        })),
-        restart: "unless-stopped",
-        destroyGraceSeconds: 5,
-      },
-      {
-        parent: this,
-        provider: args.host.provider,
-        dependsOn: [...Object.values(args.networks), ...(args.after ?? [])],
-        // Container names are unique per daemon: the old container must go before its replacement.
-        deleteBeforeReplace: true,
-        // Docker cannot remove a network that still has endpoints, and a re-created daemon has no
-        // containers: a replaced network or host daemon takes the container with it (the engine then
-        // deletes the container before the network it is attached to).
-        // Not the daemon of an overlay's creator on another host: the engine would delete this container
-        // early through a provider it has not loaded yet ("unknown provider"); a daemon is re-created
-        // only with the KV store or underlay, which takes every host (and so this one) anyway.
-        replaceWith: [...Object.values(args.networks), args.host.daemon],
-      },
-    );
+    this.container = new docker.Container(name, containerArgs(workloadSpec(w), args.image), {
+      parent: this,
+      provider: args.host.provider,
+      dependsOn: [...args.networks, ...(args.after ?? [])],
+      // Container names are unique per daemon: the old container must go before its replacement.
+      deleteBeforeReplace: true,
+      // Docker cannot remove a network that still has endpoints, and a re-created daemon has no
+      // containers: a replaced network or host daemon takes the container with it (the engine then
+      // deletes the container before the network it is attached to).
+      // Not the daemon of an overlay's creator on another host: the engine would delete this container
+      // early through a provider it has not loaded yet ("unknown provider"); a daemon is re-created
+      // only with the KV store or underlay, which takes every host (and so this one) anyway.
+      replaceWith: [...args.networks, args.host.daemon],
+    });
     this.ips = pulumi.output(Object.fromEntries(w.attachments.map((a) => [a.network, a.ipv4])));
     this.registerOutputs({ ips: this.ips, host: this.host });
   }

@@ -7,15 +7,19 @@
 # It builds exactly the layout the model computes (namespaces, pidfiles, sockets, data/exec roots, the
 # KV dir with kv.pid and data/), so the lab's own teardown (downNetnsLab) removes it and labLeftovers
 # checks it; the bench always runs that teardown after this script, whether it succeeded or not.
-# Every name, path and address comes from the arguments (bench/run.ts computes them with buildPlan).
+# Every name, path and address comes from the arguments (bench/run.ts computes them with buildPlan);
+# the network and the containers are the model's specs as docker CLI argv (src/docker/cli.ts), each
+# argument separated by the ASCII unit separator (0x1f), so they are the objects the stack makes.
 #
 # usage: bringup.sh --switch NS --bridge br0 --gateway 198.18.0.1/24 --iface eth0
 #          --kv-namespace NS --kv-switch-end kv --kv-name NAME --kv-address 198.18.0.2/24 --kv-port 2379 --kv-dir DIR
-#          --network ov_net1 --subnet 198.18.100.0/24 --network-gateway 198.18.100.1
-#          --rootfs DIR --tag busybox:latest [--tag busybox:1.36.1]... --image busybox:1.36.1
+#          --network ov_net1 --network-create 'network<US>create<US>...'
+#          --rootfs DIR --tag busybox:latest [--tag busybox:1.36.1]...
 #          [--busybox /bin/busybox] [--timeout 60]
-#          --host 'name;namespace;switch-end;address/prefix;state-dir;data-root;exec-root;pidfile;socket;container;container-ip;dockerd-flag;...'
-#          [--host ...]...
+#          --host 'name;namespace;switch-end;address/prefix;state-dir;data-root;exec-root;pidfile;socket;dockerd-flag;...'
+#          --run 'HOST-INDEX<US>create<US>...' (the docker calls that make a host's container, in order;
+#          HOST-INDEX counts the --host options from 0)
+#          [--host ... --run ...]...
 set -euo pipefail
 
 DOCKER=/usr/bin/docker
@@ -27,21 +31,25 @@ die() {
 
 declare -A ARG=()
 HOSTS=()
+RUNS=()
 TAGS=()
+US=$'\x1f'
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "option $1 needs a value"
   case "$1" in
     --host) HOSTS+=("$2") ;;
+    --run) RUNS+=("$2") ;;
     --tag) TAGS+=("$2") ;;
     --*) ARG[${1#--}]=$2 ;;
     *) die "unexpected argument '$1'" ;;
   esac
   shift 2
 done
-for k in switch bridge gateway iface kv-namespace kv-switch-end kv-name kv-address kv-port kv-dir network subnet network-gateway rootfs image; do
+for k in switch bridge gateway iface kv-namespace kv-switch-end kv-name kv-address kv-port kv-dir network network-create rootfs; do
   [ -n "${ARG[$k]:-}" ] || die "missing --$k"
 done
 [ ${#HOSTS[@]} -gt 0 ] || die "missing --host"
+[ ${#RUNS[@]} -gt 0 ] || die "missing --run"
 [ ${#TAGS[@]} -gt 0 ] || die "missing --tag"
 timeout=${ARG[timeout]:-60}
 busybox=${ARG[busybox]:-/bin/busybox}
@@ -100,13 +108,13 @@ etcd_ready() { nsenter --net="/run/netns/$kv_ns" "$busybox" wget -qO- "http://$k
 wait_for "etcd" etcd_ready
 
 # 3. One dockerd per host, one after another, each waited for before the next.
-names=() sockets=() containers=() ips=()
+names=() sockets=()
 for spec in "${HOSTS[@]}"; do
   IFS=';' read -r -a f <<<"$spec"
-  [ ${#f[@]} -ge 11 ] || die "--host needs 11 ';'-separated fields and the dockerd flags, got: $spec"
+  [ ${#f[@]} -ge 9 ] || die "--host needs 9 ';'-separated fields and the dockerd flags, got: $spec"
   name=${f[0]} ns=${f[1]} swend=${f[2]} cidr=${f[3]} state=${f[4]} data=${f[5]} exec_root=${f[6]} pidfile=${f[7]} sock=${f[8]}
-  flags=("${f[@]:11}")
-  names+=("$name") sockets+=("$sock") containers+=("${f[9]}") ips+=("${f[10]}")
+  flags=("${f[@]:9}")
+  names+=("$name") sockets+=("$sock")
   log "dockerd $name in $ns"
   mkdir -p "$state" "$data" "$exec_root" "$(dirname "$pidfile")" "$(dirname "$sock")"
   plug "$ns" "$swend" "$cidr"
@@ -132,14 +140,18 @@ rm -rf -- "$rootfs"
 # 5. The overlay, created on the first host (retried: the daemon may not have reached etcd yet).
 net=${ARG[network]}
 log "overlay $net on ${names[0]}"
-wait_for "network create $net" "$DOCKER" -H "unix://${sockets[0]}" network create -d overlay --subnet "${ARG[subnet]}" --gateway "${ARG[network-gateway]}" "$net"
+IFS=$US read -r -a create <<<"${ARG[network-create]}"
+wait_for "network create $net" "$DOCKER" -H "unix://${sockets[0]}" "${create[@]}"
 
 # 6. One container per host, after the host has learnt the network from etcd.
 for i in "${!sockets[@]}"; do
   sock=${sockets[$i]}
   wait_for "network $net on ${names[$i]}" "$DOCKER" -H "unix://$sock" network inspect "$net"
-  log "docker run ${containers[$i]} on ${names[$i]}"
-  "$DOCKER" -H "unix://$sock" run -d -i -t --name "${containers[$i]}" --hostname "${containers[$i]}" \
-    --network "$net" --ip "${ips[$i]}" "${ARG[image]}" >/dev/null
+  for r in "${RUNS[@]}"; do
+    IFS=$US read -r -a run <<<"$r"
+    [ "${run[0]}" = "$i" ] || continue
+    log "docker ${run[*]:1:3} on ${names[$i]}"
+    "$DOCKER" -H "unix://$sock" "${run[@]:1}" >/dev/null
+  done
 done
 log "lab up: ${#sockets[@]} hosts"

@@ -122,19 +122,6 @@ MAJOR=${VERSION%%.*}
 INIT_KIND=$(detect_init)
 JSON_TOOL=$(json_tool)
 
-if [ "$CMD" = apply ] && [ "$MODE" = kv ]; then
-  [ -n "$VERSION" ] || die 1 "cannot read the Docker version (dockerd --version / docker version both failed); kv mode needs Docker < 23"
-  if [ "$MAJOR" -ge 23 ]; then
-    die 3 "Docker $VERSION removed --cluster-store/--cluster-advertise (gone since 23.0), so the classic kv overlay cannot run here. Fix: set lab:overlayMode to swarm (overlay mode swarm), or install Docker 20.10 on this host."
-  fi
-fi
-if [ "$CMD" = apply ]; then
-  case "$MODE" in kv | swarm) ;; *) die 2 "--mode '$MODE': use kv or swarm" ;; esac
-  [ ${#LAB_ARGS[@]} -gt 0 ] || die 2 "the lab's dockerd flags are missing after -- (plan.hosts[i].daemon.args)"
-  if [ "$MODE" = kv ] && { [ -z "$KV_URL" ] || [ -z "$KV_NODE" ]; }; then
-    die 2 "kv mode needs --kv-url and --kv-node (to wait until the daemon is registered in the KV store)"
-  fi
-fi
 if [ "$INIT_KIND" = pidfile ]; then
   [ -n "$PIDFILE" ] || die 2 "no systemd here: --pidfile (the running dockerd's pidfile) is required"
   [ -n "$LOGFILE" ] || [ "$CMD" = status ] || die 2 "no systemd here: --log-file is required (the restarted dockerd logs there)"
@@ -382,22 +369,21 @@ wait_gossip() {
 }
 
 # ------------------------------------------------------------------------------------------- status
-if [ "$CMD" = status ]; then
+cmd_status() {
   echo "docker_version=$VERSION"
   echo "init=$INIT_KIND"
   echo "json_tool=$JSON_TOOL"
   if [ -f "$STATE_DIR/applied" ]; then echo "applied=yes"; echo "method=$(cat "$STATE_DIR/method")"; else echo "applied=no"; fi
   if [ "$INIT_KIND" = pidfile ]; then echo "pid=$(running_pid || true)"; fi
   echo "cluster_store=$("$DOCKER" -H "$DOCKER_HOST_URL" info --format '{{.ClusterStore}}' 2>/dev/null || true)"
-  exit 0
-fi
+}
 
 # ------------------------------------------------------------------------------------------ restore
-if [ "$CMD" = restore ]; then
+cmd_restore() {
   if [ ! -f "$STATE_DIR/applied" ]; then
     log "nothing to restore (no lab configuration recorded in $STATE_DIR)"
     rm -rf -- "$STATE_DIR"
-    exit 0
+    return 0
   fi
   # docker_gwbridge took a block of the lab's address pool when the lab's overlay first needed it; if the
   # daemon had none before, it goes (once nothing is attached: destroy removed the lab's containers).
@@ -426,126 +412,145 @@ if [ "$CMD" = restore ]; then
   # The lab's state lives in <dir>/<lab>: the parent goes too when no other lab uses it.
   rmdir -- "$(dirname "$STATE_DIR")" 2>/dev/null || true
   log "restored"
-  exit 0
-fi
+}
 
 # -------------------------------------------------------------------------------------------- apply
-NEW=$(mktemp)
-NEWARGV=$(mktemp)
-ORIG_NOW=$(mktemp)
-trap 'rm -f "$NEW" "$NEWARGV" "$ORIG_NOW"' EXIT
-FIRST=0
-[ -f "$STATE_DIR/applied" ] || FIRST=1
-
-# The daemon's original command line is recorded on the first apply only: later applies must not
-# take the lab's own command line for the original.
-if [ "$FIRST" = 1 ]; then
-  if [ "$INIT_KIND" = systemd ]; then
-    systemd_execstart >"$ORIG_NOW"
-    [ -s "$ORIG_NOW" ] || die 1 "cannot read ExecStart of $UNIT (systemctl show -p ExecStart $UNIT)"
-  else
-    pid=$(running_pid) || die 1 "no dockerd runs under $PIDFILE: start the daemon first, its command line is what the lab extends"
-    cat "/proc/$pid/cmdline" >"$ORIG_NOW"
-  fi
-  ORIG_ARGV=$ORIG_NOW
-else
-  ORIG_ARGV=$STATE_DIR/orig-argv
-fi
-
-# Choose the method once; switching needs a restore first. Without systemd this script writes the
-# restarted dockerd's whole command line, so it can drop the lab's flags from it; under systemd the
-# daemon-json method leaves ExecStart alone, so ExecStart must not set the lab's settings.
-if [ "$METHOD" = auto ]; then
-  if [ "$JSON_TOOL" = none ] || [ -z "$LAB_JSON" ]; then METHOD=flags
-  elif [ "$INIT_KIND" = systemd ] && argv_sets_owned "$ORIG_ARGV"; then METHOD=flags
-  else METHOD=daemon-json; fi
-fi
-if [ "$FIRST" = 0 ] && [ "$(cat "$STATE_DIR/method")" != "$METHOD" ]; then
-  die 5 "this host was configured with method $(cat "$STATE_DIR/method"); run restore before applying with $METHOD"
-fi
-
-# Validate and compute the wanted file/argv before anything on the host changes.
-if [ "$METHOD" = daemon-json ]; then
-  [ "$JSON_TOOL" != none ] || die 2 "method daemon-json needs jq or python3 on the host (install one, or use --method flags)"
-  [ -n "$LAB_JSON" ] || die 2 "method daemon-json needs --daemon-json (plan.hosts[i].daemon.daemonJson)"
-  [ -n "$JSON_FILE" ] || die 2 "method daemon-json needs --daemon-json-file"
-  lab_json_keys >/dev/null || die 2 "--daemon-json is not a JSON object: $LAB_JSON"
-  cf=$(argv_config_file "$ORIG_ARGV")
-  if [ "$INIT_KIND" = systemd ]; then
-    if argv_sets_owned "$ORIG_ARGV"; then
-      die 5 "ExecStart of $UNIT already sets one of: $(owned_flag_names | tr '\n' ' ')- the same setting in $JSON_FILE would stop dockerd from starting. Fix: use --method flags"
+cmd_apply() {
+  if [ "$MODE" = kv ]; then
+    [ -n "$VERSION" ] || die 1 "cannot read the Docker version (dockerd --version / docker version both failed); kv mode needs Docker < 23"
+    if [ "$MAJOR" -ge 23 ]; then
+      die 3 "Docker $VERSION removed --cluster-store/--cluster-advertise (gone since 23.0), so the classic kv overlay cannot run here. Fix: set lab:overlayMode to swarm (overlay mode swarm), or install Docker 20.10 on this host."
     fi
-    [ "${cf:-/etc/docker/daemon.json}" = "$JSON_FILE" ] || die 2 "dockerd reads ${cf:-/etc/docker/daemon.json}, not $JSON_FILE"
+  fi
+  case "$MODE" in kv | swarm) ;; *) die 2 "--mode '$MODE': use kv or swarm" ;; esac
+  [ ${#LAB_ARGS[@]} -gt 0 ] || die 2 "the lab's dockerd flags are missing after -- (plan.hosts[i].daemon.args)"
+  if [ "$MODE" = kv ] && { [ -z "$KV_URL" ] || [ -z "$KV_NODE" ]; }; then
+    die 2 "kv mode needs --kv-url and --kv-node (to wait until the daemon is registered in the KV store)"
+  fi
+
+  NEW=$(mktemp)
+  NEWARGV=$(mktemp)
+  ORIG_NOW=$(mktemp)
+  trap 'rm -f "$NEW" "$NEWARGV" "$ORIG_NOW"' EXIT
+  FIRST=0
+  [ -f "$STATE_DIR/applied" ] || FIRST=1
+
+  # The daemon's original command line is recorded on the first apply only: later applies must not
+  # take the lab's own command line for the original.
+  if [ "$FIRST" = 1 ]; then
+    if [ "$INIT_KIND" = systemd ]; then
+      systemd_execstart >"$ORIG_NOW"
+      [ -s "$ORIG_NOW" ] || die 1 "cannot read ExecStart of $UNIT (systemctl show -p ExecStart $UNIT)"
+    else
+      pid=$(running_pid) || die 1 "no dockerd runs under $PIDFILE: start the daemon first, its command line is what the lab extends"
+      cat "/proc/$pid/cmdline" >"$ORIG_NOW"
+    fi
+    ORIG_ARGV=$ORIG_NOW
   else
-    # The restarted dockerd: original argv without the lab's flags (now in the file), reading the file.
+    ORIG_ARGV=$STATE_DIR/orig-argv
+  fi
+
+  # Choose the method once; switching needs a restore first. Without systemd this script writes the
+  # restarted dockerd's whole command line, so it can drop the lab's flags from it; under systemd the
+  # daemon-json method leaves ExecStart alone, so ExecStart must not set the lab's settings.
+  if [ "$METHOD" = auto ]; then
+    if [ "$JSON_TOOL" = none ] || [ -z "$LAB_JSON" ]; then METHOD=flags
+    elif [ "$INIT_KIND" = systemd ] && argv_sets_owned "$ORIG_ARGV"; then METHOD=flags
+    else METHOD=daemon-json; fi
+  fi
+  if [ "$FIRST" = 0 ] && [ "$(cat "$STATE_DIR/method")" != "$METHOD" ]; then
+    die 5 "this host was configured with method $(cat "$STATE_DIR/method"); run restore before applying with $METHOD"
+  fi
+
+  # Validate and compute the wanted file/argv before anything on the host changes.
+  if [ "$METHOD" = daemon-json ]; then
+    [ "$JSON_TOOL" != none ] || die 2 "method daemon-json needs jq or python3 on the host (install one, or use --method flags)"
+    [ -n "$LAB_JSON" ] || die 2 "method daemon-json needs --daemon-json (plan.hosts[i].daemon.daemonJson)"
+    [ -n "$JSON_FILE" ] || die 2 "method daemon-json needs --daemon-json-file"
+    lab_json_keys >/dev/null || die 2 "--daemon-json is not a JSON object: $LAB_JSON"
+    cf=$(argv_config_file "$ORIG_ARGV")
+    if [ "$INIT_KIND" = systemd ]; then
+      if argv_sets_owned "$ORIG_ARGV"; then
+        die 5 "ExecStart of $UNIT already sets one of: $(owned_flag_names | tr '\n' ' ')- the same setting in $JSON_FILE would stop dockerd from starting. Fix: use --method flags"
+      fi
+      [ "${cf:-/etc/docker/daemon.json}" = "$JSON_FILE" ] || die 2 "dockerd reads ${cf:-/etc/docker/daemon.json}, not $JSON_FILE"
+    else
+      # The restarted dockerd: original argv without the lab's flags (now in the file), reading the file.
+      strip_owned <"$ORIG_ARGV" >"$NEWARGV"
+      if [ -z "$cf" ]; then printf '%s\0' --config-file "$JSON_FILE" >>"$NEWARGV"
+      elif [ "$cf" != "$JSON_FILE" ]; then die 2 "dockerd reads --config-file $cf, not $JSON_FILE"; fi
+    fi
+    # First apply: merge into the file as it is; later: reset previously owned keys to their originals.
+    if [ "$FIRST" = 1 ]; then ORIG_JSON=$JSON_FILE PREV_KEYS=/dev/null
+    else ORIG_JSON=$STATE_DIR/daemon-json.orig PREV_KEYS=$STATE_DIR/owned-keys; fi
+    json_merge "$JSON_FILE" "$ORIG_JSON" "$PREV_KEYS" >"$NEW" ||
+      die 1 "cannot merge the lab's keys into $JSON_FILE (is it a valid JSON object?)"
+  else
+    if json_sets_owned; then
+      die 5 "$JSON_FILE already sets one of the lab's settings ($(owned_flag_names | tr '\n' ' ')); dockerd refuses a setting given both as a flag and in the file. Fix: use --method daemon-json, or remove it from $JSON_FILE"
+    fi
+    # Original command line minus the lab's flags, then the lab's flags: re-running gives the same argv.
     strip_owned <"$ORIG_ARGV" >"$NEWARGV"
-    if [ -z "$cf" ]; then printf '%s\0' --config-file "$JSON_FILE" >>"$NEWARGV"
-    elif [ "$cf" != "$JSON_FILE" ]; then die 2 "dockerd reads --config-file $cf, not $JSON_FILE"; fi
+    printf '%s\0' "${LAB_ARGS[@]}" >>"$NEWARGV"
+    if [ "$INIT_KIND" = systemd ]; then
+      [ -n "$DROPIN" ] || die 2 "method flags with systemd needs --dropin-file"
+      {
+        echo "# Written by dnlab docker-daemon.sh; \`docker-daemon.sh restore\` puts back what was here."
+        echo "[Service]"
+        echo "ExecStart="
+        printf 'ExecStart='
+        sep=""
+        while IFS= read -r -d '' a; do printf '%s%s' "$sep" "$(systemd_quote "$a")"; sep=" "; done <"$NEWARGV"
+        echo
+      } >"$NEW"
+    fi
   fi
-  # First apply: merge into the file as it is; later: reset previously owned keys to their originals.
-  if [ "$FIRST" = 1 ]; then ORIG_JSON=$JSON_FILE PREV_KEYS=/dev/null
-  else ORIG_JSON=$STATE_DIR/daemon-json.orig PREV_KEYS=$STATE_DIR/owned-keys; fi
-  json_merge "$JSON_FILE" "$ORIG_JSON" "$PREV_KEYS" >"$NEW" ||
-    die 1 "cannot merge the lab's keys into $JSON_FILE (is it a valid JSON object?)"
-else
-  if json_sets_owned; then
-    die 5 "$JSON_FILE already sets one of the lab's settings ($(owned_flag_names | tr '\n' ' ')); dockerd refuses a setting given both as a flag and in the file. Fix: use --method daemon-json, or remove it from $JSON_FILE"
+
+  # Record what is needed to undo, before the first change: backups are taken once, on the first apply.
+  if [ "$FIRST" = 1 ]; then
+    rm -rf -- "$STATE_DIR"
+    mkdir -p -- "$STATE_DIR"
+    chmod 0700 "$STATE_DIR"
+    cp "$ORIG_NOW" "$STATE_DIR/orig-argv"
+    if [ "$METHOD" = daemon-json ]; then backup_file "$JSON_FILE" daemon-json; fi
+    if [ "$METHOD" = flags ] && [ "$INIT_KIND" = systemd ]; then backup_file "$DROPIN" dropin; fi
+    echo "$METHOD" >"$STATE_DIR/method"
+    # What restore must remove again: a log file and a docker_gwbridge that only the lab brought.
+    if [ "$INIT_KIND" = pidfile ] && [ ! -e "$LOGFILE" ]; then touch "$STATE_DIR/logfile.created"; fi
+    if ! "$DOCKER" -H "$DOCKER_HOST_URL" network inspect docker_gwbridge >/dev/null 2>&1; then touch "$STATE_DIR/gwbridge.absent"; fi
+    touch "$STATE_DIR/applied"
   fi
-  # Original command line minus the lab's flags, then the lab's flags: re-running gives the same argv.
-  strip_owned <"$ORIG_ARGV" >"$NEWARGV"
-  printf '%s\0' "${LAB_ARGS[@]}" >>"$NEWARGV"
-  if [ "$INIT_KIND" = systemd ]; then
-    [ -n "$DROPIN" ] || die 2 "method flags with systemd needs --dropin-file"
-    {
-      echo "# Written by dnlab docker-daemon.sh; \`docker-daemon.sh restore\` puts back what was here."
-      echo "[Service]"
-      echo "ExecStart="
-      printf 'ExecStart='
-      sep=""
-      while IFS= read -r -d '' a; do printf '%s%s' "$sep" "$(systemd_quote "$a")"; sep=" "; done <"$NEWARGV"
-      echo
-    } >"$NEW"
+  owned_flag_names >"$STATE_DIR/owned-flags"
+
+  CHANGED=0
+  if [ "$METHOD" = daemon-json ]; then
+    lab_json_keys >"$STATE_DIR/owned-keys"
+    if ! cmp -s "$NEW" "$JSON_FILE"; then write_file "$JSON_FILE" "$NEW"; CHANGED=1; log "merged $(lab_json_keys | tr '\n' ' ')into $JSON_FILE"; fi
+  elif [ "$INIT_KIND" = systemd ]; then
+    if ! cmp -s "$NEW" "$DROPIN"; then write_file "$DROPIN" "$NEW"; CHANGED=1; log "wrote $DROPIN"; fi
   fi
-fi
 
-# Record what is needed to undo, before the first change: backups are taken once, on the first apply.
-if [ "$FIRST" = 1 ]; then
-  rm -rf -- "$STATE_DIR"
-  mkdir -p -- "$STATE_DIR"
-  chmod 0700 "$STATE_DIR"
-  cp "$ORIG_NOW" "$STATE_DIR/orig-argv"
-  if [ "$METHOD" = daemon-json ]; then backup_file "$JSON_FILE" daemon-json; fi
-  if [ "$METHOD" = flags ] && [ "$INIT_KIND" = systemd ]; then backup_file "$DROPIN" dropin; fi
-  echo "$METHOD" >"$STATE_DIR/method"
-  # What restore must remove again: a log file and a docker_gwbridge that only the lab brought.
-  if [ "$INIT_KIND" = pidfile ] && [ ! -e "$LOGFILE" ]; then touch "$STATE_DIR/logfile.created"; fi
-  if ! "$DOCKER" -H "$DOCKER_HOST_URL" network inspect docker_gwbridge >/dev/null 2>&1; then touch "$STATE_DIR/gwbridge.absent"; fi
-  touch "$STATE_DIR/applied"
-fi
-owned_flag_names >"$STATE_DIR/owned-flags"
+  # Without systemd the running argv is part of the configuration: compare it with the wanted one.
+  if [ "$INIT_KIND" = pidfile ]; then
+    pid=$(running_pid || true)
+    runs_argv "$pid" "$NEWARGV" || CHANGED=1
+  elif ! systemctl is-active --quiet "$UNIT"; then
+    CHANGED=1
+  fi
 
-CHANGED=0
-if [ "$METHOD" = daemon-json ]; then
-  lab_json_keys >"$STATE_DIR/owned-keys"
-  if ! cmp -s "$NEW" "$JSON_FILE"; then write_file "$JSON_FILE" "$NEW"; CHANGED=1; log "merged $(lab_json_keys | tr '\n' ' ')into $JSON_FILE"; fi
-elif [ "$INIT_KIND" = systemd ]; then
-  if ! cmp -s "$NEW" "$DROPIN"; then write_file "$DROPIN" "$NEW"; CHANGED=1; log "wrote $DROPIN"; fi
-fi
+  if [ "$CHANGED" = 1 ]; then
+    restart_daemon "$NEWARGV"
+    log "configured (method $METHOD, init $INIT_KIND, Docker $VERSION); daemon restarted"
+  else
+    wait_ready
+    log "already configured (method $METHOD); nothing changed, no restart"
+  fi
+  if [ "$MODE" = kv ]; then wait_kv; wait_gossip; fi
+  echo "changed=$CHANGED method=$METHOD init=$INIT_KIND version=$VERSION"
+}
 
-# Without systemd the running argv is part of the configuration: compare it with the wanted one.
-if [ "$INIT_KIND" = pidfile ]; then
-  pid=$(running_pid || true)
-  runs_argv "$pid" "$NEWARGV" || CHANGED=1
-elif ! systemctl is-active --quiet "$UNIT"; then
-  CHANGED=1
-fi
-
-if [ "$CHANGED" = 1 ]; then
-  restart_daemon "$NEWARGV"
-  log "configured (method $METHOD, init $INIT_KIND, Docker $VERSION); daemon restarted"
-else
-  wait_ready
-  log "already configured (method $METHOD); nothing changed, no restart"
-fi
-if [ "$MODE" = kv ]; then wait_kv; wait_gossip; fi
-echo "changed=$CHANGED method=$METHOD init=$INIT_KIND version=$VERSION"
+case "$CMD" in
+  apply) cmd_apply ;;
+  restore) cmd_restore ;;
+  status) cmd_status ;;
+esac

@@ -2,17 +2,17 @@
 // A running lab at a glance: hosts, networks, containers and the last saved verification.
 // Exit codes: 0 the lab is as planned, 1 it is not (host unreachable, container missing/stopped/wrong IP,
 // network absent), 2 bad usage (nothing was contacted).
-import { pathToFileURL } from "node:url";
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabPlan } from "../model/index.js";
-import { endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, UsageError } from "./labArgs.js";
+import { type Cli, endpointsFromArgs, LAB_OPTIONS, parseFlags, planFromArgs, positiveNumber, runAsMain, runCli } from "./cli.js";
 
-export { UsageError } from "./labArgs.js";
+export { UsageError } from "./cli.js";
 
 const USAGE = `usage: npm run inspect -- [--config lab.json | --plan plan.json] [options]
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON)
+  --pulumi-config FILE a stack's \`pulumi config --json\` (its lab:* settings)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of tables
   --verify-file FILE   the saved verification report (default ${LAST_VERIFY_FILE}; write it with
@@ -31,21 +31,12 @@ export interface InspectCliArgs {
 }
 
 export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: false,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      plan: { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      "verify-file": { type: "string" },
-      timeout: { type: "string" },
-      "no-vni": { type: "boolean" },
-      "ssh-key": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    ...LAB_OPTIONS,
+    json: { type: "boolean" },
+    "verify-file": { type: "string" },
+    timeout: { type: "string" },
+    "no-vni": { type: "boolean" },
   });
   const v = a.values;
   if (v.help) return "help";
@@ -66,39 +57,30 @@ export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
   };
 }
 
-export async function main(
+export const inspectCli: Cli<InspectCliArgs> = {
+  name: "inspect",
+  usage: USAGE,
+  parse: parseInspectCli,
+  run: async (args, { out }) => {
+    const report = await inspectLab(args.plan, args.options);
+    out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    return report.healthy ? 0 : 1;
+  },
+};
+
+/** The CLI with fakes for its engines and clock (tests). */
+export function main(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
   extra: Pick<InspectOptions, "engineFactory" | "now"> = {},
 ): Promise<number> {
-  let args: InspectCliArgs | "help";
-  try {
-    args = parseInspectCli(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`inspect: error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === "help") {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  const report = await inspectLab(args.plan, { ...args.options, ...extra });
-  out.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
-  return report.healthy ? 0 : 1;
+  const withExtra: Cli<InspectCliArgs> = { ...inspectCli, parse: (a) => withOptions(parseInspectCli(a), extra) };
+  return runCli(withExtra, argv, { out, err });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`inspect: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+function withOptions(args: InspectCliArgs | "help", extra: Pick<InspectOptions, "engineFactory" | "now">): InspectCliArgs | "help" {
+  return args === "help" ? args : { ...args, options: { ...args.options, ...extra } };
 }
+
+runAsMain(inspectCli, import.meta.url);

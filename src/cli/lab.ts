@@ -1,73 +1,75 @@
-// npm run lab -- up|down|status|apply [--config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]
-//
-// Drives a netns lab on this machine without Pulumi: the same scripts and the same plan, in every
-// overlay mode.
-//   up      preflight (machine and kernel), switch, KV, hosts, busybox images; swarm mode: the swarm
-//           (scripts/swarm/ init + join, as the stack runs them); then networks and containers.
-//           A failure after the hosts are up rolls the lab back (src/lab/lab.ts).
-//   apply   only the swarm (if any), networks and containers, on hosts that are up
-//   down    containers, swarm leave (workers, then the manager), tear everything down, and check
-//           that nothing is left
-//   status  what of the lab exists right now
-// The config is a LabConfigInput JSON; without --config the default plan (hostKind netns) is used.
-import { existsSync, readFileSync } from "node:fs";
+// npm run lab: a netns lab on this machine without Pulumi, from the same plan and the same scripts and
+// specs as the stack, in every overlay mode (USAGE below says what each command does).
 import { describeLeftovers, isClean, labLeftovers, type Leftovers } from "../lab/netnsLab.js";
 import { downLab, labStatus, upLab } from "../lab/lab.js";
 import { upSwarm } from "../lab/swarm.js";
+import { netnsToolOptions } from "../lab/tools.js";
 import { applyNetworksAndWorkloads } from "../lab/workloads.js";
-import { buildPlan, daemonCalls, type LabConfigInput, LabConfigError, type LabPlan, shellJoin } from "../model/index.js";
-import { labConfigFromPulumiJson } from "../stack/configValues.js";
+import { daemonCalls, type LabPlan, shellJoin } from "../model/index.js";
+import { type Cli, type CliStreams, parseFlags, planFromArgs, runAsMain, UsageError } from "./cli.js";
 
-const USAGE =
-  "usage: npm run lab -- up|down|status|apply [--config file.json | --pulumi-config file.json] [--consul-bin PATH] [--dockerd-bin PATH] [--hosts-only]";
+const COMMANDS = ["up", "down", "status", "apply", "leftovers"] as const;
+type Command = (typeof COMMANDS)[number];
 
-interface Args {
-  command: string;
+const USAGE = `usage: npm run lab -- <command> [--config lab.json | --pulumi-config cfg.json] [options]
+
+commands (netns labs on this machine, as root, without Pulumi):
+  up         preflight (machine, kernel), switch, KV store, hosts, images; in swarm mode the swarm;
+             then networks and containers. A failure rolls the lab back (or says what is up and how
+             to remove it, when the lab was running before)
+  apply      only the swarm (if any), networks and containers, on hosts that are up
+  down       containers, swarm leave (workers first), the hosts; then checks that nothing is left
+  status     what of the lab exists right now
+  leftovers  what a dind or ssh lab's stack may have left on your engine or machines, and the
+             commands that remove it (npm run reset prints it)
+
+options:
+  --config FILE          lab config (JSON, the lab:* settings); hostKind defaults to netns
+  --pulumi-config FILE   a stack's \`pulumi config --json\` (npm run reset); its own defaults apply
+  --consul-bin PATH      Consul for the KV namespace (default: $DNLAB_CONSUL)
+  --dockerd-bin PATH     the hosts' dockerd (default: $DNLAB_DOCKERD, else Debian's)
+  --hosts-only           up: only the hosts (switch, KV, dockerds, images)
+  -h, --help             this text
+
+exit: 0 done, 1 failed (the output says what is left and how to remove it), 2 bad usage`;
+
+export interface LabArgs {
+  command: Command;
+  plan: LabPlan;
+  /** The --config file, for the one command that removes a lab a failed up left. */
   config?: string;
-  /** The output of `pulumi config --json` for a stack (npm run reset). */
-  pulumiConfig?: string;
   consulBin?: string;
   dockerdBin?: string;
   hostsOnly: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const out: Args = { command: "", hostsOnly: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value. ${USAGE}`);
-      return v;
-    };
-    if (a === "--config") out.config = value();
-    else if (a === "--pulumi-config") out.pulumiConfig = value();
-    else if (a === "--consul-bin") out.consulBin = value();
-    else if (a === "--dockerd-bin") out.dockerdBin = value();
-    else if (a === "--hosts-only") out.hostsOnly = true;
-    else if (!a.startsWith("-") && out.command === "") out.command = a;
-    else throw new Error(`unknown argument ${JSON.stringify(a)}. ${USAGE}`);
+export function parseLabCli(argv: string[]): LabArgs | "help" {
+  const a = parseFlags(
+    argv,
+    {
+      config: { type: "string" },
+      "pulumi-config": { type: "string" },
+      "consul-bin": { type: "string" },
+      "dockerd-bin": { type: "string" },
+      "hosts-only": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    true,
+  );
+  const v = a.values;
+  if (v.help) return "help";
+  const [command, ...extra] = a.positionals;
+  if (command === undefined || !(COMMANDS as readonly string[]).includes(command) || extra.length > 0) {
+    throw new UsageError(`give one command of ${COMMANDS.join(", ")} (got ${JSON.stringify(a.positionals.join(" "))}); see --help`);
   }
-  if (!["up", "down", "status", "apply", "leftovers"].includes(out.command))
-    throw new Error(`unknown command ${JSON.stringify(out.command)}. ${USAGE}`);
-  return out;
-}
-
-function readJsonFile(file: string, flag: string): unknown {
-  if (!existsSync(file)) throw new Error(`${flag} ${file}: no such file`);
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as unknown;
-  } catch (e) {
-    throw new Error(`${flag} ${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-function loadPlan(args: Args): LabPlan {
-  if (args.config !== undefined && args.pulumiConfig !== undefined) throw new Error(`give --config or --pulumi-config, not both. ${USAGE}`);
-  // A stack's config is a Pulumi stack's (whose default kind is dind); a lab file defaults to netns.
-  if (args.pulumiConfig !== undefined) return buildPlan(labConfigFromPulumiJson(readJsonFile(args.pulumiConfig, "--pulumi-config")));
-  const input = args.config !== undefined ? (readJsonFile(args.config, "--config") as LabConfigInput) : {};
-  return buildPlan({ ...input, hostKind: input.hostKind ?? "netns" });
+  return {
+    command: command as Command,
+    plan: planFromArgs(v, undefined, { hostKind: "netns" }),
+    ...(v.config !== undefined ? { config: v.config } : {}),
+    ...(v["consul-bin"] !== undefined ? { consulBin: v["consul-bin"] } : {}),
+    ...(v["dockerd-bin"] !== undefined ? { dockerdBin: v["dockerd-bin"] } : {}),
+    hostsOnly: v["hosts-only"] ?? false,
+  };
 }
 
 /**
@@ -91,6 +93,8 @@ function leftoverHints(plan: LabPlan): string[] {
       `  ${shellJoin(["docker", "rm", "-f", ...containers])}`,
       `  ${shellJoin(["docker", "network", "rm", `${plan.name}-underlay`])}`,
       `  ${shellJoin(["docker", "volume", "rm", ...volumes])}`,
+      // The client's certificate files, which the stack's destroy removes.
+      ...(plan.tls ? [`  ${shellJoin(["rm", "-rf", "--", plan.tls.clientDir])}`] : []),
     ];
   }
   return [
@@ -101,13 +105,12 @@ function leftoverHints(plan: LabPlan): string[] {
   ];
 }
 
-const log = (line: string): void => console.log(line);
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
-async function status(plan: LabPlan): Promise<void> {
-  for (const l of await labStatus(plan)) console.log(l);
+async function status(plan: LabPlan, { out }: CliStreams): Promise<void> {
+  for (const l of await labStatus(plan)) out.write(`${l}\n`);
   const left = labLeftovers(plan);
-  console.log(isClean(left) ? "  nothing of this lab exists on the machine" : `  on the machine: ${summarizeLeftovers(left)}`);
+  out.write(isClean(left) ? "  nothing of this lab exists on the machine\n" : `  on the machine: ${summarizeLeftovers(left)}\n`);
 }
 
 /** Counts, with the names that say what they are (namespaces, dirs); describeLeftovers has every line. */
@@ -122,38 +125,37 @@ function summarizeLeftovers(l: Leftovers): string {
 }
 
 /** The one command that removes this lab (what a failed up prints). */
-function downCommand(args: Args): string {
+function downCommand(args: LabArgs): string {
   return shellJoin(["npm", "run", "lab", "--", "down", ...(args.config !== undefined ? ["--config", args.config] : [])]);
 }
 
 /** After a failed up: say exactly what of the lab is on the machine, and how to remove it. */
-async function explainFailedUp(plan: LabPlan, args: Args, e: unknown): Promise<number> {
-  console.error(e instanceof LabConfigError ? e.message : `error: ${(e as Error).message}`);
+async function explainFailedUp(args: LabArgs, e: unknown, { err }: CliStreams): Promise<number> {
+  const { plan } = args;
+  err.write(`lab: error: ${(e as Error).message}\n`);
   const left = labLeftovers(plan);
   if (isClean(left)) {
-    console.error(`nothing of lab ${plan.name} is on this machine.`);
+    err.write(`nothing of lab ${plan.name} is on this machine.\n`);
     return 1;
   }
-  console.error(`\nwhat of lab ${plan.name} is up now:`);
-  for (const l of await labStatus(plan)) console.error(l);
-  console.error(`  on the machine: ${summarizeLeftovers(left)}`);
-  console.error(`\nremove it with: ${downCommand(args)}`);
+  err.write(`\nwhat of lab ${plan.name} is up now:\n`);
+  for (const l of await labStatus(plan)) err.write(`${l}\n`);
+  err.write(`  on the machine: ${summarizeLeftovers(left)}\n`);
+  err.write(`\nremove it with: ${downCommand(args)}\n`);
   return 1;
 }
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  const plan = loadPlan(args);
-  const consulBinary = args.consulBin ?? process.env["DNLAB_CONSUL"];
-  // A dockerd other than Debian's (npm run dockerd:build: one with the consul cluster store).
-  const dockerdBinary = args.dockerdBin ?? process.env["DNLAB_DOCKERD"];
-  // Hosts with dockerVersion "26": Debian trixie's dockerd (npm run docker26:fetch prints it).
-  const docker26Binary = process.env["DNLAB_DOCKERD_26"];
+async function runLab(args: LabArgs, io: CliStreams): Promise<number> {
+  const { plan } = args;
+  const log = (line: string): void => {
+    io.out.write(`${line}\n`);
+  };
+  const tools = netnsToolOptions();
   const opts = {
     log,
-    ...(consulBinary ? { consulBinary } : {}),
-    ...(dockerdBinary ? { dockerdBinary } : {}),
-    ...(docker26Binary ? { docker26Binary } : {}),
+    ...tools,
+    ...(args.consulBin !== undefined ? { consulBinary: args.consulBin } : {}),
+    ...(args.dockerdBin !== undefined ? { dockerdBinary: args.dockerdBin } : {}),
   };
   switch (args.command) {
     case "up": {
@@ -164,10 +166,10 @@ async function main(): Promise<number> {
           ...(plan.overlayMode === "swarm" && !args.hostsOnly ? [`swarm ${seconds(up.swarmMs)}`] : []),
           ...(args.hostsOnly ? [] : [`networks ${seconds(up.networksMs)}`, `containers ${seconds(up.containersMs)}`]),
         ];
-        console.log(`lab ${plan.name}: up in ${seconds(up.ms)} (${parts.join(", ")})`);
+        log(`lab ${plan.name}: up in ${seconds(up.ms)} (${parts.join(", ")})`);
         return 0;
       } catch (e) {
-        return explainFailedUp(plan, args, e);
+        return explainFailedUp(args, e, io);
       }
     }
     case "apply":
@@ -178,29 +180,24 @@ async function main(): Promise<number> {
       const down = await downLab(plan, opts);
       const left = labLeftovers(plan);
       const swarmPart = plan.overlayMode === "swarm" ? `, swarm leave ${seconds(down.swarmMs)}` : "";
-      console.log(
+      log(
         `lab ${plan.name}: torn down in ${seconds(down.ms)} (containers ${seconds(down.containersMs)}${swarmPart}, hosts ${seconds(down.ms - down.containersMs - down.swarmMs)})`,
       );
       if (!isClean(left)) {
-        console.error(`but these are left:\n${describeLeftovers(left)}`);
+        io.err.write(`but these are left:\n${describeLeftovers(left)}\n`);
         return 1;
       }
       return 0;
     }
     case "status":
-      await status(plan);
+      await status(plan, io);
       return 0;
     case "leftovers":
-      for (const l of leftoverHints(plan)) console.log(l);
+      for (const l of leftoverHints(plan)) log(l);
       return 0;
   }
-  return 2;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e instanceof LabConfigError ? e.message : `error: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+export const labCli: Cli<LabArgs> = { name: "lab", usage: USAGE, parse: parseLabCli, run: runLab };
+
+runAsMain(labCli, import.meta.url);

@@ -1,11 +1,12 @@
-// npm run topology -- [--config lab.json] [--format mermaid|markdown|svg] [--out file]
-// Prints (or writes) the lab topology generated from the model: Mermaid by default, for the default
-// plan (buildPlan({}): the dind 2-host lab). Without --format, an --out ending in .svg or .md picks it.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// npm run topology: the lab topology drawn from the model (Mermaid, the README's markdown block, or SVG),
+// for any configuration.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname } from "node:path";
-import { pathToFileURL } from "node:url";
-import { buildPlan, LabConfigError, topologyMarkdown, topologyMermaid } from "../model/index.js";
+import { type LabPlan, topologyMarkdown, topologyMermaid } from "../model/index.js";
 import { topologySvg } from "../topology/svg.js";
+import { type Cli, type CliStreams, parseFlags, planFromArgs, runAsMain, runCli, UsageError } from "./cli.js";
+
+export { UsageError } from "./cli.js";
 
 export const FORMATS = ["mermaid", "markdown", "svg"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -16,47 +17,26 @@ export interface TopologyArgs {
   out?: string;
 }
 
-const USAGE = "usage: npm run topology -- [--config lab.json] [--format mermaid|markdown|svg] [--out file]";
+const USAGE = `usage: npm run topology -- [--config lab.json] [--format mermaid|markdown|svg] [--out file]
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(`${message}\n${USAGE}`);
-    this.name = "UsageError";
-  }
-}
+  --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
+  --format F           mermaid (default), markdown (the README block) or svg; an --out ending in
+                       .svg or .md picks it
+  --out FILE           write there instead of stdout
+  -h, --help           this text
 
-export function parseArgs(argv: readonly string[]): TopologyArgs {
-  let config: string | undefined;
-  let format: string | undefined;
-  let out: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case "--config":
-        config = value();
-        break;
-      case "--format":
-        format = value();
-        break;
-      case "--out":
-        out = value();
-        break;
-      case "--help":
-      case "-h":
-        throw new UsageError("help");
-      default:
-        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
-    }
-  }
+exit: 0 drawn, 2 bad usage or configuration`;
+
+export function parseArgs(argv: string[]): TopologyArgs | "help" {
+  const v = parseFlags(argv, {
+    config: { type: "string" },
+    format: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }).values;
+  if (v.help) return "help";
+  const { config, out } = v;
+  let format = v.format;
   if (format === undefined) {
     const ext = out ? extname(out).toLowerCase() : "";
     format = ext === ".svg" ? "svg" : ext === ".md" ? "markdown" : "mermaid";
@@ -67,26 +47,8 @@ export function parseArgs(argv: readonly string[]): TopologyArgs {
   return { format: format as Format, ...(config !== undefined ? { config } : {}), ...(out !== undefined ? { out } : {}) };
 }
 
-/** The config file's JSON (a LabConfigInput: the same keys as the Pulumi config `lab:*`). */
-export function readConfig(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UsageError(`--config = ${JSON.stringify(path)}: cannot read it (${(e as Error).message}). Fix: pass an existing JSON file`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new UsageError(
-      `--config = ${JSON.stringify(path)}: not valid JSON (${(e as Error).message}). Fix: write the lab config as a JSON object`,
-    );
-  }
-}
-
-export function render(args: TopologyArgs): string {
-  const plan = buildPlan(args.config !== undefined ? readConfig(args.config) : {});
-  switch (args.format) {
+export function render(plan: LabPlan, format: Format): string {
+  switch (format) {
     case "mermaid":
       return topologyMermaid(plan);
     case "markdown":
@@ -96,27 +58,24 @@ export function render(args: TopologyArgs): string {
   }
 }
 
-export function main(argv: readonly string[]): number {
-  try {
-    const args = parseArgs(argv);
-    const output = render(args);
-    if (args.out) {
-      mkdirSync(dirname(args.out), { recursive: true });
-      writeFileSync(args.out, output);
-      process.stderr.write(`wrote ${args.out} (${args.format}, ${output.length} bytes)\n`);
-    } else process.stdout.write(output);
-    return 0;
-  } catch (e) {
-    if (e instanceof UsageError && e.message.startsWith("help\n")) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (e instanceof UsageError || e instanceof LabConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+function draw(args: TopologyArgs, { out, err }: CliStreams): number {
+  const output = render(planFromArgs({ config: args.config }), args.format);
+  if (args.out) {
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, output);
+    err.write(`wrote ${args.out} (${args.format}, ${output.length} bytes)\n`);
+  } else out.write(output);
+  return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) process.exitCode = main(process.argv.slice(2));
+export const topologyCli: Cli<TopologyArgs> = { name: "topology", usage: USAGE, parse: parseArgs, run: draw };
+
+export function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  return runCli(topologyCli, argv, { out, err });
+}
+
+runAsMain(topologyCli, import.meta.url);

@@ -5,15 +5,26 @@
 // Exit codes: 0 delivered and answered, 1 not (the output says where it stopped and why), 2 bad usage.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { pathToFileURL } from "node:url";
-import { buildPlan, LabConfigError, type LabPlan } from "../model/index.js";
-import { labConfigFromPulumiJson } from "../stack/configValues.js";
+import type { LabPlan } from "../model/index.js";
 import { runTrace, type TraceOptions } from "../trace/capture.js";
 import { EXTERNAL, planTrace, TraceInputError, type TraceRequest } from "../trace/plan.js";
 import { formatTrace, traceMermaid } from "../trace/render.js";
 import { traceSvg } from "../trace/svg.js";
 import type { TraceResult } from "../trace/types.js";
-import { type CliIo, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, processIo, readJson, UsageError } from "./labArgs.js";
+import {
+  type Cli,
+  type CliIo,
+  endpointsFromArgs,
+  LAB_OPTIONS,
+  parseFlags,
+  planFromArgs,
+  positiveNumber,
+  processIo,
+  readJson,
+  runAsMain,
+  runCli,
+  UsageError,
+} from "./cli.js";
 
 const USAGE = `usage: npm run trace -- <from> <to> [options]
        npm run trace -- --replay FILE [--mermaid | --json] [--svg FILE]
@@ -61,26 +72,20 @@ export function parseTraceCli(
   io: CliIo = processIo,
   random: () => number = Math.random,
 ): TraceCliArgs | ReplayArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const a = parseFlags(
+    argv,
+    {
+      ...LAB_OPTIONS,
       network: { type: "string" },
       json: { type: "boolean" },
       mermaid: { type: "boolean" },
       svg: { type: "string" },
       count: { type: "string" },
       size: { type: "string" },
-      config: { type: "string" },
-      plan: { type: "string" },
-      "pulumi-config": { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      "ssh-key": { type: "string" },
       replay: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
+    true,
+  );
   const v = a.values;
   if (v.help) return "help";
   if (v.json && v.mermaid) throw new UsageError("--json and --mermaid are alternatives; pass only one of them");
@@ -96,17 +101,7 @@ export function parseTraceCli(
   }
   if (a.positionals.length !== 2)
     throw new UsageError(`give <from> and <to> (got ${a.positionals.length} argument(s)), e.g. npm run trace -- test2 test1`);
-  let plan: LabPlan;
-  if (v["pulumi-config"] !== undefined) {
-    if (v.config !== undefined || v.plan !== undefined)
-      throw new UsageError("--pulumi-config, --config and --plan are alternatives; pass only one of them");
-    try {
-      plan = buildPlan(labConfigFromPulumiJson(readJson(v["pulumi-config"], "--pulumi-config", io)));
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`--pulumi-config ${v["pulumi-config"]}: ${(e as Error).message}`);
-    }
-  } else plan = planFromArgs(v, io);
+  const plan = planFromArgs(v, io);
   const endpoints = endpointsFromArgs(plan, v.endpoint);
   const count = positiveNumber("--count", v.count, true);
   const size = positiveNumber("--size", v.size, true);
@@ -150,39 +145,29 @@ export function writeOutputs(
   }
 }
 
-export async function main(
+export const traceCli: Cli<TraceCliArgs | ReplayArgs> = {
+  name: "trace",
+  usage: USAGE,
+  parse: (argv) => parseTraceCli(argv),
+  run: async (args, { out, err }) => {
+    const r = "replay" in args ? args.replay : await runTrace(args.plan, args.request, args.options);
+    writeOutputs(r, args, out, err);
+    return r.delivered && r.answered && !r.cause ? 0 : 1;
+  },
+};
+
+/** The CLI with fakes for its engines (tests). */
+export function main(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
   extra: Pick<TraceOptions, "engineFactory"> = {},
 ): Promise<number> {
-  let args: TraceCliArgs | ReplayArgs | "help";
-  try {
-    args = parseTraceCli(argv);
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof LabConfigError) {
-      err.write(`trace: error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === "help") {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  const r = "replay" in args ? args.replay : await runTrace(args.plan, args.request, { ...args.options, ...extra });
-  writeOutputs(r, args, out, err);
-  return r.delivered && r.answered && !r.cause ? 0 : 1;
+  const parse = (a: string[]): TraceCliArgs | ReplayArgs | "help" => {
+    const args = parseTraceCli(a);
+    return args === "help" || "replay" in args ? args : { ...args, options: { ...args.options, ...extra } };
+  };
+  return runCli({ ...traceCli, parse }, argv, { out, err });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`trace: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsMain(traceCli, import.meta.url);

@@ -2,17 +2,30 @@
 // Exit codes: 0 every check as expected, 1 any unexpected result, 2 bad usage (nothing was probed).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { pathToFileURL } from "node:url";
 import { checkCount, type LabPlan } from "../model/index.js";
 import { briefOf, formatTable, statusOf, summaryLine, verifyLab, type VerifyOptions } from "../verify/index.js";
-import { type CliIo, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, processIo, UsageError } from "./labArgs.js";
+import {
+  type Cli,
+  type CliIo,
+  type CliStreams,
+  endpointsFromArgs,
+  LAB_OPTIONS,
+  parseFlags,
+  planFromArgs,
+  positiveNumber,
+  processIo,
+  runAsMain,
+  runCli,
+  UsageError,
+} from "./cli.js";
 
-export { UsageError } from "./labArgs.js";
+export { UsageError } from "./cli.js";
 
 const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [options]
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON); "-" reads it from stdin (how the stack runs it)
+  --pulumi-config FILE a stack's \`pulumi config --json\` (its lab:* settings)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of a table
   --json-summary       print only the summary, the counts per network and check type and the failures
@@ -42,25 +55,16 @@ export interface CliArgs {
 }
 
 export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: false,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      plan: { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      "json-summary": { type: "boolean" },
-      timeout: { type: "string" },
-      concurrency: { type: "string" },
-      settle: { type: "string" },
-      "ssh-key": { type: "string" },
-      "helper-image": { type: "string" },
-      quiet: { type: "boolean" },
-      save: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    ...LAB_OPTIONS,
+    json: { type: "boolean" },
+    "json-summary": { type: "boolean" },
+    timeout: { type: "string" },
+    concurrency: { type: "string" },
+    settle: { type: "string" },
+    "helper-image": { type: "string" },
+    quiet: { type: "boolean" },
+    save: { type: "string" },
   });
   const v = a.values;
   if (v.help) return "help";
@@ -89,25 +93,7 @@ export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help
   };
 }
 
-export async function main(
-  argv: string[],
-  out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WritableStream = process.stderr,
-): Promise<number> {
-  let args: CliArgs | "help";
-  try {
-    args = parseCli(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`verify: error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args === "help") {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
+export async function verify(args: CliArgs, { out, err }: CliStreams): Promise<number> {
   const { plan, json, jsonSummary, quiet, options } = args;
   const machine = json || jsonSummary;
   if (!quiet && !machine)
@@ -135,14 +121,14 @@ export async function main(
   return report.ok ? 0 : 1;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
-    // Exit as soon as the report is out: nothing left of the run (a socket to a daemon that hangs,
-    // a helper's removal still pending) may hold the process after it.
-    (code) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code))),
-    (e: unknown) => {
-      process.stderr.write(`verify: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+export const verifyCli: Cli<CliArgs> = { name: "verify", usage: USAGE, parse: (argv) => parseCli(argv), run: verify };
+
+export function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  return runCli(verifyCli, argv, { out, err });
 }
+
+runAsMain(verifyCli, import.meta.url);

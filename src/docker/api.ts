@@ -101,24 +101,7 @@ export interface DockerEngine {
   exec(container: string, cmd: string[], o?: CallOptions): Promise<ExecResult>;
   createContainer(spec: HelperSpec, o?: CallOptions): Promise<string>;
   startContainer(id: string, o?: CallOptions): Promise<void>;
-  /** Waits until the container stops; returns its exit code. */
-  waitContainer(id: string, o?: CallOptions): Promise<number>;
-  containerLogs(id: string, o?: CallOptions): Promise<{ stdout: string; stderr: string }>;
-  killContainer(id: string, o?: CallOptions): Promise<void>;
   /** Force-removes; a container that is already gone is not an error. */
   removeContainer(id: string, o?: CallOptions): Promise<void>;
   close(): void;
-}
-
-/** Runs a short-lived container to completion and returns its output (create, start, wait, logs, remove). */
-export async function runOnce(engine: DockerEngine, spec: HelperSpec, o?: CallOptions): Promise<ExecResult> {
-  const id = await engine.createContainer({ ...spec, autoRemove: false }, o);
-  try {
-    await engine.startContainer(id, o);
-    const exitCode = await engine.waitContainer(id, o);
-    const { stdout, stderr } = await engine.containerLogs(id, o);
-    return { exitCode, stdout, stderr };
-  } finally {
-    await engine.removeContainer(id, { timeoutMs: 10_000 }).catch(() => undefined);
-  }
 }

@@ -2,7 +2,7 @@
 // (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
 // network, against the plan), and the last saved verification report.
 import { readFileSync } from "node:fs";
-import { kvRecordRead, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
+import { type HostPlan, kvRecordRead, type LabPlan, LAST_VERIFY_FILE, type NetworkPlan, type WorkloadPlan } from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
 import {
@@ -15,6 +15,7 @@ import {
 } from "../docker/api.js";
 import { resolveEndpoints } from "../docker/endpoint.js";
 import { HttpDockerEngine } from "../docker/engine.js";
+import { labClientTls, type TlsMaterial } from "../docker/tls.js";
 import type { SshOptions } from "../docker/transport.js";
 import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
 import type { VerifyReport } from "../verify/report.js";
@@ -112,6 +113,8 @@ export interface InspectOptions {
   endpoints?: Readonly<Record<string, string>>;
   engineFactory?: (endpoint: string, host: string) => InspectEngine;
   ssh?: SshOptions;
+  /** tcp endpoints: the CA and client certificate (default: a dind lab's files, see labClientTls). */
+  tls?: TlsMaterial;
   /** Per engine call (default 5 s). */
   timeoutMs?: number;
   /** Read the classic overlay's VNI from the KV store through a running container (default true). */
@@ -173,132 +176,22 @@ export function readLastVerification(file: string, lab: string): LastVerificatio
 
 export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise<InspectReport> {
   const endpoints = resolveEndpoints(plan, o.endpoints);
-  const timeoutMs = o.timeoutMs ?? 5_000;
-  const call: CallOptions = { timeoutMs };
+  const call: CallOptions = { timeoutMs: o.timeoutMs ?? 5_000 };
   const engines = new Map<string, InspectEngine>();
-  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh));
+  const tls = o.engineFactory ? undefined : (o.tls ?? labClientTls(plan, endpoints));
+  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh, tls));
   try {
-    // Hosts: version and /info, all at once.
-    const hosts = await Promise.all(
-      plan.hosts.map(async (h): Promise<InspectHost> => {
-        const engine = engines.get(h.name)!;
-        const base = { name: h.name, kind: h.kind, address: h.address, endpoint: engine.endpoint };
-        try {
-          const [v, info] = await Promise.all([engine.version(call), engine.info(call)]);
-          const swarm = info.Swarm?.LocalNodeState;
-          return {
-            ...base,
-            reachable: true,
-            dockerVersion: v.Version,
-            apiVersion: v.ApiVersion,
-            mode: describeMode(info),
-            ...(info.Name ? { hostname: info.Name } : {}),
-            ...(info.ClusterStore ? { clusterStore: info.ClusterStore } : {}),
-            ...(info.ClusterAdvertise ? { clusterAdvertise: info.ClusterAdvertise } : {}),
-            ...(swarm ? { swarm } : {}),
-            ...(info.ContainersRunning !== undefined ? { containersRunning: info.ContainersRunning } : {}),
-          };
-        } catch (e) {
-          return { ...base, reachable: false, error: (e as Error).message };
-        }
-      }),
-    );
+    const hosts = await Promise.all(plan.hosts.map((h) => inspectHost(h, engines.get(h.name)!, call)));
     const reachable = new Set(hosts.filter((h) => h.reachable).map((h) => h.name));
-
-    // Networks: one list per reachable host.
-    const lists = new Map<string, NetworkInfo[]>();
-    await Promise.all(
-      [...reachable].map(async (host) => {
-        try {
-          lists.set(host, await engines.get(host)!.listNetworks(call));
-        } catch {
-          /* reported as unknown presence */
-        }
-      }),
-    );
-
-    // Containers of the plan, on their hosts.
-    const infos = new Map<string, ContainerInfo | undefined | Error>();
-    await Promise.all(
-      plan.workloads.map(async (w) => {
-        if (!reachable.has(w.host)) return;
-        try {
-          infos.set(w.name, namedContainer(await engines.get(w.host)!.inspectContainer(w.name, call), w.name));
-        } catch (e) {
-          infos.set(w.name, e as Error);
-        }
-      }),
-    );
-
-    const networks = await Promise.all(
-      plan.networks.map(async (n): Promise<InspectNetwork> => {
-        // An overlay is created once and seen by every host; a macvlan exists on every host with its own range.
-        const onHosts = plan.hosts.map((h): InspectNetworkOnHost => {
-          const list = lists.get(h.name);
-          if (!list) return { host: h.name, present: undefined };
-          const found = list.find((x) => x.Name === n.name);
-          if (!found) return { host: h.name, present: false };
-          const cfg = ipam(found);
-          return {
-            host: h.name,
-            present: true,
-            ...(found.Id ? { id: shortId(found.Id)! } : {}),
-            ...(found.Scope ? { scope: found.Scope } : {}),
-            ...(cfg?.Subnet ? { subnet: cfg.Subnet } : {}),
-            ...(cfg?.IPRange ? { ipRange: cfg.IPRange } : {}),
-          };
-        });
-        const seen = onHosts.find((x) => x.present);
-        const full = seen ? lists.get(seen.host)?.find((x) => x.Name === n.name) : undefined;
-        const out: InspectNetwork = {
-          name: n.name,
-          driver: full?.Driver ?? n.driver,
-          ...(seen?.scope ? { scope: seen.scope } : {}),
-          subnet: seen?.subnet ?? n.subnet,
-          plannedSubnet: n.subnet,
-          hosts: onHosts,
-        };
-        if (n.driver === "overlay" && full) {
-          const fromOptions = vniFromOptions(full.Options);
-          if (fromOptions !== undefined) {
-            out.vni = fromOptions;
-            out.vniSource = "network options";
-          } else if ((o.readVni ?? true) && plan.kv && plan.overlayMode === "kv") {
-            const v = await vniThroughContainer(plan, n.name, full.Id, engines, infos, call);
-            if (v !== undefined) {
-              out.vni = v;
-              out.vniSource = `${plan.kv.kind} record`;
-            }
-          }
-        }
-        return out;
-      }),
-    );
-
-    const containers = plan.workloads.map((w): InspectContainer => {
-      const base = { name: w.name, host: w.host };
-      if (!reachable.has(w.host)) return { ...base, state: "unknown (host unreachable)", running: false, ips: {}, problems: [] };
-      const c = infos.get(w.name);
-      if (c instanceof Error) return { ...base, state: `unknown (${c.message})`, running: false, ips: {}, problems: [] };
-      if (c === undefined) return { ...base, state: "missing", running: false, ips: {}, problems: ["not created"] };
-      const ips: Record<string, string> = {};
-      for (const [net, ep] of Object.entries(c.NetworkSettings.Networks ?? {})) if (ep.IPAddress) ips[net] = ep.IPAddress;
-      const problems: string[] = [];
-      for (const a of w.attachments) {
-        if (!(a.network in (c.NetworkSettings.Networks ?? {}))) problems.push(`not on ${a.network}`);
-        else if (c.State.Running && ips[a.network] !== a.ipv4)
-          problems.push(`${a.network}: ${ips[a.network] ?? "no IP"}, planned ${a.ipv4}`);
-      }
-      const s = c.State;
-      const state = s.Status === "exited" && s.ExitCode !== undefined ? `exited (${s.ExitCode})` : s.Status;
-      return { ...base, state, running: s.Running, ips, problems };
-    });
-
+    const lists = await networkLists(reachable, engines, call);
+    const infos = await containerInfos(plan, reachable, engines, call);
+    const ctx: NetworkContext = { plan, lists, engines, infos, call, readVni: o.readVni ?? true };
+    const networks = await Promise.all(plan.networks.map((n) => networkReport(n, ctx)));
+    const containers = plan.workloads.map((w) => containerReport(w, reachable, infos));
     const healthy =
       hosts.every((h) => h.reachable) &&
       containers.every((c) => c.running && c.problems.length === 0) &&
       networks.every((n) => (n.driver === "overlay" ? n.hosts.some((h) => h.present) : n.hosts.every((h) => h.present)));
-
     return {
       lab: plan.name,
       hostKind: plan.hostKind,
@@ -316,6 +209,143 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
   }
 }
 
+/** A host: its daemon's version and /info (mode, cluster store, swarm), or why it does not answer. */
+async function inspectHost(h: HostPlan, engine: InspectEngine, call: CallOptions): Promise<InspectHost> {
+  const base = { name: h.name, kind: h.kind, address: h.address, endpoint: engine.endpoint };
+  try {
+    const [v, info] = await Promise.all([engine.version(call), engine.info(call)]);
+    const swarm = info.Swarm?.LocalNodeState;
+    return {
+      ...base,
+      reachable: true,
+      dockerVersion: v.Version,
+      apiVersion: v.ApiVersion,
+      mode: describeMode(info),
+      ...(info.Name ? { hostname: info.Name } : {}),
+      ...(info.ClusterStore ? { clusterStore: info.ClusterStore } : {}),
+      ...(info.ClusterAdvertise ? { clusterAdvertise: info.ClusterAdvertise } : {}),
+      ...(swarm ? { swarm } : {}),
+      ...(info.ContainersRunning !== undefined ? { containersRunning: info.ContainersRunning } : {}),
+    };
+  } catch (e) {
+    return { ...base, reachable: false, error: (e as Error).message };
+  }
+}
+
+/** Every reachable host's networks (a host whose list fails is left out: its networks show as unknown). */
+async function networkLists(
+  reachable: ReadonlySet<string>,
+  engines: ReadonlyMap<string, InspectEngine>,
+  call: CallOptions,
+): Promise<Map<string, NetworkInfo[]>> {
+  const lists = new Map<string, NetworkInfo[]>();
+  await Promise.all(
+    [...reachable].map(async (host) => {
+      try {
+        lists.set(host, await engines.get(host)!.listNetworks(call));
+      } catch {
+        /* reported as unknown presence */
+      }
+    }),
+  );
+  return lists;
+}
+
+type ContainerInfos = Map<string, ContainerInfo | undefined | Error>;
+
+/** The plan's containers on their reachable hosts, by exact name (undefined: missing; an Error: not asked). */
+async function containerInfos(
+  plan: LabPlan,
+  reachable: ReadonlySet<string>,
+  engines: ReadonlyMap<string, InspectEngine>,
+  call: CallOptions,
+): Promise<ContainerInfos> {
+  const infos: ContainerInfos = new Map();
+  await Promise.all(
+    plan.workloads.map(async (w) => {
+      if (!reachable.has(w.host)) return;
+      try {
+        infos.set(w.name, namedContainer(await engines.get(w.host)!.inspectContainer(w.name, call), w.name));
+      } catch (e) {
+        infos.set(w.name, e as Error);
+      }
+    }),
+  );
+  return infos;
+}
+
+interface NetworkContext {
+  plan: LabPlan;
+  lists: ReadonlyMap<string, NetworkInfo[]>;
+  engines: ReadonlyMap<string, InspectEngine>;
+  infos: ContainerInfos;
+  call: CallOptions;
+  readVni: boolean;
+}
+
+/** A network on every host (an overlay is created once and seen by every host; a macvlan exists on each with its own range), and its VNI. */
+async function networkReport(n: NetworkPlan, ctx: NetworkContext): Promise<InspectNetwork> {
+  const { plan } = ctx;
+  const onHosts = plan.hosts.map((h): InspectNetworkOnHost => {
+    const list = ctx.lists.get(h.name);
+    if (!list) return { host: h.name, present: undefined };
+    const found = list.find((x) => x.Name === n.name);
+    if (!found) return { host: h.name, present: false };
+    const cfg = ipam(found);
+    return {
+      host: h.name,
+      present: true,
+      ...(found.Id ? { id: shortId(found.Id)! } : {}),
+      ...(found.Scope ? { scope: found.Scope } : {}),
+      ...(cfg?.Subnet ? { subnet: cfg.Subnet } : {}),
+      ...(cfg?.IPRange ? { ipRange: cfg.IPRange } : {}),
+    };
+  });
+  const seen = onHosts.find((x) => x.present);
+  const full = seen ? ctx.lists.get(seen.host)?.find((x) => x.Name === n.name) : undefined;
+  const out: InspectNetwork = {
+    name: n.name,
+    driver: full?.Driver ?? n.driver,
+    ...(seen?.scope ? { scope: seen.scope } : {}),
+    subnet: seen?.subnet ?? n.subnet,
+    plannedSubnet: n.subnet,
+    hosts: onHosts,
+  };
+  if (n.driver === "overlay" && full) {
+    const fromOptions = vniFromOptions(full.Options);
+    if (fromOptions !== undefined) {
+      out.vni = fromOptions;
+      out.vniSource = "network options";
+    } else if (ctx.readVni && plan.kv && plan.overlayMode === "kv") {
+      const v = await vniThroughContainer(plan, n.name, full.Id, ctx.engines, ctx.infos, ctx.call);
+      if (v !== undefined) {
+        out.vni = v;
+        out.vniSource = `${plan.kv.kind} record`;
+      }
+    }
+  }
+  return out;
+}
+
+/** A container: its state, its addresses, and how they differ from the plan. */
+function containerReport(w: WorkloadPlan, reachable: ReadonlySet<string>, infos: ContainerInfos): InspectContainer {
+  const base = { name: w.name, host: w.host };
+  if (!reachable.has(w.host)) return { ...base, state: "unknown (host unreachable)", running: false, ips: {}, problems: [] };
+  const c = infos.get(w.name);
+  if (c instanceof Error) return { ...base, state: `unknown (${c.message})`, running: false, ips: {}, problems: [] };
+  if (c === undefined) return { ...base, state: "missing", running: false, ips: {}, problems: ["not created"] };
+  const ips: Record<string, string> = {};
+  for (const [net, ep] of Object.entries(c.NetworkSettings.Networks ?? {})) if (ep.IPAddress) ips[net] = ep.IPAddress;
+  const problems: string[] = [];
+  for (const a of w.attachments) {
+    if (!(a.network in (c.NetworkSettings.Networks ?? {}))) problems.push(`not on ${a.network}`);
+    else if (c.State.Running && ips[a.network] !== a.ipv4) problems.push(`${a.network}: ${ips[a.network] ?? "no IP"}, planned ${a.ipv4}`);
+  }
+  const s = c.State;
+  const state = s.Status === "exited" && s.ExitCode !== undefined ? `exited (${s.ExitCode})` : s.Status;
+  return { ...base, state, running: s.Running, ips, problems };
+}
+
 /**
  * Classic overlay: the VNI sits in the network's KV record. A running container on the network
  * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox (wget, or nc
@@ -326,7 +356,7 @@ async function vniThroughContainer(
   network: string,
   networkId: string,
   engines: ReadonlyMap<string, InspectEngine>,
-  infos: ReadonlyMap<string, ContainerInfo | undefined | Error>,
+  infos: ContainerInfos,
   call: CallOptions,
 ): Promise<number | undefined> {
   const read = plan.kv ? kvRecordRead(plan.kv, networkId, 3) : undefined;

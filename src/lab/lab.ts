@@ -1,6 +1,6 @@
 // The whole netns lab in one call, for every overlay mode (what `npm run lab -- up|down` runs):
 //   up:   preflight (machine, kernel) -> switch, KV, hosts, images (upNetnsLab, rolls itself back)
-//         -> [swarm: init on the manager, join the workers] -> networks (swarm overlays by network.sh)
+//         -> [swarm: init on the manager, join the workers] -> networks (from their specs)
 //         -> containers.
 //   down: the plan's containers -> [swarm: leave, workers first, the manager last] -> downNetnsLab.
 // A failure after the hosts are up rolls the lab back completely, so a failed up leaves nothing behind;

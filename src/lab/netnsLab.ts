@@ -14,6 +14,7 @@ import {
   type NetnsStep,
   neighbourReservation,
   shellJoin,
+  netnsSteps,
   zookeeperDockerdProblem,
 } from "../model/index.js";
 import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
@@ -199,8 +200,8 @@ async function deleteSteps(steps: NetnsStep[], opts: NetnsLabOptions): Promise<{
 export async function downNetnsLab(plan: LabPlan, opts: NetnsLabOptions = {}): Promise<DownResult> {
   const t0 = Date.now();
   // Neither a consul nor a Docker 26 binary is needed to stop them; placeholders keep netnsCommands happy.
-  const c = netnsCommands(plan, { ...opts, consulBinary: opts.consulBinary ?? "consul", docker26Binary: opts.docker26Binary ?? "dockerd" });
-  const { timings, errors } = await deleteSteps([c.neighbours, c.switch, ...(c.kv ? [c.kv] : []), ...c.hosts, ...c.images], opts);
+  const tools = { ...opts, consulBinary: opts.consulBinary ?? "consul", docker26Binary: opts.docker26Binary ?? "dockerd" };
+  const { timings, errors } = await deleteSteps(netnsSteps(plan, tools), opts);
   if (errors.length > 0) throw new Error(`teardown of netns lab ${plan.name} failed:\n${errors.map((e) => e.message).join("\n")}`);
   return { ms: Date.now() - t0, steps: timings };
 }

@@ -2,7 +2,7 @@
 // (swarmCalls of src/model/remoteCommands.ts, scripts/swarm/*.sh): init on the manager prints the worker
 // join token on stdout (kept out of every log), join on every worker with SWARM_JOIN_TOKEN in its
 // environment; leave on the workers first and the manager last. The overlays are created afterwards by
-// applyNetworks (network.sh create), like the stack's networks after its SwarmCluster.
+// applyNetworks from their specs, like the stack's networks after its SwarmCluster.
 import { fillSwarmToken, type LabPlan, type ScriptCall, SWARM_TOKEN_ENV, swarmCalls, type SwarmCalls } from "../model/index.js";
 import { type RunResult, runScriptCall, tail } from "./run.js";
 import { DOCKER_CLI } from "./workloads.js";

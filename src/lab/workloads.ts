@@ -1,28 +1,27 @@
 // The scenario's networks and containers on real daemons, through the Debian docker CLI
-// (/usr/bin/docker -H <endpoint from the plan>): the overlay on its createdOn host, the macvlan on
-// every host with that host's --ip-range, and the containers with --ip / --hostname / --network-alias.
-// Idempotent: what exists is left alone.
-//
-// Swarm mode: the swarm itself (init on the manager, join on the others) is made by src/lab/swarm.ts
-// with scripts/swarm/; the overlays are then created here by scripts/swarm/network.sh (the calls of
-// swarmCalls, as the stack runs them), never with the kv-mode `docker network create`.
+// (/usr/bin/docker -H <endpoint from the plan>), each made from the model's spec (src/model/specs.ts,
+// mapped by src/docker/cli.ts), as the stack's components make them from the same specs: every network
+// on the hosts networkHosts() names (an overlay on its creator, in swarm mode on the manager once the
+// swarm is formed; a macvlan on every host with that host's --ip-range), every container with its
+// addresses and aliases. Idempotent: what exists is left alone, and a network that exists but differs
+// from its spec is an error (it would give the lab other addresses than the plan's).
 //
 // A step that fails is retried while peers converge; a failed `docker run` may have created the
 // container before failing to start it, so every failed attempt removes that half-created container
 // first (else the retry fails on "Conflict. The container name is already in use").
+import { connectArgv, containerArgvs, DOCKER_CLI, type InspectedNetwork, networkCreateArgv, networkDifferences } from "../docker/cli.js";
 import {
   type HostPlan,
   type LabPlan,
-  type MacvlanNetworkPlan,
   type NetworkPlan,
-  type OverlayNetworkPlan,
-  swarmCalls,
+  networkHosts,
+  networkSpec,
   type WorkloadPlan,
+  workloadSpec,
 } from "../model/index.js";
-import { run, type RunResult, runScriptCall, sleep, tail } from "./run.js";
+import { run, type RunResult, sleep, tail } from "./run.js";
 
-/** The Debian client: another (older) docker client may sit earlier on PATH. */
-export const DOCKER_CLI = "/usr/bin/docker";
+export { DOCKER_CLI };
 
 export function hostOf(plan: LabPlan, name: string): HostPlan {
   const h = plan.hosts.find((x) => x.name === name);
@@ -44,86 +43,6 @@ export async function dockerOk(host: HostPlan, args: readonly string[], timeoutM
   const r = await docker(host, args, timeoutMs);
   if (r.code !== 0) throw new Error(`docker on ${host.name} failed: docker ${args.join(" ")}\n${tail(r)}`);
   return r.stdout;
-}
-
-function mtuOpt(net: NetworkPlan): string[] {
-  return net.mtu === undefined ? [] : ["-o", `com.docker.network.driver.mtu=${net.mtu}`];
-}
-
-/** `docker network create` args for an overlay (run on net.createdOn only). */
-export function overlayCreateArgs(net: OverlayNetworkPlan): string[] {
-  return [
-    "network",
-    "create",
-    "-d",
-    "overlay",
-    "--subnet",
-    net.subnet,
-    "--gateway",
-    net.gateway,
-    ...(net.ipRange ? ["--ip-range", net.ipRange] : []),
-    ...(net.attachable ? ["--attachable"] : []),
-    ...mtuOpt(net),
-    net.name,
-  ];
-}
-
-/** `docker network create` args for a macvlan on one host: its own --ip-range (macvlan IPAM is per host). */
-export function macvlanCreateArgs(net: MacvlanNetworkPlan, host: string): string[] {
-  const range = net.ranges.find((r) => r.host === host);
-  if (!range) throw new Error(`macvlan ${net.name} has no ip-range for host ${host}`);
-  return [
-    "network",
-    "create",
-    "-d",
-    "macvlan",
-    "--subnet",
-    net.subnet,
-    "--gateway",
-    net.gateway,
-    "--ip-range",
-    range.ipRange,
-    "-o",
-    `parent=${net.parent}`,
-    ...mtuOpt(net),
-    net.name,
-  ];
-}
-
-function aliasArgs(flag: string, aliases: readonly string[]): string[] {
-  return aliases.flatMap((a) => [flag, a]);
-}
-
-/**
- * `docker run` args: detached busybox with a tty (its CMD sh stays up), on the first network. With
- * Docker's init as PID 1: the verifier's probes leave orphans (busybox timeout's watcher) that only an
- * init reaps; under a plain sh they stay zombies, and a large lab's verification ran the machine out of pids.
- */
-export function containerRunArgs(w: WorkloadPlan): string[] {
-  const first = w.attachments[0];
-  if (!first) throw new Error(`workload ${w.name} has no network`);
-  return [
-    "run",
-    "-d",
-    "-i",
-    "-t",
-    "--init",
-    "--name",
-    w.name,
-    "--hostname",
-    w.hostname,
-    "--network",
-    first.network,
-    "--ip",
-    first.ipv4,
-    ...aliasArgs("--network-alias", first.aliases),
-    w.image,
-  ];
-}
-
-/** `docker network connect` args for the further attachments. */
-export function connectArgs(w: WorkloadPlan): string[][] {
-  return w.attachments.slice(1).map((a) => ["network", "connect", "--ip", a.ipv4, ...aliasArgs("--alias", a.aliases), a.network, w.name]);
 }
 
 /**
@@ -176,43 +95,40 @@ export interface ApplyOptions {
   convergeTimeoutMs?: number;
 }
 
-/** Create the plan's networks (overlay on its createdOn host, macvlan on every host). */
-export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
-  const wait = opts.convergeTimeoutMs ?? 30_000;
-  const swarm = plan.overlayMode === "swarm" ? swarmCalls(plan, { dockerCli: DOCKER_CLI }) : undefined;
-  for (const net of plan.networks) {
-    if (net.driver === "overlay" && swarm) {
-      // A swarm-scoped attachable overlay, made on the manager by network.sh (idempotent; refuses one that differs).
-      const call = swarm.networks.find((n) => n.name === net.name)?.create;
-      if (!call) throw new Error(`swarm calls have no network ${net.name}`);
-      opts.log?.(`[${call.host}] ${call.script} ${call.args.join(" ")}`);
-      const r = await runScriptCall(call, {
-        timeoutMs: 120_000,
-        ...(opts.log ? { onLine: (l: string) => opts.log?.(`[${call.host}] ${l}`) } : {}),
-      });
-      if (r.code !== 0)
-        throw new Error(
-          `create swarm overlay ${net.name} on ${call.host} failed (exit ${r.code ?? "timeout"}): ${call.script} ${call.args.join(" ")}\n${tail(r)}`,
-        );
-    } else if (net.driver === "overlay") {
-      const h = hostOf(plan, net.createdOn);
-      if (!(await exists(h, "network", net.name))) {
-        opts.log?.(`[${h.name}] docker ${overlayCreateArgs(net).join(" ")}`);
-        // Right after start-up a kv-mode daemon may not have connected to the KV store yet.
-        await retry(`create overlay ${net.name} on ${h.name}`, wait, () => dockerOk(h, overlayCreateArgs(net)));
-      }
-    } else {
-      // Every host is tried, and nothing is still running when the first error is rethrown.
-      const settled = await Promise.allSettled(
-        plan.hosts.map(async (h) => {
-          if (await exists(h, "network", net.name)) return;
-          opts.log?.(`[${h.name}] docker ${macvlanCreateArgs(net, h.name).join(" ")}`);
-          await dockerOk(h, macvlanCreateArgs(net, h.name));
-        }),
+/** The network as it exists on a host, or undefined. */
+async function inspectNetwork(host: HostPlan, name: string): Promise<InspectedNetwork | undefined> {
+  const r = await docker(host, ["network", "inspect", "--format", "{{json .}}", name]);
+  if (r.code !== 0) return undefined;
+  const n = JSON.parse(r.stdout) as InspectedNetwork;
+  return n.Name === name ? n : undefined;
+}
+
+/** One network on one host, as its spec says: created if absent, refused if it exists otherwise. */
+async function applyNetwork(plan: LabPlan, net: NetworkPlan, host: HostPlan, opts: ApplyOptions): Promise<void> {
+  const spec = networkSpec(net, host.name);
+  const have = await inspectNetwork(host, net.name);
+  if (have) {
+    const diffs = networkDifferences(have, spec);
+    if (diffs.length > 0) {
+      throw new Error(
+        `network ${net.name} exists on ${host.name} with ${diffs.join(", ")}; remove it (docker -H ${host.endpoint} network rm ${net.name}) or rename the lab's network`,
       );
-      const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
     }
+    return;
+  }
+  const argv = networkCreateArgv(spec);
+  opts.log?.(`[${host.name}] docker ${argv.join(" ")}`);
+  // Right after start-up a kv-mode daemon may not have connected to the KV store yet.
+  const wait = net.driver === "overlay" && plan.overlayMode === "kv" ? (opts.convergeTimeoutMs ?? 30_000) : 0;
+  await retry(`create ${net.driver} ${net.name} on ${host.name}`, wait, () => dockerOk(host, argv));
+}
+
+/** Create the plan's networks on the hosts their specs name (every host is tried; the first error is rethrown). */
+export async function applyNetworks(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
+  for (const net of plan.networks) {
+    const settled = await Promise.allSettled(networkHosts(net).map((h) => applyNetwork(plan, net, hostOf(plan, h), opts)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 
@@ -223,38 +139,44 @@ export async function waitForNetwork(host: HostPlan, network: string, timeoutMs 
   );
 }
 
-/** Create (or start) one container of the plan, and connect its further networks. */
+/** Create (or start) one container of the plan, from its spec, as the docker provider makes it. */
 async function applyWorkload(plan: LabPlan, w: WorkloadPlan, opts: ApplyOptions): Promise<void> {
   const wait = opts.convergeTimeoutMs ?? 30_000;
   const h = hostOf(plan, w.host);
+  const spec = workloadSpec(w);
   for (const a of w.attachments) {
     const net = plan.networks.find((n) => n.name === a.network);
     if (net?.driver === "overlay" && plan.overlayMode === "kv") await waitForNetwork(h, net.name, wait);
   }
   if (await exists(h, "container", w.name)) {
+    // Ours from an earlier run: join what it misses (a network the config added), and run it.
+    const joined = (
+      await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])
+    )
+      .trim()
+      .split(/\s+/);
+    for (const a of spec.attachments.filter((x) => !joined.includes(x.network))) await dockerOk(h, connectArgv(w.name, a));
     const state = (await dockerOk(h, ["container", "inspect", "--format", "{{.State.Running}}", w.name])).trim();
     if (state !== "true") await dockerOk(h, ["start", w.name]);
-  } else {
-    opts.log?.(`[${h.name}] docker ${containerRunArgs(w).join(" ")}`);
-    // `docker run` can fail after it created the container (e.g. starting it: address in use,
-    // attaching to a swarm network): remove that one before the next attempt, and after the last.
-    await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, containerRunArgs(w)), { cleanup: () => removeContainer(h, w.name) });
+    return;
   }
-  const connected = (
-    await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])
-  )
-    .trim()
-    .split(/\s+/);
-  for (const args of connectArgs(w)) {
-    const net = args[args.length - 2]!;
-    if (connected.includes(net)) continue;
-    opts.log?.(`[${h.name}] docker ${args.join(" ")}`);
-    await dockerOk(h, args);
-  }
+  // A step can fail after the container exists (starting it: address in use, attaching to a swarm
+  // network): the container goes before the next attempt, and after the last.
+  await retry(
+    `create ${w.name} on ${h.name}`,
+    wait,
+    async () => {
+      for (const argv of containerArgvs(spec)) {
+        opts.log?.(`[${h.name}] docker ${argv.join(" ")}`);
+        await dockerOk(h, argv);
+      }
+    },
+    { cleanup: () => removeContainer(h, w.name) },
+  );
 }
 
 /**
- * Create (or start) the plan's containers, and connect their further networks: the hosts in
+ * Create (or start) the plan's containers: the hosts in
  * parallel, each host's containers in plan order. Every host is tried; the first error is rethrown
  * once all have settled (so nothing is still being created when the caller rolls back).
  */
@@ -272,28 +194,4 @@ export async function applyWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Pr
 export async function applyNetworksAndWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
   await applyNetworks(plan, opts);
   await applyWorkloads(plan, opts);
-}
-
-/** Remove the plan's containers and networks (the reverse of applyNetworksAndWorkloads). */
-export async function removeNetworksAndWorkloads(plan: LabPlan, opts: ApplyOptions = {}): Promise<void> {
-  for (const w of [...plan.workloads].reverse()) {
-    const h = hostOf(plan, w.host);
-    if (await exists(h, "container", w.name)) {
-      opts.log?.(`[${h.name}] docker rm -f ${w.name}`);
-      await dockerOk(h, ["rm", "-f", w.name]);
-    }
-  }
-  const swarm = plan.overlayMode === "swarm" ? swarmCalls(plan, { dockerCli: DOCKER_CLI }) : undefined;
-  for (const net of [...plan.networks].reverse()) {
-    const remove = swarm?.networks.find((n) => n.name === net.name)?.remove;
-    if (remove && net.driver === "overlay") {
-      const r = await runScriptCall(remove, { timeoutMs: 120_000 });
-      if (r.code !== 0) throw new Error(`remove swarm overlay ${net.name} failed: ${remove.script} ${remove.args.join(" ")}\n${tail(r)}`);
-      continue;
-    }
-    const hosts = net.driver === "overlay" ? [hostOf(plan, net.createdOn)] : plan.hosts;
-    for (const h of hosts) {
-      if (await exists(h, "network", net.name)) await dockerOk(h, ["network", "rm", net.name]);
-    }
-  }
 }

@@ -139,6 +139,7 @@ export function summarizeDockerKv(entries: readonly DockerKvEntry[]): DockerKvSu
  * as entries for summarizeDockerKv. Throws on anything that is not that shape: a wrong URL or a
  * proxy's error page must not read as "Docker wrote nothing".
  */
+/** Internal. Exported for testing (the real-lab tests read Consul's HTTP API with it). */
 export function dockerKvEntriesFromConsul(body: unknown): DockerKvEntry[] {
   if (!Array.isArray(body)) throw new Error(`Consul KV answer: expected a JSON array of {Key, Value}, got ${typeof body}`);
   return body.map((e: unknown, i): DockerKvEntry => {

@@ -1,9 +1,8 @@
-// How a KV server container is run (image, command, healthcheck), for the kinds the lab provisions
-// as containers. Bound to the lab address only: never 0.0.0.0 on the user's machine.
+// How each KV server kind runs in a container (command, environment, healthcheck, data dir): what
+// kvContainerSpec (specs.ts) puts in its container. Bound to the lab address only: never 0.0.0.0.
 import type { KvPlan } from "./types.js";
 
-export interface KvContainerSpec {
-  image: string;
+export interface KvServerProcess {
   command: string[];
   env: string[];
   /** Docker healthcheck test; the daemons are configured only once this passes. */
@@ -12,12 +11,11 @@ export interface KvContainerSpec {
   dataDir: string;
 }
 
-export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
+export function kvServerProcess(kv: KvPlan): KvServerProcess {
   const a = kv.address;
   switch (kv.kind) {
     case "consul":
       return {
-        image: kv.image,
         // The image's entrypoint adds -data-dir=/consul/data and -config-dir for `agent`.
         command: [
           "agent",
@@ -36,7 +34,6 @@ export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
       };
     case "etcd":
       return {
-        image: kv.image,
         // Docker's libkv speaks the etcd v2 API, off by default in etcd 3.4.
         command: [
           "etcd",
@@ -52,7 +49,6 @@ export function kvContainerSpec(kv: KvPlan): KvContainerSpec {
       };
     case "zookeeper":
       return {
-        image: kv.image,
         // The image's own start, with the config its entrypoint writes from these (the official image's
         // variables; scripts/images/zookeeper-entrypoint.sh the same). Named, not left to the image's
         // CMD: the provider reads the CMD back, and an empty command would differ from it on every preview.

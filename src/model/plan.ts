@@ -2,6 +2,29 @@
 // before anything else runs, so bad config never reaches the Pulumi engine or a script.
 import { planChecks } from "./checks.js";
 import {
+  HOST_RE,
+  IFACE_RE,
+  K,
+  NAME_RE,
+  ROOT,
+  gatewayOf,
+  imageRef,
+  insideUsable,
+  int,
+  labCidr,
+  labIp,
+  list,
+  netnsBusybox,
+  oneOf,
+  section,
+  split24,
+  str,
+  unknownKeys,
+} from "./planning/fields.js";
+import { checkOverlaps, labBlocks, readNetworks } from "./planning/networks.js";
+import type { Lab, Underlay, Bridge, Swarm, Netns } from "./planning/stage.js";
+import { readWorkloads } from "./planning/workloads.js";
+import {
   BRIDGE_KEYS,
   type BridgeInput,
   CONFIG_KEYS,
@@ -14,8 +37,6 @@ import {
   type LabConfigInput,
   NETNS_KEYS,
   type NetnsInput,
-  NETWORK_KEYS,
-  type NetworkInput,
   SSH_DOCKER_KEYS,
   SSH_KEYS,
   type SshDockerInput,
@@ -26,28 +47,23 @@ import {
   type UnderlayInput,
   VERIFICATION_KEYS,
   type VerificationInput,
-  WORKLOAD_KEYS,
-  type WorkloadInput,
 } from "./config.js";
 import { daemonPlan, supportsClusterStore } from "./daemon.js";
-import { DEFAULT_DOCKER_VERSION, DEFAULTS, DIND_API_PORT_BASE, IMAGES, KV_PORTS, KV_SCHEMES } from "./defaults.js";
-import { nearest, Problems } from "./errors.js";
-import { dockerVersionOfImage, isBusyboxImage, isImageRef } from "./images.js";
 import {
-  type Cidr,
-  contains,
-  containsCidr,
-  formatCidr,
-  formatIp,
-  LAB_RANGE,
-  lastAddress,
-  overlaps,
-  parseCidr,
-  parseIp,
-  size,
-  split,
-} from "./ip.js";
-import { netnsHostPaths, type NetnsLabPaths, netnsLabPaths } from "./netns.js";
+  DEFAULT_DOCKER_VERSION,
+  DEFAULTS,
+  DIND_API_PORT_BASE,
+  DIND_CERT_DIR,
+  DIND_TLS_API_PORT,
+  IMAGES,
+  KV_PORTS,
+  KV_SCHEMES,
+  TLS_CLIENT_ROOT,
+} from "./defaults.js";
+import { Problems } from "./errors.js";
+import { dockerVersionOfImage } from "./images.js";
+import { type Cidr, formatCidr, formatIp } from "./ip.js";
+import { netnsHostPaths, netnsLabPaths } from "./netns.js";
 import {
   HOST_KINDS,
   type HostKind,
@@ -56,152 +72,12 @@ import {
   type KvKind,
   type KvPlan,
   type LabPlan,
-  type MacvlanNetworkPlan,
   type NetnsDockerd,
-  NETWORK_DRIVERS,
-  type NetworkPlan,
   OVERLAY_MODES,
   type OverlayMode,
-  type OverlayNetworkPlan,
-  type WorkloadPlan,
+  type ServerCertPlan,
+  type TlsPlan,
 } from "./types.js";
-
-const K = (path: string): string => `lab:${path}`;
-const NAME_RE = /^[a-z][a-z0-9-]{0,15}$/;
-const HOST_RE = /^[a-z][a-z0-9-]{0,31}$/;
-const NET_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
-const IFACE_RE = /^[A-Za-z][A-Za-z0-9_-]{0,10}$/;
-const CONTAINER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const LAB_RANGE_TEXT = formatCidr(LAB_RANGE);
-
-function oneOf<T extends string>(p: Problems, key: string, value: unknown, allowed: readonly T[], fallback: T, what: string): T {
-  if (value === undefined) return fallback;
-  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  p.add(K(key), value, `unknown ${what}`, `use one of ${allowed.join(", ")}`);
-  return fallback;
-}
-
-/** A lab address: a valid IPv4 inside 198.18.0.0/15 (lab traffic must never leave that range). */
-function labIp(p: Problems, key: string, value: unknown): number | undefined {
-  if (typeof value !== "string" || parseIp(value) === undefined) {
-    p.add(K(key), value, "not an IPv4 address", "write it as a.b.c.d, e.g. 198.18.0.11");
-    return undefined;
-  }
-  const ip = parseIp(value)!;
-  if (!contains(LAB_RANGE, ip)) {
-    p.add(K(key), value, `outside the lab range ${LAB_RANGE_TEXT}`, `use an address in ${LAB_RANGE_TEXT}`);
-    return undefined;
-  }
-  return ip;
-}
-
-function labCidr(p: Problems, key: string, value: unknown): Cidr | undefined {
-  const c = typeof value === "string" ? parseCidr(value) : undefined;
-  if (c === undefined) {
-    p.add(K(key), value, "not a CIDR block (or host bits are set)", "write it as a.b.c.d/n with a network address, e.g. 198.18.100.0/24");
-    return undefined;
-  }
-  if (!containsCidr(LAB_RANGE, c)) {
-    p.add(K(key), value, `outside the lab range ${LAB_RANGE_TEXT}`, `choose a block inside ${LAB_RANGE_TEXT}`);
-    return undefined;
-  }
-  return c;
-}
-
-function int(p: Problems, key: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
-  p.add(K(key), value, `must be an integer from ${min} to ${max}`, `set a whole number between ${min} and ${max}`);
-  return fallback;
-}
-
-function str(p: Problems, key: string, value: unknown, re: RegExp, fallback: string, rule: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value === "string" && re.test(value)) return value;
-  p.add(K(key), value, `invalid name (${rule})`, `rename it to match ${re.source}`);
-  return fallback;
-}
-
-function list<T>(p: Problems, key: string, value: unknown, fallback: readonly unknown[]): T[] {
-  if (value === undefined) return structuredClone([...fallback]) as T[];
-  if (Array.isArray(value)) return value as T[];
-  p.add(K(key), value, "must be a list", "write it as a YAML/JSON list");
-  return [];
-}
-
-function obj<T extends object>(p: Problems, key: string, value: unknown): T {
-  if (value === undefined) return {} as T;
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as T;
-  p.add(K(key), value, "must be an object", "write it as a YAML/JSON mapping");
-  return {} as T;
-}
-
-const ROOT = "(root)";
-
-/** An object of the schema: like obj, and every key outside `keys` is refused (buildPlan would ignore it). */
-function section<T extends object>(p: Problems, key: string, value: unknown, keys: readonly (keyof T & string)[]): T {
-  const o = obj<T>(p, key, value);
-  unknownKeys(p, key, o, keys);
-  return o;
-}
-
-function unknownKeys(p: Problems, key: string, o: object, keys: readonly string[]): void {
-  const at = (k: string): string => K(key === ROOT ? k : `${key}.${k}`);
-  for (const [k, v] of Object.entries(o)) {
-    if (keys.includes(k)) continue;
-    const near = nearest(k, keys);
-    if (near !== undefined) p.add(at(k), v, `unknown key (did you mean ${at(near)}?)`, `rename it to ${at(near)}, or remove it`);
-    else
-      p.add(at(k), v, "unknown key", `remove it; the valid keys ${key === ROOT ? "of lab:* are" : `of ${K(key)} are`} ${keys.join(", ")}`);
-  }
-}
-
-function usableHosts(c: Cidr): number {
-  return Math.max(0, size(c) - 2);
-}
-
-interface NamedBlock {
-  key: string;
-  text: string;
-  cidr: Cidr;
-  /** Blocks allowed to equal this one exactly (macvlan sharing the underlay's L2 segment). */
-  sharesWith?: string;
-}
-
-/** What every stage depends on: the lab's name, its host kind and its overlay mode. */
-interface Lab {
-  name: string;
-  hostKind: HostKind;
-  overlayMode: OverlayMode;
-}
-
-interface Underlay {
-  cidr: Cidr | undefined;
-  gatewayIp: number | undefined;
-  iface: string;
-  /**
-   * Underlay addresses already taken -> the key that took them. The stages that put something on the
-   * underlay (gateway, KV store, hosts) add theirs in that order; macvlan ranges must avoid them all.
-   */
-  reserved: Map<number, string>;
-}
-
-interface Bridge {
-  bipBase: Cidr | undefined;
-  addrPool: Cidr | undefined;
-  poolSize: number;
-}
-
-interface Swarm {
-  pool: Cidr | undefined;
-  maskLength: number;
-}
-
-interface Netns {
-  /** Only on netns labs. */
-  paths: NetnsLabPaths | undefined;
-  stateRoot: string;
-}
 
 /**
  * Config -> plan, one stage per part of the lab. Each stage reads its own section and reports into
@@ -252,6 +128,7 @@ export function buildPlan(raw: unknown): LabPlan {
       ...(kv && (kv.provision === "local-container" || kv.provision === "host-container") ? { kv: kv.image } : {}),
       workload: images.workload,
     },
+    ...(lab.hostKind === "dind" ? { tls: tlsPlan(lab.name) } : {}),
     ...(netns.paths ? { netns: netns.paths } : {}),
   };
   plan.checks = planChecks(plan);
@@ -275,31 +152,6 @@ interface Images {
   /** images.kv as given (else the KV kind's official image, chosen once the kind is known). */
   kv: string | undefined;
   workload: string;
-}
-
-/** An image reference; the fallback when it is absent (or wrong, which is reported). */
-function imageRef(p: Problems, key: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value === "string" && isImageRef(value)) return value;
-  p.add(
-    K(key),
-    value,
-    "not an image reference",
-    "write it as [registry[:port]/]repository[:tag] in lowercase, e.g. registry.example.com/mirror/busybox:1.36.1",
-  );
-  return fallback;
-}
-
-/** netns hosts have no registry: their images are built from busybox-static, so only busybox names exist. */
-function netnsBusybox(p: Problems, key: string, value: unknown): void {
-  if (typeof value === "string" && !isBusyboxImage(value)) {
-    p.add(
-      K(key),
-      value,
-      "netns labs have no registry: only busybox images, built locally from busybox-static, exist",
-      `remove it (default ${IMAGES.busybox}) or use a busybox:<tag> name`,
-    );
-  }
 }
 
 /**
@@ -338,15 +190,6 @@ function readUnderlay(p: Problems, value: unknown): Underlay {
   return { cidr, gatewayIp, iface, reserved };
 }
 
-/** A subnet's gateway: its first address unless given. An unusable one is returned all the same: it is reported here, and no plan is built while a problem stands. */
-function gatewayOf(p: Problems, key: string, subnet: Cidr, value: unknown, inside: string): number | undefined {
-  const gw = value === undefined ? subnet.base + 1 : labIp(p, key, value);
-  if (gw !== undefined && !insideUsable(subnet, gw)) {
-    p.add(K(key), value, `not a usable address of ${formatCidr(subnet)}`, `pick an address inside ${inside}`);
-  }
-  return gw;
-}
-
 /** The first host as written: on ssh hosts the KV store runs there, so the KV stage needs it before the hosts are read. */
 function firstHostInput(hosts: unknown): HostInput | undefined {
   return Array.isArray(hosts) ? (hosts[0] as HostInput | undefined) : undefined;
@@ -369,6 +212,7 @@ function readKv(
   if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {
     p.add(K("kv.external"), kvIn.external, "must be true or false", "set kv.external: true for a KV store the lab does not run");
   }
+  const publishUi = readPublishUi(p, kvIn.publishUi);
   if (lab.overlayMode !== "kv" || !underlay.cidr) return undefined;
   // ssh hosts: the KV runs on the first host with host networking, as in the article, unless external.
   const onHost = lab.hostKind === "ssh" && !external;
@@ -393,8 +237,27 @@ function readKv(
     image: kvImage(p, kvIn.image, images.kv, kind),
     nodeName: `${lab.name}-kv`,
     provision,
+    // Only a store the lab runs on the user's engine has a port to publish; elsewhere it is on the lab's addresses.
+    published: provision === "local-container" && publishUi,
     ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
   };
+}
+
+/**
+ * lab:kv.publishUi: whether a dind lab publishes its store's API (Consul: the UI) on 127.0.0.1. Checked
+ * on every kind, used by dind only (elsewhere the store is on the lab's own addresses), so one stack
+ * file can switch lab:hostKind and keep it.
+ */
+function readPublishUi(p: Problems, value: unknown): boolean {
+  if (value === undefined) return DEFAULTS.kv.publishUi;
+  if (typeof value === "boolean") return value;
+  p.add(
+    K("kv.publishUi"),
+    value,
+    "must be true or false",
+    "set kv.publishUi: false to keep the KV store's API off 127.0.0.1 (the lab does not need it), or true to publish it",
+  );
+  return DEFAULTS.kv.publishUi;
 }
 
 /** The KV server's image: kv.image, else lab:images.kv, else the kind's official image; both set must agree. */
@@ -555,7 +418,23 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     ...(ssh ? { ssh } : {}),
     ...(paths ? { netns: paths } : {}),
     ...(netnsDockerd ? { netnsDockerd } : {}),
-    ...(lab.hostKind === "dind" ? { publishedApiPort: port } : {}),
+    ...(lab.hostKind === "dind" ? { publishedApiPort: port, tls: serverCertPlan(name, address) } : {}),
+  };
+}
+
+/** A dind host's server certificate: the published port (127.0.0.1), its underlay address and its name. */
+function serverCertPlan(name: string, address: string): ServerCertPlan {
+  return { commonName: name, ips: ["127.0.0.1", address], dnsNames: [name, "localhost"] };
+}
+
+/** dind labs: the hosts' APIs behind TLS, with one CA per lab. */
+function tlsPlan(labName: string): TlsPlan {
+  return {
+    clientDir: `${TLS_CLIENT_ROOT}/${labName}`,
+    certDir: DIND_CERT_DIR,
+    apiPort: DIND_TLS_API_PORT,
+    caName: `dnlab ${labName} CA`,
+    clientName: `dnlab ${labName} client`,
   };
 }
 
@@ -701,220 +580,6 @@ function hostEndpoint(hostKind: HostKind, port: number, paths: HostPlan["netns"]
   return `ssh://${ssh?.user ?? ""}@${address}:${ssh?.port ?? 22}`;
 }
 
-interface NetworkContext {
-  lab: Lab;
-  underlay: Underlay;
-  hosts: HostPlan[];
-}
-
-/** What overlay and macvlan networks share, read before the driver's own settings. */
-interface NetworkBasics {
-  name: string;
-  subnet: Cidr | undefined;
-  gateway: string;
-  mtu: number | undefined;
-}
-
-/** The networks, and their subnets as blocks for the overlap check. */
-function readNetworks(p: Problems, value: unknown, ctx: NetworkContext): { networks: NetworkPlan[]; blocks: NamedBlock[] } {
-  const names = new Set<string>();
-  const networks: NetworkPlan[] = [];
-  const blocks: NamedBlock[] = [];
-  list<NetworkInput>(p, "networks", value, DEFAULTS.networks).forEach((nRaw, i) => {
-    const { net, block } = readNetwork(p, nRaw, i, ctx, names);
-    networks.push(net);
-    if (block) blocks.push(block);
-  });
-  return { networks, blocks };
-}
-
-function readNetwork(
-  p: Problems,
-  nRaw: unknown,
-  i: number,
-  ctx: NetworkContext,
-  names: Set<string>,
-): { net: NetworkPlan; block: NamedBlock | undefined } {
-  const key = `networks[${i}]`;
-  const n = section<NetworkInput>(p, key, nRaw, NETWORK_KEYS);
-  const name = str(p, `${key}.name`, n.name, NET_RE, `net${i + 1}`, "letters, digits, '_', '.', '-'");
-  if (n.name === undefined) p.add(K(`${key}.name`), undefined, "every network needs a name", "add name: ov_net1 (or similar)");
-  else if (names.has(name)) p.add(K(`${key}.name`), name, "duplicate network name", "give every network a unique name");
-  names.add(name);
-  const driver = oneOf(p, `${key}.driver`, n.driver ?? "(missing)", NETWORK_DRIVERS, "overlay", "network driver");
-  const subnet = labCidr(p, `${key}.subnet`, n.subnet);
-  const mtu = n.mtu === undefined ? undefined : int(p, `${key}.mtu`, n.mtu, 576, 9000, 1500);
-  const gw = subnet ? gatewayOf(p, `${key}.gateway`, subnet, n.gateway, "the network's subnet") : undefined;
-  const basics: NetworkBasics = { name, subnet, gateway: gw === undefined ? "" : formatIp(gw), mtu };
-  const net = driver === "overlay" ? overlayNetwork(p, key, n, basics, ctx) : macvlanNetwork(p, key, n, basics, ctx);
-  return { net, block: subnet ? networkBlock(key, n, subnet, driver, ctx.underlay.cidr) : undefined };
-}
-
-/** A macvlan on exactly the underlay subnet (no VLAN) is the same L2 segment, so that one overlap is allowed. */
-function networkBlock(key: string, n: NetworkInput, subnet: Cidr, driver: string, underlay: Cidr | undefined): NamedBlock {
-  const shares =
-    driver === "macvlan" && n.vlan === undefined && underlay && subnet.base === underlay.base && subnet.prefix === underlay.prefix;
-  return { key: K(`${key}.subnet`), text: formatCidr(subnet), cidr: subnet, ...(shares ? { sharesWith: K("underlay.subnet") } : {}) };
-}
-
-function overlayNetwork(p: Problems, key: string, n: NetworkInput, basics: NetworkBasics, ctx: NetworkContext): OverlayNetworkPlan {
-  const { hosts, lab } = ctx;
-  const createdOn = typeof n.createdOn === "string" ? n.createdOn : (hosts[0]?.name ?? "");
-  if (n.createdOn !== undefined && !hosts.some((h) => h.name === n.createdOn)) {
-    p.add(K(`${key}.createdOn`), n.createdOn, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
-  }
-  for (const f of ["parent", "vlan", "ipRangePool", "ipRanges"] as const) {
-    if (n[f] !== undefined) p.add(K(`${key}.${f}`), n[f], "only macvlan networks take this setting", `remove ${f} or set driver: macvlan`);
-  }
-  const ipRange = lab.overlayMode === "swarm" && basics.subnet ? swarmIpRange(p, key, n.subnet, basics.subnet, hosts.length) : undefined;
-  const net: OverlayNetworkPlan = {
-    name: basics.name,
-    driver: "overlay",
-    subnet: basics.subnet ? formatCidr(basics.subnet) : "",
-    gateway: basics.gateway,
-    attachable: typeof n.attachable === "boolean" ? n.attachable : lab.overlayMode === "swarm",
-    createdOn,
-    ...(basics.mtu !== undefined ? { mtu: basics.mtu } : {}),
-    ...(ipRange ? { ipRange } : {}),
-  };
-  if (lab.overlayMode === "swarm" && !net.attachable) {
-    p.add(
-      K(`${key}.attachable`),
-      false,
-      "swarm-mode overlays must be attachable for standalone containers",
-      "remove attachable or set it to true",
-    );
-  }
-  return net;
-}
-
-/**
- * Swarm allocates an address of the network to every node that joins it (its lb-<network>
- * endpoint), lowest free first, and a container's --ip on a taken address then fails after 20 s
- * ("attaching to network failed"). Swarm gets the upper half as its --ip-range; the model's static
- * addresses come from the lower half.
- */
-function swarmIpRange(p: Problems, key: string, text: unknown, subnet: Cidr, hostCount: number): string | undefined {
-  const half: Cidr = { base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 };
-  if (subnet.prefix > 28 || size(half) - 1 < hostCount) {
-    p.add(
-      K(`${key}.subnet`),
-      text,
-      `too small for swarm mode: swarm takes the upper half (${subnet.prefix > 28 ? "a /29 or smaller has no room" : `${size(half) - 1} addresses`}) for one endpoint per host (${hostCount} hosts)`,
-      "use a /24 (or at least a /28 with few hosts)",
-    );
-    return undefined;
-  }
-  return formatCidr(half);
-}
-
-function macvlanNetwork(p: Problems, key: string, n: NetworkInput, basics: NetworkBasics, ctx: NetworkContext): MacvlanNetworkPlan {
-  const vlan = n.vlan === undefined ? undefined : int(p, `${key}.vlan`, n.vlan, 1, 4094, 1);
-  const baseParent = str(p, `${key}.parent`, n.parent, IFACE_RE, ctx.underlay.iface, "an interface name");
-  const ranges = basics.subnet ? macvlanRanges(p, key, n, basics.subnet, ctx.hosts, ctx.underlay.reserved, ctx.underlay.cidr) : [];
-  const net: MacvlanNetworkPlan = {
-    name: basics.name,
-    driver: "macvlan",
-    subnet: basics.subnet ? formatCidr(basics.subnet) : "",
-    gateway: basics.gateway,
-    parent: vlan === undefined ? baseParent : `${baseParent}.${vlan}`,
-    ranges,
-    ...(vlan !== undefined ? { vlan } : {}),
-    ...(basics.mtu !== undefined ? { mtu: basics.mtu } : {}),
-  };
-  if (n.attachable !== undefined) p.add(K(`${key}.attachable`), n.attachable, "only overlay networks are attachable", "remove attachable");
-  return net;
-}
-
-/** The blocks of the lab itself, which no network may overlap. */
-function labBlocks(underlay: Underlay, bridge: Bridge, swarm: Swarm): NamedBlock[] {
-  const named: [string, Cidr | undefined][] = [
-    ["underlay.subnet", underlay.cidr],
-    ["bridge.bipBase", bridge.bipBase],
-    ["bridge.addressPool", bridge.addrPool],
-    ["swarm.defaultAddrPool", swarm.pool],
-  ];
-  return named.flatMap(([key, cidr]) => (cidr ? [{ key: K(key), text: formatCidr(cidr), cidr }] : []));
-}
-
-interface WorkloadContext {
-  hostKind: HostKind;
-  /** lab:images.workload: the image of every workload without one of its own. */
-  defaultImage: string;
-  hosts: HostPlan[];
-  networks: NetworkPlan[];
-  /** Network (or network@host for macvlan) -> the next address offset to try. */
-  nextIp: Map<string, number>;
-}
-
-function readWorkloads(
-  p: Problems,
-  value: unknown,
-  hostKind: HostKind,
-  hosts: HostPlan[],
-  networks: NetworkPlan[],
-  defaultImage: string,
-): WorkloadPlan[] {
-  const names = new Set<string>();
-  const ctx: WorkloadContext = { hostKind, defaultImage, hosts, networks, nextIp: new Map() };
-  return list<WorkloadInput>(p, "workloads", value, DEFAULTS.workloads).map((wRaw, i) => readWorkload(p, wRaw, i, ctx, names));
-}
-
-function readWorkload(p: Problems, wRaw: unknown, i: number, ctx: WorkloadContext, names: Set<string>): WorkloadPlan {
-  const key = `workloads[${i}]`;
-  const w = section<WorkloadInput>(p, key, wRaw, WORKLOAD_KEYS);
-  const name = str(p, `${key}.name`, w.name, CONTAINER_RE, `c${i + 1}`, "a container name");
-  if (w.name === undefined) p.add(K(`${key}.name`), undefined, "every workload needs a name", "add name: test1 (or similar)");
-  else if (names.has(name))
-    p.add(K(`${key}.name`), name, "duplicate container name", "give every container a unique name (embedded DNS resolves by name)");
-  names.add(name);
-  const host = typeof w.host === "string" ? w.host : "";
-  if (!ctx.hosts.some((h) => h.name === host)) {
-    const hostNames = [...new Set(ctx.hosts.map((h) => h.name))];
-    p.add(K(`${key}.host`), w.host, "unknown host", `use one of ${hostNames.join(", ") || "(no valid hosts)"}`);
-  }
-  const wantNets = list<string>(p, `${key}.networks`, w.networks, []);
-  if (wantNets.length === 0)
-    p.add(K(`${key}.networks`), w.networks, "a workload needs at least one network", "list the networks it attaches to, e.g. [ov_net1]");
-  const aliases = list<string>(p, `${key}.aliases`, w.aliases, []).filter((a) => typeof a === "string");
-  const attachments = attach(p, key, wantNets, host, aliases, ctx);
-  const image = imageRef(p, `${key}.image`, w.image, ctx.defaultImage);
-  if (ctx.hostKind === "netns") netnsBusybox(p, `${key}.image`, w.image);
-  return {
-    name,
-    hostname: typeof w.hostname === "string" ? w.hostname : name,
-    host,
-    image,
-    attachments,
-  };
-}
-
-/** One attachment per named network, each with the next static address of that network (on that host, for macvlan). */
-function attach(
-  p: Problems,
-  key: string,
-  wantNets: string[],
-  host: string,
-  aliases: string[],
-  ctx: WorkloadContext,
-): WorkloadPlan["attachments"] {
-  const attachments: WorkloadPlan["attachments"] = [];
-  wantNets.forEach((netName, j) => {
-    const net = ctx.networks.find((nn) => nn.name === netName);
-    if (!net) {
-      p.add(
-        K(`${key}.networks[${j}]`),
-        netName,
-        "unknown network",
-        `use one of ${ctx.networks.map((nn) => nn.name).join(", ") || "(no valid networks)"}`,
-      );
-      return;
-    }
-    attachments.push({ network: net.name, ipv4: allocate(p, key, net, host, ctx.nextIp), aliases });
-  });
-  return attachments;
-}
-
 function readVerification(p: Problems, value: unknown, kv: KvPlan | undefined, underlay: Underlay): LabPlan["verification"] {
   const v = section<VerificationInput>(p, "verification", value, VERIFICATION_KEYS);
   const defaultTarget = kv?.address ?? (underlay.gatewayIp !== undefined ? formatIp(underlay.gatewayIp) : "");
@@ -925,163 +590,4 @@ function readVerification(p: Problems, value: unknown, kv: KvPlan | undefined, u
     timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
     settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
   };
-}
-
-function insideUsable(c: Cidr, ip: number): boolean {
-  return ip > c.base && ip < lastAddress(c);
-}
-
-function split24(c: Cidr): Cidr[] {
-  return c.prefix > 24 ? [] : split(c, 2 ** (24 - c.prefix));
-}
-
-function checkOverlaps(p: Problems, blocks: NamedBlock[]): void {
-  for (let i = 0; i < blocks.length; i++) {
-    for (let j = i + 1; j < blocks.length; j++) {
-      const a = blocks[i]!;
-      const b = blocks[j]!;
-      if (!overlaps(a.cidr, b.cidr)) continue;
-      const same = a.cidr.base === b.cidr.base && a.cidr.prefix === b.cidr.prefix;
-      if (same && (a.sharesWith === b.key || b.sharesWith === a.key)) continue;
-      p.add(
-        b.key,
-        b.text,
-        `overlaps ${a.key} (${a.text})`,
-        "choose disjoint blocks (a macvlan network may reuse the underlay subnet exactly)",
-      );
-    }
-  }
-}
-
-interface HostRange {
-  host: string;
-  ipRange: string;
-  cidr: Cidr;
-  /** The key the range comes from, as problems name it. */
-  key: string;
-}
-
-/** One --ip-range per host: macvlan IPAM is per host, so each host hands out addresses from its own part. */
-function macvlanRanges(
-  p: Problems,
-  key: string,
-  n: NetworkInput,
-  subnet: Cidr,
-  hosts: HostPlan[],
-  reserved: Map<number, string>,
-  underlay: Cidr | undefined,
-): { host: string; ipRange: string }[] {
-  const ranges =
-    n.ipRanges !== undefined ? givenRanges(p, key, n.ipRanges, hosts) : partitionedRanges(p, key, n.ipRangePool, subnet, hosts);
-  checkRanges(p, ranges, subnet, reserved, underlay);
-  return ranges.map(({ host, ipRange }) => ({ host, ipRange }));
-}
-
-/** ipRanges as written: a map host name -> block, which must name every host and only hosts. */
-function givenRanges(p: Problems, key: string, value: unknown, hosts: HostPlan[]): HostRange[] {
-  const ranges: HostRange[] = [];
-  // A map, not a schema object: its keys are host names, checked against the hosts below.
-  const given = obj<Record<string, unknown>>(p, `${key}.ipRanges`, value);
-  for (const [hostName, text] of Object.entries(given)) {
-    const rkey = `${key}.ipRanges.${hostName}`;
-    if (!hosts.some((h) => h.name === hostName)) p.add(K(rkey), text, "no such host", `use one of ${hosts.map((h) => h.name).join(", ")}`);
-    const c = labCidr(p, rkey, text);
-    if (c) ranges.push({ host: hostName, ipRange: formatCidr(c), cidr: c, key: K(rkey) });
-  }
-  for (const h of hosts) {
-    if (!(h.name in given))
-      p.add(
-        K(`${key}.ipRanges.${h.name}`),
-        undefined,
-        "every host needs a macvlan ip-range",
-        "add a range for this host or drop ipRanges to partition automatically",
-      );
-  }
-  return ranges;
-}
-
-/** ipRangePool (default: the subnet's upper half) split into equal parts, one per host in order. */
-function partitionedRanges(p: Problems, key: string, poolValue: string | undefined, subnet: Cidr, hosts: HostPlan[]): HostRange[] {
-  const poolText = poolValue ?? formatCidr({ base: subnet.base + size(subnet) / 2, prefix: subnet.prefix + 1 });
-  const pool = labCidr(p, `${key}.ipRangePool`, poolText);
-  if (!pool) return [];
-  const parts = split(pool, hosts.length);
-  if (parts.length < hosts.length || (parts[0] && size(parts[0]) < 4)) {
-    p.add(K(`${key}.ipRangePool`), poolText, `too small to give each of ${hosts.length} hosts its own range`, "use a larger ipRangePool");
-    return [];
-  }
-  return hosts.map((h, i) => {
-    const c = parts[i]!;
-    return { host: h.name, ipRange: formatCidr(c), cidr: c, key: `${K(`${key}.ipRangePool`)} (${h.name}'s part)` };
-  });
-}
-
-function checkRanges(p: Problems, ranges: HostRange[], subnet: Cidr, reserved: Map<number, string>, underlay: Cidr | undefined): void {
-  for (const r of ranges) {
-    if (!containsCidr(subnet, r.cidr)) {
-      p.add(r.key, r.ipRange, `outside the macvlan subnet ${formatCidr(subnet)}`, "choose a range inside the network's subnet");
-    }
-    // Addresses of hosts, gateway and KV live on the underlay; a macvlan child must never take one.
-    if (underlay && overlaps(underlay, r.cidr)) {
-      const taken = [...reserved].filter(([ip]) => contains(r.cidr, ip)).map(([ip, owner]) => `${formatIp(ip)}, used by ${owner}`);
-      if (taken.length > 0)
-        p.add(r.key, r.ipRange, `contains ${taken.join("; ")}`, "move the range (or those addresses) so they do not meet");
-    }
-  }
-  for (let i = 0; i < ranges.length; i++) {
-    for (let j = i + 1; j < ranges.length; j++) {
-      if (overlaps(ranges[i]!.cidr, ranges[j]!.cidr)) {
-        p.add(
-          ranges[j]!.key,
-          ranges[j]!.ipRange,
-          `overlaps ${ranges[i]!.host}'s range ${ranges[i]!.ipRange} (macvlan IPAM is per host, both would hand out the same addresses)`,
-          "give every host a disjoint ip-range",
-        );
-      }
-    }
-  }
-}
-
-/** Static addresses: overlay from the subnet after the gateway; macvlan from the host's own range. */
-function allocate(p: Problems, key: string, net: NetworkPlan, host: string, next: Map<string, number>): string {
-  const subnet = parseCidr(net.subnet);
-  if (!subnet) return "";
-  const gw = parseIp(net.gateway);
-  let block: Cidr = subnet;
-  let slot = net.name;
-  // swarm: static addresses stay below swarm's own range (the upper half).
-  const swarmRange = net.driver === "overlay" && net.ipRange ? parseCidr(net.ipRange) : undefined;
-  if (swarmRange) block = { base: subnet.base, prefix: subnet.prefix + 1 };
-  if (net.driver === "macvlan") {
-    const r = net.ranges.find((x) => x.host === host);
-    const c = r ? parseCidr(r.ipRange) : undefined;
-    if (!c) return "";
-    block = c;
-    slot = `${net.name}@${host}`;
-  }
-  let offset = next.get(slot) ?? 0;
-  for (;;) {
-    const ip = block.base + offset;
-    offset++;
-    if (ip > lastAddress(block) || offset > size(block)) {
-      const holds =
-        net.driver === "macvlan"
-          ? `${host}'s range ${formatCidr(block)}`
-          : swarmRange
-            ? `the static half ${formatCidr(block)} of ${net.subnet} (swarm allocates from ${net.ipRange})`
-            : `subnet ${net.subnet}`;
-      p.add(
-        K(`${key}.networks`),
-        net.name,
-        `more containers than ${holds} holds (${usableHosts(block)} addresses)`,
-        "use a larger subnet/range or fewer containers",
-      );
-      next.set(slot, offset);
-      return "";
-    }
-    // Skip the network and broadcast addresses and the gateway.
-    if (ip === subnet.base || ip === lastAddress(subnet) || ip === gw) continue;
-    next.set(slot, offset);
-    return formatIp(ip);
-  }
 }

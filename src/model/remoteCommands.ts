@@ -9,14 +9,13 @@
 // `bash scripts/swarm/x.sh ARGS` from the repository root.
 import { CLUSTER_ADVERTISE_PORT, OVERLAY_GOSSIP_PORT } from "./defaults.js";
 import { shellJoin } from "./netnsCommands.js";
-import type { HostPlan, LabPlan, OverlayNetworkPlan } from "./types.js";
+import type { HostPlan, LabPlan } from "./types.js";
 
 export const REMOTE_SCRIPTS = {
   daemon: "scripts/remote/docker-daemon.sh",
   swarmInit: "scripts/swarm/init.sh",
   swarmJoin: "scripts/swarm/join.sh",
   swarmLeave: "scripts/swarm/leave.sh",
-  swarmNetwork: "scripts/swarm/network.sh",
 } as const;
 export type RemoteScript = (typeof REMOTE_SCRIPTS)[keyof typeof REMOTE_SCRIPTS];
 
@@ -69,6 +68,8 @@ export interface RemoteCommandOptions {
   timeoutSeconds?: number;
   /** The docker CLI the scripts call (DNLAB_DOCKER); default: `docker` on the host's PATH. */
   dockerCli?: string;
+  /** dind hosts: where the client's TLS files are (DOCKER_CERT_PATH, absolute): the CLI then speaks TLS to them. */
+  dindCertPath?: string;
 }
 
 /** One run of a script: what runs where, with which arguments and environment. */
@@ -94,14 +95,17 @@ export interface SwarmCalls {
   init: ScriptCall;
   /** One per worker; env SWARM_JOIN_TOKEN holds SWARM_TOKEN_PLACEHOLDER. */
   join: ScriptCall[];
-  /** Attachable overlays, created on the manager once every worker has joined. */
-  networks: { name: string; create: ScriptCall; remove: ScriptCall }[];
   /** Destroy order: workers first, the manager last. */
   leave: ScriptCall[];
 }
 
 function cliEnv(opts: RemoteCommandOptions): Record<string, string> {
   return opts.dockerCli ? { DNLAB_DOCKER: opts.dockerCli } : {};
+}
+
+/** The docker CLI's TLS settings for a dind host (its endpoint is the script's argument). */
+function dindTlsEnv(certPath: string): Record<string, string> {
+  return { DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certPath };
 }
 
 function sshHosts(plan: LabPlan): HostPlan[] {
@@ -201,10 +205,9 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
     where: h.kind === "ssh" ? "remote" : "local",
     script,
     args,
-    env: { ...cliEnv(opts), ...env },
+    env: { ...cliEnv(opts), ...(h.kind === "dind" && opts.dindCertPath ? dindTlsEnv(opts.dindCertPath) : {}), ...env },
   });
   const workers = plan.hosts.filter((h) => h.name !== manager.name);
-  const overlays = plan.networks.filter((n): n is OverlayNetworkPlan => n.driver === "overlay");
   return {
     manager: manager.name,
     init: call(manager, REMOTE_SCRIPTS.swarmInit, [
@@ -218,19 +221,6 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
         [SWARM_TOKEN_ENV]: SWARM_TOKEN_PLACEHOLDER,
       }),
     ),
-    networks: overlays.map((n) => ({
-      name: n.name,
-      create: call(manager, REMOTE_SCRIPTS.swarmNetwork, [
-        "create",
-        endpoint(manager),
-        n.name,
-        n.subnet,
-        n.gateway,
-        n.mtu === undefined ? "" : String(n.mtu),
-        n.ipRange ?? "",
-      ]),
-      remove: call(manager, REMOTE_SCRIPTS.swarmNetwork, ["remove", endpoint(manager), n.name]),
-    })),
     leave: [...workers, manager].map((h) => call(h, REMOTE_SCRIPTS.swarmLeave, [endpoint(h)])),
   };
 }

@@ -1,6 +1,7 @@
 // The host-side steps of a plan (ShellStep), as the command lines the components run. Every argv comes
 // from a pure model function; this module only turns them into shell strings for @pulumi/command.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   daemonCalls,
   type LabPlan,
@@ -8,14 +9,15 @@ import {
   localShell,
   needsSudo,
   netnsCommands,
-  type NetnsCommandOptions,
   type NetnsStep,
   remoteShell,
   type ScriptCall,
   shellJoin,
   swarmCalls,
   SWARM_TOKEN_PLACEHOLDER,
+  tlsCommands,
 } from "../model/index.js";
+import { netnsToolOptions } from "../lab/tools.js";
 
 export interface ShellStep {
   /** Stable id, used in resource names. */
@@ -36,8 +38,8 @@ export interface NetnsSteps {
   neighbours: ShellStep;
   switch: ShellStep;
   kv?: ShellStep;
-  hosts: Record<string, ShellStep>;
-  images: Record<string, ShellStep>;
+  /** Per host: its bring-up (namespace, veth, dockerd) and its locally built images. */
+  hosts: Record<string, { up: ShellStep; image: ShellStep }>;
 }
 
 export interface SwarmSteps {
@@ -48,56 +50,39 @@ export interface SwarmSteps {
   tokenPlaceholder: string;
 }
 
-export interface LabSteps {
-  netns?: NetnsSteps;
-  /** ssh hosts: reversible daemon configuration per host. */
-  sshDaemon?: Record<string, ShellStep>;
+/** dind labs: the CA (and the client's files), and each host's server certificate. Their stdout holds keys. */
+export interface TlsSteps {
+  ca: ShellStep;
+  servers: Record<string, ShellStep>;
+  /** DOCKER_CERT_PATH: the client's files, as an absolute path (what the outputs print, what the steps' docker CLI reads). */
+  certPath: string;
+}
+
+/** The steps of a lab: what every kind has, and what its host kind has (a union: nothing optional per kind). */
+export type LabSteps = {
   swarm?: SwarmSteps;
   /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
   verify?: ShellStep;
-}
-
-/** Where `npm run consul:build` leaves the binary unless DNLAB_CONSUL says otherwise. */
-export function consulBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_CONSUL"];
-}
-
-/** The dockerd the netns hosts run, when not Debian's: `npm run dockerd:build` prints it (it has the consul store). */
-export function dockerdBinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD"];
-}
-
-/** The dockerd of netns hosts with dockerVersion "26": `npm run docker26:fetch` prints it (Debian trixie's 26.1.5). */
-export function docker26BinaryPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env["DNLAB_DOCKERD_26"];
-}
+} /** dind: the TLS material of the hosts' APIs. */ & (
+  | { kind: "dind"; tls: TlsSteps }
+  | { kind: "netns"; netns: NetnsSteps }
+  /** ssh hosts: reversible daemon configuration per host. */
+  | { kind: "ssh"; sshDaemon: Record<string, ShellStep> }
+);
 
 function shell(step: NetnsStep): ShellStep {
   return { id: step.id, create: shellJoin(step.create), delete: shellJoin(step.delete) };
 }
 
-/** The binaries a netns lab runs, from the environment (the test tools' build scripts print them). */
-export function netnsToolOptions(env: NodeJS.ProcessEnv = process.env): NetnsCommandOptions {
-  const consul = consulBinaryPath(env);
-  const dockerd = dockerdBinaryPath(env);
-  const docker26 = docker26BinaryPath(env);
-  return {
-    ...(consul ? { consulBinary: consul } : {}),
-    ...(dockerd ? { dockerdBinary: dockerd } : {}),
-    ...(docker26 ? { docker26Binary: docker26 } : {}),
-  };
-}
-
 export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): NetnsSteps {
   const c = netnsCommands(plan, netnsToolOptions(env));
-  const byHost = (steps: NetnsStep[]): Record<string, ShellStep> => Object.fromEntries(steps.map((s) => [s.host!, shell(s)]));
-  return {
-    neighbours: shell(c.neighbours),
-    switch: shell(c.switch),
-    ...(c.kv ? { kv: shell(c.kv) } : {}),
-    hosts: byHost(c.hosts),
-    images: byHost(c.images),
-  };
+  const hosts: NetnsSteps["hosts"] = {};
+  for (const up of c.hosts) {
+    const image = c.images.find((s) => s.host === up.host);
+    if (up.host === undefined || !image) throw new Error(`netns step ${up.id} has no host or no image step`);
+    hosts[up.host] = { up: shell(up), image: shell(image) };
+  }
+  return { neighbours: shell(c.neighbours), switch: shell(c.switch), ...(c.kv ? { kv: shell(c.kv) } : {}), hosts };
 }
 
 /**
@@ -155,8 +140,33 @@ export function sshDaemonSteps(plan: LabPlan): Record<string, ShellStep> {
   return Object.fromEntries(daemonCalls(plan).map((c) => [c.host, callStep(plan, `daemon:${c.host}`, c.apply, c.restore)]));
 }
 
-export function swarmSteps(plan: LabPlan): SwarmSteps {
-  const calls = swarmCalls(plan, plan.hostKind === "netns" ? { dockerCli: "/usr/bin/docker" } : {});
+/** The client's files of a dind lab as an absolute path: the stack runs from the project directory. */
+export function clientCertPath(plan: LabPlan, cwd: string = process.cwd()): string | undefined {
+  return plan.tls ? resolve(cwd, plan.tls.clientDir) : undefined;
+}
+
+export function tlsSteps(plan: LabPlan, cwd: string = process.cwd()): TlsSteps | undefined {
+  const c = tlsCommands(plan);
+  const certPath = clientCertPath(plan, cwd);
+  if (!c || !certPath) return undefined;
+  return {
+    ca: { id: "tls-ca", create: shellJoin(c.ca.create), delete: shellJoin(c.ca.delete), secretStdout: true },
+    servers: Object.fromEntries(
+      Object.entries(c.servers).map(([host, argv]) => [
+        host,
+        { id: `tls:${host}`, host, create: shellJoin(argv), delete: "true", secretStdout: true },
+      ]),
+    ),
+    certPath,
+  };
+}
+
+export function swarmSteps(plan: LabPlan, cwd: string = process.cwd()): SwarmSteps {
+  const certPath = clientCertPath(plan, cwd);
+  const calls = swarmCalls(plan, {
+    ...(plan.hostKind === "netns" ? { dockerCli: "/usr/bin/docker" } : {}),
+    ...(certPath ? { dindCertPath: certPath } : {}),
+  });
   const leave = (host: string): ScriptCall => {
     const c = calls.leave.find((l) => l.host === host);
     if (!c) throw new Error(`no swarm leave call for ${host}`);
@@ -171,10 +181,19 @@ export function swarmSteps(plan: LabPlan): SwarmSteps {
 }
 
 export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
-  return {
-    ...(plan.hostKind === "netns" ? { netns: netnsShellSteps(plan, env) } : {}),
-    ...(plan.hostKind === "ssh" ? { sshDaemon: sshDaemonSteps(plan) } : {}),
+  const common = {
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
     ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
   };
+  switch (plan.hostKind) {
+    case "netns":
+      return { ...common, kind: "netns", netns: netnsShellSteps(plan, env) };
+    case "ssh":
+      return { ...common, kind: "ssh", sshDaemon: sshDaemonSteps(plan) };
+    case "dind": {
+      const tls = tlsSteps(plan);
+      if (!tls) throw new Error(`dind lab ${plan.name} has no TLS plan`);
+      return { ...common, kind: "dind", tls };
+    }
+  }
 }

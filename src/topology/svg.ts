@@ -1,35 +1,14 @@
-// The lab topology as a standalone SVG, laid out by hand from the model's topology view (no browser,
-// no mermaid-cli). Layout, top to bottom: the underlay line (with the KV store or swarm box hanging
-// from it), the hosts side by side with their containers inside, then one horizontal band per
-// overlay/macvlan network; every container drops a line in the network's colour to each band it is
-// attached to. Network labels sit in a right-hand gutter that no line crosses.
-import {
-  type LabPlan,
-  type TopologyLive,
-  type TopologyNetwork,
-  type TopologyView,
-  TOPOLOGY_HEADER,
-  topologyView,
-  vniText,
-} from "../model/index.js";
+// The lab topology as a standalone SVG, drawn by hand from the layout of layout.ts (no browser, no
+// mermaid-cli): the underlay line with the KV store or swarm box hanging from it, the hosts with their
+// containers, a band per network, and every container's line to each band it is attached to.
+import { type LabPlan, type TopologyLive, type TopologyView, TOPOLOGY_HEADER, topologyView } from "../model/index.js";
+import { LINE, layoutTopology, M, networkLabel, PAD, rangeLabel, type TopologyLayout, tw, UNDERLAY_COLOR } from "./layout.js";
 
+export { tw } from "./layout.js";
 export const FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace";
-const M = 24; // outer margin
-const PAD = 10; // padding inside boxes
-const LINE = 16; // line height for 12-13px text
-const GAP = 28; // between hosts
-const OVERLAY_COLORS = ["#1f6fb4", "#2a9d3a", "#8a4fbf", "#138c99"];
-const MACVLAN_COLORS = ["#d9700f", "#c0392b", "#8c564b", "#b8860b"];
-const UNDERLAY_COLOR = "#4a4a4a";
-
 /** Escape text and attribute values for XML. */
 export function xmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
-}
-
-/** Width of a monospace string: DejaVu Sans Mono advances 0.602 em per character. */
-export function tw(s: string, size: number): number {
-  return Math.ceil(s.length * size * 0.61);
 }
 
 export interface TextOpts {
@@ -57,203 +36,108 @@ export function line(x1: number, y1: number, x2: number, y2: number, stroke: str
   return `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${stroke}" stroke-width="${width}"${extra ? ` ${extra}` : ""}/>`;
 }
 
-interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-function networkColors(networks: TopologyNetwork[]): Map<string, string> {
-  const colors = new Map<string, string>();
-  let o = 0;
-  let m = 0;
-  for (const n of networks) {
-    colors.set(
-      n.name,
-      n.driver === "overlay" ? OVERLAY_COLORS[o++ % OVERLAY_COLORS.length]! : MACVLAN_COLORS[m++ % MACVLAN_COLORS.length]!,
-    );
-  }
-  return colors;
-}
-
-/** Written under a macvlan band, in the column of the host that owns the range. */
-function rangeLabel(host: string, ipRange: string): string {
-  return `${host} ip-range ${ipRange}`;
-}
-
-function networkLabel(n: TopologyNetwork): string[] {
-  return n.driver === "overlay"
-    ? [`overlay ${n.name}`, `${n.subnet}  gw ${n.gateway}`, `${vniText(n)}, created on ${n.createdOn}`]
-    : [`macvlan ${n.name}`, `${n.subnet}  gw ${n.gateway}`, `parent ${n.parent}, one ip-range per host`];
-}
-
 /** Render a topology view (see topologyView) as an SVG document. */
 export function renderTopologySvg(v: TopologyView): string {
-  const colors = networkColors(v.networks);
+  const l = layoutTopology(v);
+  const onTop: string[] = [];
+  const body = [...drawTitle(l), ...drawUnderlay(l, v), ...drawSide(l, v), ...drawBands(l, v), ...drawHosts(l, v, onTop)];
+  return svgDocument(l.width, l.height, l.title, [...body, ...onTop]);
+}
+
+function drawTitle(l: TopologyLayout): string[] {
   const body: string[] = [];
+  body.push(text(M, l.titleY, l.title, { size: 16, weight: "bold" }));
+  body.push(text(M, l.titleY + 18, TOPOLOGY_HEADER, { size: 11, fill: "#666" }));
+  return body;
+}
 
-  // Title and underlay line.
-  const title = `Lab topology: ${v.name} (${v.summary})`;
-  const titleY = M + 16;
-  const underlayY = titleY + 58;
-  const hostTop = underlayY + 46;
-
-  // Host boxes: measure headers and containers.
-  interface HostLayout {
-    box: Box;
-    header: string[];
-    containers: { name: string; box: Box; lines: { s: string; color?: string }[]; drops: { x: number; network: string; ip: string }[] }[];
-  }
-  const headerLines = (h: TopologyView["hosts"][number]): string[] => {
-    const l = [h.name, `${h.interface} ${h.address}`, h.engine, h.mode, `API ${h.endpoint}`];
-    if (h.runsKv && v.kv) l.push(`runs the KV store (${v.kv.kind})`);
-    return l;
-  };
-  const headerH = Math.max(...v.hosts.map((h) => headerLines(h).length)) * LINE + PAD;
-  let maxContainerH = 0;
-  let x = M;
-  const hosts: HostLayout[] = v.hosts.map((h) => {
-    const header = headerLines(h);
-    const contentTop = hostTop + PAD + headerH;
-    let cx = x + PAD;
-    const containers = h.containers.map((c) => {
-      const lines = [
-        { s: c.hostname === c.name ? c.name : `${c.name} (${c.hostname})` },
-        ...c.attachments.map((a) => ({
-          s: `${a.network} ${a.ip}${a.plannedIp ? ` (plan ${a.plannedIp})` : ""}`,
-          color: colors.get(a.network) ?? UNDERLAY_COLOR,
-        })),
-      ];
-      const w = Math.max(120, ...lines.map((l, i) => tw(l.s, 12) + (i > 0 ? 14 : 0))) + 2 * PAD;
-      const hgt = lines.length * LINE + PAD + 4;
-      maxContainerH = Math.max(maxContainerH, hgt);
-      const box = { x: cx, y: contentTop, w, h: hgt };
-      cx += w + PAD;
-      const k = c.attachments.length;
-      const drops = c.attachments.map((a, j) => ({ x: Math.round(box.x + ((j + 1) * w) / (k + 1)), network: a.network, ip: a.ip }));
-      return { name: c.name, box, lines, drops };
-    });
-    const rangeLabels = v.networks.flatMap((n) =>
-      n.driver === "macvlan" ? n.ranges.filter((r) => r.host === h.name).map((r) => rangeLabel(r.host, r.ipRange)) : [],
-    );
-    const width = Math.max(
-      cx - x,
-      ...header.map((s, i) => tw(s, i === 0 ? 14 : 12) + 2 * PAD),
-      ...rangeLabels.map((s) => tw(s, 11) + 2 * PAD),
-      150,
-    );
-    const layout: HostLayout = { box: { x, y: hostTop, w: width, h: 0 }, header, containers };
-    x += width + GAP;
-    return layout;
-  });
-  const hostH = PAD + headerH + Math.max(maxContainerH, LINE + PAD) + PAD;
-  for (const h of hosts) h.box.h = hostH;
-  const hostsEnd = x - GAP; // right edge of the last host
-  const gutterX = hostsEnd + GAP + 12;
-
-  // KV store or swarm box, hanging from the underlay in the right-hand column.
-  let sideBox: Box | undefined;
-  let sideLines: string[] = [];
-  let sideAddr = "";
-  if (v.kv) {
-    sideLines = [`KV store: ${v.kv.kind}`, `${v.kv.address}:${v.kv.port}`, v.kv.where];
-    sideAddr = v.kv.address;
-  } else if (v.swarm) {
-    sideLines = ["swarm (raft, no KV store)", `manager ${v.swarm.manager}`, `address pool ${v.swarm.defaultAddrPool}`];
-  }
-  if (sideLines.length > 0) {
-    const w = Math.max(...sideLines.map((s, i) => tw(s, i === 0 ? 13 : 12))) + 2 * PAD;
-    sideBox = { x: gutterX, y: hostTop, w, h: sideLines.length * LINE + 2 * PAD };
-  }
-
-  // Network bands below the hosts.
-  const bandTop = hostTop + hostH + 46;
-  const bandStep = 3 * LINE + 30;
-  const bandY = new Map(v.networks.map((n, i) => [n.name, bandTop + i * bandStep] as const));
-  const labelW = Math.max(0, ...v.networks.flatMap((n) => networkLabel(n).map((s, i) => tw(s, i === 0 ? 13 : 12))));
-  const underlayLabel = `underlay ${v.underlay.subnet}  gateway ${v.underlay.gateway}  (${v.underlay.interface} of every host)`;
-
-  const width = Math.max(
-    gutterX + Math.max(labelW, sideBox?.w ?? 0) + M,
-    tw(title, 16) + 2 * M,
-    tw(underlayLabel, 13) + 2 * M,
-    tw(TOPOLOGY_HEADER, 11) + 2 * M,
-  );
-  const lastBand = v.networks.length > 0 ? bandTop + (v.networks.length - 1) * bandStep : hostTop + hostH;
-  const height = lastBand + 2 * LINE + 8 + M;
-
-  body.push(text(M, titleY, title, { size: 16, weight: "bold" }));
-  body.push(text(M, titleY + 18, TOPOLOGY_HEADER, { size: 11, fill: "#666" }));
-
-  // Underlay: a thick line across, the hosts' and the KV store's links up to it.
-  const underlayEnd = sideBox ? sideBox.x + sideBox.w : hostsEnd;
+/** The underlay: a thick line across, the hosts' links up to it. */
+function drawUnderlay(l: TopologyLayout, v: TopologyView): string[] {
+  const body: string[] = [];
+  const underlayEnd = l.side ? l.side.box.x + l.side.box.w : l.hostsEnd;
   body.push(`<g class="underlay" data-subnet="${xmlEscape(v.underlay.subnet)}">`);
-  body.push(text(M, underlayY - 9, underlayLabel, { size: 13, weight: "bold", fill: UNDERLAY_COLOR }));
-  body.push(line(M, underlayY, underlayEnd, underlayY, UNDERLAY_COLOR, 5, `stroke-linecap="round"`));
-  for (const [i, h] of hosts.entries()) {
+  body.push(text(M, l.underlayY - 9, l.underlayLabel, { size: 13, weight: "bold", fill: UNDERLAY_COLOR }));
+  body.push(line(M, l.underlayY, underlayEnd, l.underlayY, UNDERLAY_COLOR, 5, `stroke-linecap="round"`));
+  for (const [i, h] of l.hosts.entries()) {
     const hv = v.hosts[i]!;
     const lx = h.box.x + 24;
-    body.push(line(lx, underlayY, lx, hostTop, UNDERLAY_COLOR, 2.5));
-    body.push(`<circle cx="${lx}" cy="${underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
-    body.push(text(lx + 8, underlayY + 28, `${hv.interface} ${hv.address}`, { fill: UNDERLAY_COLOR }));
-  }
-  body.push("</g>");
-  if (sideBox) {
-    const lx = sideBox.x + 24;
-    const dashed = v.kv ? "" : `stroke-dasharray="5 4"`;
-    body.push(`<g class="${v.kv ? "kv" : "swarm"}">`);
-    body.push(line(lx, underlayY, lx, sideBox.y, UNDERLAY_COLOR, 2.5, dashed));
-    if (v.kv) body.push(`<circle cx="${lx}" cy="${underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
-    if (sideAddr) body.push(text(lx + 8, underlayY + 28, sideAddr, { fill: UNDERLAY_COLOR }));
-    body.push(rect(sideBox.x, sideBox.y, sideBox.w, sideBox.h, "#fff8e1", "#b58900", `stroke-width="1.5"`));
-    body.push(
-      ...sideLines.map((s, i) => text(sideBox.x + PAD, sideBox.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})),
-    );
+    // Each host's link to the underlay in a group of its own: the live page colours it.
+    body.push(`<g class="uplink" data-host="${xmlEscape(hv.name)}">`);
+    body.push(line(lx, l.underlayY, lx, l.hostTop, UNDERLAY_COLOR, 2.5));
+    body.push(`<circle cx="${lx}" cy="${l.underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
+    body.push(text(lx + 8, l.underlayY + 28, `${hv.interface} ${hv.address}`, { fill: UNDERLAY_COLOR }));
     body.push("</g>");
   }
+  body.push("</g>");
+  return body;
+}
 
-  // Network bands (drawn first, so the drop lines and dots sit on top).
+/** The KV store's or the swarm's box, and its link to the underlay. */
+function drawSide(l: TopologyLayout, v: TopologyView): string[] {
+  const side = l.side;
+  if (!side) return [];
+  const { box } = side;
+  const body: string[] = [];
+  const lx = box.x + 24;
+  const dashed = v.kv ? "" : `stroke-dasharray="5 4"`;
+  body.push(`<g class="${v.kv ? "kv" : "swarm"}">`);
+  body.push(line(lx, l.underlayY, lx, box.y, UNDERLAY_COLOR, 2.5, dashed));
+  if (v.kv) body.push(`<circle cx="${lx}" cy="${l.underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
+  if (side.address) body.push(text(lx + 8, l.underlayY + 28, side.address, { fill: UNDERLAY_COLOR }));
+  body.push(rect(box.x, box.y, box.w, box.h, "#fff8e1", "#b58900", `stroke-width="1.5"`));
+  body.push(...side.lines.map((s, i) => text(box.x + PAD, box.y + PAD + 12 + i * LINE, s, i === 0 ? { size: 13, weight: "bold" } : {})));
+  body.push("</g>");
+  return body;
+}
+
+/** Network bands (drawn before the hosts, so the drop lines and dots sit on top). */
+function drawBands(l: TopologyLayout, v: TopologyView): string[] {
+  const body: string[] = [];
   for (const n of v.networks) {
-    const y = bandY.get(n.name)!;
-    const color = colors.get(n.name)!;
+    const y = l.bandY.get(n.name)!;
+    const color = l.colors.get(n.name)!;
     const dash = n.driver === "macvlan" ? `stroke-dasharray="10 5"` : "";
     body.push(`<g class="network" data-network="${xmlEscape(n.name)}" data-driver="${n.driver}">`);
-    body.push(line(M, y, hostsEnd + 12, y, color, 4, dash));
+    body.push(line(M, y, l.hostsEnd + 12, y, color, 4, dash));
     body.push(
       ...networkLabel(n).map((s, i) =>
-        text(gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color }),
+        text(l.gutterX, y - 4 + i * LINE, s, i === 0 ? { size: 13, weight: "bold", fill: color } : { fill: color }),
       ),
     );
     if (n.driver === "macvlan") {
       for (const r of n.ranges) {
         const hi = v.hosts.findIndex((h) => h.name === r.host);
-        const hb = hosts[hi]?.box;
+        const hb = l.hosts[hi]?.box;
         if (hb) body.push(text(hb.x + PAD, y + 17, rangeLabel(r.host, r.ipRange), { size: 11, fill: color, halo: true }));
       }
     }
     body.push("</g>");
   }
+  return body;
+}
 
-  // Hosts with their containers; each container drops a line to every band it is attached to.
-  // The dots and address tags are collected in onTop, so lines to lower bands pass behind them.
-  const onTop: string[] = [];
-  for (const [i, h] of hosts.entries()) {
+/**
+ * Hosts with their containers; each container drops a line to every band it is attached to. The
+ * dots and address tags go to onTop, so lines to lower bands pass behind them.
+ */
+function drawHosts(l: TopologyLayout, v: TopologyView, onTop: string[]): string[] {
+  const body: string[] = [];
+  for (const [i, h] of l.hosts.entries()) {
     const b = h.box;
     body.push(`<g class="host" data-host="${xmlEscape(v.hosts[i]!.name)}">`);
     body.push(rect(b.x, b.y, b.w, b.h, "#f4f6f8", "#607080", `stroke-width="1.5"`));
     body.push(
       ...h.header.map((s, k) => text(b.x + PAD, b.y + PAD + 13 + k * LINE, s, k === 0 ? { size: 14, weight: "bold" } : { fill: "#333" })),
     );
-    if (h.containers.length === 0) body.push(text(b.x + PAD, b.y + PAD + headerH + 14, "(no containers)", { fill: "#888" }));
+    if (h.containers.length === 0) body.push(text(b.x + PAD, b.y + PAD + l.headerH + 14, "(no containers)", { fill: "#888" }));
     for (const c of h.containers) {
       const cb = c.box;
       body.push(`<g class="container" data-container="${xmlEscape(c.name)}">`);
       for (const d of c.drops) {
-        const y = bandY.get(d.network);
-        const color = colors.get(d.network) ?? UNDERLAY_COLOR;
+        const y = l.bandY.get(d.network);
+        const color = l.colors.get(d.network) ?? UNDERLAY_COLOR;
         if (y === undefined) continue;
-        body.push(line(d.x, cb.y + cb.h, d.x, y, color, 2.5));
+        body.push(line(d.x, cb.y + cb.h, d.x, y, color, 2.5, `class="link" data-network="${xmlEscape(d.network)}"`));
         const tagW = tw(d.ip, 11) + 8;
         onTop.push(
           `<g class="attachment" data-container="${xmlEscape(c.name)}" data-network="${xmlEscape(d.network)}">`,
@@ -273,8 +157,7 @@ export function renderTopologySvg(v: TopologyView): string {
     }
     body.push("</g>");
   }
-
-  return svgDocument(width, height, title, [...body, ...onTop]);
+  return body;
 }
 
 /** A standalone SVG document: white background, monospace font, the halo class for labels over lines. */

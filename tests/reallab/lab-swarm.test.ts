@@ -1,6 +1,6 @@
 // A swarm-mode lab of three netns hosts through the lab driver (what `npm run lab -- up|down` runs):
 // one upLab call makes the hosts, the swarm (scripts/swarm/ init + joins, as the stack runs them), the
-// attachable overlay (network.sh, with the plan's ip-range), the macvlan and the containers at their
+// attachable overlay (from its spec, with the plan's ip-range), the macvlan and the containers at their
 // planned addresses; verifyLab finds nothing unexpected; up again changes nothing; downLab removes
 // containers, leaves the swarm (workers first) and tears down, leaving nothing on the machine.
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -44,7 +44,9 @@ describeRealLab("lab driver: a 3-host swarm lab up, verified and down in one cal
       const nodes = await dockerOk(hostOf(plan, "host1"), ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]);
       expect(nodes.trim().split("\n").sort()).toEqual(["host1 Ready", "host2 Ready", "host3 Ready"]);
       await expectSwarmOverlay(plan);
-      expect(lines.some((l) => l.includes("swarm/network.sh: created attachable overlay ov_net1"))).toBe(true);
+      expect(lines.some((l) => l.includes("[host1] docker network create --driver overlay --attachable --subnet 198.18.100.0/24"))).toBe(
+        true,
+      );
       // The join token never reaches the log.
       const token = (await dockerOk(hostOf(plan, "host1"), ["swarm", "join-token", "-q", "worker"])).trim();
       expect(lines.join("\n")).not.toContain(token);

@@ -38,7 +38,7 @@ export async function expectSwarmRoles(plan: LabPlan): Promise<void> {
   expect(await state("host3")).toBe("active false");
 }
 
-/** The overlay came from network.sh (swarm scope, attachable, the plan's ip-range), not from the kv-mode create. */
+/** The overlay is swarm-scoped and attachable, with the plan's ip-range. */
 export async function expectSwarmOverlay(plan: LabPlan): Promise<void> {
   const ov = await dockerOk(hostOf(plan, "host1"), [
     "network",

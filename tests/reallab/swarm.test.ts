@@ -1,11 +1,11 @@
 // Swarm-mode overlay on three real netns hosts (Debian's dockerd 20.10), driven by scripts/swarm/*.sh
 // exactly as src/model/remoteCommands.ts computes the calls: init on the manager (prints only the join
-// token), joins, an attachable overlay with the plan's subnet/gateway/ip-range, the plan's containers
+// token), joins, an attachable overlay with the plan's subnet/gateway/ip-range (from its spec, by the lab driver), the plan's containers
 // at their static addresses on every host (never colliding with swarm's own lb endpoints), pinging
 // each other by name, and leave on teardown. Every step is run twice: the second run is a no-op.
 import { afterAll, expect, it } from "vitest";
 import { run, type RunResult, sleep, tail } from "../../src/lab/run.js";
-import { docker, dockerOk } from "../../src/lab/workloads.js";
+import { applyNetworks, docker, dockerOk } from "../../src/lab/workloads.js";
 import {
   fillSwarmToken,
   type HostPlan,
@@ -105,12 +105,10 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
   );
 
   it(
-    "network: an attachable swarm overlay with the plan's subnet and gateway; idempotent; a different one is refused",
+    "network: the lab driver makes the attachable swarm overlay from its spec on the manager; idempotent; a different one is refused",
     async () => {
-      const net = s.networks[0]!;
-      await ok(net.create);
-      const again = await ok(net.create);
-      expect(again.stderr).toContain("already exists as planned");
+      await applyNetworks(plan);
+      await applyNetworks(plan);
       const info = await dockerOk(h1, [
         "network",
         "inspect",
@@ -119,10 +117,11 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
         "ov_sw",
       ]);
       expect(info.trim()).toBe("overlay swarm true 198.18.110.0/24 198.18.110.254 198.18.110.128/25");
-      const other: ScriptCall = { ...net.create, args: ["create", h1.endpoint, "ov_sw", "198.18.111.0/24", "198.18.111.1"] };
-      const refused = await runCall(other);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain("the lab wants 'overlay swarm true 198.18.111.0/24 198.18.111.1 '");
+      const ov = plan.networks[0]!;
+      const other = { ...plan, networks: [{ ...ov, subnet: "198.18.111.0/24", gateway: "198.18.111.1" }] };
+      await expect(applyNetworks(other)).rejects.toThrow(
+        /network ov_sw exists on host1 with subnet "198\.18\.110\.0\/24" \(planned "198\.18\.111\.0\/24"\), gateway "198\.18\.110\.254" \(planned "198\.18\.111\.1"\)/,
+      );
     },
     T,
   );
@@ -190,8 +189,7 @@ describeRealLab("swarm mode: init/join/attachable overlay/leave with scripts/swa
     "leave: workers first, then the manager; nodes end inactive; twice is harmless; the network is gone",
     async () => {
       for (const h of hosts) await dockerOk(h, ["rm", "-f", `c-${h.name}`]);
-      await ok(s.networks[0]!.remove);
-      expect((await ok(s.networks[0]!.remove)).stderr).toContain("absent");
+      await dockerOk(h1, ["network", "rm", "ov_sw"]);
       expect(s.leave.map((c) => c.host)).toEqual(["host2", "host3", "host1"]);
       for (const c of s.leave) await ok(c);
       for (const h of hosts) expect(await nodeState(h)).toBe("inactive");

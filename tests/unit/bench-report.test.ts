@@ -11,9 +11,10 @@ import { engineOrSkip, upTimings, upVerifySummary } from "../../bench/engineBenc
 import { type BenchResults, type EngineCase, renderMarkdown, targetChecks, type VerifyCase } from "../../bench/results.js";
 import { machineCpuMs } from "../../bench/proc.js";
 import { parseBenchArgs, privilegeProblem } from "../../bench/run.js";
-import { UsageError } from "../../src/cli/labArgs.js";
+import { UsageError } from "../../src/cli/cli.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
-import { buildPlan, expandChecks } from "../../src/model/index.js";
+import { containerArgvs, networkCreateArgv } from "../../src/docker/cli.js";
+import { buildPlan, expandChecks, networkSpec, workloadSpec } from "../../src/model/index.js";
 import { buildReport, formatTable, summaryLine, type CheckResult } from "../../src/verify/index.js";
 
 describe("bench configs", () => {
@@ -61,7 +62,7 @@ describe("baseline argv", () => {
     const hosts = argv.filter((_, i) => argv[i - 1] === "--host");
     expect(hosts).toHaveLength(2);
     const f = hosts[0]!.split(";");
-    expect(f.slice(0, 11)).toEqual([
+    expect(f.slice(0, 9)).toEqual([
       "host1",
       "bn2-host1",
       "v-host1",
@@ -71,10 +72,13 @@ describe("baseline argv", () => {
       "/run/dnlab/bn2/host1.exec",
       "/run/dnlab/bn2/host1.pid",
       "/run/dnlab/bn2/host1.sock",
-      "c1",
-      plan.workloads[0]!.attachments[0]!.ipv4,
     ]);
-    expect(f.slice(11)).toEqual(plan.hosts[0]!.daemon.args);
+    expect(f.slice(9)).toEqual(plan.hosts[0]!.daemon.args);
+    // The network and the containers are the model's specs as CLI argv, word by word.
+    const runs = argv.filter((_, i) => argv[i - 1] === "--run").map((r) => r.split("\x1f"));
+    expect(runs).toEqual(plan.workloads.flatMap((w, i) => containerArgvs(workloadSpec(w)).map((a) => [String(i), ...a])));
+    expect(runs[0]).toContain("trap 'exit 0' TERM INT; sleep 2147483647 & wait");
+    expect(opt("--network-create")?.split("\x1f")).toEqual(networkCreateArgv(networkSpec(plan.networks[0]!, "host1")));
   });
   it("gives the checks script every host's socket and exec-root and every container's planned IP", () => {
     const plan = buildPlan(bringupConfig("bn2", 2));

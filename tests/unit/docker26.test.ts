@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { KernelProbe } from "../../src/lab/kernel.js";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
 import { buildPlan, type LabConfigInput, netnsCommands } from "../../src/model/index.js";
-import { docker26BinaryPath, netnsShellSteps } from "../../src/stack/steps.js";
+import { docker26BinaryPath } from "../../src/lab/tools.js";
+import { netnsShellSteps } from "../../src/stack/steps.js";
 import { configProblems } from "./config-problems.js";
 
 const D26 = "/var/cache/dnlab/docker-26.1.5/usr/sbin/dockerd";
@@ -123,9 +124,9 @@ describe("the dockerd each netns host runs", () => {
     expect(docker26BinaryPath({ DNLAB_DOCKERD_26: D26 })).toBe(D26);
     expect(docker26BinaryPath({})).toBeUndefined();
     const steps = netnsShellSteps(mixed, { DNLAB_DOCKERD_26: D26, DNLAB_DOCKERD: "/opt/d/dockerd" });
-    expect(steps.hosts["host1"]!.create).toContain(`--dockerd ${D26} --`);
-    expect(steps.hosts["host2"]!.create).toContain("--dockerd /opt/d/dockerd --");
-    expect(steps.hosts["host3"]!.create).toContain(`--dockerd ${D26} --`);
+    expect(steps.hosts["host1"]!.up.create).toContain(`--dockerd ${D26} --`);
+    expect(steps.hosts["host2"]!.up.create).toContain("--dockerd /opt/d/dockerd --");
+    expect(steps.hosts["host3"]!.up.create).toContain(`--dockerd ${D26} --`);
     expect(() => netnsShellSteps(mixed, {})).toThrow(/DNLAB_DOCKERD_26/);
   });
 

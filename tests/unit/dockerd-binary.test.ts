@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { netnsPreflight } from "../../src/lab/netnsLab.js";
 import { buildPlan } from "../../src/model/index.js";
-import { dockerdBinaryPath, netnsShellSteps } from "../../src/stack/steps.js";
+import { dockerdBinaryPath } from "../../src/lab/tools.js";
+import { netnsShellSteps } from "../../src/stack/steps.js";
 
 const plan = buildPlan({ hostKind: "netns", name: "dkunit", kv: { kind: "consul" } });
 const dir = mkdtempSync(join(tmpdir(), "dnlab-dockerd-"));
@@ -37,12 +38,12 @@ describe("DNLAB_DOCKERD", () => {
   it("reaches every host-up as --dockerd, before the daemon flags; unset, host-up keeps its default", () => {
     const withIt = netnsShellSteps(plan, { DNLAB_CONSUL: "/c/consul", DNLAB_DOCKERD: "/opt/d/dockerd" });
     for (const h of plan.hosts) {
-      const cmd = withIt.hosts[h.name]!.create;
+      const cmd = withIt.hosts[h.name]!.up.create;
       expect(cmd).toContain("--dockerd /opt/d/dockerd --");
       expect(cmd.indexOf("--dockerd")).toBeLessThan(cmd.indexOf("--cluster-store="));
     }
     const without = netnsShellSteps(plan, { DNLAB_CONSUL: "/c/consul" });
-    for (const h of plan.hosts) expect(without.hosts[h.name]!.create).not.toContain("--dockerd");
+    for (const h of plan.hosts) expect(without.hosts[h.name]!.up.create).not.toContain("--dockerd");
   });
 });
 

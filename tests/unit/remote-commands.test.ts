@@ -9,6 +9,7 @@ import {
   defaultRemoteDaemonPaths,
   fillSwarmToken,
   hostDaemonCalls,
+  kvContainerSpec,
   localShell,
   needsSudo,
   REMOTE_SCRIPTS,
@@ -92,6 +93,17 @@ describe("docker-daemon.sh calls for ssh hosts", () => {
     expect(opt(r, "--state-dir")).toBe("/var/lib/dnlab-remote/rl");
     expect(r).not.toContain("--");
     expect(r).not.toContain("--daemon-json");
+  });
+
+  it("Consul on host1 (host network, as in the article) serves its API on host1's underlay address only, never 0.0.0.0", () => {
+    const plan = buildPlan({ name: "rc", hostKind: "ssh", overlayMode: "kv", hosts: sshHosts });
+    expect(plan.kv).toMatchObject({ provision: "host-container", runsOn: "host1", address: "198.18.0.11", published: false });
+    const spec = kvContainerSpec(plan, plan.kv!);
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.ports).toEqual([]);
+    expect(spec.command).toContain("-client=198.18.0.11");
+    expect(spec.command).toContain("-bind=198.18.0.11");
+    expect(spec.command?.join(" ")).not.toContain("0.0.0.0");
   });
 
   it("swarm mode: no KV wait, no cluster-store", () => {
@@ -180,7 +192,7 @@ describe("swarm calls", () => {
     expect(s.leave.map((c) => c.host)).toEqual(["host2", "host1"]);
   });
 
-  it("creates only overlay networks (attachable, with subnet, gateway and mtu) on the manager", () => {
+  it("init runs on the manager with the plan's address pool, against the host's socket", () => {
     const plan = buildPlan({
       name: "rs",
       hostKind: "netns",
@@ -196,17 +208,6 @@ describe("swarm calls", () => {
     // netns hosts: run here, against the host's unix socket.
     expect(s.init.where).toBe("local");
     expect(s.init.args).toEqual([plan.hosts[0]!.endpoint, "198.18.0.11", "198.18.192.0/18", "26"]);
-    expect(s.networks.map((n) => n.name)).toEqual(["ov_a"]);
-    expect(s.networks[0]!.create.args).toEqual([
-      "create",
-      plan.hosts[0]!.endpoint,
-      "ov_a",
-      "198.18.100.0/24",
-      "198.18.100.1",
-      "1400",
-      "198.18.100.128/25",
-    ]);
-    expect(s.networks[0]!.remove.args).toEqual(["remove", plan.hosts[0]!.endpoint, "ov_a"]);
     expect(localShell(s.init)).toBe(`bash scripts/swarm/init.sh unix://${plan.hosts[0]!.netns!.socket} 198.18.0.11 198.18.192.0/18 26`);
   });
 

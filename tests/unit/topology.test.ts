@@ -290,10 +290,11 @@ describe("npm run topology (src/cli/topology.ts)", () => {
     expect(parseArgs(["--config", "lab.json", "--format", "svg"])).toEqual({ format: "svg", config: "lab.json" });
     expect(() => parseArgs(["--format", "png"])).toThrow(/--format = "png": unknown format\. Fix: use one of mermaid, markdown, svg/);
     expect(() => parseArgs(["--out"])).toThrow(UsageError);
-    expect(() => parseArgs(["--bogus"])).toThrow(/unknown argument "--bogus"/);
+    expect(() => parseArgs(["--bogus"])).toThrow(/Unknown option '--bogus'; see --help/);
+    expect(parseArgs(["--help"])).toBe("help");
   });
 
-  it("writes the picture for a --config file, and refuses a bad config naming the field", () => {
+  it("writes the picture for a --config file, and refuses a bad config naming the field", async () => {
     const cfgPath = join(dir, "lab.json");
     const out = join(dir, "sub", "t.svg");
     const cfg = devConfig({});
@@ -301,10 +302,10 @@ describe("npm run topology (src/cli/topology.ts)", () => {
     writeJson(cfgPath, cfg);
     const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
-      expect(main(["--config", cfgPath, "--format", "svg", "--out", out])).toBe(0);
+      expect(await main(["--config", cfgPath, "--format", "svg", "--out", out])).toBe(0);
       expect(readFileSync(out, "utf8")).toBe(topologySvg(buildPlan(cfg)));
       writeJson(cfgPath, { networks: [{ name: "ov_net1", driver: "overlay", subnet: "10.0.0.0/24" }] });
-      expect(main(["--config", cfgPath])).toBe(2);
+      expect(await main(["--config", cfgPath])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join("")).toMatch(
         /lab:networks\[0\]\.subnet = "10\.0\.0\.0\/24": outside the lab range/,
       );

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseTraceCli } from "../../src/cli/trace.js";
-import { UsageError } from "../../src/cli/labArgs.js";
+import { UsageError } from "../../src/cli/cli.js";
 import { buildPlan, type LabConfigInput } from "../../src/model/index.js";
 import { analyzeTrace, type HopCapture, type TraceFacts } from "../../src/trace/analyze.js";
 import { captureFilter, planTrace, TraceInputError, unseeableHops } from "../../src/trace/plan.js";

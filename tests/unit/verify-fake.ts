@@ -164,13 +164,6 @@ export class FakeEngine implements DockerEngine {
   async startContainer(): Promise<void> {
     await this.gate();
   }
-  async waitContainer(): Promise<number> {
-    return 0;
-  }
-  async containerLogs(): Promise<{ stdout: string; stderr: string }> {
-    return { stdout: "", stderr: "" };
-  }
-  async killContainer(): Promise<void> {}
   async removeContainer(id: string): Promise<void> {
     this.removed.push(id);
   }

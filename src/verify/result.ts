@@ -1,0 +1,72 @@
+// What one check's run comes to: its outcome against the plan's expectation, or why it could not run.
+import type { CheckKind, CheckPlan } from "../model/index.js";
+
+export type Outcome = "pass" | "fail";
+
+export interface CheckResult {
+  id: string;
+  kind: CheckKind;
+  from: string;
+  host: string;
+  target: string;
+  network?: string;
+  expect: Outcome;
+  /** What the probe observed. */
+  outcome: Outcome;
+  /** outcome === expect, and the probe could actually run. */
+  ok: boolean;
+  /** The plan expects this check to fail (e.g. a host pinging its own macvlan child). */
+  expected: boolean;
+  /** The probe could not run at all (container stopped, daemon unreachable, timeout): never ok. */
+  error: boolean;
+  /** Why the plan expects this outcome. */
+  reason: string;
+  /** What happened. */
+  detail: string;
+  /**
+   * From the moment the verifier set out to run the probe (the exec of its container's batch included)
+   * until its result was known. For a batched probe, data.probeMs is the probe alone inside the container.
+   */
+  durationMs: number;
+  data?: Record<string, unknown>;
+}
+
+/** A probe that could not run: the result is an error, whatever the expectation. */
+export class ProbeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProbeError";
+  }
+}
+
+export interface ProbeOutcome {
+  outcome: Outcome;
+  detail: string;
+  data?: Record<string, unknown>;
+}
+
+/** A check's result from what its probe saw (or why it could not run). */
+export function checkResult(c: CheckPlan, p: ProbeOutcome, error: boolean, durationMs: number): CheckResult {
+  return {
+    id: c.id,
+    kind: c.kind,
+    from: c.from,
+    host: c.host,
+    target: c.target,
+    ...(c.network ? { network: c.network } : {}),
+    expect: c.expect,
+    outcome: p.outcome,
+    ok: !error && p.outcome === c.expect,
+    expected: c.expect === "fail",
+    error,
+    reason: c.reason,
+    detail: p.detail,
+    durationMs: Math.round(durationMs),
+    ...(p.data ? { data: p.data } : {}),
+  };
+}
+
+/** A probe that failed to run, as an outcome (the error's message is what happened). */
+export function failure(err: unknown): ProbeOutcome {
+  return { outcome: "fail", detail: err instanceof Error ? err.message : String(err) };
+}
