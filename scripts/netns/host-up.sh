@@ -40,7 +40,8 @@ fi
 # The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
 # consul (its Go client is not packaged), and dockerd then dies with "discovery service not
 # supported". Say so before starting anything; scripts/build-dockerd-consul.sh builds one that has it
-# (pass it as --dockerd).
+# (pass it as --dockerd). (Its zookeeper store is there but broken: the labs' preflight refuses it,
+# src/model/zookeeper.ts.)
 for f in "${REST[@]}"; do
   case "$f" in
     --cluster-store=*://* | *://*)

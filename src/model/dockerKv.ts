@@ -1,7 +1,7 @@
 // How the classic overlay's daemons use the KV store, read back from its entries. The layout, as
 // Docker 20.10 (libnetwork + libkv) really writes it into Consul (captured in a real netns lab; see
 // tests/unit/fixtures/docker-kv-consul.json). Consul keys of libnetwork objects end in "/", etcd's
-// do not; both are accepted:
+// and ZooKeeper's (read by dockerKvEntriesFromZookeeper) do not; both are accepted:
 //   docker/nodes/<advertise ip:port>                          value: the same address (discovery)
 //   docker/network/v1.0/network/<network id>/                 value: the network's JSON (name, networkType, scope ...)
 //   docker/network/v1.0/overlay/network/<network id>/         value: {"subnets":[{"SubnetIP","GwIP","Vni"}]}
