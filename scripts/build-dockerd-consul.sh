@@ -5,10 +5,14 @@
 # debian/patches/avoid-consul.patch removes the libkv Consul store from libnetwork and from the
 # discovery code, and Debian's libkv package deletes store/consul), so
 # `dockerd --cluster-store=consul://...` fails with "discovery service not supported".
-# This script rebuilds the same Debian source with that one patch reversed, plus the lab's own fix
-# for 20.10's thread-namespace defect ("nsfix": libnetwork's classic overlay left dockerd OS threads
-# in deleted sandbox namespaces, so the daemon's dials failed with "connect: network is unreachable"
-# after an overlay was re-created; tools/consul/dockerd/patches/*.patch say what and why):
+# This script rebuilds the same Debian source with that one patch reversed, plus two fixes of its own
+# (tools/consul/dockerd/patches/*.patch say what and why):
+#   - "nsfix", Docker 20.10's thread-namespace defect: libnetwork's classic overlay left dockerd OS
+#     threads in deleted sandbox namespaces, so the daemon's dials failed with "connect: network is
+#     unreachable" after an overlay was re-created;
+#   - "zklist", libkv's ZooKeeper store: its List gave libnetwork bare key names and the directory's
+#     version, and the first container on a classic overlay over zk:// panicked the daemon.
+# It is built from:
 #   - the Debian source package (same source version as the installed docker.io), through apt with
 #     a private deb-src list (the machine's apt configuration is not touched);
 #   - its Go build dependencies as Debian packages, downloaded and unpacked into a private GOPATH
@@ -19,8 +23,8 @@
 #
 # Usage: scripts/build-dockerd-consul.sh [CACHE_ROOT]
 #   CACHE_ROOT defaults to ${DNLAB_CACHE:-/var/cache/dnlab}; the binary goes to
-#   CACHE_ROOT/dockerd-<debian source version>-consul-nsfix/dockerd and is reused while its version
-#   says +consul+nsfix and the patches it was built with are the ones in the repo (a stamp beside it).
+#   CACHE_ROOT/dockerd-<debian source version>-consul-nsfix-zklist/dockerd and is reused while its version
+#   says +consul+nsfix+zklist and the patches it was built with are the ones in the repo (a stamp beside it).
 # stdout: one line, the binary's path. stderr: progress and the build time.
 set -euo pipefail
 
@@ -28,6 +32,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pins="$(cd "$here/../tools/consul/dockerd" && pwd)"
 libnetwork_patch="$pins/patches/libnetwork-netns-threads.patch"
 netlink_patch="$pins/patches/netlink-netns-threads.patch"
+libkv_patch="$pins/patches/libkv-zookeeper-list.patch"
 cache_root="${1:-${DNLAB_CACHE:-/var/cache/dnlab}}"
 arch_triplet="x86_64-linux-gnu"
 
@@ -48,16 +53,16 @@ if [[ -z "$src_version" ]]; then
 fi
 [[ -n "$src_version" && "$src_version" != "(none)" ]] || die "cannot tell docker.io's version: run apt-get update (and scripts/install-deps.sh) first"
 upstream="${src_version%%-*}"          # 20.10.24+dfsg1
-version="${upstream}+consul+nsfix"
+version="${upstream}+consul+nsfix+zklist"
 want_version="Docker version ${version},"
 
 # The cache key: the directory (source version + flavour), the version the binary reports, and the
-# patches it was built with (a changed patch rebuilds). The unpatched builds of earlier versions of
-# this script (dockerd-<version>-consul/) are left alone.
-out_dir="$cache_root/dockerd-${src_version}-consul-nsfix"
+# patches it was built with (a changed patch rebuilds). Builds of earlier versions of this script
+# (dockerd-<version>-consul*/) are left alone.
+out_dir="$cache_root/dockerd-${src_version}-consul-nsfix-zklist"
 bin="$out_dir/dockerd"
 stamp="$out_dir/patches.sha256"
-patches_sum="$(cat "$libnetwork_patch" "$netlink_patch" | sha256sum | cut -d' ' -f1)"
+patches_sum="$(cat "$libnetwork_patch" "$netlink_patch" "$libkv_patch" | sha256sum | cut -d' ' -f1)"
 binary_ok() {
   [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$patches_sum" ]] && "$bin" --version 2>/dev/null | grep -qF "$want_version"
 }
@@ -146,6 +151,10 @@ chmod -R u+w "$gp/github.com/vishvananda"
 patch -d "$gp/github.com/vishvananda" -p1 --batch --quiet --forward <"$netlink_patch" \
   || die "could not apply $netlink_patch to Debian's netlink package (its version changed?)"
 grep -q 'dnlab nsfix' "$gp/github.com/vishvananda/netlink/nl/nl_linux.go" || die "the nsfix is not in netlink after patching"
+chmod -R u+w "$gp/github.com/docker/libkv"
+patch -d "$gp/github.com/docker" -p1 --batch --quiet --forward <"$libkv_patch" \
+  || die "could not apply $libkv_patch to Debian's libkv package (its version changed?)"
+grep -q 'dnlab zklist' "$gp/github.com/docker/libkv/store/zookeeper/zookeeper.go" || die "the zklist fix is not in libkv after patching"
 cp -a "$(moddir github.com/docker/libkv)/store/consul" "$gp/github.com/docker/libkv/store/consul"
 cp -a "$(moddir github.com/hashicorp/consul/api)" "$gp/github.com/hashicorp/consul/api"
 cp -a "$(moddir github.com/hashicorp/go-rootcerts)" "$gp/github.com/hashicorp/go-rootcerts"

@@ -44,7 +44,8 @@ fi
 # The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
 # consul (its Go client is not packaged), and dockerd then dies with "discovery service not
 # supported". Say so before starting anything; scripts/build-dockerd-consul.sh builds one that has it
-# (pass it as --dockerd).
+# (pass it as --dockerd). (Its zookeeper store is there but broken: the labs' preflight refuses it,
+# src/model/zookeeper.ts.)
 for f in "${REST[@]}"; do
   case "$f" in
     --cluster-store=*://* | *://*)
@@ -99,7 +100,9 @@ if ! pid_is "$pid" "$pidfile"; then
   # A daemon with its own fds: it must outlive this script and must not hold the caller's stdout open
   # (Pulumi's local.Command waits for EOF on it).
   start_daemon nsenter --net="/run/netns/$ns" unshare --uts \
-    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1 ||
+    die "dockerd for $name did not start; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
   pid=$!
 fi
 

@@ -2,7 +2,7 @@
 // (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
 // network, against the plan), and the last saved verification report.
 import { readFileSync } from "node:fs";
-import { type HostPlan, kvRecordUrl, type LabPlan, LAST_VERIFY_FILE, type NetworkPlan, type WorkloadPlan } from "../model/index.js";
+import { type HostPlan, kvRecordRead, type LabPlan, LAST_VERIFY_FILE, type NetworkPlan, type WorkloadPlan } from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
 import {
@@ -348,7 +348,8 @@ function containerReport(w: WorkloadPlan, reachable: ReadonlySet<string>, infos:
 
 /**
  * Classic overlay: the VNI sits in the network's KV record. A running container on the network
- * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox wget.
+ * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox (wget, or nc
+ * for ZooKeeper: kvRecordRead).
  */
 async function vniThroughContainer(
   plan: LabPlan,
@@ -358,17 +359,17 @@ async function vniThroughContainer(
   infos: ContainerInfos,
   call: CallOptions,
 ): Promise<number | undefined> {
-  const url = plan.kv ? kvRecordUrl(plan.kv, networkId) : undefined;
-  if (!url) return undefined;
+  const read = plan.kv ? kvRecordRead(plan.kv, networkId, 3) : undefined;
+  if (!read) return undefined;
   const w = plan.workloads.find((x) => {
     const c = infos.get(x.name);
     return c !== undefined && !(c instanceof Error) && c.State.Running && x.attachments.some((a) => a.network === network);
   });
   if (!w) return undefined;
   try {
-    // `timeout 3`, not `wget -T`: Debian's static busybox crashes on -T (see the verifier).
-    const r = await engines.get(w.host)!.exec(w.name, ["timeout", "3", "wget", "-q", "-O", "-", url], call);
-    return r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+    const r = await engines.get(w.host)!.exec(w.name, read.argv, call);
+    const record = r.exitCode === 0 ? read.record(r.stdout) : undefined;
+    return record === undefined ? undefined : vniFromKvRecord(record);
   } catch {
     return undefined;
   }

@@ -10,7 +10,7 @@
 // right there with runc's "unable to apply caps: operation not permitted"; the local bounding set
 // (read when the engine is on this machine) then says which capability is missing.
 import { readFileSync } from "node:fs";
-import type { LabPlan } from "../model/index.js";
+import { type LabPlan, zookeeperDockerdProblem } from "../model/index.js";
 import { type NeighbourTable, neighbourTableProblem, readNeighbourTable } from "./neighbourTable.js";
 import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv } from "./kernel.js";
 import { run } from "./run.js";
@@ -22,6 +22,8 @@ export interface DindProbeReport {
   features: Partial<Record<KernelFeature, FeatureAnswer>>;
   /** Why the image could not probe the kernel (no `ip` in it, no veth): the features stay unchecked. */
   unknown?: string;
+  /** The image's `dockerd --version` line ("" when it has none on PATH). */
+  dockerd?: string;
 }
 
 /** The probe run: the container started and reported, or it could not start (engine, image, privileges). */
@@ -104,7 +106,7 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * The probe container's script (POSIX sh; needs `ip` and `iptables`, as every dind image has). Prints
  * `cgroup 1 devices|nodevices`, `cgroup 2 writable|readonly`, `iptables ok|fail <msg>`,
- * `feature <name> ok|fail <msg>` (or `unknown <msg>` when it cannot tell).
+ * `feature <name> ok|fail <msg>` (or `unknown <msg>` when it cannot tell), `dockerd <its --version line>`.
  */
 export function dindProbeScript(features: readonly KernelFeature[]): string {
   const lines = [
@@ -113,6 +115,7 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
     "elif grep -q ' /sys/fs/cgroup/devices ' /proc/self/mountinfo 2>/dev/null || grep -qE ' /sys/fs/cgroup/[^ ]*devices' /proc/self/mountinfo 2>/dev/null; then echo 'cgroup 1 devices'",
     "else echo 'cgroup 1 nodevices'; fi",
     'if out=$(iptables -t nat -S 2>&1); then echo \'iptables ok\'; else echo "iptables fail $(echo "$out" | head -n1)"; fi',
+    'echo "dockerd $(dockerd --version 2>/dev/null | head -n1)"',
   ];
   if (features.length > 0) {
     lines.push(
@@ -137,8 +140,10 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
   let iptables: FeatureAnswer | undefined;
   const features: DindProbeReport["features"] = {};
   let unknown: string | undefined;
+  let dockerd: string | undefined;
   for (const line of stdout.split("\n").map((l) => l.trim())) {
     const [key, a, ...rest] = line.split(" ");
+    if (key === "dockerd") dockerd = line.slice("dockerd".length).trim();
     if (key === "cgroup")
       cgroup = a === "2" ? { version: 2, writable: rest[0] === "writable" } : { version: 1, devices: rest[0] === "devices" };
     else if (key === "iptables") iptables = a === "ok" ? { ok: true } : { ok: false, detail: rest.join(" ") || "failed" };
@@ -149,7 +154,7 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
     }
   }
   if (!cgroup || !iptables) return undefined;
-  return { cgroup, iptables, features, ...(unknown !== undefined ? { unknown } : {}) };
+  return { cgroup, iptables, features, ...(unknown !== undefined ? { unknown } : {}), ...(dockerd !== undefined ? { dockerd } : {}) };
 }
 
 const CAPS_FAILURE = /unable to apply caps|operation not permitted/i;
@@ -209,6 +214,14 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
       `lab:hostKind = "dind": iptables does not work in a privileged container on the Docker engine at ${engine} (iptables -t nat -S: ${r.iptables.detail}); every inner dockerd needs its nat and filter tables. ` +
         "Fix: a kernel with netfilter NAT (nf_tables or ip_tables with iptable_nat)",
     );
+  }
+  if (plan.kv?.kind === "zookeeper" && plan.overlayMode === "kv" && r.dockerd !== undefined) {
+    const why = zookeeperDockerdProblem(r.dockerd);
+    if (why)
+      problems.push(
+        `lab:kv.kind = "zookeeper": the dind image ${image}: ${why}. Fix: ${imageKey}: dnlab-local/dind:20.10.24 ` +
+          "(scripts/images/build.sh; its dockerd carries the fix), or set kv.kind to etcd or consul",
+      );
   }
   if (r.unknown !== undefined) {
     // An image without iproute2 cannot answer; the lab then finds out when it creates the networks.

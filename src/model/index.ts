@@ -16,4 +16,5 @@ export * from "./netnsCommands.js";
 export * from "./dockerKv.js";
 export * from "./remoteCommands.js";
 export * from "./neighbours.js";
+export * from "./zookeeper.js";
 export * from "./tls.js";

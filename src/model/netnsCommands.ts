@@ -146,9 +146,6 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   let kv: NetnsStep | undefined;
   if (plan.kv && plan.kv.provision === "netns") {
     const k = plan.kv;
-    if (k.kind !== "etcd" && k.kind !== "consul") {
-      throw new Error(`lab:kv.kind = ${JSON.stringify(k.kind)}: netns labs run etcd or consul. Fix: set kv.kind to etcd or consul.`);
-    }
     const consul: string[] = [];
     if (k.kind === "consul") {
       if (!opts.consulBinary) {

@@ -57,6 +57,7 @@ import {
   DIND_TLS_API_PORT,
   IMAGES,
   KV_PORTS,
+  KV_SCHEMES,
   TLS_CLIENT_ROOT,
 } from "./defaults.js";
 import { Problems } from "./errors.js";
@@ -217,7 +218,7 @@ function readKv(
   const onHost = lab.hostKind === "ssh" && !external;
   const addrText = onHost ? (kvIn.address ?? firstHost?.address) : kvIn.address;
   const addr = addrText === undefined ? underlay.cidr.base + 2 : labIp(p, "kv.address", addrText);
-  checkKvPlacement(p, kvIn, kind, lab.hostKind, { onHost, external, firstHost });
+  checkKvPlacement(p, kvIn, { onHost, external, firstHost });
   if (addr === undefined) return undefined;
   reserveKvAddress(p, kvIn, addr, underlay.cidr, underlay.reserved, { onHost, external });
   const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kind]);
@@ -232,7 +233,7 @@ function readKv(
     kind,
     address: formatIp(addr),
     port,
-    url: `${kind}://${formatIp(addr)}:${port}`,
+    url: `${KV_SCHEMES[kind]}://${formatIp(addr)}:${port}`,
     image: kvImage(p, kvIn.image, images.kv, kind),
     nodeName: `${lab.name}-kv`,
     provision,
@@ -280,14 +281,8 @@ interface KvPlacement {
   external: boolean;
 }
 
-/** Where the KV store may run: settings that contradict the host kind or leave its address open. */
-function checkKvPlacement(
-  p: Problems,
-  kvIn: KvInput,
-  kind: KvKind,
-  hostKind: HostKind,
-  at: KvPlacement & { firstHost: HostInput | undefined },
-): void {
+/** Where the KV store may run: settings that contradict the host kind or leave its address open. Every kind runs on every host kind. */
+function checkKvPlacement(p: Problems, kvIn: KvInput, at: KvPlacement & { firstHost: HostInput | undefined }): void {
   if (at.onHost && kvIn.address !== undefined && kvIn.address !== at.firstHost?.address) {
     p.add(
       K("kv.address"),
@@ -298,14 +293,6 @@ function checkKvPlacement(
   }
   if (at.external && kvIn.address === undefined) {
     p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
-  }
-  if (hostKind === "netns" && kind === "zookeeper" && !at.external) {
-    p.add(
-      K("kv.kind"),
-      kind,
-      "netns labs run consul or etcd (zookeeper is not provisioned there)",
-      "use kv.kind consul or etcd, or kv.external: true",
-    );
   }
 }
 

@@ -3,7 +3,7 @@
 // read before the probes and after them, so the check shows the traffic this very run pushed through
 // the tunnel.
 import type { CheckPlan, LabPlan } from "../model/index.js";
-import { kvRecordUrl } from "../model/index.js";
+import { kvRecordRead } from "../model/index.js";
 import type { LabHosts } from "./hosts.js";
 import {
   type DevCounters,
@@ -91,12 +91,18 @@ export class VxlanSampler {
   private async vniFromKv(host: string, networkId: string, signal: AbortSignal): Promise<number | undefined> {
     const kv = this.plan.kv;
     if (!kv || this.plan.overlayMode !== "kv") return undefined;
-    const url = kvRecordUrl(kv, networkId);
-    if (!url) return undefined;
-    // `timeout 5`, not `wget -T 5`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
-    // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.
-    const r = await this.hosts.execOnHost(host, ["timeout", "5", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
-    return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+    // Bounded to 5 s: an unreachable KV store (the host lost its underlay) must not hold the check
+    // until its deadline: the VNI is only reported.
+    const read = kvRecordRead(kv, networkId, 5);
+    if (!read) return undefined;
+    const r = await this.hosts.execOnHost(host, read.argv, signal).catch(() => undefined);
+    if (r?.exitCode !== 0) return undefined;
+    try {
+      const record = read.record(r.stdout);
+      return record === undefined ? undefined : vniFromKvRecord(record);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

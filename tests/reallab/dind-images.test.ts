@@ -214,9 +214,9 @@ describeRealLab(
       timings.push(`dind hosts answering ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       for (const h of p.hosts) {
         // The version the plan shows for the host (from the image's tag) is the one that really runs: the
-        // project's dockerd, with the Consul store and the thread-namespace fix (scripts/build-dockerd-consul.sh).
-        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul+nsfix");
-        expect("20.10.24+dfsg1+consul+nsfix".startsWith(`${h.dockerVersion}.`)).toBe(true);
+        // project's dockerd, with the Consul store and the thread-namespace and ZooKeeper listing fixes (scripts/build-dockerd-consul.sh).
+        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul+nsfix+zklist");
+        expect("20.10.24+dfsg1+consul+nsfix+zklist".startsWith(`${h.dockerVersion}.`)).toBe(true);
         expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(
           `${h.name} ${h.daemon.clusterStore} ${h.address}:2376`,
         );

@@ -44,7 +44,7 @@ describeRealLab(
         it(
           `${ROUNDS} rounds: containers and network removed, the network created with another MTU, the containers again; all verified`,
           async () => {
-            expect(execFileSync(dockerdBinary, ["--version"], { encoding: "utf8" })).toMatch(/\+consul\+nsfix,/);
+            expect(execFileSync(dockerdBinary, ["--version"], { encoding: "utf8" })).toMatch(/\+consul\+nsfix\+zklist,/);
             const seen = { leaving: 0, sandboxThreads: 0 };
             const times: number[] = [];
             for (let round = 1; round <= ROUNDS; round++) {
