@@ -125,9 +125,11 @@ export function asPlan(raw: unknown, path: string): LabPlan {
       `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
     );
   }
+  // Plans written before lab:faults and lab:expect have neither: none of them.
+  const plan = { ...(p as LabPlan), faults: p!.faults ?? [], expectations: p!.expectations ?? [] };
   // The checks are a pure function of the plan: the stack leaves them out of what it hands over.
-  const plan = p as LabPlan;
-  return plan.checks === undefined ? { ...plan, checks: planChecks(plan) } : plan;
+  if (plan.checks === undefined) return { ...plan, checks: planChecks(plan) };
+  return { ...plan, checks: { ...plan.checks, expectations: plan.checks.expectations ?? [] } };
 }
 
 export interface PlanFlags {

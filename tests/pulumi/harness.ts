@@ -44,7 +44,7 @@ let runCounter = 0;
 export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[] {
   return expandChecks(plan.checks).map((c) => {
     const bad = failIds.includes(c.id);
-    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
+    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect === "pass" ? "pass" : "fail";
     return {
       id: c.id,
       kind: c.kind,
@@ -55,8 +55,8 @@ export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[
       expect: c.expect,
       outcome,
       ok: !bad,
-      expected: c.expect === "fail",
-      error: false,
+      expected: c.expect !== "pass",
+      error: !bad && c.expect === "no-run",
       reason: c.reason,
       detail: bad ? "100% packet loss" : "as expected",
       durationMs: 12,
