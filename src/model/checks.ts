@@ -59,6 +59,7 @@ export function pairCheck(
     expect: p.expect ?? "pass",
     reason: p.reason,
     ...(p.faults ? { faults: p.faults } : {}),
+    ...(p.attempts !== undefined ? { attempts: p.attempts } : {}),
   };
   switch (p.probe) {
     case "ping-name":
@@ -98,9 +99,17 @@ function withEffect<T extends { expect: CheckPlan["expect"]; reason: string }>(
   plan: LabPlan,
   base: T,
   e: FaultEffect,
-): T & { faults?: string[] } {
-  if (e.faults.length === 0) return base;
-  return { ...base, expect: e.expect, reason: effectReason(e, plan), faults: labels(e.faults) };
+): T & { faults?: string[]; attempts?: number } {
+  // A check the plan itself expects to fail (a host and its own macvlan child) keeps that, unless it cannot even run.
+  if (base.expect !== "pass" && e.expect !== "no-run") return base;
+  if (e.faults.length === 0 && e.attempts === undefined) return base;
+  return {
+    ...base,
+    expect: e.expect,
+    reason: effectReason(e, plan),
+    faults: labels(e.faults.length ? e.faults : (e.lossy ?? [])),
+    ...(e.attempts !== undefined ? { attempts: e.attempts } : {}),
+  };
 }
 
 /**
@@ -121,7 +130,7 @@ function pairGroups(
       const e = crossHostEffect(plan, p.probe === "dns" ? "dns" : "ping", net.driver, host, t.host);
       return withEffect(plan, { ...p, expect: "pass" as const }, e);
     });
-    const key = JSON.stringify(ps.map((p) => [p.expect, p.faults]));
+    const key = JSON.stringify(ps.map((p) => [p.expect, p.faults, p.attempts]));
     let g = byEffect.get(key);
     if (!g) {
       // Unaffected probes keep their plain form (no expect/faults fields): what a lab without faults always had.
@@ -335,6 +344,7 @@ function faultProbes(plan: LabPlan, net: NetworkPlan, m: Member[]): CheckPlan[] 
       ] as const) {
         const cut = crossHostEffect(plan, "ping", "overlay", a.w.host, b.w.host);
         if (cut.expect !== "pass") continue;
+        const tries = cut.attempts !== undefined ? { attempts: cut.attempts } : {};
         const base = { from: a.w.name, host: a.w.host, network: net.name, target: b.ip, faults: [label] };
         const to = `${a.w.name}->${b.w.name}@${net.name}`;
         if (f.kind === "mtu" && f.mtu !== undefined && mtu + VXLAN_OVERHEAD > f.mtu) {
@@ -353,6 +363,7 @@ function faultProbes(plan: LabPlan, net: NetworkPlan, m: Member[]): CheckPlan[] 
             kind: "mtu",
             size: fits,
             expect: "pass",
+            ...tries,
             reason: `a DF packet of ${fits + ICMP_OVERHEAD} bytes (${fits + ICMP_OVERHEAD + VXLAN_OVERHEAD} with VXLAN) fits the MTU ${f.mtu} of ${f.host}'s underlay (${label})`,
           });
         }

@@ -93,9 +93,11 @@ function faultArgs(plan: LabPlan, f: FaultPlan, host: HostPlan, opts: FaultComma
   switch (f.kind) {
     case "loss":
       args.push("--loss", String(f.lossPct));
-      // The lab's own way into the host is never dropped: the dind host's API, the ssh host's sshd.
+      // The lab's own ways into the host are never dropped: the dind host's API, the ssh host's sshd, and
+      // the daemon's KV store (a daemon whose store connection loses packets stalls its API for seconds).
       if (host.kind === "dind") args.push("--spare-tcp-port", String(DIND_API_PORT));
       if (host.kind === "ssh") args.push("--spare-tcp-port", String(host.ssh?.port ?? 22));
+      if (plan.kv && plan.overlayMode === "kv") args.push("--spare-tcp-port", String(plan.kv.port));
       break;
     case "delay":
       args.push("--delay-ms", String(f.delayMs));

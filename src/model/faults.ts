@@ -81,6 +81,10 @@ export function faultsOn(plan: Pick<LabPlan, "faults">, host: string, kinds?: re
 export interface FaultEffect {
   expect: Expectation;
   faults: FaultPlan[];
+  /** Through a lossy host: the tries a ping gets (1 s each), so that it passes within its retries. */
+  attempts?: number;
+  /** The loss faults that make those tries needed. */
+  lossy?: FaultPlan[];
 }
 
 const PASS: FaultEffect = { expect: "pass", faults: [] };
@@ -112,10 +116,37 @@ export function crossHostEffect(
   const noRun = faultsOn(plan, src, ["stop-daemon"]);
   const fail = [
     ...faultsOn(plan, dst, ["stop-daemon"]),
-    ...(probe === "ping" ? [...faultsOn(plan, src, ["down"]), ...faultsOn(plan, dst, ["down"])] : []),
+    ...(probe === "ping" ? [...cutOff(plan, src), ...cutOff(plan, dst)] : []),
     ...(probe === "ping" && driver === "overlay" ? [...faultsOn(plan, src, ["drop-vxlan"]), ...faultsOn(plan, dst, ["drop-vxlan"])] : []),
   ];
-  return effect(noRun, fail);
+  return withAttempts(plan, effect(noRun, fail), probe === "ping" ? [src, dst] : []);
+}
+
+/** What cuts a host off its underlay entirely: its link down, or all of its packets lost. */
+function cutOff(plan: Pick<LabPlan, "faults">, host: string): FaultPlan[] {
+  return [...faultsOn(plan, host, ["down"]), ...faultsOn(plan, host, ["loss"]).filter((f) => (f.lossPct ?? 0) >= 100)];
+}
+
+/** Pings through these hosts lose a share (loss below 100%): how many tries make a lost reply improbable. */
+export function lossAttempts(plan: Pick<LabPlan, "faults">, hosts: readonly string[]): number | undefined {
+  const lossy = [...new Set(hosts)].flatMap((h) => faultsOn(plan, h, ["loss"])).filter((f) => (f.lossPct ?? 0) < 100);
+  if (lossy.length === 0) return undefined;
+  // A ping and its reply each cross every lossy host's underlay once.
+  const through = lossy.reduce((s, f) => s * (1 - (f.lossPct ?? 0) / 100) ** 2, 1);
+  const tries = Math.ceil(Math.log(LOST_PING_ODDS) / Math.log(1 - through));
+  return Math.min(MAX_ATTEMPTS, Math.max(3, tries));
+}
+
+/** The odds a check through a lossy host may have of losing every try; and the most tries a probe gets (1 s each). */
+const LOST_PING_ODDS = 1e-4;
+const MAX_ATTEMPTS = 25;
+
+function withAttempts(plan: Pick<LabPlan, "faults">, e: FaultEffect, hosts: readonly string[]): FaultEffect {
+  if (e.expect !== "pass") return e;
+  const attempts = lossAttempts(plan, hosts);
+  if (attempts === undefined) return e;
+  const lossy = [...new Set(hosts)].flatMap((h) => faultsOn(plan, h, ["loss"]));
+  return { ...e, attempts, lossy };
 }
 
 /** A check that runs on `host` and stays there (routes, CNM view, a local name): only a stopped daemon stops it. */
@@ -125,19 +156,22 @@ export function localEffect(plan: Pick<LabPlan, "faults">, host: string): FaultE
 
 /** A container on `host` pinging an address on the underlay through its host (docker_gwbridge and NAT). */
 export function outboundEffect(plan: Pick<LabPlan, "faults">, host: string): FaultEffect {
-  return effect(faultsOn(plan, host, ["stop-daemon"]), faultsOn(plan, host, ["down"]));
+  return withAttempts(plan, effect(faultsOn(plan, host, ["stop-daemon"]), cutOff(plan, host)), [host]);
 }
 
 /**
  * The overlay's VXLAN device on `host` must see encapsulated traffic both ways this run: not when the
  * host itself drops VXLAN or is cut off, nor when every peer host on the network is.
  */
-export function vxlanEffect(plan: Pick<LabPlan, "faults">, host: string, peers: readonly string[]): FaultEffect {
-  const cut: FaultKind[] = ["drop-vxlan", "down", "stop-daemon"];
-  const own = faultsOn(plan, host, ["drop-vxlan", "down"]);
-  const peerFaults = peers.map((h) => faultsOn(plan, h, cut));
+export function vxlanEffect(plan: Pick<LabPlan, "faults" | "overlayMode">, host: string, peers: readonly string[]): FaultEffect {
+  const cut = (h: string): FaultPlan[] => [...faultsOn(plan, h, ["drop-vxlan", "stop-daemon"]), ...cutOff(plan, h)];
+  // A classic overlay is looked up in the KV store, which a host whose link is down cannot reach: the
+  // check finds no network to read the device of (swarm keeps its networks in the node's own store).
+  const lookedUp = plan.overlayMode === "kv" ? faultsOn(plan, host, ["down"]) : [];
+  const own = [...faultsOn(plan, host, ["drop-vxlan"]), ...cutOff(plan, host)].filter((f) => !lookedUp.includes(f));
+  const peerFaults = peers.map(cut);
   const allPeersCut = peers.length > 0 && peerFaults.every((fs) => fs.length > 0);
-  return effect(faultsOn(plan, host, ["stop-daemon"]), [...own, ...(allPeersCut ? peerFaults.flat() : [])]);
+  return effect([...faultsOn(plan, host, ["stop-daemon"]), ...lookedUp], [...own, ...(allPeersCut ? peerFaults.flat() : [])]);
 }
 
 /** A host's own ping to a macvlan child on `childHost` (another host), or such a child pinging a host. */
@@ -154,8 +188,11 @@ export function underlayEffect(
   ]);
 }
 
-/** The reason a check gets when faults decide its outcome. */
+/** The reason a check gets when faults decide its outcome (or give it more tries). */
 export function effectReason(e: FaultEffect, plan?: Pick<LabPlan, "networks">): string {
+  if (e.faults.length === 0 && e.lossy?.length) {
+    return `passes within ${e.attempts} tries: ${e.lossy.map((f) => describeFault(f, plan)).join("; ")}`;
+  }
   const what = e.expect === "no-run" ? "cannot run" : "fails";
   return `${what}: ${e.faults.map((f) => describeFault(f, plan)).join("; ")}`;
 }

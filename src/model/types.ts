@@ -204,6 +204,8 @@ export interface CheckPlan {
   size?: number | "auto";
   /** ping: a series whose loss and RTT are measured and judged. */
   measure?: MeasurePlan;
+  /** ping, mtu: the tries a probe gets (1 s each) where a loss fault sits on its path; else the verifier's own. */
+  attempts?: number;
   /** The faults (their labels, e.g. `lab:faults[1] drop-vxlan`) that set this check's expectation. */
   faults?: string[];
   /** A user's expectation (lab:expect): its name and key, for the report's own section. */
@@ -236,7 +238,7 @@ export interface PairCheckGroup {
   sources: string[];
   targets: PairTarget[];
   /** Each probe with what the plan expects of it (pass unless a fault says otherwise) and why. */
-  probes: { probe: PairProbe; reason: string; expect?: Expectation; faults?: string[] }[];
+  probes: { probe: PairProbe; reason: string; expect?: Expectation; faults?: string[]; attempts?: number }[];
 }
 
 /** What the verifier checks: pairwise groups, the (linear) rest one CheckPlan each, and the user's own. */

@@ -97,13 +97,13 @@ export class VerifyRun {
       case "dns":
         return { kind: "dns", target: c.target, attempts: 1 };
       case "mtu":
-        return { kind: "mtu", target: c.target, attempts: this.pingAttemptsFor(c.expect), arg: c.size ?? "auto" };
+        return { kind: "mtu", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect), arg: c.size ?? "auto" };
       case "ping":
       case "external":
       case "host-ping":
         return c.measure
           ? { kind: "series", target: c.target, attempts: 1, arg: c.measure.count }
-          : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) };
+          : { kind: "ping", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect) };
       default:
         return undefined;
     }

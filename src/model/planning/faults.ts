@@ -147,8 +147,8 @@ function readSettings(p: Problems, key: string, f: FaultInput, kind: FaultKind, 
       return lossPct === undefined ? {} : { lossPct };
     }
     case "delay": {
-      const delayMs = duration(p, `${key}.delay`, f.delay, true);
-      const jitterMs = f.jitter === undefined ? undefined : duration(p, `${key}.jitter`, f.jitter, false);
+      const delayMs = duration(p, `${key}.delay`, f.delay, true, MAX_DELAY_MS);
+      const jitterMs = f.jitter === undefined ? undefined : duration(p, `${key}.jitter`, f.jitter, false, MAX_DELAY_MS);
       if (delayMs !== undefined && jitterMs !== undefined && jitterMs > delayMs) {
         p.add(K(`${key}.jitter`), f.jitter, `larger than the delay (${delayMs}ms)`, "use a jitter of at most the delay");
       }
@@ -189,20 +189,27 @@ function percent(p: Problems, key: string, value: unknown): number | undefined {
   return undefined;
 }
 
-/** "50ms", "0.2s" or 50 (ms) -> ms. A delay must be positive (at most a minute); a jitter may be 0. */
-function duration(p: Problems, key: string, value: unknown, positive: boolean): number | undefined {
+/** The verifier waits 2 s for a reply: a longer delay would fail every check through the host. */
+const MAX_DELAY_MS = 1000;
+
+/** "50ms", "0.2s" or 50 (ms) -> ms. A delay must be positive; a jitter may be 0; both at most `max`. */
+function duration(p: Problems, key: string, value: unknown, positive: boolean, max: number): number | undefined {
   let ms = Number.NaN;
   if (typeof value === "number") ms = value;
   else if (typeof value === "string") {
     const m = /^(\d+(?:\.\d+)?)\s*(ms|s)$/.exec(value.trim());
     if (m) ms = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
   }
-  const ok = Number.isFinite(ms) && (positive ? ms > 0 : ms >= 0) && ms <= 60_000 && Number.isInteger(ms * 1000);
+  const ok = Number.isFinite(ms) && (positive ? ms > 0 : ms >= 0) && ms <= max && Number.isInteger(ms * 1000);
   if (ok) return ms;
   p.add(
     K(key),
     value,
-    value === undefined ? "a delay fault needs its delay" : Number.isFinite(ms) ? "must be from 1ms to 60s" : "not a duration",
+    value === undefined
+      ? "a delay fault needs its delay"
+      : Number.isFinite(ms)
+        ? `must be ${positive ? "more than 0" : "from 0"} and at most ${max}ms (the verifier waits 2 s for a reply)`
+        : "not a duration",
     `write it like 50ms or 0.2s${positive ? "" : " (0ms for none)"}`,
   );
   return undefined;
