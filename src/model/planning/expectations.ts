@@ -56,7 +56,7 @@ function readExpectation(p: Problems, raw: unknown, i: number, ctx: ExpectContex
   const size = readSize(p, key, e.size, probe);
   const lossPct = readBounds(p, `${key}.lossPct`, e.lossPct, probe, 100);
   const rttMs = readBounds(p, `${key}.rttMs`, e.rttMs, probe, 60_000);
-  const name = readName(p, key, e.name, `${e.from}->${e.to} ${probe}`, names);
+  const name = readName(p, key, e.name, defaultName(e, probe, i, names), names);
   if (!from || !to || name === undefined) return undefined;
   return {
     index: i,
@@ -71,6 +71,17 @@ function readExpectation(p: Problems, raw: unknown, i: number, ctx: ExpectContex
     ...(lossPct ? { lossPct } : {}),
     ...(rttMs ? { rttMs } : {}),
   };
+}
+
+/** `test1->test2 ping`, with what tells it apart (`lossPct`, the size) and, if still taken, its position. */
+function defaultName(e: ExpectInput, probe: ExpectProbe, i: number, names: Set<string>): string {
+  const what = [
+    e.lossPct !== undefined ? "lossPct" : "",
+    e.rttMs !== undefined ? "rttMs" : "",
+    typeof e.size === "number" ? String(e.size) : "",
+  ];
+  const name = [`${e.from}->${e.to} ${probe}`, ...what.filter(Boolean)].join(" ");
+  return names.has(name) ? `${name} #${i}` : name;
 }
 
 function readName(p: Problems, key: string, value: unknown, fallback: string, names: Set<string>): string | undefined {
