@@ -2,7 +2,7 @@
 // build the lab, export what a user needs to find and use it.
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "./components/networkLab.js";
-import { labOutputs } from "./src/stack/outputs.js";
+import { labOutputs } from "./components/labOutputs.js";
 import { readLabConfig } from "./src/stack/readConfig.js";
 import { netnsToolOptions } from "./src/lab/tools.js";
 import { labSteps } from "./src/stack/steps.js";

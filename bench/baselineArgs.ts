@@ -1,7 +1,7 @@
 // The argv of the baseline scripts for a plan: every name, path and address from the model, so
 // bench/baseline/bringup.sh builds the same layout as the stack (and the lab's teardown removes it),
 // checks.sh probes the plan's containers, and teardown.sh runs the lab's own teardown steps.
-import { networkCreateArgv, runArgv } from "../src/docker/cli.js";
+import { containerArgvs, networkCreateArgv } from "../src/docker/cli.js";
 import {
   busyboxTags,
   DEFAULT_BUSYBOX_PATH,
@@ -44,7 +44,7 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
   const prefix = `/${plan.underlay.prefixLength}`;
   const image = plan.workloads[0]?.image;
   if (!image) throw new Error(`baseline: lab ${plan.name} has no workloads`);
-  const hosts = plan.hosts.map((h) => {
+  const hosts = plan.hosts.map((h, hi) => {
     const p = h.netns;
     if (!p) throw new Error(`baseline: host ${h.name} has no netns paths`);
     const ws = plan.workloads.filter((w) => w.host === h.name);
@@ -64,12 +64,9 @@ export function baselineArgs(plan: LabPlan, o: { timeoutSeconds?: number; busybo
       p.socket,
       ...h.daemon.args,
     ];
-    return [
-      "--host",
-      fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";"),
-      "--run",
-      argvField(`container ${w.name}`, runArgv(workloadSpec(w))),
-    ];
+    // The container's docker calls (create, networks, start), each led by the host's index.
+    const runs = containerArgvs(workloadSpec(w)).flatMap((argv) => ["--run", argvField(`container ${w.name}`, [String(hi), ...argv])]);
+    return ["--host", fields.map((v, i) => field(`host ${h.name} field ${i + 1}`, v)).join(";"), ...runs];
   });
   return [
     "bash",

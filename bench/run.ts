@@ -58,20 +58,15 @@ function intList(flag: string, v: string | undefined, def: number[], min: number
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
-  const a = parseFlags({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      runs: { type: "string" },
-      "big-runs": { type: "string" },
-      only: { type: "string" },
-      hosts: { type: "string" },
-      containers: { type: "string" },
-      "verify-timeout": { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    runs: { type: "string" },
+    "big-runs": { type: "string" },
+    only: { type: "string" },
+    hosts: { type: "string" },
+    containers: { type: "string" },
+    "verify-timeout": { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
   });
   const v = a.values;
   if (v.help) return "help";

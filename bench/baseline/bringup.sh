@@ -17,7 +17,8 @@
 #          --rootfs DIR --tag busybox:latest [--tag busybox:1.36.1]...
 #          [--busybox /bin/busybox] [--timeout 60]
 #          --host 'name;namespace;switch-end;address/prefix;state-dir;data-root;exec-root;pidfile;socket;dockerd-flag;...'
-#          --run 'run<US>-d<US>...' (the host's container, one per --host, in the same order)
+#          --run 'HOST-INDEX<US>create<US>...' (the docker calls that make a host's container, in order;
+#          HOST-INDEX counts the --host options from 0)
 #          [--host ... --run ...]...
 set -euo pipefail
 
@@ -48,7 +49,7 @@ for k in switch bridge gateway iface kv-namespace kv-switch-end kv-name kv-addre
   [ -n "${ARG[$k]:-}" ] || die "missing --$k"
 done
 [ ${#HOSTS[@]} -gt 0 ] || die "missing --host"
-[ ${#RUNS[@]} -eq ${#HOSTS[@]} ] || die "one --run per --host (${#HOSTS[@]} hosts, ${#RUNS[@]} --run)"
+[ ${#RUNS[@]} -gt 0 ] || die "missing --run"
 [ ${#TAGS[@]} -gt 0 ] || die "missing --tag"
 timeout=${ARG[timeout]:-60}
 busybox=${ARG[busybox]:-/bin/busybox}
@@ -146,8 +147,11 @@ wait_for "network create $net" "$DOCKER" -H "unix://${sockets[0]}" "${create[@]}
 for i in "${!sockets[@]}"; do
   sock=${sockets[$i]}
   wait_for "network $net on ${names[$i]}" "$DOCKER" -H "unix://$sock" network inspect "$net"
-  IFS=$US read -r -a run <<<"${RUNS[$i]}"
-  log "docker ${run[*]:0:4} on ${names[$i]}"
-  "$DOCKER" -H "unix://$sock" "${run[@]}" >/dev/null
+  for r in "${RUNS[@]}"; do
+    IFS=$US read -r -a run <<<"$r"
+    [ "${run[0]}" = "$i" ] || continue
+    log "docker ${run[*]:1:3} on ${names[$i]}"
+    "$DOCKER" -H "unix://$sock" "${run[@]:1}" >/dev/null
+  done
 done
 log "lab up: ${#sockets[@]} hosts"

@@ -82,10 +82,25 @@ export function runAsMain<A>(cli: Cli<A>, moduleUrl: string): void {
   );
 }
 
-/** node:util parseArgs, strict, with its error as a UsageError (exit 2) instead of a stack trace. */
-export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The options of every command that works on a lab: which lab, how to reach its hosts, and --help. */
+export const LAB_OPTIONS = {
+  config: { type: "string" },
+  plan: { type: "string" },
+  "pulumi-config": { type: "string" },
+  endpoint: { type: "string", multiple: true },
+  "ssh-key": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/**
+ * node:util parseArgs, strict (an unknown option is an error), positionals only where the command
+ * takes them; its error is a UsageError (exit 2), not a stack trace.
+ */
+export function parseFlags<O extends Options, P extends boolean = false>(argv: string[], options: O, allowPositionals?: P) {
   try {
-    return parseArgs(config);
+    return parseArgs({ args: argv, options, strict: true as const, allowPositionals: (allowPositionals ?? false) as P });
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
   }

@@ -4,7 +4,7 @@
 // network absent), 2 bad usage (nothing was contacted).
 import { formatInspect, type InspectOptions, inspectLab, LAST_VERIFY_FILE } from "../inspect/index.js";
 import type { LabPlan } from "../model/index.js";
-import { type Cli, endpointsFromArgs, parseFlags, planFromArgs, positiveNumber, runAsMain, runCli } from "./cli.js";
+import { type Cli, endpointsFromArgs, LAB_OPTIONS, parseFlags, planFromArgs, positiveNumber, runAsMain, runCli } from "./cli.js";
 
 export { UsageError } from "./cli.js";
 
@@ -12,6 +12,7 @@ const USAGE = `usage: npm run inspect -- [--config lab.json | --plan plan.json] 
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON)
+  --pulumi-config FILE a stack's \`pulumi config --json\` (its lab:* settings)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of tables
   --verify-file FILE   the saved verification report (default ${LAST_VERIFY_FILE}; write it with
@@ -30,21 +31,12 @@ export interface InspectCliArgs {
 }
 
 export function parseInspectCli(argv: string[]): InspectCliArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: false,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      plan: { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      "verify-file": { type: "string" },
-      timeout: { type: "string" },
-      "no-vni": { type: "boolean" },
-      "ssh-key": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    ...LAB_OPTIONS,
+    json: { type: "boolean" },
+    "verify-file": { type: "string" },
+    timeout: { type: "string" },
+    "no-vni": { type: "boolean" },
   });
   const v = a.values;
   if (v.help) return "help";

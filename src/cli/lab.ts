@@ -47,11 +47,9 @@ export interface LabArgs {
 }
 
 export function parseLabCli(argv: string[]): LabArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const a = parseFlags(
+    argv,
+    {
       config: { type: "string" },
       "pulumi-config": { type: "string" },
       "consul-bin": { type: "string" },
@@ -59,7 +57,8 @@ export function parseLabCli(argv: string[]): LabArgs | "help" {
       "hosts-only": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
-  });
+    true,
+  );
   const v = a.values;
   if (v.help) return "help";
   const [command, ...extra] = a.positionals;

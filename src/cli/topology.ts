@@ -28,16 +28,11 @@ const USAGE = `usage: npm run topology -- [--config lab.json] [--format mermaid|
 exit: 0 drawn, 2 bad usage or configuration`;
 
 export function parseArgs(argv: string[]): TopologyArgs | "help" {
-  const v = parseFlags({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      config: { type: "string" },
-      format: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const v = parseFlags(argv, {
+    config: { type: "string" },
+    format: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
   }).values;
   if (v.help) return "help";
   const { config, out } = v;

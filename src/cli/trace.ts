@@ -15,6 +15,7 @@ import {
   type Cli,
   type CliIo,
   endpointsFromArgs,
+  LAB_OPTIONS,
   parseFlags,
   planFromArgs,
   positiveNumber,
@@ -71,26 +72,20 @@ export function parseTraceCli(
   io: CliIo = processIo,
   random: () => number = Math.random,
 ): TraceCliArgs | ReplayArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const a = parseFlags(
+    argv,
+    {
+      ...LAB_OPTIONS,
       network: { type: "string" },
       json: { type: "boolean" },
       mermaid: { type: "boolean" },
       svg: { type: "string" },
       count: { type: "string" },
       size: { type: "string" },
-      config: { type: "string" },
-      plan: { type: "string" },
-      "pulumi-config": { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      "ssh-key": { type: "string" },
       replay: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
+    true,
+  );
   const v = a.values;
   if (v.help) return "help";
   if (v.json && v.mermaid) throw new UsageError("--json and --mermaid are alternatives; pass only one of them");

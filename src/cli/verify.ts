@@ -9,6 +9,7 @@ import {
   type CliIo,
   type CliStreams,
   endpointsFromArgs,
+  LAB_OPTIONS,
   parseFlags,
   planFromArgs,
   positiveNumber,
@@ -24,6 +25,7 @@ const USAGE = `usage: npm run verify -- [--config lab.json | --plan plan.json] [
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON); "-" reads it from stdin (how the stack runs it)
+  --pulumi-config FILE a stack's \`pulumi config --json\` (its lab:* settings)
   --endpoint H=URL     Docker endpoint for host H (unix:///..., tcp://host:port, ssh://user@host:port); repeatable
   --json               print the report as JSON instead of a table
   --json-summary       print only the summary, the counts per network and check type and the failures
@@ -53,25 +55,16 @@ export interface CliArgs {
 }
 
 export function parseCli(argv: string[], io: CliIo = processIo): CliArgs | "help" {
-  const a = parseFlags({
-    args: argv,
-    allowPositionals: false,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      plan: { type: "string" },
-      endpoint: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      "json-summary": { type: "boolean" },
-      timeout: { type: "string" },
-      concurrency: { type: "string" },
-      settle: { type: "string" },
-      "ssh-key": { type: "string" },
-      "helper-image": { type: "string" },
-      quiet: { type: "boolean" },
-      save: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const a = parseFlags(argv, {
+    ...LAB_OPTIONS,
+    json: { type: "boolean" },
+    "json-summary": { type: "boolean" },
+    timeout: { type: "string" },
+    concurrency: { type: "string" },
+    settle: { type: "string" },
+    "helper-image": { type: "string" },
+    quiet: { type: "boolean" },
+    save: { type: "string" },
   });
   const v = a.values;
   if (v.help) return "help";

@@ -1,22 +1,32 @@
 // The model's specs (src/model/specs.ts) as docker CLI argv: what `npm run lab` and the tests run. The
 // components map the same specs to the docker provider (components/dockerArgs.ts): a mapping, no decisions.
-import { type ContainerSpec, type NetworkSpec, shellJoin } from "../model/index.js";
+import { type ContainerAttachment, type ContainerSpec, type NetworkSpec, shellJoin } from "../model/index.js";
 
 /** The Debian client: another (older) docker client may sit earlier on PATH. */
 export const DOCKER_CLI = "/usr/bin/docker";
 
 /**
- * `docker run` for a container, detached, on its first network (the primary one, as the provider
- * makes it). The CLI has only the shell form of a healthcheck: an exec-form test runs its words through
- * the container's /bin/sh instead (the same command).
+ * The docker CLI calls that make a container, in order: create, join its networks, start. They mirror
+ * how the docker provider makes one (create it on the default bridge network, disconnect that, connect
+ * each attachment with its address and aliases, start), so that both leave the same container
+ * (HostConfig.NetworkMode "bridge" included); `docker run --network` would leave another. The CLI has
+ * only the shell form of a healthcheck: an exec-form test runs its words through the container's
+ * /bin/sh instead (the same command).
  */
-export function runArgv(spec: ContainerSpec): string[] {
-  const first = spec.attachments[0];
+export function containerArgvs(spec: ContainerSpec): string[][] {
+  const joins = spec.hostNetwork
+    ? []
+    : spec.attachments.length > 0
+      ? [["network", "disconnect", "bridge", spec.name], ...spec.attachments.map((a) => connectArgv(spec.name, a))]
+      : [];
+  return [createArgv(spec), ...joins, ["start", spec.name]];
+}
+
+function createArgv(spec: ContainerSpec): string[] {
   const h = spec.healthcheck;
   const flag = (on: boolean, f: string): string[] => (on ? [f] : []);
   return [
-    "run",
-    "-d",
+    "create",
     "--name",
     spec.name,
     "--hostname",
@@ -30,8 +40,8 @@ export function runArgv(spec: ContainerSpec): string[] {
     "--stop-timeout",
     String(spec.stopTimeoutSeconds),
     ...spec.env.flatMap((e) => ["-e", e]),
-    ...(spec.hostNetwork ? ["--network", "host"] : []),
-    ...(first ? ["--network", first.network, "--ip", first.ipv4, ...first.aliases.flatMap((a) => ["--network-alias", a])] : []),
+    "--network",
+    spec.hostNetwork ? "host" : "bridge",
     ...spec.ports.flatMap((p) => ["-p", `${p.ip}:${p.external}:${p.internal}`]),
     ...spec.mounts.flatMap((m) => ["--mount", `type=volume,source=${m.volume},target=${m.target}`]),
     ...(h
@@ -59,11 +69,9 @@ function healthShell(test: readonly string[]): string {
   return form === "CMD-SHELL" ? rest.join(" ") : shellJoin(rest);
 }
 
-/** `docker network connect` for each further attachment (docker run joins only the first). */
-export function connectArgvs(spec: ContainerSpec): string[][] {
-  return spec.attachments
-    .slice(1)
-    .map((a) => ["network", "connect", "--ip", a.ipv4, ...a.aliases.flatMap((x) => ["--alias", x]), a.network, spec.name]);
+/** `docker network connect` of one attachment, with its address and aliases. */
+export function connectArgv(container: string, a: ContainerAttachment): string[] {
+  return ["network", "connect", "--ip", a.ipv4, ...a.aliases.flatMap((x) => ["--alias", x]), a.network, container];
 }
 
 export function networkCreateArgv(spec: NetworkSpec): string[] {

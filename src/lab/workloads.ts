@@ -9,7 +9,7 @@
 // A step that fails is retried while peers converge; a failed `docker run` may have created the
 // container before failing to start it, so every failed attempt removes that half-created container
 // first (else the retry fails on "Conflict. The container name is already in use").
-import { connectArgvs, DOCKER_CLI, type InspectedNetwork, networkCreateArgv, networkDifferences, runArgv } from "../docker/cli.js";
+import { connectArgv, containerArgvs, DOCKER_CLI, type InspectedNetwork, networkCreateArgv, networkDifferences } from "../docker/cli.js";
 import {
   type HostPlan,
   type LabPlan,
@@ -139,7 +139,7 @@ export async function waitForNetwork(host: HostPlan, network: string, timeoutMs 
   );
 }
 
-/** Create (or start) one container of the plan, and connect its further networks. */
+/** Create (or start) one container of the plan, from its spec, as the docker provider makes it. */
 async function applyWorkload(plan: LabPlan, w: WorkloadPlan, opts: ApplyOptions): Promise<void> {
   const wait = opts.convergeTimeoutMs ?? 30_000;
   const h = hostOf(plan, w.host);
@@ -149,30 +149,34 @@ async function applyWorkload(plan: LabPlan, w: WorkloadPlan, opts: ApplyOptions)
     if (net?.driver === "overlay" && plan.overlayMode === "kv") await waitForNetwork(h, net.name, wait);
   }
   if (await exists(h, "container", w.name)) {
+    // Ours from an earlier run: join what it misses (a network the config added), and run it.
+    const joined = (
+      await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])
+    )
+      .trim()
+      .split(/\s+/);
+    for (const a of spec.attachments.filter((x) => !joined.includes(x.network))) await dockerOk(h, connectArgv(w.name, a));
     const state = (await dockerOk(h, ["container", "inspect", "--format", "{{.State.Running}}", w.name])).trim();
     if (state !== "true") await dockerOk(h, ["start", w.name]);
-  } else {
-    const argv = runArgv(spec);
-    opts.log?.(`[${h.name}] docker ${argv.join(" ")}`);
-    // `docker run` can fail after it created the container (e.g. starting it: address in use,
-    // attaching to a swarm network): remove that one before the next attempt, and after the last.
-    await retry(`run ${w.name} on ${h.name}`, wait, () => dockerOk(h, argv), { cleanup: () => removeContainer(h, w.name) });
+    return;
   }
-  const connected = (
-    await dockerOk(h, ["container", "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", w.name])
-  )
-    .trim()
-    .split(/\s+/);
-  for (const argv of connectArgvs(spec)) {
-    const net = argv[argv.length - 2]!;
-    if (connected.includes(net)) continue;
-    opts.log?.(`[${h.name}] docker ${argv.join(" ")}`);
-    await dockerOk(h, argv);
-  }
+  // A step can fail after the container exists (starting it: address in use, attaching to a swarm
+  // network): the container goes before the next attempt, and after the last.
+  await retry(
+    `create ${w.name} on ${h.name}`,
+    wait,
+    async () => {
+      for (const argv of containerArgvs(spec)) {
+        opts.log?.(`[${h.name}] docker ${argv.join(" ")}`);
+        await dockerOk(h, argv);
+      }
+    },
+    { cleanup: () => removeContainer(h, w.name) },
+  );
 }
 
 /**
- * Create (or start) the plan's containers, and connect their further networks: the hosts in
+ * Create (or start) the plan's containers: the hosts in
  * parallel, each host's containers in plan order. Every host is tried; the first error is rethrown
  * once all have settled (so nothing is still being created when the caller rolls back).
  */

@@ -2,7 +2,7 @@
 // the expected resources, with the expected inputs, parents and providers.
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
-import { labOutputs } from "../../src/stack/outputs.js";
+import { labOutputs } from "../../components/labOutputs.js";
 import { checkCount, topologyMermaid } from "../../src/model/index.js";
 import { promiseOf, runLab, type LabRun } from "./harness.js";
 

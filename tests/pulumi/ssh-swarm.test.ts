@@ -3,7 +3,7 @@
 // -> verification.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { labOutputs } from "../../src/stack/outputs.js";
+import { labOutputs } from "../../components/labOutputs.js";
 import { promiseOf, runLab } from "./harness.js";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-material\n-----END OPENSSH PRIVATE KEY-----";

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
-import { DOCKER_CLI, networkCreateArgv, runArgv } from "../../src/docker/cli.js";
+import { containerArgvs, DOCKER_CLI, networkCreateArgv } from "../../src/docker/cli.js";
 import { hostOf } from "../../src/lab/workloads.js";
 import { dindPreflight, localCapBnd, missingCapabilities } from "../../src/lab/dindPreflight.js";
 import {
@@ -146,7 +146,7 @@ describeRealLab(
       const spec = kvContainerSpec(p, kv);
       outer(networkCreateArgv(underlayNetworkSpec(p)));
       timed("kv healthy", () => {
-        outer(runArgv(spec));
+        for (const argv of containerArgvs(spec)) outer(argv);
         // The container's own healthcheck (the one the stack waits for) turns it healthy.
         until("consul healthy", 60_000, () => {
           const health = outer(["inspect", "--format", "{{.State.Health.Status}}", spec.name]);
@@ -154,7 +154,7 @@ describeRealLab(
         });
       });
       timed("dind hosts answering", () => {
-        for (const h of p.hosts) outer(runArgv(dindHostSpec(p, h)));
+        for (const h of p.hosts) for (const argv of containerArgvs(dindHostSpec(p, h))) outer(argv);
         for (const h of p.hosts)
           until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
       });
@@ -182,7 +182,7 @@ describeRealLab(
       const onOverlay = p.workloads.filter((w) => w.attachments[0]?.network === ov.name);
       expect(onOverlay.map((w) => w.name)).toEqual(["test1", "test2"]);
       timed("overlay ping", () => {
-        for (const w of onOverlay) inner(hostOf(p, w.host), runArgv(workloadSpec(w)));
+        for (const w of onOverlay) for (const argv of containerArgvs(workloadSpec(w))) inner(hostOf(p, w.host), argv);
         const [a, b] = onOverlay as [(typeof onOverlay)[number], (typeof onOverlay)[number]];
         until(`${b.name} pings ${a.name} by name`, 60_000, () =>
           inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),
@@ -202,7 +202,7 @@ describeRealLab(
       outer(["rm", "-f", "-v", `${kvLab.name}-kv`, ...kvLab.hosts.map((x) => `${kvLab.name}-${x.name}`)]);
       outer(["network", "rm", `${kvLab.name}-underlay`]);
       outer(networkCreateArgv(underlayNetworkSpec(swarm)));
-      outer(runArgv(dindHostSpec(swarm, h)));
+      for (const argv of containerArgvs(dindHostSpec(swarm, h))) outer(argv);
       until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
       const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);
       expect(version).toMatch(/^26\.1\.5\+/);

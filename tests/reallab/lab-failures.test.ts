@@ -56,7 +56,7 @@ describeRealLab("lab driver: a failed up is rolled back, retries start clean", (
       const plan = buildPlan(kvConfig("lk3"));
       plans.push(plan);
       await fresh(plan);
-      // test2 planned on test1's address: its `docker run` creates the container, then cannot start it.
+      // test2 planned on test1's address: its container is created and connected, then cannot start.
       plan.workloads.find((w) => w.name === "test2")!.attachments[0]!.ipv4 = ipOf(plan, "test1");
       const lines: string[] = [];
       const e = await upLab(plan, { convergeTimeoutMs: 4_000, log: (l) => void lines.push(l) }).then(
@@ -69,7 +69,7 @@ describeRealLab("lab driver: a failed up is rolled back, retries start clean", (
       expect(err.rolledBack).toBe(true);
       expect(err.preexisting).toBe(false);
       expect(err.message).toContain("lab up failed at containers; rolled back: nothing of the lab is left on this machine.");
-      expect(err.message).toMatch(/run test2 on host1: still failing after 4000 ms \((\d+) attempts\)/);
+      expect(err.message).toMatch(/create test2 on host1: still failing after 4000 ms \((\d+) attempts\)/);
       const attempts = Number(/\((\d+) attempts\)/.exec(err.message)![1]);
       expect(attempts).toBeGreaterThan(1);
       // Without the cleanup every attempt after the first fails on the name instead.

@@ -21,6 +21,19 @@ function without(v: Json, paths: readonly string[]): Json {
   return out;
 }
 
+/**
+ * An empty list, an empty map and null say the same in an inspect answer (the docker CLI sends empty
+ * lists where the provider sends none): all three become null, everywhere in the document.
+ */
+function emptiesAsNull(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? null : v.map(emptiesAsNull);
+  if (v !== null && typeof v === "object") {
+    const entries = Object.entries(v as Json);
+    return entries.length === 0 ? null : Object.fromEntries(entries.map(([k, x]) => [k, emptiesAsNull(x)]));
+  }
+  return v;
+}
+
 /** Fields of `docker inspect <container>` that differ between two creations of the same container. */
 const CONTAINER_VOLATILE = [
   "Id",
@@ -41,6 +54,11 @@ const CONTAINER_VOLATILE = [
   "SizeRootFs",
   "NetworkSettings",
   "Mounts",
+  // Which streams a client attaching later (docker start -a) gets by default, not a property of the
+  // detached container: `docker create` always sets stdout and stderr (only `run -d` clears them), the
+  // provider's API call leaves them unset.
+  "Config.AttachStdout",
+  "Config.AttachStderr",
 ];
 
 /** A container as its daemon reports it, minus what differs between creations; its networks by name. */
@@ -58,7 +76,7 @@ export function normalizeContainerInspect(inspect: Json): Json {
       }),
   );
   const mounts = ((inspect["Mounts"] as Json[] | null) ?? []).map((m) => without(m, ["Source"]));
-  return { ...without(inspect, CONTAINER_VOLATILE), Networks: endpoints, Mounts: mounts };
+  return emptiesAsNull({ ...without(inspect, CONTAINER_VOLATILE), Networks: endpoints, Mounts: mounts }) as Json;
 }
 
 /** A network as its daemon reports it, minus ids, dates, members and what the daemon adds by itself. */
@@ -66,7 +84,7 @@ export function normalizeNetworkInspect(inspect: Json): Json {
   const options = { ...obj(inspect["Options"]) };
   // Swarm writes the VNI it chose into the options.
   delete options["com.docker.network.driver.overlay.vxlanid_list"];
-  return { ...without(inspect, ["Id", "Created", "Containers", "Peers", "Services"]), Options: options };
+  return emptiesAsNull({ ...without(inspect, ["Id", "Created", "Containers", "Peers", "Services"]), Options: options }) as Json;
 }
 
 /** Every container and network of the plan, per host, as its daemon reports it (normalized). */

@@ -13,7 +13,7 @@ import { machineCpuMs } from "../../bench/proc.js";
 import { parseBenchArgs, privilegeProblem } from "../../bench/run.js";
 import { UsageError } from "../../src/cli/cli.js";
 import { parseVerifyOutput } from "../../bench/verifyOutput.js";
-import { networkCreateArgv, runArgv } from "../../src/docker/cli.js";
+import { containerArgvs, networkCreateArgv } from "../../src/docker/cli.js";
 import { buildPlan, expandChecks, networkSpec, workloadSpec } from "../../src/model/index.js";
 import { buildReport, formatTable, summaryLine, type CheckResult } from "../../src/verify/index.js";
 
@@ -76,7 +76,7 @@ describe("baseline argv", () => {
     expect(f.slice(9)).toEqual(plan.hosts[0]!.daemon.args);
     // The network and the containers are the model's specs as CLI argv, word by word.
     const runs = argv.filter((_, i) => argv[i - 1] === "--run").map((r) => r.split("\x1f"));
-    expect(runs).toEqual(plan.workloads.map((w) => runArgv(workloadSpec(w))));
+    expect(runs).toEqual(plan.workloads.flatMap((w, i) => containerArgvs(workloadSpec(w)).map((a) => [String(i), ...a])));
     expect(runs[0]).toContain("trap 'exit 0' TERM INT; sleep 2147483647 & wait");
     expect(opt("--network-create")?.split("\x1f")).toEqual(networkCreateArgv(networkSpec(plan.networks[0]!, "host1")));
   });

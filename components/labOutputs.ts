@@ -1,7 +1,7 @@
-// The stack outputs, derived from the plan and the lab's components.
+// The stack outputs: what a user needs to find and use the lab, from the plan and the lab's components.
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkLab } from "../../components/networkLab.js";
-import { type LabPlan, topologyMermaid } from "../model/index.js";
+import type { NetworkLab } from "./networkLab.js";
+import { type LabPlan, topologyMermaid } from "../src/model/index.js";
 
 export function labOutputs(plan: LabPlan, lab: NetworkLab) {
   const overlayByName = new Map(lab.overlays.map((o) => [o.name, o]));
