@@ -249,6 +249,8 @@ export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyF
         mine.map((r) => [statusOf(r), r.expectation!.name, r.expectation!.key, r.expect, cut(r.detail)]),
       ),
     );
+    const all = report.results.filter((r) => r.expectation);
+    out.push(`lab:expect: ${all.filter((r) => r.ok).length} of ${all.length} as written`);
   }
   out.push("");
   const slow = report.slowest ? `; slowest ${report.slowest.id} ${(report.slowest.durationMs / 1000).toFixed(2)}s` : "";

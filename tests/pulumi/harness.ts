@@ -60,6 +60,10 @@ export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[
       reason: c.reason,
       detail: bad ? "100% packet loss" : "as expected",
       durationMs: 12,
+      // A measured series reports what it measured.
+      ...(c.measure ? { data: { sent: c.measure.count, received: c.measure.count - 5, lossPct: 25 } } : {}),
+      ...(c.faults ? { faults: c.faults } : {}),
+      ...(c.expectation ? { expectation: c.expectation } : {}),
     };
   });
 }
