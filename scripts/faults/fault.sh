@@ -275,6 +275,14 @@ remove_down() {
       net ip route replace $line || log "warning: could not put back the route '$line'"
     done <"$rec/routes.before"
   fi
+  # The link's IPv6 addresses come back "tentative" until duplicate address detection is done (about a
+  # second): the host is as it was only once it is.
+  i=0
+  while a=$(net ip -o -6 addr show dev "$iface" 2>/dev/null) && case "$a" in *tentative*) true ;; *) false ;; esac; do
+    i=$((i + 1))
+    [ "$i" -le 50 ] || break
+    sleep 0.1
+  done
 }
 active_down() { ! link_up "$iface"; }
 

@@ -46,7 +46,8 @@ export interface FaultCommandOptions extends NetnsCommandOptions {
 export function faultStateDir(plan: LabPlan, host: HostPlan): string {
   switch (host.kind) {
     case "netns":
-      return `${requireRoot(plan)}/faults/${host.name}`;
+      // Beside the lab's other runtime state, one directory per host (removed with its last fault).
+      return `${requireRoot(plan)}/faults-${host.name}`;
     case "dind":
       return DIND_FAULT_DIR;
     case "ssh":

@@ -355,10 +355,10 @@ describe("fault command lines per host kind", () => {
     );
     const loss = faultCalls(plan, plan.faults[0]!);
     expect(localFaultShell(loss.apply)).toBe(
-      `sh scripts/faults/fault.sh apply --id ${plan.faults[0]!.id} --name loss-host2 --kind loss --iface eth0 --netns lab-host2 --loss 30 --spare-tcp-port 2379 --state-dir /run/dnlab/lab/faults/host2`,
+      `sh scripts/faults/fault.sh apply --id ${plan.faults[0]!.id} --name loss-host2 --kind loss --iface eth0 --netns lab-host2 --loss 30 --spare-tcp-port 2379 --state-dir /run/dnlab/lab/faults-host2`,
     );
     expect(localFaultShell(loss.remove)).toBe(
-      `sh scripts/faults/fault.sh remove --id ${plan.faults[0]!.id} --state-dir /run/dnlab/lab/faults/host2`,
+      `sh scripts/faults/fault.sh remove --id ${plan.faults[0]!.id} --state-dir /run/dnlab/lab/faults-host2`,
     );
     const stop = faultCalls(plan, plan.faults[1]!, { dockerdBinary: "/opt/dockerd" }).apply.args;
     expect(stop).toContain("--pidfile");
@@ -368,7 +368,7 @@ describe("fault command lines per host kind", () => {
       "--keep",
       plan.faults[0]!.id,
       "--state-dir",
-      "/run/dnlab/lab/faults/host2",
+      "/run/dnlab/lab/faults-host2",
     ]);
   });
 
