@@ -5,6 +5,9 @@
 // the fault, verified against the lab without it, reports the fault as having no effect. A 40% loss is
 // measured on the paths through host2 and not on the others; a delay is refused here (no sch_netem)
 // before anything is created. Nothing of the lab is left afterwards (the harness asserts it).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { applyFaults, faultStatus } from "../../src/lab/faults.js";
 import { upLab } from "../../src/lab/lab.js";
@@ -73,7 +76,11 @@ describeRealLab("lab:faults on a real netns lab (3 hosts, etcd)", () => {
   const lab = useNetnsLab(LAB, { workloads: true });
   const plain = lab.plan;
   const timings: Record<string, number> = {};
-  afterAll(() => console.log(`[real-lab] faults timings (ms): ${JSON.stringify(timings)}`));
+  const tmp = mkdtempSync(join(tmpdir(), "faults-reallab-"));
+  afterAll(() => {
+    console.log(`[real-lab] faults timings (ms): ${JSON.stringify(timings)}`);
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
   /**
    * One fault on host2, the whole way: applied; verified clean under the plan that has it; removed (the
@@ -179,6 +186,43 @@ describeRealLab("lab:faults on a real netns lab (3 hosts, etcd)", () => {
     for (const x of norun) expect(x.host).toBe("host2");
     expect(on.results.find((x) => x.id === "ping-ip:test1->test2@ov_net1")).toMatchObject({ ok: true, outcome: "fail" });
     expect(stale.results.filter((x) => x.expect === "no-run" && !x.ok).length).toBe(norun.length);
+  }, 180_000);
+
+  it("lab:expect: the issue's examples pass and fail as written; npm run verify exits 0, then 1 naming a wrong one", async () => {
+    const examples: LabConfigInput["expect"] = [
+      { name: "test2 reaches test1 by name", from: "test2", to: "test1", network: "ov_net1", probe: "ping", expect: "pass" },
+      { from: "test3", to: "host1", probe: "ping", expect: "fail" }, // macvlan children cannot reach their parent
+      { from: "test2", to: "test1", probe: "mtu", size: 1422, expect: "pass" },
+      { from: "test1", to: "test2", probe: "mtu", size: 1423, expect: "fail" }, // one byte more than the overlay's MTU
+      { from: "test1", to: "test2", probe: "ping", rttMs: { max: 5 } },
+      { from: "test1", to: "external", probe: "ping", expect: "pass" },
+      { from: "test2", to: "test1", probe: "dns", expect: "pass" },
+      { from: "test1", to: "test5", probe: "dns", expect: "fail" }, // a macvlan's names are local to each host
+    ];
+    const config = { ...LAB, hostKind: "netns", expect: examples };
+    const file = join(tmp, "expect.json");
+    writeFileSync(file, JSON.stringify(config));
+    const cli = (f: string) => run(["node", "--import", "tsx", "src/cli/verify.ts", "--config", f, "--quiet"], { timeoutMs: 120_000 });
+    const good = await cli(file);
+    expect(good.code, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toContain("EXPECTATIONS (lab:expect)");
+    expect(good.stdout).toContain(`lab:expect: ${examples.length} of ${examples.length} as written`);
+    expect(good.stdout).toMatch(/XFAIL +test3->host1 ping +lab:expect\[1\] +fail/);
+    expect(good.stdout).toMatch(
+      /XFAIL +test1->test2 mtu 1423 +lab:expect\[3\] +fail +a 1451-byte DF packet does not fit eth0's MTU 1450 in test1/,
+    );
+    // One expectation that does not hold: exit 1, and it is listed by name.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...config,
+        expect: [...examples, { name: "test1 cannot reach test2", from: "test1", to: "test2", expect: "fail" }],
+      }),
+    );
+    const bad = await cli(file);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/XPASS! +test1 cannot reach test2 +lab:expect\[8\] +fail/);
+    expect(bad.stdout).toContain(`lab:expect: ${examples.length} of ${examples.length + 1} as written`);
   }, 180_000);
 
   it("delay: refused before anything is created, this kernel having no netem (sch_netem)", async () => {
