@@ -9,6 +9,7 @@ import { labSteps } from "./src/stack/steps.js";
 import { dindEngine, dindEngineLine } from "./src/stack/dindEngine.js";
 import { dindPreflight } from "./src/lab/dindPreflight.js";
 import { netnsPreflight } from "./src/lab/netnsLab.js";
+import { writeClientTls } from "./src/docker/tls.js";
 import { buildPlan, planSummary } from "./src/model/index.js";
 
 const config = new pulumi.Config("lab");
@@ -31,6 +32,8 @@ const sshKeys = Object.fromEntries(
 );
 // dind faults run inside the host containers, on the engine they run on.
 const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan, process.env, engine ? { dindEngine: engine.host } : {}), sshKeys });
+// dind: the client's certificate files come back from the state if they were removed.
+lab.tls?.restoreClientFiles(writeClientTls);
 const out = labOutputs(plan, lab);
 
 export const consulUi = out.consulUi;

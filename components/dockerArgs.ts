@@ -2,11 +2,23 @@
 // `npm run lab` maps the same specs to the docker CLI (src/docker/cli.ts).
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, NetworkSpec } from "../src/model/index.js";
+import type { ContainerSpec, NetworkSpec, UploadContent } from "../src/model/index.js";
 
-/** A container's arguments; `image` is the spec's image as this host has it (a pulled image's id, or the name). */
-export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>): docker.ContainerArgs {
+/**
+ * A container's arguments; `image` is the spec's image as this host has it (a pulled image's id, or the
+ * name); `content`: the secret material its uploads name.
+ */
+export function containerArgs(
+  spec: ContainerSpec,
+  image: pulumi.Input<string>,
+  content: Partial<Record<UploadContent, pulumi.Input<string>>> = {},
+): docker.ContainerArgs {
   const h = spec.healthcheck;
+  const uploads = (spec.uploads ?? []).map((u) => {
+    const text = content[u.content];
+    if (text === undefined) throw new Error(`container ${spec.name}: no ${u.content} for ${u.path}`);
+    return { file: u.path, content: text, permissions: u.mode };
+  });
   return {
     name: spec.name,
     hostname: spec.hostname,
@@ -31,6 +43,7 @@ export function containerArgs(spec: ContainerSpec, image: pulumi.Input<string>):
       : {}),
     ...(spec.ports.length > 0 ? { ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip })) } : {}),
     ...(spec.mounts.length > 0 ? { mounts: spec.mounts.map((m) => ({ type: "volume", source: m.volume, target: m.target })) } : {}),
+    ...(uploads.length > 0 ? { uploads } : {}),
     ...(h
       ? {
           healthcheck: {

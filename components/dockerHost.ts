@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dindHostSpec, type HostPlan, type LabPlan, shellJoin } from "../src/model/index.js";
 import { containerArgs } from "./dockerArgs.js";
+import type { HostTls } from "./labTls.js";
 import type { Connection } from "./runStep.js";
 import type { ShellStep } from "../src/stack/steps.js";
 
@@ -20,6 +21,8 @@ export type DockerHostArgs = DockerHostCommon &
         kind: "dind";
         /** The Docker-in-Docker image, pulled once on the user's engine for every host. */
         dindImage: docker.RemoteImage;
+        /** The host's server certificate and the lab's CA (secrets), and where the client's files are. */
+        tls: HostTls;
       }
     | {
         kind: "netns";
@@ -65,7 +68,9 @@ export class DockerHost extends pulumi.ComponentResource {
       case "dind": {
         const spec = dindHostSpec(plan, host);
         const volumes = spec.mounts.map((m) => new docker.Volume(`${name}-data`, { name: m.volume }, { parent: this }));
-        this.daemon = new docker.Container(name, containerArgs(spec, args.dindImage.imageId), {
+        const t = args.tls;
+        const content = { "tls.caCert": t.caCert, "tls.serverCert": t.serverCert, "tls.serverKey": t.serverKey };
+        this.daemon = new docker.Container(name, containerArgs(spec, args.dindImage.imageId, content), {
           parent: this,
           ...rebuilt,
           dependsOn: [...args.after, ...volumes],
@@ -125,9 +130,13 @@ export class DockerHost extends pulumi.ComponentResource {
       );
       endpoint = this.endpointStep.stdout.apply((s) => s.trim());
     } else endpoint = pulumi.output(host.endpoint);
+    // dind: the client's files (ca.pem to check the daemon's certificate against, cert.pem, key.pem), as
+    // the docker CLI takes them from DOCKER_CERT_PATH. A path, not the PEM text: the provider's
+    // configuration then holds no key (and the provider's daemon check reads the files as the CLI does).
+    const tls = args.kind === "dind" ? { certPath: args.tls.certPath } : {};
     this.provider = new docker.Provider(
       `${name}-provider`,
-      { host: endpoint, ...sshOptsOf(host), disableDockerDaemonCheck: true },
+      { host: endpoint, ...sshOptsOf(host), ...tls, disableDockerDaemonCheck: true },
       // ssh: no data flow from the daemon step, but nothing may use the daemon before it is configured.
       { parent: this, dependsOn: host.kind === "ssh" ? [this.daemon] : [] },
     );

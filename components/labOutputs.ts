@@ -1,16 +1,30 @@
 // The stack outputs: what a user needs to find and use the lab, from the plan and the lab's components.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkLab } from "./networkLab.js";
-import { describeFault, faultSetting, type LabPlan, topologyMermaid } from "../src/model/index.js";
+import { describeFault, dockerCliLine, faultSetting, type LabPlan, topologyMermaid } from "../src/model/index.js";
 
 export function labOutputs(plan: LabPlan, lab: NetworkLab) {
   const overlayByName = new Map(lab.overlays.map((o) => [o.name, o]));
   const macvlanByName = new Map(lab.macvlans.map((m) => [m.name, m]));
   return {
     // null, not undefined, where a lab has no such thing: the engine warns on every up about undefined outputs.
-    consulUi: lab.kv && plan.kv?.kind === "consul" ? lab.kv.uiUrl : pulumi.output<string | null>(null),
+    // A dind store not published on 127.0.0.1 (lab:kv.publishUi: false) has no UI the user can open.
+    consulUi:
+      lab.kv && plan.kv?.kind === "consul" && (plan.kv.provision !== "local-container" || plan.kv.published)
+        ? lab.kv.uiUrl
+        : pulumi.output<string | null>(null),
     hosts: Object.fromEntries(
-      plan.hosts.map((h, i) => [h.name, { address: h.address, endpoint: lab.hosts[i]!.endpoint, kind: h.kind, daemonArgs: h.daemon.args }]),
+      plan.hosts.map((h, i) => [
+        h.name,
+        {
+          address: h.address,
+          endpoint: lab.hosts[i]!.endpoint,
+          kind: h.kind,
+          daemonArgs: h.daemon.args,
+          // dind: the line that points the stock docker CLI at this host (its API takes the lab's client certificate only).
+          ...(lab.tls ? { dockerCli: dockerCliLine(h, lab.tls.certPath) } : {}),
+        },
+      ]),
     ),
     networks: Object.fromEntries(
       plan.networks.map((n) => {

@@ -1,11 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkCount, type HostPlan, type LabPlan } from "../src/model/index.js";
+import { checkCount, type HostPlan, type LabPlan, readsKvRegistrations } from "../src/model/index.js";
 import type { LabSteps } from "../src/stack/steps.js";
 import { DockerHost, type DockerHostArgs, sshOptsOf } from "./dockerHost.js";
 import { Fault } from "./fault.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
+import { LabTls } from "./labTls.js";
 import { MacvlanNetwork } from "./macvlanNetwork.js";
 import { OverlayNetwork } from "./overlayNetwork.js";
 import type { Connection } from "./runStep.js";
@@ -27,6 +28,8 @@ export interface NetworkLabArgs {
  */
 export class NetworkLab extends pulumi.ComponentResource {
   readonly underlay: UnderlayNetwork;
+  /** dind: the CA, the client and the hosts' server certificates of the hosts' TLS APIs. */
+  readonly tls?: LabTls;
   readonly kv?: KvServer;
   readonly hosts: DockerHost[] = [];
   readonly swarm?: SwarmCluster;
@@ -47,6 +50,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.plan = args.plan;
     this.steps = args.steps;
     const { plan } = args;
+    if (args.steps.kind === "dind") this.tls = new LabTls(`${name}-tls`, { plan, steps: args.steps.tls }, { parent: this });
 
     this.underlay = new UnderlayNetwork(`${name}-underlay`, this.underlayArgs(), { parent: this });
     // The KV store comes first unless it runs on an ssh host, whose engine must exist first.
@@ -69,7 +73,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.workloads.push(...this.containers());
 
     const containers = this.workloads.map((w) => w.container);
-    if (plan.kv?.kind === "consul" && plan.kv.provision !== "netns" && plan.overlayMode === "kv") {
+    if (plan.kv && readsKvRegistrations(plan)) {
       this.kvRegistrations = new KvRegistrations(
         `${name}-kv-registrations`,
         { plan, kv: plan.kv, after: [...this.overlays.map((o) => o.network), ...containers] },
@@ -209,7 +213,12 @@ export class NetworkLab extends pulumi.ComponentResource {
     };
     switch (steps.kind) {
       case "dind":
-        return { ...common, kind: "dind", dindImage: dindImage ?? missing("dind image") };
+        return {
+          ...common,
+          kind: "dind",
+          dindImage: dindImage ?? missing("dind image"),
+          tls: this.tls?.forHost(host.name) ?? missing("TLS material"),
+        };
       case "netns": {
         const s = steps.netns.hosts[host.name] ?? missing("bring-up step");
         return { ...common, kind: "netns", netnsStep: s.up, netnsImageStep: s.image };

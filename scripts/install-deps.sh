@@ -18,7 +18,10 @@ export NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
 
 PACKAGES=(docker.io busybox-static etcd-server iproute2 tcpdump iputils-ping openssh-server openssh-client util-linux
   # The dind test images (scripts/images/build.sh: a bookworm minbase) and the outer engine's runtime wrapper.
-  mmdebstrap jq)
+  mmdebstrap jq
+  # The live page's browser tests (npm run view): Debian's chromium, driven by playwright-core, which
+  # never downloads a browser of its own.
+  chromium)
 log() { printf '[install-deps] %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { echo "[install-deps] error: run as root (apt-get needs it)" >&2; exit 1; }
@@ -72,7 +75,7 @@ fi
 for b in /usr/sbin/dockerd /usr/bin/docker /usr/bin/containerd /usr/bin/etcd /bin/busybox; do
   [ -x "$b" ] || { echo "[install-deps] error: $b missing after install" >&2; exit 1; }
 done
-for b in tcpdump nsenter unshare ip ping ssh sshd mmdebstrap jq; do
+for b in tcpdump nsenter unshare ip ping ssh sshd mmdebstrap jq chromium; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null || { echo "[install-deps] error: $b not found after install" >&2; exit 1; }
 done
 log "dockerd $(/usr/sbin/dockerd --version | sed 's/^Docker version //'), etcd $(/usr/bin/etcd --version | head -1 | sed 's/^etcd Version: //')"

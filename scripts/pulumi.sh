@@ -54,6 +54,10 @@ fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.lab/state}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 mkdir -p .lab/state
+# The state holds the stack's secrets (ssh keys, the dind lab's certificate keys, the swarm token),
+# encrypted with the passphrase, which is empty by default: .lab is its owner's alone, as are the client
+# certificate files the dind lab writes there.
+chmod 700 .lab
 # Pulumi.yaml's nodeargs loads tsx; a language host older than the CLI's way of passing runtime options
 # (e.g. one built from sdk v3.68.0, as scripts/build-pulumi.sh does) never sees it. NODE_OPTIONS
 # reaches node either way.

@@ -3,9 +3,11 @@
 # docker:*-dind image's dockerd-entrypoint.sh + dind. What the lab relies on, kept the same here:
 #  - argv of flags only (the lab passes the planned daemon flags, e.g. --bip ... --cluster-store=...)
 #    means "dockerd with these flags": `dockerd` is prepended;
-#  - DOCKER_TLS_CERTDIR set and empty (the lab sets it so) means no TLS: --host=unix:///var/run/docker.sock
-#    --host=tcp://0.0.0.0:2375 are prepended (the lab publishes 2375 on 127.0.0.1 only). Unlike the
-#    official image, a non-empty DOCKER_TLS_CERTDIR is refused: no certificates are generated here;
+#  - DOCKER_TLS_CERTDIR=DIR (the lab sets /certs) with DIR/server/{ca,cert,key}.pem in place (the lab
+#    uploads its own certificates there) means TLS with client certificates, as the official image
+#    serves it: --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2376 --tlsverify and the three
+#    files are prepended. Unlike the official image, nothing is generated here (missing files are an
+#    error), and an empty DOCKER_TLS_CERTDIR is refused: this image never serves a plain tcp API;
 #  - a stale docker pidfile from an unclean stop is removed, so a restarted container starts;
 #  - the `dind` preparations: securityfs mounted, / made rshared, /tmp a tmpfs, and on cgroup v2 every
 #    process moved into /sys/fs/cgroup/init with all controllers enabled for the daemon's children;
@@ -17,11 +19,19 @@
 set -eu
 
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
-  if [ "${DOCKER_TLS_CERTDIR-unset}" != "" ]; then
-    echo "dind-entrypoint: only DOCKER_TLS_CERTDIR= (empty, no TLS) is supported by this image" >&2
+  certs=${DOCKER_TLS_CERTDIR:-}
+  if [ -z "$certs" ]; then
+    echo "dind-entrypoint: DOCKER_TLS_CERTDIR is empty: this image serves its API only with TLS; set it to a directory holding server/ca.pem, server/cert.pem and server/key.pem" >&2
     exit 1
   fi
-  set -- dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 "$@"
+  for f in server/ca.pem server/cert.pem server/key.pem; do
+    if [ ! -s "$certs/$f" ]; then
+      echo "dind-entrypoint: $certs/$f is missing: this image makes no certificates; put the server's CA, certificate and key under $certs/server" >&2
+      exit 1
+    fi
+  done
+  set -- dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2376 --tlsverify \
+    --tlscacert "$certs/server/ca.pem" --tlscert "$certs/server/cert.pem" --tlskey "$certs/server/key.pem" "$@"
 fi
 
 if [ "$1" = dockerd ]; then

@@ -2,6 +2,7 @@
 // parser (node:util parseArgs), one UsageError, one config reader, and the same exit codes everywhere:
 // 0 ok, 1 failed (the lab is not as expected, or the run failed), 2 bad usage or configuration (nothing
 // was done). `--help` prints the usage, every subcommand included, and exits 0.
+import { TlsMaterialError } from "../docker/tls.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -39,8 +40,9 @@ export interface Cli<A> {
   run(args: A, io: CliStreams): Promise<number> | number;
 }
 
+// A dind lab's client certificate missing is one too: nothing was contacted, and the message says where it comes from.
 const usageProblem = (e: unknown): string | undefined =>
-  e instanceof UsageError || e instanceof LabConfigError ? (e as Error).message : undefined;
+  e instanceof UsageError || e instanceof LabConfigError || e instanceof TlsMaterialError ? (e as Error).message : undefined;
 
 /** Parse, run, and map what happened to the exit code (0, 1, 2); never throws. */
 export async function runCli<A>(

@@ -96,6 +96,8 @@ function leftoverHints(plan: LabPlan): string[] {
       `  ${shellJoin(["docker", "rm", "-f", ...containers])}`,
       `  ${shellJoin(["docker", "network", "rm", `${plan.name}-underlay`])}`,
       `  ${shellJoin(["docker", "volume", "rm", ...volumes])}`,
+      // The client's certificate files, which the stack's destroy removes.
+      ...(plan.tls ? [`  ${shellJoin(["rm", "-rf", "--", plan.tls.clientDir])}`] : []),
     ];
   }
   return [

@@ -13,13 +13,17 @@ export const DOCKER_CLI = "/usr/bin/docker";
  * only the shell form of a healthcheck: an exec-form test runs its words through the container's
  * /bin/sh instead (the same command).
  */
-export function containerArgvs(spec: ContainerSpec): string[][] {
+export function containerArgvs(spec: ContainerSpec, uploadsDir?: string): string[][] {
   const joins = spec.hostNetwork
     ? []
     : spec.attachments.length > 0
       ? [["network", "disconnect", "bridge", spec.name], ...spec.attachments.map((a) => connectArgv(spec.name, a))]
       : [];
-  return [createArgv(spec), ...joins, ["start", spec.name]];
+  // Uploads: the files, which the caller wrote under uploadsDir at their paths, copied in before the start.
+  if ((spec.uploads ?? []).length > 0 && uploadsDir === undefined)
+    throw new Error(`container ${spec.name} has uploads: give the directory that holds them`);
+  const uploads = uploadsDir !== undefined && (spec.uploads ?? []).length > 0 ? [["cp", `${uploadsDir}/.`, `${spec.name}:/`]] : [];
+  return [createArgv(spec), ...joins, ...uploads, ["start", spec.name]];
 }
 
 function createArgv(spec: ContainerSpec): string[] {

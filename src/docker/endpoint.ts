@@ -15,7 +15,7 @@ export class EndpointError extends Error {
 
 /** unix:///path, tcp://host:port, ssh://user@host[:port]; anything else is a usage error. */
 export function parseEndpoint(text: string): Endpoint {
-  const fix = "use unix:///path/to/docker.sock, tcp://127.0.0.1:2375 or ssh://user@host:22";
+  const fix = "use unix:///path/to/docker.sock, tcp://127.0.0.1:23751 or ssh://user@host:22";
   if (text.startsWith("unix://")) {
     const socketPath = text.slice("unix://".length);
     if (!socketPath.startsWith("/"))
@@ -28,8 +28,9 @@ export function parseEndpoint(text: string): Endpoint {
   } catch {
     throw new EndpointError(`endpoint ${JSON.stringify(text)} is not a URL; ${fix}`);
   }
-  if (url.protocol === "tcp:" || url.protocol === "http:") {
-    const port = Number(url.port || "2375");
+  if (url.protocol === "tcp:" || url.protocol === "http:" || url.protocol === "https:") {
+    // Docker's own defaults: 2376 is its TLS port, 2375 the plain one.
+    const port = Number(url.port || (url.protocol === "https:" ? "2376" : "2375"));
     if (!url.hostname) throw new EndpointError(`endpoint ${JSON.stringify(text)} has no host; ${fix}`);
     return { kind: "tcp", host: url.hostname, port, text };
   }

@@ -5,6 +5,7 @@
 // timeouts through AbortSignal, and an ssh transport built on the system `ssh` (the user's own config,
 // agent and known_hosts) instead of dockerode's ssh2 re-implementation; no dependency does that better.
 import http from "node:http";
+import https from "node:https";
 import {
   type CallOptions,
   type ContainerInfo,
@@ -16,6 +17,7 @@ import {
   type NetworkInfo,
 } from "./api.js";
 import { type Endpoint, parseEndpoint } from "./endpoint.js";
+import type { TlsMaterial } from "./tls.js";
 import { SshAgent, type SshOptions } from "./transport.js";
 
 /** Docker 20.10's API version; newer daemons (down to their minimum, 1.24) accept it as well. */
@@ -73,13 +75,22 @@ export class HttpDockerEngine implements DockerEngine {
   readonly endpoint: string;
   private readonly agent: http.Agent;
   private readonly target: http.RequestOptions;
+  /** https with a client certificate (tcp endpoints given TLS material), else plain HTTP on a socket or ssh. */
+  private readonly send: typeof http.request;
 
-  constructor(endpoint: string | Endpoint, ssh: SshOptions = {}) {
+  /** tls: for tcp endpoints, the CA the daemon's certificate must chain to and the client certificate to present. */
+  constructor(endpoint: string | Endpoint, ssh: SshOptions = {}, tls?: TlsMaterial) {
     const e = typeof endpoint === "string" ? parseEndpoint(endpoint) : endpoint;
     this.endpoint = e.text;
+    this.send = http.request;
     if (e.kind === "ssh") {
       this.agent = new SshAgent(e, ssh);
       this.target = { host: "docker", port: 80 };
+    } else if (e.kind === "tcp" && tls) {
+      // The daemon's certificate is checked against the lab's CA and the address dialed (an IP SAN).
+      this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: tls.ca, cert: tls.cert, key: tls.key });
+      this.target = { host: e.host, port: e.port };
+      this.send = https.request;
     } else {
       this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
       this.target = e.kind === "unix" ? { socketPath: e.socketPath } : { host: e.host, port: e.port };
@@ -94,7 +105,7 @@ export class HttpDockerEngine implements DockerEngine {
         reject(this.abortError(method, path, signal, timeoutMs));
         return;
       }
-      const req = http.request({
+      const req = this.send({
         ...this.target,
         agent: this.agent,
         method,

@@ -25,6 +25,7 @@ import {
 } from "../docker/api.js";
 import { resolveEndpoints } from "../docker/endpoint.js";
 import { HttpDockerEngine } from "../docker/engine.js";
+import { labClientTls, type TlsMaterial } from "../docker/tls.js";
 import type { SshOptions } from "../docker/transport.js";
 import { vniFromKvRecord, vniFromOptions } from "../verify/parse.js";
 import type { VerifyReport } from "../verify/report.js";
@@ -141,6 +142,8 @@ export interface InspectOptions {
   endpoints?: Readonly<Record<string, string>>;
   engineFactory?: (endpoint: string, host: string) => InspectEngine;
   ssh?: SshOptions;
+  /** tcp endpoints: the CA and client certificate (default: a dind lab's files, see labClientTls). */
+  tls?: TlsMaterial;
   /** Per engine call (default 5 s). */
   timeoutMs?: number;
   /** Read the classic overlay's VNI from the KV store through a running container (default true). */
@@ -208,7 +211,8 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
   const endpoints = resolveEndpoints(plan, o.endpoints);
   const call: CallOptions = { timeoutMs: o.timeoutMs ?? 5_000 };
   const engines = new Map<string, InspectEngine>();
-  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh));
+  const tls = o.engineFactory ? undefined : (o.tls ?? labClientTls(plan, endpoints));
+  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh, tls));
   try {
     const hosts = await Promise.all(plan.hosts.map((h) => inspectHost(h, engines.get(h.name)!, call)));
     const reachable = new Set(hosts.filter((h) => h.reachable).map((h) => h.name));

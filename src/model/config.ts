@@ -108,8 +108,10 @@ export interface KvInput {
   port?: number;
   image?: string;
   external?: boolean;
+  /** dind: publish the store's API (Consul: its UI) on 127.0.0.1 of the engine's machine (default true). */
+  publishUi?: boolean;
 }
-export const KV_KEYS = ["kind", "address", "port", "image", "external"] as const satisfies readonly (keyof KvInput)[];
+export const KV_KEYS = ["kind", "address", "port", "image", "external", "publishUi"] as const satisfies readonly (keyof KvInput)[];
 
 export interface BridgeInput {
   bipBase?: string;

@@ -21,13 +21,22 @@ export const CLUSTER_ADVERTISE_PORT = 2376;
 export const OVERLAY_GOSSIP_PORT = 7946;
 /** First 127.0.0.1 port used to publish dind hosts' Docker APIs (host i gets BASE + i). */
 export const DIND_API_PORT_BASE = 23750;
+/**
+ * dind hosts' Docker API inside the host: TLS with client certificates only (--tlsverify), on Docker's
+ * TLS port, as the official dind image serves it. No plain listener (2375) exists.
+ */
+export const DIND_TLS_API_PORT = 2376;
+/** Inside a dind host: DOCKER_TLS_CERTDIR, where the official image's entrypoint finds the server's certificates. */
+export const DIND_CERT_DIR = "/certs";
+/** Where the stack writes each dind lab's client certificate (one directory per lab, 0700, files 0600). */
+export const TLS_CLIENT_ROOT = ".lab/tls";
 
 export const DEFAULTS = {
   name: "lab",
   hostKind: "dind",
   overlayMode: "kv",
   underlay: { subnet: "198.18.0.0/24", interface: "eth0" },
-  kv: { kind: "consul" },
+  kv: { kind: "consul", publishUi: true },
   bridge: { bipBase: "198.19.0.0/17", addressPool: "198.19.128.0/17", poolSize: 24 },
   swarm: { defaultAddrPool: "198.18.128.0/17", maskLength: 24 },
   hosts: [

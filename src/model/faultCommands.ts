@@ -9,7 +9,7 @@
 import { describeFault } from "./faults.js";
 import { netnsCommands, type NetnsCommandOptions, shellJoin } from "./netnsCommands.js";
 import { REMOTE_SCRIPTS, remoteDaemonPaths, remoteShell, type ScriptCall } from "./remoteCommands.js";
-import { DIND_API_PORT } from "./specs.js";
+import { DIND_TLS_API_PORT } from "./defaults.js";
 import type { FaultPlan, HostPlan, LabPlan } from "./types.js";
 
 export const FAULT_SCRIPT = REMOTE_SCRIPTS.fault;
@@ -96,7 +96,7 @@ function faultArgs(plan: LabPlan, f: FaultPlan, host: HostPlan, opts: FaultComma
       args.push("--loss", String(f.lossPct));
       // The lab's own ways into the host are never dropped: the dind host's API, the ssh host's sshd, and
       // the daemon's KV store (a daemon whose store connection loses packets stalls its API for seconds).
-      if (host.kind === "dind") args.push("--spare-tcp-port", String(DIND_API_PORT));
+      if (host.kind === "dind") args.push("--spare-tcp-port", String(plan.tls?.apiPort ?? DIND_TLS_API_PORT));
       if (host.kind === "ssh") args.push("--spare-tcp-port", String(host.ssh?.port ?? 22));
       if (plan.kv && plan.overlayMode === "kv") args.push("--spare-tcp-port", String(plan.kv.port));
       break;

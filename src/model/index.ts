@@ -19,3 +19,4 @@ export * from "./neighbours.js";
 export * from "./faults.js";
 export * from "./faultCommands.js";
 export { EXTERNAL_TARGET } from "./planning/expectations.js";
+export * from "./tls.js";

@@ -51,7 +51,16 @@ import {
   type VerificationInput,
 } from "./config.js";
 import { daemonPlan, supportsClusterStore } from "./daemon.js";
-import { DEFAULT_DOCKER_VERSION, DEFAULTS, DIND_API_PORT_BASE, IMAGES, KV_PORTS } from "./defaults.js";
+import {
+  DEFAULT_DOCKER_VERSION,
+  DEFAULTS,
+  DIND_API_PORT_BASE,
+  DIND_CERT_DIR,
+  DIND_TLS_API_PORT,
+  IMAGES,
+  KV_PORTS,
+  TLS_CLIENT_ROOT,
+} from "./defaults.js";
 import { Problems } from "./errors.js";
 import { dockerVersionOfImage } from "./images.js";
 import { type Cidr, formatCidr, formatIp } from "./ip.js";
@@ -68,6 +77,8 @@ import {
   type NetnsDockerd,
   OVERLAY_MODES,
   type OverlayMode,
+  type ServerCertPlan,
+  type TlsPlan,
 } from "./types.js";
 
 /**
@@ -128,6 +139,7 @@ export function buildPlan(raw: unknown): LabPlan {
       ...(kv && (kv.provision === "local-container" || kv.provision === "host-container") ? { kv: kv.image } : {}),
       workload: images.workload,
     },
+    ...(lab.hostKind === "dind" ? { tls: tlsPlan(lab.name) } : {}),
     ...(netns.paths ? { netns: netns.paths } : {}),
   };
   plan.checks = planChecks(plan);
@@ -211,6 +223,7 @@ function readKv(
   if (kvIn.external !== undefined && typeof kvIn.external !== "boolean") {
     p.add(K("kv.external"), kvIn.external, "must be true or false", "set kv.external: true for a KV store the lab does not run");
   }
+  const publishUi = readPublishUi(p, kvIn.publishUi);
   if (lab.overlayMode !== "kv" || !underlay.cidr) return undefined;
   // ssh hosts: the KV runs on the first host with host networking, as in the article, unless external.
   const onHost = lab.hostKind === "ssh" && !external;
@@ -235,8 +248,27 @@ function readKv(
     image: kvImage(p, kvIn.image, images.kv, kind),
     nodeName: `${lab.name}-kv`,
     provision,
+    // Only a store the lab runs on the user's engine has a port to publish; elsewhere it is on the lab's addresses.
+    published: provision === "local-container" && publishUi,
     ...(onHost && typeof firstHost?.name === "string" ? { runsOn: firstHost.name } : {}),
   };
+}
+
+/**
+ * lab:kv.publishUi: whether a dind lab publishes its store's API (Consul: the UI) on 127.0.0.1. Checked
+ * on every kind, used by dind only (elsewhere the store is on the lab's own addresses), so one stack
+ * file can switch lab:hostKind and keep it.
+ */
+function readPublishUi(p: Problems, value: unknown): boolean {
+  if (value === undefined) return DEFAULTS.kv.publishUi;
+  if (typeof value === "boolean") return value;
+  p.add(
+    K("kv.publishUi"),
+    value,
+    "must be true or false",
+    "set kv.publishUi: false to keep the KV store's API off 127.0.0.1 (the lab does not need it), or true to publish it",
+  );
+  return DEFAULTS.kv.publishUi;
 }
 
 /** The KV server's image: kv.image, else lab:images.kv, else the kind's official image; both set must agree. */
@@ -411,7 +443,23 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     ...(ssh ? { ssh } : {}),
     ...(paths ? { netns: paths } : {}),
     ...(netnsDockerd ? { netnsDockerd } : {}),
-    ...(lab.hostKind === "dind" ? { publishedApiPort: port } : {}),
+    ...(lab.hostKind === "dind" ? { publishedApiPort: port, tls: serverCertPlan(name, address) } : {}),
+  };
+}
+
+/** A dind host's server certificate: the published port (127.0.0.1), its underlay address and its name. */
+function serverCertPlan(name: string, address: string): ServerCertPlan {
+  return { commonName: name, ips: ["127.0.0.1", address], dnsNames: [name, "localhost"] };
+}
+
+/** dind labs: the hosts' APIs behind TLS, with one CA per lab. */
+function tlsPlan(labName: string): TlsPlan {
+  return {
+    clientDir: `${TLS_CLIENT_ROOT}/${labName}`,
+    certDir: DIND_CERT_DIR,
+    apiPort: DIND_TLS_API_PORT,
+    caName: `dnlab ${labName} CA`,
+    clientName: `dnlab ${labName} client`,
   };
 }
 

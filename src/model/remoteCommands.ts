@@ -70,6 +70,8 @@ export interface RemoteCommandOptions {
   timeoutSeconds?: number;
   /** The docker CLI the scripts call (DNLAB_DOCKER); default: `docker` on the host's PATH. */
   dockerCli?: string;
+  /** dind hosts: where the client's TLS files are (DOCKER_CERT_PATH, absolute): the CLI then speaks TLS to them. */
+  dindCertPath?: string;
 }
 
 /** One run of a script: what runs where, with which arguments and environment. */
@@ -101,6 +103,11 @@ export interface SwarmCalls {
 
 function cliEnv(opts: RemoteCommandOptions): Record<string, string> {
   return opts.dockerCli ? { DNLAB_DOCKER: opts.dockerCli } : {};
+}
+
+/** The docker CLI's TLS settings for a dind host (its endpoint is the script's argument). */
+function dindTlsEnv(certPath: string): Record<string, string> {
+  return { DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certPath };
 }
 
 function sshHosts(plan: LabPlan): HostPlan[] {
@@ -200,7 +207,7 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
     where: h.kind === "ssh" ? "remote" : "local",
     script,
     args,
-    env: { ...cliEnv(opts), ...env },
+    env: { ...cliEnv(opts), ...(h.kind === "dind" && opts.dindCertPath ? dindTlsEnv(opts.dindCertPath) : {}), ...env },
   });
   const workers = plan.hosts.filter((h) => h.name !== manager.name);
   return {

@@ -3,6 +3,7 @@
 // docker CLI (src/docker/cli.ts). Neither mapping decides anything of its own, so a lab made by
 // `pulumi up` and one made by `npm run lab -- up` are the same objects.
 import { kvServerProcess } from "./kvServer.js";
+import { dindCertFiles } from "./tls.js";
 import type { HostPlan, KvPlan, LabPlan, NetworkPlan, WorkloadPlan } from "./types.js";
 
 /** One network a container joins, with its static address and the names it answers to there. */
@@ -17,6 +18,17 @@ export interface PortSpec {
   external: number;
   /** The address the port is published on (always loopback: nothing of the lab is published wider). */
   ip: string;
+}
+
+/** The secret material a container is given as files: named here, held by the stack (src/tls, the state). */
+export type UploadContent = "tls.caCert" | "tls.serverCert" | "tls.serverKey";
+
+/** A file put into the container before it starts (the provider's uploads; the CLI's docker cp). */
+export interface UploadSpec {
+  path: string;
+  content: UploadContent;
+  /** Octal permissions, e.g. "0600" for a key. */
+  mode: string;
 }
 
 export interface VolumeMount {
@@ -55,6 +67,8 @@ export interface ContainerSpec {
   hostNetwork: boolean;
   ports: PortSpec[];
   mounts: VolumeMount[];
+  /** Files put in place before the container starts (dind: the host's TLS certificates). */
+  uploads?: UploadSpec[];
   healthcheck?: HealthcheckSpec;
   /** What `docker stop` and a destroy give it between SIGTERM and SIGKILL. */
   stopTimeoutSeconds: number;
@@ -154,14 +168,12 @@ export function underlayNetworkSpec(plan: LabPlan): NetworkSpec {
   };
 }
 
-/** The inner daemon's API port inside a dind host (published on 127.0.0.1 only). */
-export const DIND_API_PORT = 2375;
-
 /** dind: a host as a privileged Docker-in-Docker container on the engine, its daemon started with the plan's flags. */
 export function dindHostSpec(plan: LabPlan, host: HostPlan): ContainerSpec {
-  if (host.kind !== "dind" || host.publishedApiPort === undefined || plan.images.dind === undefined) {
+  if (host.kind !== "dind" || host.publishedApiPort === undefined || plan.images.dind === undefined || plan.tls === undefined) {
     throw new Error(`host ${host.name} is not a dind host`);
   }
+  const files = dindCertFiles(plan.tls);
   return {
     name: `${plan.name}-${host.name}`,
     // Classic overlay gossip (serf) needs a unique hostname per daemon.
@@ -169,9 +181,11 @@ export function dindHostSpec(plan: LabPlan, host: HostPlan): ContainerSpec {
     image: plan.images.dind,
     // Flags only: the entrypoint runs dockerd with them.
     command: [...host.daemon.args],
-    // No TLS: the entrypoint then adds --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375,
-    // and 2375 is published on loopback only.
-    env: ["DOCKER_TLS_CERTDIR="],
+    // TLS as the official image does it: with DOCKER_TLS_CERTDIR set, its entrypoint adds
+    // --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2376 --tlsverify and the certificates under
+    // it. They are the lab's (uploaded before the container starts), so the entrypoint makes none. No
+    // plain listener exists; 2376 is published on loopback only and answers the lab's client certificate only.
+    env: [`DOCKER_TLS_CERTDIR=${plan.tls.certDir}`],
     init: false,
     tty: false,
     interactive: false,
@@ -179,8 +193,14 @@ export function dindHostSpec(plan: LabPlan, host: HostPlan): ContainerSpec {
     privileged: true,
     attachments: [{ network: underlayNetworkSpec(plan).name, ipv4: host.address, aliases: [] }],
     hostNetwork: false,
-    ports: [{ internal: DIND_API_PORT, external: host.publishedApiPort, ip: "127.0.0.1" }],
+    ports: [{ internal: plan.tls.apiPort, external: host.publishedApiPort, ip: "127.0.0.1" }],
     mounts: [{ volume: `${plan.name}-${host.name}-data`, target: "/var/lib/docker" }],
+    uploads: [
+      { path: files.caCert, content: "tls.caCert", mode: "0644" },
+      { path: files.serverCa, content: "tls.caCert", mode: "0644" },
+      { path: files.serverCert, content: "tls.serverCert", mode: "0644" },
+      { path: files.serverKey, content: "tls.serverKey", mode: "0600" },
+    ],
     healthcheck: {
       test: ["CMD", "docker", "info"],
       intervalSeconds: 2,
@@ -216,8 +236,9 @@ export function kvContainerSpec(plan: LabPlan, kv: KvPlan): ContainerSpec {
     privileged: false,
     attachments: local ? [{ network: underlayNetworkSpec(plan).name, ipv4: kv.address, aliases: [] }] : [],
     hostNetwork: !local,
-    // The UI/API for the user, on loopback only; the daemons use the lab address.
-    ports: local ? [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }] : [],
+    // The UI/API for the user, on loopback only (lab:kv.publishUi); the daemons use the lab address.
+    // Whoever reaches it can rewrite Docker's network state: without it, only the lab's hosts can.
+    ports: local && kv.published ? [{ internal: kv.port, external: kv.port, ip: "127.0.0.1" }] : [],
     mounts: local ? [{ volume: `${plan.name}-kv-data`, target: p.dataDir }] : [],
     healthcheck: { test: p.healthcheck, intervalSeconds: 2, timeoutSeconds: 2, retries: 30, startPeriodSeconds: 2, waitSeconds: 120 },
     stopTimeoutSeconds: 10,

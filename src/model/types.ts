@@ -41,6 +41,11 @@ export interface KvPlan {
   provision: "local-container" | "host-container" | "netns" | "external";
   /** host-container: the host whose engine runs it. */
   runsOn?: string;
+  /**
+   * local-container (dind): its API (Consul: the UI) is published on 127.0.0.1:<port> of the engine's
+   * machine (lab:kv.publishUi). Whoever can reach that port can rewrite Docker's network state.
+   */
+  published: boolean;
 }
 
 export interface SshPlan {
@@ -98,8 +103,34 @@ export interface HostPlan {
   netns?: NetnsHostPaths;
   /** netns only: which dockerd runs the host (netnsCommands passes that binary to host-up as --dockerd). */
   netnsDockerd?: NetnsDockerd;
-  /** dind only: the host port on 127.0.0.1 that publishes the inner daemon's API. */
+  /** dind only: the host port on 127.0.0.1 that publishes the inner daemon's API (TLS, client certificate required). */
   publishedApiPort?: number;
+  /** dind only: what the host's server certificate covers (127.0.0.1, its underlay address, its name). */
+  tls?: ServerCertPlan;
+}
+
+/** A dind host's server certificate: the names and addresses a client may reach its API by. */
+export interface ServerCertPlan {
+  commonName: string;
+  ips: string[];
+  dnsNames: string[];
+}
+
+/**
+ * dind labs: every host's Docker API behind TLS with client certificates, from one CA per lab. The
+ * stack generates the CA, one client certificate and a server certificate per host, keeps them in its
+ * state as secrets, and writes the client's files where the lab tools and the docker CLI find them.
+ */
+export interface TlsPlan {
+  /** The client's ca.pem, cert.pem and key.pem (directory 0700, files 0600), relative to the project: DOCKER_CERT_PATH. */
+  clientDir: string;
+  /** Inside each host: DOCKER_TLS_CERTDIR (server/ca.pem, server/cert.pem, server/key.pem; ca/cert.pem). */
+  certDir: string;
+  /** dockerd's --tlsverify port inside each host, published on 127.0.0.1:<publishedApiPort>. */
+  apiPort: number;
+  /** The CA's and the client certificate's subject names. */
+  caName: string;
+  clientName: string;
 }
 
 export interface OverlayNetworkPlan {
@@ -360,6 +391,8 @@ export interface LabPlan {
   checks: LabChecks;
   verification: VerificationPlan;
   images: ImagesPlan;
+  /** dind kind: the hosts' APIs behind TLS (the lab's CA, certificates, where the client's files go). */
+  tls?: TlsPlan;
   /** netns kind: root directory of all lab state on the machine; also the underlay switch namespace. */
   netns?: { root: string; switchNamespace: string; bridge: string; kvNamespace: string };
 }

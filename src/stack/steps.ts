@@ -1,6 +1,7 @@
 // The host-side steps of a plan (ShellStep), as the command lines the components run. Every argv comes
 // from a pure model function; this module only turns them into shell strings for @pulumi/command.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   daemonCalls,
   FAULT_SCRIPT,
@@ -19,6 +20,7 @@ import {
   shellJoin,
   swarmCalls,
   SWARM_TOKEN_PLACEHOLDER,
+  tlsCommands,
 } from "../model/index.js";
 import { netnsToolOptions } from "../lab/tools.js";
 
@@ -53,6 +55,14 @@ export interface SwarmSteps {
   tokenPlaceholder: string;
 }
 
+/** dind labs: the CA (and the client's files), and each host's server certificate. Their stdout holds keys. */
+export interface TlsSteps {
+  ca: ShellStep;
+  servers: Record<string, ShellStep>;
+  /** DOCKER_CERT_PATH: the client's files, as an absolute path (what the outputs print, what the steps' docker CLI reads). */
+  certPath: string;
+}
+
 /** The steps of a lab: what every kind has, and what its host kind has (a union: nothing optional per kind). */
 export type LabSteps = {
   swarm?: SwarmSteps;
@@ -60,8 +70,8 @@ export type LabSteps = {
   faults: Record<string, ShellStep>;
   /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
   verify?: ShellStep;
-} & (
-  | { kind: "dind" }
+} /** dind: the TLS material of the hosts' APIs. */ & (
+  | { kind: "dind"; tls: TlsSteps }
   | { kind: "netns"; netns: NetnsSteps }
   /** ssh hosts: reversible daemon configuration per host. */
   | { kind: "ssh"; sshDaemon: Record<string, ShellStep> }
@@ -144,8 +154,33 @@ export function sshDaemonSteps(plan: LabPlan): Record<string, ShellStep> {
   return Object.fromEntries(daemonCalls(plan).map((c) => [c.host, callStep(plan, `daemon:${c.host}`, c.apply, c.restore)]));
 }
 
-export function swarmSteps(plan: LabPlan): SwarmSteps {
-  const calls = swarmCalls(plan, plan.hostKind === "netns" ? { dockerCli: "/usr/bin/docker" } : {});
+/** The client's files of a dind lab as an absolute path: the stack runs from the project directory. */
+export function clientCertPath(plan: LabPlan, cwd: string = process.cwd()): string | undefined {
+  return plan.tls ? resolve(cwd, plan.tls.clientDir) : undefined;
+}
+
+export function tlsSteps(plan: LabPlan, cwd: string = process.cwd()): TlsSteps | undefined {
+  const c = tlsCommands(plan);
+  const certPath = clientCertPath(plan, cwd);
+  if (!c || !certPath) return undefined;
+  return {
+    ca: { id: "tls-ca", create: shellJoin(c.ca.create), delete: shellJoin(c.ca.delete), secretStdout: true },
+    servers: Object.fromEntries(
+      Object.entries(c.servers).map(([host, argv]) => [
+        host,
+        { id: `tls:${host}`, host, create: shellJoin(argv), delete: "true", secretStdout: true },
+      ]),
+    ),
+    certPath,
+  };
+}
+
+export function swarmSteps(plan: LabPlan, cwd: string = process.cwd()): SwarmSteps {
+  const certPath = clientCertPath(plan, cwd);
+  const calls = swarmCalls(plan, {
+    ...(plan.hostKind === "netns" ? { dockerCli: "/usr/bin/docker" } : {}),
+    ...(certPath ? { dindCertPath: certPath } : {}),
+  });
   const leave = (host: string): ScriptCall => {
     const c = calls.leave.find((l) => l.host === host);
     if (!c) throw new Error(`no swarm leave call for ${host}`);
@@ -205,7 +240,10 @@ export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env, op
       return { ...common, kind: "netns", netns: netnsShellSteps(plan, env) };
     case "ssh":
       return { ...common, kind: "ssh", sshDaemon: sshDaemonSteps(plan) };
-    case "dind":
-      return { ...common, kind: "dind" };
+    case "dind": {
+      const tls = tlsSteps(plan);
+      if (!tls) throw new Error(`dind lab ${plan.name} has no TLS plan`);
+      return { ...common, kind: "dind", tls };
+    }
   }
 }

@@ -61,9 +61,12 @@ function drawUnderlay(l: TopologyLayout, v: TopologyView): string[] {
   for (const [i, h] of l.hosts.entries()) {
     const hv = v.hosts[i]!;
     const lx = h.box.x + 24;
+    // Each host's link to the underlay in a group of its own: the live page colours it.
+    body.push(`<g class="uplink" data-host="${xmlEscape(hv.name)}">`);
     body.push(line(lx, l.underlayY, lx, l.hostTop, UNDERLAY_COLOR, 2.5));
     body.push(`<circle cx="${lx}" cy="${l.underlayY}" r="4.5" fill="${UNDERLAY_COLOR}"/>`);
     body.push(text(lx + 8, l.underlayY + 28, `${hv.interface} ${hv.address}`, { fill: UNDERLAY_COLOR }));
+    body.push("</g>");
   }
   body.push("</g>");
   return body;
@@ -134,7 +137,7 @@ function drawHosts(l: TopologyLayout, v: TopologyView, onTop: string[]): string[
         const y = l.bandY.get(d.network);
         const color = l.colors.get(d.network) ?? UNDERLAY_COLOR;
         if (y === undefined) continue;
-        body.push(line(d.x, cb.y + cb.h, d.x, y, color, 2.5));
+        body.push(line(d.x, cb.y + cb.h, d.x, y, color, 2.5, `class="link" data-network="${xmlEscape(d.network)}"`));
         const tagW = tw(d.ip, 11) + 8;
         onTop.push(
           `<g class="attachment" data-container="${xmlEscape(c.name)}" data-network="${xmlEscape(d.network)}">`,

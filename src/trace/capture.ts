@@ -9,6 +9,7 @@ import type { HostPlan, LabPlan } from "../model/index.js";
 import { type ContainerInfo, type DockerEngine, namedContainer } from "../docker/api.js";
 import { resolveEndpoints } from "../docker/endpoint.js";
 import { HttpDockerEngine } from "../docker/engine.js";
+import { labClientTls, type TlsMaterial } from "../docker/tls.js";
 import type { SshOptions } from "../docker/transport.js";
 import { parseDefaultRoute, parseIpAddr, parseIpLink, parsePing, pickOverlaySandbox } from "../verify/parse.js";
 import { analyzeTrace, type ContainerFact, type HopCapture, type TraceFacts } from "./analyze.js";
@@ -22,6 +23,8 @@ export interface TraceOptions {
   endpoints?: Readonly<Record<string, string>>;
   engineFactory?: (endpoint: string, host: string) => TraceEngine;
   ssh?: SshOptions;
+  /** tcp endpoints: the CA and client certificate (default: a dind lab's files, see labClientTls). */
+  tls?: TlsMaterial;
   /** tcpdump binary (default: tcpdump on PATH). */
   tcpdump?: string;
   /** How long to wait for every capture to listen before probing (default 5 s). */
@@ -207,8 +210,9 @@ export async function runTrace(lab: LabPlan, req: TraceRequest, o: TraceOptions 
   const endpoints = resolveEndpoints(lab, o.endpoints);
   const hosts = [...new Set([tp.from.host, tp.to.host].filter((h): h is string => h !== undefined))];
   const engines = new Map<string, TraceEngine>();
+  const tls = o.engineFactory ? undefined : (o.tls ?? labClientTls(lab, endpoints));
   for (const h of hosts)
-    engines.set(h, o.engineFactory ? o.engineFactory(endpoints.get(h)!, h) : new HttpDockerEngine(endpoints.get(h)!, o.ssh));
+    engines.set(h, o.engineFactory ? o.engineFactory(endpoints.get(h)!, h) : new HttpDockerEngine(endpoints.get(h)!, o.ssh, tls));
   const startedAt = new Date().toISOString();
   try {
     const infos = new Map<string, ContainerInfo | undefined | Error>();

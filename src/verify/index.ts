@@ -4,6 +4,7 @@ import { type CheckResult, runChecks } from "./checks.js";
 import type { DockerEngine } from "../docker/api.js";
 import { resolveEndpoints } from "../docker/endpoint.js";
 import { HttpDockerEngine } from "../docker/engine.js";
+import { labClientTls, type TlsMaterial } from "../docker/tls.js";
 import type { SshOptions } from "../docker/transport.js";
 import { buildReport, type VerifyReport } from "./report.js";
 
@@ -18,6 +19,8 @@ export interface VerifyOptions {
   /** How to reach a host (default: HttpDockerEngine). Tests pass fakes. */
   engineFactory?: (endpoint: string, host: string) => DockerEngine;
   ssh?: SshOptions;
+  /** tcp endpoints: the CA and client certificate (default: a dind lab's files, see labClientTls). */
+  tls?: TlsMaterial;
   /** Per-check timeout (default: the plan's verification.timeoutSeconds, at most 30 s). */
   checkTimeoutMs?: number;
   /** Execs in flight at once (one per container's probes; default 256). */
@@ -36,7 +39,8 @@ export interface VerifyOptions {
 export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<VerifyReport> {
   const endpoints = resolveEndpoints(plan, o.endpoints);
   const engines = new Map<string, DockerEngine>();
-  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh));
+  const tls = o.engineFactory ? undefined : (o.tls ?? labClientTls(plan, endpoints));
+  for (const [host, e] of endpoints) engines.set(host, o.engineFactory ? o.engineFactory(e, host) : new HttpDockerEngine(e, o.ssh, tls));
   const startedAt = new Date();
   const t0 = performance.now();
   try {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { checkCount, type DockerKvSummary, type LabConfigInput } from "../../src/model/index.js";
 import { LOCAL_IMAGES, useOuterEngine } from "./dind.js";
+import { assertDindLocked } from "./dindSecurity.js";
 import { savedVerification, timed, useLabStack, verificationOf } from "./harness.js";
 
 describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, no-change preview, destroy", () => {
@@ -19,7 +20,7 @@ describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, n
     // The CLI runs in the outer engine's namespace, which the Automation API's event stream does not
     // reach (see LabStackOptions.runUnder): the plan is read from what the preview prints.
     const fresh = await timed(lab, "fresh preview", () => lab.stack.preview());
-    expect(fresh.stdout).toMatch(/\+ 34 to create/);
+    expect(fresh.stdout).toMatch(/\+ 38 to create/);
     const out = await timed(lab, "up", () => lab.up());
     const v = verificationOf(out);
     expect(v.summary.failed).toBe(0);
@@ -37,6 +38,11 @@ describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, n
     // The overlay is created on host1 and read back on host2 with the same id: it came through the KV store.
     expect(networks["ov_net1"]!.seenOn!["host2"]).toBe(networks["ov_net1"]!.seenOn!["host1"]);
     expect(Object.keys(networks["mv_net1"]!.ids!).sort()).toEqual(["host1", "host2"]);
+  });
+
+  it("no way in: each host's API answers the lab's client certificate only (the docker CLI line works), no local user or workload; the keys are in no output and no file but the client's own", async () => {
+    const out = Object.fromEntries(Object.entries(await lab.stack.outputs()).map(([k, v]) => [k, v.value]));
+    await timed(lab, "security checks", async () => assertDindLocked(lab, out, outer.dockerHost()));
   });
 
   it("@pulumi/consul reads back from the real Consul: both daemons and ov_net1 with its VNI", async () => {

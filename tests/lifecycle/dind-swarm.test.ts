@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkCount, type LabConfigInput } from "../../src/model/index.js";
+import { REPO_ROOT } from "../../src/lab/run.js";
+import { filesContaining } from "../security/secrets.js";
 import { LOCAL_IMAGES, useOuterEngine } from "./dind.js";
+import { assertDindLocked } from "./dindSecurity.js";
 import { timed, useLabStack, verificationOf } from "./harness.js";
 
 describe("dind swarm on Docker 26.1.5: up, the join token kept secret, npm run inspect, no-change preview, destroy", () => {
@@ -26,6 +29,10 @@ describe("dind swarm on Docker 26.1.5: up, the join token kept secret, npm run i
     expect(printed).not.toMatch(/SWMTKN-/);
     expect(JSON.stringify(r.outputs)).not.toMatch(/SWMTKN-/);
     expect(out["kvRegistrations"]).toBeNull();
+    // The token in no file of the lab's or the engine's (the state keeps it encrypted).
+    expect(filesContaining([join(REPO_ROOT, ".lab"), ...lab.engineDirs()], "SWMTKN-")).toEqual([]);
+    // Docker 26 hosts behind TLS as well; the swarm steps' docker CLI reached them with the client's files.
+    assertDindLocked(lab, out, outer.dockerHost(), printed);
   });
 
   it("npm run verify / inspect -- --config (the stack's lab: settings as JSON) show the daemons' real version and swarm mode", async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from "vitest";
 import { describeLeftovers, downNetnsLab, isClean, labLeftovers } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import type { VerificationOutputs } from "../../components/verification.js";
-import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE, shellJoin } from "../../src/model/index.js";
+import { buildPlan, type LabConfigInput, type LabPlan, LAST_VERIFY_FILE, readsKvRegistrations, shellJoin } from "../../src/model/index.js";
 import type { VerifyReport } from "../../src/verify/report.js";
 import { type EngineHome, engineHome, findEngine, findPlugins, stackFileText } from "../engine/tools.js";
 
@@ -85,6 +85,10 @@ export interface LabStack {
   /** The preview's steps other than `same`, sorted. */
   previewSteps(opts?: { expectNoChanges?: boolean }): Promise<Step[]>;
   up(): Promise<Record<string, unknown>>;
+  /** What the last up() printed (what a user sees of `pulumi up`). */
+  printed: string;
+  /** Where the engine keeps this stack's state and its home (PULUMI_HOME): secrets must not be there in the clear. */
+  engineDirs(): string[];
   timings: Record<string, number>;
 }
 
@@ -128,7 +132,7 @@ export function useLabStack(
 ): LabStack {
   // The consul provider serves only the KV registrations (a Consul the machine running the stack reaches).
   const initial = buildPlan({ hostKind: "netns", ...config });
-  const consul = initial.kv?.kind === "consul" && initial.kv.provision !== "netns" && initial.overlayMode === "kv";
+  const consul = readsKvRegistrations(initial);
   const engine = engineAndPlugins(["command", "docker", ...(consul ? ["consul"] : [])], opts.runUnder);
   const file = join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
   let current: LabConfigInput = { hostKind: "netns", ...config };
@@ -137,6 +141,8 @@ export function useLabStack(
     plan: buildPlan(current),
     stack: undefined as unknown as Stack,
     timings: {} as Record<string, number>,
+    printed: "",
+    engineDirs: () => [engine.home().stateDir, engine.home().env["PULUMI_HOME"]!],
     configure(next: LabConfigInput) {
       current = { hostKind: "netns", ...next };
       lab.plan = buildPlan(current);
@@ -149,7 +155,13 @@ export function useLabStack(
     },
     async up() {
       try {
-        const r = await lab.stack.up({ onOutput: (o) => process.stdout.write(o) });
+        lab.printed = "";
+        const r = await lab.stack.up({
+          onOutput: (o) => {
+            lab.printed += o;
+            process.stdout.write(o);
+          },
+        });
         return Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
       } catch (e) {
         // What the hosts looked like when it failed: the lab is destroyed before anyone can look.

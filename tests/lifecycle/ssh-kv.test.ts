@@ -3,10 +3,13 @@
 // machine's own files through hosts[].ssh.docker), builds the classic overlay, verifies it, and destroy
 // restores every daemon byte for byte.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { docker } from "../../src/lab/workloads.js";
 import { buildPlan, netnsCommands } from "../../src/model/index.js";
+import { REPO_ROOT } from "../../src/lab/run.js";
 import { mustRun } from "../reallab/sshd.js";
+import { filesContaining, needleOf } from "../security/secrets.js";
 import { failed, netnsDiagnostics } from "./harness.js";
 import { useSshMachines } from "./sshMachines.js";
 
@@ -57,6 +60,13 @@ describe("ssh hosts (kv mode, external etcd): up over ssh, verify, no-change pre
     });
     // sshd's AcceptEnv warning about PULUMI_COMMAND_STDOUT is gone.
     expect(printed).not.toContain("PULUMI_COMMAND_STDOUT");
+    // The ssh key (a secret of the stack) in nothing up printed, in no output, in no file of the lab's or
+    // the engine's (the state keeps it encrypted).
+    const needle = needleOf(readFileSync(m.clientKeyFile, "utf8"));
+    expect(needle.length).toBeGreaterThan(40);
+    expect(printed.includes(needle)).toBe(false);
+    expect(JSON.stringify(r.outputs).includes(needle)).toBe(false);
+    expect(filesContaining([join(REPO_ROOT, ".lab"), ...m.engineDirs()], needle)).toEqual([]);
   });
 
   it("a second preview shows no changes", async () => {

@@ -23,6 +23,10 @@ export interface SshMachines {
   /** The machine's running dockerd command line (NUL-separated, as /proc has it). */
   argvOf(i: number): string;
   stack(): Stack;
+  /** The private key the machines accept (the stack's secret lab:sshKey). */
+  clientKeyFile: string;
+  /** Where the engine keeps the stack's state and its home: the key must not be there in the clear. */
+  engineDirs(): string[];
   /** The stack's config file, rewritten (e.g. between rounds). */
   configure(config: LabConfigInput): void;
 }
@@ -83,6 +87,8 @@ export function useSshMachines(o: SshMachinesOptions): SshMachines {
       return stack;
     },
     configure: (config) => writeFileSync(file, stackFileText(config)),
+    clientKeyFile: clientKey,
+    engineDirs: () => [engine.home().stateDir, engine.home().env["PULUMI_HOME"]!],
   };
 
   beforeAll(async () => {

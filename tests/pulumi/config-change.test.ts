@@ -52,6 +52,8 @@ describe("config changes", async () => {
     expect(d.added).toEqual(
       [
         "lab:host:DockerHost lab-host3",
+        // Its own server certificate; the CA and the other hosts' certificates stay as they are.
+        "command:local:Command lab-tls-host3",
         "docker:index/volume:Volume lab-host3-data",
         "docker:index/container:Container lab-host3",
         "pulumi:providers:docker lab-host3-provider",

@@ -10,6 +10,13 @@ const C = "docker:index/container:Container";
 const N = "docker:index/network:Network";
 const P = "pulumi:providers:docker";
 
+/** A secret input's value; fails unless the engine would receive it as a secret. */
+function secretValue(v: unknown): unknown {
+  const sig = "4dabf18193072939515e22adb298388d";
+  expect(v, "a secret").toMatchObject({ [sig]: "1b47061264138c4ac30d75fd1eb44270" });
+  return (v as { value: unknown }).value;
+}
+
 describe("dev stack (dind, kv mode)", async () => {
   const run: LabRun = await runLab({});
 
@@ -18,6 +25,9 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(names).toEqual(
       [
         `${N} lab-underlay`,
+        "command:local:Command lab-tls-ca",
+        "command:local:Command lab-tls-host1",
+        "command:local:Command lab-tls-host2",
         "docker:index/volume:Volume lab-kv-data",
         "docker:index/remoteImage:RemoteImage lab-kv-image",
         `${C} lab-kv`,
@@ -41,6 +51,7 @@ describe("dev stack (dind, kv mode)", async () => {
         // One component per concept, with its lab:<module>:<Type> token.
         "lab:index:NetworkLab lab",
         "lab:network:UnderlayNetwork lab-underlay",
+        "lab:tls:LabTls lab-tls",
         "lab:kv:ConsulServer lab-kv",
         "lab:host:DockerHost lab-host1",
         "lab:host:DockerHost lab-host2",
@@ -78,21 +89,57 @@ describe("dev stack (dind, kv mode)", async () => {
     for (const img of run.byType("docker:index/remoteImage:RemoteImage")) expect(img.inputs["keepLocally"], img.name).toBe(true);
   });
 
-  it("starts each dind host with the model's daemon flags, API on 127.0.0.1 only", () => {
+  it("starts each dind host with the model's daemon flags, its API behind TLS on 127.0.0.1 only", () => {
     for (const [i, h] of run.plan.hosts.entries()) {
       const c = run.one(C, `lab-${h.name}`).inputs;
       expect(c["privileged"]).toBe(true);
       expect(c["hostname"]).toBe(h.name);
-      // Flags only: the dind entrypoint adds dockerd and its unix + tcp:2375 listeners itself.
+      // Flags only: the dind entrypoint adds dockerd, its unix socket and the --tlsverify listener on 2376.
       expect(c["command"]).toEqual(h.daemon.args);
-      expect(c["envs"]).toEqual(["DOCKER_TLS_CERTDIR="]);
+      expect(c["envs"]).toEqual(["DOCKER_TLS_CERTDIR=/certs"]);
       expect((c["command"] as string[]).join(" ")).toContain("--cluster-store=consul://198.18.0.2:8500 --cluster-advertise=eth0:2376");
-      expect(c["ports"]).toMatchObject([{ internal: 2375, external: 23751 + i, ip: "127.0.0.1" }]);
+      // The TLS port only: nothing publishes a plain 2375.
+      expect(c["ports"]).toEqual([{ internal: 2376, external: 23751 + i, ip: "127.0.0.1" }]);
       expect(c["networksAdvanced"]).toEqual([{ name: "lab-underlay", ipv4Address: h.address }]);
-      expect(run.one(P, `lab-${h.name}-provider`).inputs["host"]).toBe(`tcp://127.0.0.1:${23751 + i}`);
+      // The lab's certificates, uploaded where the official image's entrypoint looks (it makes none of its own then).
+      expect(secretValue(c["uploads"])).toEqual([
+        { file: "/certs/ca/cert.pem", content: "CA-CERT", permissions: "0644" },
+        { file: "/certs/server/ca.pem", content: "CA-CERT", permissions: "0644" },
+        {
+          file: "/certs/server/cert.pem",
+          content: expect.stringContaining(`--cn ${h.name} --ip 127.0.0.1 --ip ${h.address} --dns ${h.name}`),
+          permissions: "0644",
+        },
+        { file: "/certs/server/key.pem", content: "SERVER-KEY", permissions: "0600" },
+      ]);
+      const provider = run.one(P, `lab-${h.name}-provider`).inputs;
+      expect(provider["host"]).toBe(`tcp://127.0.0.1:${23751 + i}`);
+      // The client's files, by path: no key in the provider's configuration.
+      expect(provider["certPath"]).toBe(`${process.cwd()}/.lab/tls/lab`);
+      expect(JSON.stringify(provider)).not.toMatch(/KEY|CERT/);
     }
     expect(run.one("docker:index/remoteImage:RemoteImage", "lab-dind-image").inputs["name"]).toBe("docker:20.10.24-dind");
     expect(run.one(C, "lab-host2").inputs["image"]).toBe("sha256:lab-dind-image");
+  });
+
+  it("makes the lab's CA once and a server certificate per host, their keys kept out of logs and in secrets only", () => {
+    const ca = run.one("command:local:Command", "lab-tls-ca");
+    expect(ca.inputs["create"]).toBe(
+      "node --import tsx src/cli/tls.ts ca --client-dir .lab/tls/lab --ca-name 'dnlab lab CA' --client-name 'dnlab lab client'",
+    );
+    expect(ca.inputs["delete"]).toBe("node --import tsx src/cli/tls.ts remove --client-dir .lab/tls/lab");
+    for (const h of ["host1", "host2"]) {
+      const s = run.one("command:local:Command", `lab-tls-${h}`);
+      // The CA's key reaches the tool on stdin, never on its command line.
+      expect(s.inputs["create"]).not.toContain("CA-KEY");
+      expect(s.inputs["stdin"]).toContain("CA-KEY");
+      expect(s.dependsOn).toContain("lab-tls-ca");
+    }
+    for (const r of run.resources.filter((x) => x.name.startsWith("lab-tls-"))) {
+      expect(r.inputs["logging"], r.name).toBe("stderr");
+      expect(r.inputs["addPreviousOutputInEnv"], r.name).toBe(false);
+      expect(r.secretOutputs, r.name).toEqual(["stdout"]);
+    }
   });
 
   it("creates ov_net1 once, through host1's provider, and reads it back on host2", () => {
@@ -159,6 +206,16 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(await urn(run.lab.workloads[2]!.container)).toMatch(/::lab:workload:Workload\$docker:index\/container:Container::lab-test3$/);
     expect(await urn(run.lab.kv!)).toMatch(/::lab:index:NetworkLab\$lab:kv:ConsulServer::lab-kv$/);
     expect(await urn(run.lab.verification!.run)).toMatch(/::lab:verify:Verification\$command:local:Command::lab-verify$/);
+    expect(await urn(run.lab.tls!)).toMatch(/::lab:index:NetworkLab\$lab:tls:LabTls::lab-tls$/);
+    expect(await urn(run.lab.tls!.ca)).toMatch(/::lab:tls:LabTls\$command:local:Command::lab-tls-ca$/);
+  });
+
+  it("exports each host's docker CLI line: the endpoint, TLS verification, the client's files", async () => {
+    const out = labOutputs(run.plan, run.lab);
+    const certPath = `${process.cwd()}/.lab/tls/lab`;
+    expect(out.hosts["host2"]).toMatchObject({
+      dockerCli: `export DOCKER_HOST=tcp://127.0.0.1:23752 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${certPath}`,
+    });
   });
 
   it("reads Docker's entries from Consul and summarizes them", async () => {
@@ -201,5 +258,19 @@ describe("dev stack (dind, kv mode)", async () => {
     expect(JSON.parse(verify["stdin"] as string)).toMatchObject({ name: "lab", hosts: run.plan.hosts });
     // ov_net1, mv_net1 on each host, test1..test3.
     expect((verify["triggers"] as unknown[]).length).toBe(1 + 2 + 3);
+  });
+});
+
+describe("dev stack with lab:kv.publishUi: false", async () => {
+  const run: LabRun = await runLab({ kv: { publishUi: false } });
+
+  it("publishes nothing of the KV store, reads nothing back from it, and exports no UI", async () => {
+    expect(run.one(C, "lab-kv").inputs["ports"]).toBeUndefined();
+    expect(run.byType("pulumi:providers:consul")).toEqual([]);
+    expect(run.lab.kvRegistrations).toBeUndefined();
+    const out = labOutputs(run.plan, run.lab);
+    expect(await promiseOf(out.consulUi)).toBeNull();
+    // The daemons still use it on the lab network.
+    expect(run.one(C, "lab-host1").inputs["command"]).toContain("--cluster-store=consul://198.18.0.2:8500");
   });
 });

@@ -18,6 +18,8 @@ export interface Registered {
   /** Names of the resources whose replacement replaces this one (the replaceWith option). */
   replaceWith: string[];
   deleteBeforeReplace: boolean;
+  /** The additionalSecretOutputs option. */
+  secretOutputs: string[];
 }
 
 interface RegisterRequest {
@@ -27,6 +29,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getReplaceWithList(): string[];
   getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
 }
 
 export interface LabRun {
@@ -93,19 +96,24 @@ export async function runLab(config: LabConfigInput, extra: { sshKeys?: Record<s
           ...(meta?.getParent() ? { parent: nameOfUrn(meta.getParent()) } : {}),
           replaceWith: (meta?.getReplaceWithList() ?? []).map(nameOfUrn).sort(),
           deleteBeforeReplace: meta?.getDeletebeforereplace() ?? false,
+          secretOutputs: meta?.getAdditionalsecretoutputsList() ?? [],
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state["imageId"] = `sha256:${args.name}`;
         if (args.type === "command:local:Command") {
           const create = String(args.inputs["create"] ?? "");
           const echo = /^echo (\S+)$/.exec(create);
-          state["stdout"] = create.includes("verify")
-            ? fakeVerifierStdout(plan)
-            : create.includes("swarm") && create.includes("init")
-              ? "swarm initialized\nSWMTKN-1-secret-token"
-              : echo
-                ? `${echo[1]}\n`
-                : "";
+          state["stdout"] = create.includes("src/cli/tls.ts ca")
+            ? JSON.stringify({ caCert: "CA-CERT", caKey: "CA-KEY", clientCert: "CLIENT-CERT", clientKey: "CLIENT-KEY" })
+            : create.includes("src/cli/tls.ts server")
+              ? JSON.stringify({ cert: `SERVER-CERT ${create}`, key: "SERVER-KEY" })
+              : create.includes("verify")
+                ? fakeVerifierStdout(plan)
+                : create.includes("swarm") && create.includes("init")
+                  ? "swarm initialized\nSWMTKN-1-secret-token"
+                  : echo
+                    ? `${echo[1]}\n`
+                    : "";
           state["stderr"] = "";
         }
         if (args.type === "command:remote:Command") state["stdout"] = "";

@@ -100,6 +100,12 @@ describe("swarm mode on dind", async () => {
     expect(join.create).toBe("bash scripts/swarm/join.sh tcp://127.0.0.1:23752 198.18.0.11:2377 198.18.0.12");
     expect(secretValue(join.environment)).toMatchObject({ SWARM_JOIN_TOKEN: "SWMTKN-1-secret-token" });
     expect(join.delete).toBe("bash scripts/swarm/leave.sh tcp://127.0.0.1:23752");
+    // Their docker CLI speaks TLS with the client's files the lab's CA step wrote (the hosts take nothing else).
+    const tls = { DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: `${process.cwd()}/.lab/tls/lab` };
+    expect((run.one("command:local:Command", "lab-swarm-init").inputs as { environment: unknown }).environment).toMatchObject(tls);
+    expect(secretValue(join.environment)).toMatchObject(tls);
+    // ... and run only once that step has: through the manager's daemon, which waits for its certificate.
+    expect(run.one("docker:index/container:Container", "lab-host1").dependsOn).toEqual(expect.arrayContaining(["lab-tls-host1"]));
   });
 
   it("keeps the join token secret", async () => {

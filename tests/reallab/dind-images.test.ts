@@ -7,11 +7,15 @@
 // components create), through the docker CLI mapping of src/docker/cli.ts, then: each inner dockerd answers on its published port on
 // 127.0.0.1 (inside the outer engine's namespace), has busybox without any registry, uses Consul as its
 // cluster store; ov_net1 made on host1 appears on host2 and test2 pings test1 by name across the
-// VXLAN. The swarm-mode image's daemon really is Docker 26. afterAll stops the outer engine by its pid
-// and fails if its namespace, process or directories are left.
+// VXLAN. Each host serves its API only with TLS and the lab's client certificate (the certificates the
+// stack makes, put where the spec's uploads say): an unprivileged local user, a client without the
+// certificate and a workload container get no answer from any host's API. The swarm-mode image's daemon
+// really is Docker 26. afterAll stops the outer engine by its pid and fails if its namespace, process or
+// directories are left.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import { containerArgvs, DOCKER_CLI, networkCreateArgv } from "../../src/docker/cli.js";
@@ -25,8 +29,11 @@ import {
   type LabPlan,
   networkSpec,
   underlayNetworkSpec,
+  type UploadContent,
   workloadSpec,
 } from "../../src/model/index.js";
+import { type CaMaterial, generateCa, generateServer } from "../../src/tls/certs.js";
+import { apiAnswered, probeApi } from "../security/apiProbe.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 
 const LAB = "di1";
@@ -41,6 +48,11 @@ const GATE = { binaries: ["mmdebstrap", "jq", "flock", "apt-get"] } as const;
 
 const images = (name: string): string => join(REPO_ROOT, "scripts/images", name);
 
+/** The lab's certificates (as the stack makes them) and where this suite keeps them. */
+let certs: CaMaterial | undefined;
+const certsDir = mkdtempSync(join(tmpdir(), "dnlab-dind-certs-"));
+const clientDir = join(certsDir, "client");
+
 /** Run argv; stdout returned. Scripts' progress and timings (stderr) go to the test log with `progress`. */
 function sh(argv: string[], timeoutMs = 120_000, progress = false): string {
   return execFileSync(argv[0]!, argv.slice(1), {
@@ -54,8 +66,39 @@ function sh(argv: string[], timeoutMs = 120_000, progress = false): string {
 
 /** The Debian docker CLI where the outer engine's ports are (its namespace), DOCKER_HOST = the outer engine. */
 const outer = (args: string[], timeoutMs?: number): string => sh(["bash", images("outer-exec.sh"), DOCKER_CLI, ...args], timeoutMs);
-/** The same against one dind host's inner daemon, through its published API port. */
-const inner = (host: HostPlan, args: string[], timeoutMs?: number): string => outer(["-H", host.endpoint, ...args], timeoutMs);
+/** The same against one dind host's inner daemon, through its published API port, with the lab's client certificate. */
+const inner = (host: HostPlan, args: string[], timeoutMs?: number): string =>
+  outer(
+    [
+      "--tlsverify",
+      `--tlscacert=${join(clientDir, "ca.pem")}`,
+      `--tlscert=${join(clientDir, "cert.pem")}`,
+      `--tlskey=${join(clientDir, "key.pem")}`,
+      "-H",
+      host.endpoint,
+      ...args,
+    ],
+    timeoutMs,
+  );
+/** Where the outer engine's published ports are: the probes run there. */
+const OUTER_NS = ["bash", images("outer-exec.sh")];
+
+/** A dind host as the stack starts it: created from its spec, its uploads put in place (docker cp), started. */
+async function startDind(plan: LabPlan, host: HostPlan): Promise<void> {
+  const spec = dindHostSpec(plan, host);
+  const server = await generateServer(certs!, host.tls!);
+  const content: Record<UploadContent, string> = {
+    "tls.caCert": certs!.caCert,
+    "tls.serverCert": server.cert,
+    "tls.serverKey": server.key,
+  };
+  const root = join(certsDir, host.name);
+  for (const u of spec.uploads ?? []) {
+    mkdirSync(dirname(join(root, u.path)), { recursive: true });
+    writeFileSync(join(root, u.path), content[u.content], { mode: Number.parseInt(u.mode, 8) });
+  }
+  for (const argv of containerArgvs(spec, root)) outer(argv);
+}
 
 function until<T>(what: string, timeoutMs: number, probe: () => T): T {
   const deadline = Date.now() + timeoutMs;
@@ -110,7 +153,17 @@ describeRealLab(
       plan = buildPlan({ name: LAB, images: { dindKv: tags.get("dind-20.10"), kv: tags.get("consul"), workload: tags.get("busybox") } });
     }, 65 * 60_000);
 
+    beforeAll(async () => {
+      if (!runs) return;
+      certs = await generateCa(plan!.tls!);
+      mkdirSync(clientDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(clientDir, "ca.pem"), certs.caCert, { mode: 0o600 });
+      writeFileSync(join(clientDir, "cert.pem"), certs.clientCert, { mode: 0o600 });
+      writeFileSync(join(clientDir, "key.pem"), certs.clientKey, { mode: 0o600 });
+    });
+
     afterAll(() => {
+      rmSync(certsDir, { recursive: true, force: true });
       if (!runs) return;
       console.log(`[real-lab] dind images: ${timings.join(", ")}`);
       sh(["bash", images("outer-down.sh")], 180_000, true);
@@ -140,7 +193,7 @@ describeRealLab(
       expect(outer(["ps", "-aq"])).toBe("");
     }, 120_000);
 
-    it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", () => {
+    it("the KV server and both dind hosts come up with the plan's settings; each inner daemon answers on its published port, has busybox and uses Consul", async () => {
       const p = plan!;
       const kv = p.kv!;
       const spec = kvContainerSpec(p, kv);
@@ -153,11 +206,11 @@ describeRealLab(
           if (health !== "healthy") throw new Error(`health ${health}`);
         });
       });
-      timed("dind hosts answering", () => {
-        for (const h of p.hosts) for (const argv of containerArgvs(dindHostSpec(p, h))) outer(argv);
-        for (const h of p.hosts)
-          until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
-      });
+      const t0 = Date.now();
+      for (const h of p.hosts) await startDind(p, h);
+      for (const h of p.hosts)
+        until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
+      timings.push(`dind hosts answering ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       for (const h of p.hosts) {
         // The version the plan shows for the host (from the image's tag) is the one that really runs.
         expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
@@ -190,7 +243,47 @@ describeRealLab(
       });
     }, 240_000);
 
-    it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", () => {
+    it("no host's API answers an unprivileged local user, a client without the lab's certificate, or a workload container", () => {
+      const p = plan!;
+      const client = { ca: certs!.caCert, cert: certs!.clientCert, key: certs!.clientKey };
+      for (const h of p.hosts) {
+        const published = { host: "127.0.0.1", port: h.publishedApiPort! };
+        // The probe works: the lab's client certificate gets the API's answer.
+        expect(
+          apiAnswered(probeApi({ ...published, tls: client }, { under: OUTER_NS, env: ENV })),
+          `${h.name} with the client certificate`,
+        ).toBe(true);
+        for (const asNobody of [true, false]) {
+          const o = { under: OUTER_NS, env: ENV, asNobody };
+          const who = asNobody ? "nobody" : "root";
+          // Published port, plain HTTP: the listener speaks TLS only.
+          expect(apiAnswered(probeApi(published, o)), `${who}: plain ${h.endpoint}`).toBe(false);
+          // TLS without a client certificate (trusting any server, or the lab's CA): refused in the handshake.
+          expect(probeApi({ ...published, tls: {} }, o), `${who}: TLS without a certificate on ${h.endpoint}`).toMatch(/^(error|closed)/);
+          expect(probeApi({ ...published, tls: { ca: certs!.caCert } }, o)).toMatch(/^(error|closed)/);
+          // On the underlay: nothing on 2375 at all, 2376 as above.
+          expect(probeApi({ host: h.address, port: 2375 }, o), `${who}: ${h.address}:2375`).toMatch(/^error: ECONNREFUSED/);
+          expect(apiAnswered(probeApi({ host: h.address, port: 2376 }, o))).toBe(false);
+          expect(probeApi({ host: h.address, port: 2376, tls: {} }, o)).toMatch(/^(error|closed)/);
+        }
+      }
+      // From the workloads (busybox wget: no client certificate), toward every host's underlay address.
+      for (const w of p.workloads.filter((x) => x.attachments[0]?.network === "ov_net1")) {
+        for (const h of p.hosts) {
+          for (const port of [2375, 2376]) {
+            let r: string;
+            try {
+              r = inner(hostOf(p, w.host), ["exec", w.name, "timeout", "5", "wget", "-q", "-O", "-", `http://${h.address}:${port}/_ping`]);
+            } catch (e) {
+              r = `failed: ${String((e as { stderr?: string }).stderr ?? "").trim()}`;
+            }
+            expect(r, `${w.name} -> ${h.address}:${port}`).toMatch(/^failed/);
+          }
+        }
+      }
+    }, 120_000);
+
+    it("the swarm-mode dind image runs Docker 26 with the swarm plan's flags and has busybox", async () => {
       const swarm = buildPlan({
         name: `${LAB}s`,
         overlayMode: "swarm",
@@ -202,7 +295,7 @@ describeRealLab(
       outer(["rm", "-f", "-v", `${kvLab.name}-kv`, ...kvLab.hosts.map((x) => `${kvLab.name}-${x.name}`)]);
       outer(["network", "rm", `${kvLab.name}-underlay`]);
       outer(networkCreateArgv(underlayNetworkSpec(swarm)));
-      for (const argv of containerArgvs(dindHostSpec(swarm, h))) outer(argv);
+      await startDind(swarm, h);
       until(`${h.name} API`, 90_000, () => inner(h, ["version"]));
       const version = inner(h, ["version", "--format", "{{.Server.Version}}"]);
       expect(version).toMatch(/^26\.1\.5\+/);

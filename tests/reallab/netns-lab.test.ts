@@ -2,12 +2,16 @@
 // cluster store in `docker info`, ov_net1 global on both hosts, ping by name across hosts over VXLAN
 // (seen on the underlay switch), docker_gwbridge default route, macvlan with per-host ranges; then
 // idempotency of up/down, rollback of a failed bring-up, and a teardown that leaves nothing.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { DOCKERD, downNetnsLab, isClean, labLeftovers, netnsPreflight, upNetnsLab } from "../../src/lab/netnsLab.js";
 import { run } from "../../src/lab/run.js";
 import { dockerOk, hostOf } from "../../src/lab/workloads.js";
 import { buildPlan, contains, type MacvlanNetworkPlan, netnsCommands, parseCidr, parseIp } from "../../src/model/index.js";
+import { statSync } from "node:fs";
+import { apiAnswered, probeApi } from "../security/apiProbe.js";
+import { tcpListeners } from "../security/listeners.js";
 import { describeRealLab } from "./gate.js";
 import { assertNoLeftovers, useNetnsLab } from "./harness.js";
 
@@ -75,6 +79,30 @@ describeRealLab("netns lab: reference scenario, etcd kv mode (real dockerds)", (
       expect(info).toContain(`Cluster Store: etcd://${plan.kv!.address}:2379`);
       expect(info).toContain(`Cluster Advertise: ${h.address}:2376`);
       expect((await dockerOk(h, ["info", "--format", "{{.Name}}"])).trim()).toBe(h.name);
+    }
+  });
+
+  it("no way in for other users: each host's socket is root:docker (or root) 0660, nobody gets no answer; dockerd listens on no TCP port for its API", () => {
+    const docker = (() => {
+      try {
+        return Number(execFileSync("getent", ["group", "docker"], { encoding: "utf8" }).split(":")[2]);
+      } catch {
+        return undefined;
+      }
+    })();
+    for (const h of [h1, h2]) {
+      const sock = h.netns!.socket;
+      const st = statSync(sock);
+      expect(st.isSocket()).toBe(true);
+      expect(st.mode & 0o777, sock).toBe(0o660);
+      expect(st.uid).toBe(0);
+      expect([0, docker].filter((g) => g !== undefined)).toContain(st.gid);
+      // The socket is the API: root gets it, an unprivileged user is refused at the door.
+      expect(apiAnswered(probeApi({ socketPath: sock }))).toBe(true);
+      expect(probeApi({ socketPath: sock }, { asNobody: true })).toMatch(/^error: EACCES/);
+      // Over TCP only the classic overlay's gossip (serf, 7946): no API listener.
+      const pid = Number(readFileSync(h.netns!.pidFile, "utf8").trim());
+      expect(tcpListeners(`/run/netns/${h.netns!.namespace}`, pid).map((l) => l.port)).toEqual([7946]);
     }
   });
 

@@ -21,6 +21,7 @@ import {
   remoteShell,
   type ScriptCall,
 } from "../../src/model/index.js";
+import { tcpListeners } from "../security/listeners.js";
 import { describeRealLab, findBinary } from "./gate.js";
 import { useNetnsLab } from "./harness.js";
 import {
@@ -169,6 +170,23 @@ describeRealLab(
         const status = await remoteOk(h1, calls(h1).status);
         expect(status).toContain("applied=yes");
         expect(status).toContain(`cluster_store=${kvPlan.kv!.url}`);
+      },
+      T,
+    );
+
+    it(
+      "the lab opens no TCP listener for the machines' Docker APIs: --cluster-advertise eth0:2376 advertises, nothing listens on 2375 or 2376",
+      async () => {
+        for (const h of [h1, h2]) {
+          expect(await clusterStore(h)).toBe(kvPlan.kv!.url);
+          expect(kvPlan.hosts[h.index]!.daemon.clusterAdvertise).toBe("eth0:2376");
+          // dockerd's only TCP listener is the classic overlay's gossip (serf); its API stays on the unix socket.
+          const ports = tcpListeners(`/run/netns/${h.netns!.namespace}`, pidOf(h)).map((l) => l.port);
+          expect(ports, h.name).toEqual([7946]);
+          // Nor anything else of the machine on Docker's ports.
+          const all = await run(["nsenter", `--net=/run/netns/${h.netns!.namespace}`, "ss", "-Hltn", "sport = :2375 or sport = :2376"]);
+          expect(all.stdout.trim(), h.name).toBe("");
+        }
       },
       T,
     );

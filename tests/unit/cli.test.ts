@@ -14,6 +14,7 @@ const CLIS = {
   inspect: "src/cli/inspect.ts",
   trace: "src/cli/trace.ts",
   topology: "src/cli/topology.ts",
+  view: "src/cli/view.ts",
   bench: "bench/run.ts",
 } as const;
 
@@ -52,18 +53,38 @@ describe("the CLIs", () => {
     }
   });
 
-  it("a bad config is exit 2 naming the key, before anything runs (verify, inspect, topology, lab)", () => {
+  it("a bad config is exit 2 naming the key, before anything runs (verify, inspect, topology, view, lab)", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(
       bad,
       JSON.stringify({ hostKind: "netns", kv: { kind: "etcd" }, networks: [{ name: "ov", driver: "overlay", subnet: "10.0.0.0/24" }] }),
     );
-    for (const name of ["verify", "inspect", "topology", "lab"] as const) {
+    for (const name of ["verify", "inspect", "topology", "view", "lab"] as const) {
       const r = cli(name, name === "lab" ? ["status", "--config", bad] : ["--config", bad]);
       expect(r.code, name).toBe(2);
       expect(r.stderr, name).toMatch(/lab:networks\[0\]\.subnet = "10\.0\.0\.0\/24": outside the lab range/);
     }
   });
+
+  it("npm run view runs the view alone: npm's pre<name> hook would run the preview script first (.npmrc ignore-scripts)", () => {
+    const r = spawnSync("npm", ["run", "-s", "view", "--", "--help"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run view /);
+    expect(r.stderr).not.toMatch(/Pulumi|preview/);
+  });
+
+  it.each(["verify", "inspect"] as const)(
+    "%s on a dind lab without its client certificate: exit 2, a line saying where it comes from, nothing contacted",
+    (name) => {
+      const cfg = join(dir, "nocert.json");
+      writeFileSync(cfg, JSON.stringify({ name: "nocert1", hostKind: "dind" }));
+      const r = cli(name, ["--config", cfg]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n").at(-1)).toMatch(
+        new RegExp(`^${name}: error: no TLS client material at \\.lab/tls/nocert1/ca\\.pem \\(ENOENT\\).*npm run up`),
+      );
+    },
+  );
 
   it("lab leftovers for a dind stack names what may be left and the commands that remove it (exit 0)", () => {
     const cfg = join(dir, "pulumi-config.json");
@@ -74,5 +95,6 @@ describe("the CLIs", () => {
     });
     expect(out).toContain("dind lab lo1: what may be left on your Docker engine");
     expect(out).toContain("docker rm -f lo1-host1 lo1-host2 lo1-kv");
+    expect(out).toContain("rm -rf -- .lab/tls/lo1");
   });
 });

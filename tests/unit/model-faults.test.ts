@@ -376,7 +376,7 @@ describe("fault command lines per host kind", () => {
     const plan = buildPlan({ faults: [{ host: "host2", kind: "loss", loss: 30 }] });
     const call = faultCalls(plan, plan.faults[0]!, { dindEngine: "unix:///run/outer.sock" }).apply;
     expect(localFaultShell(call)).toMatch(
-      /^\/usr\/bin\/docker -H unix:\/\/\/run\/outer\.sock exec -i lab-host2 sh -s -- apply .* --spare-tcp-port 2375 --spare-tcp-port 8500 --state-dir \/run\/dnlab-faults < scripts\/faults\/fault\.sh$/,
+      /^\/usr\/bin\/docker -H unix:\/\/\/run\/outer\.sock exec -i lab-host2 sh -s -- apply .* --spare-tcp-port 2376 --spare-tcp-port 8500 --state-dir \/run\/dnlab-faults < scripts\/faults\/fault\.sh$/,
     );
   });
 

@@ -13,6 +13,7 @@ import {
   NETNS_KEYS,
   NETWORK_KEYS,
   nearest,
+  readsKvRegistrations,
   SSH_KEYS,
   SWARM_KEYS,
   UNDERLAY_KEYS,
@@ -403,6 +404,18 @@ describe("validation", () => {
       "5000",
       "1 to 4094",
     );
+  });
+
+  it("lab:kv.publishUi: true or false; only a dind store is published, and the stack reads Consul back only where it can", () => {
+    expectProblem({ kv: { publishUi: "yes" } }, "lab:kv.publishUi", '"yes"', "must be true or false");
+    expect(buildPlan({}).kv).toMatchObject({ provision: "local-container", published: true });
+    expect(readsKvRegistrations(buildPlan({}))).toBe(true);
+    const hidden = buildPlan({ kv: { publishUi: false } });
+    expect(hidden.kv?.published).toBe(false);
+    expect(readsKvRegistrations(hidden)).toBe(false);
+    // Other kinds run the store on lab addresses: nothing is published, and the key is checked but unused.
+    expect(buildPlan({ hostKind: "netns", kv: { publishUi: true } }).kv?.published).toBe(false);
+    expect(readsKvRegistrations(buildPlan(twoSsh({ kv: { publishUi: false } })))).toBe(true);
   });
 
   it("rejects an ssh lab whose kv.address is not the first host", () => {

@@ -1,7 +1,7 @@
 // npm run up/preview/destroy (scripts/pulumi.sh): prerequisites are checked first, with install
 // instructions instead of a stack trace; then the CLI runs with a local backend and no passphrase prompt.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -52,6 +52,8 @@ describe("scripts/pulumi.sh", () => {
     expect(calls.some((c) => c.startsWith("docker info"))).toBe(true);
     expect(calls).toContain(`pulumi stack select --create dev | backend=file://${repo.replace(/\/$/, "")}/.lab/state passphrase=[]`);
     expect(calls.at(-1)).toBe(`pulumi up --yes --skip-preview | backend=file://${repo.replace(/\/$/, "")}/.lab/state passphrase=[]`);
+    // The state (secrets encrypted with an empty passphrase) and the dind lab's client key live there: its owner's only.
+    expect(statSync(join(repo, ".lab")).mode & 0o777).toBe(0o700);
   });
 
   it("preview shows the diff; an unknown action is a usage error", () => {

@@ -9,6 +9,7 @@ import {
   defaultRemoteDaemonPaths,
   fillSwarmToken,
   hostDaemonCalls,
+  kvContainerSpec,
   localShell,
   needsSudo,
   REMOTE_SCRIPTS,
@@ -92,6 +93,17 @@ describe("docker-daemon.sh calls for ssh hosts", () => {
     expect(opt(r, "--state-dir")).toBe("/var/lib/dnlab-remote/rl");
     expect(r).not.toContain("--");
     expect(r).not.toContain("--daemon-json");
+  });
+
+  it("Consul on host1 (host network, as in the article) serves its API on host1's underlay address only, never 0.0.0.0", () => {
+    const plan = buildPlan({ name: "rc", hostKind: "ssh", overlayMode: "kv", hosts: sshHosts });
+    expect(plan.kv).toMatchObject({ provision: "host-container", runsOn: "host1", address: "198.18.0.11", published: false });
+    const spec = kvContainerSpec(plan, plan.kv!);
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.ports).toEqual([]);
+    expect(spec.command).toContain("-client=198.18.0.11");
+    expect(spec.command).toContain("-bind=198.18.0.11");
+    expect(spec.command?.join(" ")).not.toContain("0.0.0.0");
   });
 
   it("swarm mode: no KV wait, no cluster-store", () => {
