@@ -15,6 +15,7 @@ import {
   labels,
   localEffect,
   LOSS_PINGS,
+  lossAttempts,
   outboundEffect,
   overlayMtu,
   RTT_PINGS,
@@ -318,7 +319,7 @@ export function planChecks(plan: LabPlan): LabChecks {
       ),
     );
   }
-  return { pairs, single: checks, expectations: (plan.expectations ?? []).map(expectationCheck) };
+  return { pairs, single: checks, expectations: (plan.expectations ?? []).map((e) => expectationCheck(plan, e)) };
 }
 
 /**
@@ -397,9 +398,18 @@ function faultProbes(plan: LabPlan, net: NetworkPlan, m: Member[]): CheckPlan[] 
   return out;
 }
 
-/** One of lab:expect as a check: the probe as written, judged as written (faults do not change it). */
-function expectationCheck(e: ExpectationPlan): CheckPlan {
+/**
+ * One of lab:expect as a check: the probe as written, judged as written (faults do not change what it
+ * expects). A ping expected to pass through a lossy host gets the tries the model's own checks get there.
+ */
+function expectationCheck(plan: LabPlan, e: ExpectationPlan): CheckPlan {
   const key = `lab:expect[${e.index}]`;
+  const toHost =
+    e.to.kind === "workload" ? plan.workloads.find((w) => w.name === e.to.name)?.host : e.to.kind === "host" ? e.to.name : undefined;
+  const attempts =
+    e.expect === "pass" && e.probe !== "dns" && !e.lossPct && !e.rttMs
+      ? lossAttempts(plan, [e.host, ...(toHost ? [toHost] : [])])
+      : undefined;
   const base = {
     id: `expect:${e.name}`,
     from: e.from,
@@ -408,6 +418,7 @@ function expectationCheck(e: ExpectationPlan): CheckPlan {
     expect: e.expect,
     reason: `as written in ${key}`,
     expectation: { name: e.name, key },
+    ...(attempts !== undefined ? { attempts } : {}),
   };
   const target = e.to.ip ?? e.to.name;
   switch (e.probe) {
