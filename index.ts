@@ -30,6 +30,7 @@ if (engine) {
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );
+// dind: daemon recovery and faults run inside the host containers, on the engine they run on.
 const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan, process.env, engine ? { dindEngine: engine.host } : {}), sshKeys });
 // dind: the client's certificate files come back from the state if they were removed.
 lab.tls?.restoreClientFiles(writeClientTls);
@@ -41,4 +42,5 @@ export const networks = out.networks;
 export const containers = out.containers;
 export const kvRegistrations = out.kvRegistrations;
 export const verification = out.verification;
+export const faults = out.faults;
 export const topology = out.topology;

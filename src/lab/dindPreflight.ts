@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { type LabPlan, zookeeperDockerdProblem } from "../model/index.js";
 import { type NeighbourTable, neighbourTableProblem, readNeighbourTable } from "./neighbourTable.js";
-import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv } from "./kernel.js";
+import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv, probeTool } from "./kernel.js";
 import { run } from "./run.js";
 
 /** What the probe container reported (one `key value...` line each). */
@@ -124,9 +124,11 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
       "elif ! out=$(ip link add kp0 type veth peer name kp1 2>&1); then",
       ...features.map((f) => `  echo "feature ${f} unknown veth: $(echo "$out" | head -n1)"`),
       "else",
-      ...features.map(
-        (f) =>
-          `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`,
+      ...features.map((f) =>
+        probeTool(f) === "tc"
+          ? // A delay fault runs tc inside the host container: an image without it cannot have one, whatever the kernel.
+            `  if ! command -v tc >/dev/null 2>&1; then echo 'feature ${f} fail the image has no tc (iproute2)'; elif out=$(tc ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`
+          : `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`,
       ),
       "fi",
     );
@@ -230,8 +232,22 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
     );
     return { problems, notes };
   }
+  // A delay fault runs tc inside the host container: an image without it is refused as such, not as a kernel without netem.
+  const features = { ...r.features };
+  const netem = features.netem;
+  if (netem && !netem.ok && /no tc/.test(netem.detail)) {
+    // Reported here, as the image's problem; the kernel is not asked about again.
+    features.netem = { ok: true };
+    const keys = kernelNeeds(plan)
+      .filter((n) => n.feature === "netem")
+      .map((n) => n.key);
+    problems.push(
+      `${keys.join(", ")}: the dind image ${image} has no tc (iproute2), which a delay fault runs inside each host's container (tc qdisc ... netem). ` +
+        `Fix: name a dind image that has tc in ${imageKey} (e.g. one built FROM it with iproute2 added, loaded on the engine), remove the delay fault, or run the lab on netns or ssh hosts`,
+    );
+  }
   // The same decision and wording as for netns labs, from the answers given inside the container.
-  const kernel = await checkKernel(plan, { features: async () => r.features, ipvs: async () => true });
+  const kernel = await checkKernel(plan, { features: async () => features, ipvs: async () => true });
   problems.push(...kernel.problems.map((p) => `${p} [probed in a privileged container on the Docker engine at ${engine}]`));
   notes.push(...kernel.notes);
   return { problems, notes };

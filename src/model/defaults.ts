@@ -54,7 +54,8 @@ export const DEFAULTS = {
     { name: "test2", host: "host2", networks: ["ov_net1"] },
     { name: "test3", host: "host1", networks: ["mv_net1"] },
   ],
-  verification: { enabled: true, timeoutSeconds: 60, settleSeconds: 20 },
+  // failUpOn never: an up reports what is not as expected and goes on (lab:expect may describe a broken lab on purpose).
+  verification: { enabled: true, timeoutSeconds: 60, settleSeconds: 20, failUpOn: "never" },
   netnsRoot: "/run/dnlab",
   netnsStateRoot: "/var/lib/dnlab",
 } as const;

@@ -21,6 +21,8 @@ import {
   str,
   unknownKeys,
 } from "./planning/fields.js";
+import { readExpectations } from "./planning/expectations.js";
+import { readFaults } from "./planning/faults.js";
 import { checkOverlaps, labBlocks, readNetworks } from "./planning/networks.js";
 import type { Lab, Underlay, Bridge, Swarm, Netns } from "./planning/stage.js";
 import { readWorkloads } from "./planning/workloads.js";
@@ -65,6 +67,7 @@ import { dockerVersionOfImage } from "./images.js";
 import { type Cidr, formatCidr, formatIp } from "./ip.js";
 import { netnsHostPaths, netnsLabPaths } from "./netns.js";
 import {
+  FAIL_UP_ON,
   HOST_KINDS,
   type HostKind,
   type HostPlan,
@@ -101,6 +104,13 @@ export function buildPlan(raw: unknown): LabPlan {
   checkOverlaps(p, [...labBlocks(underlay, bridge, swarm), ...blocks]);
   const workloads = readWorkloads(p, input.workloads, lab.hostKind, hosts, networks, images.workload);
   const verification = readVerification(p, input.verification, kv, underlay);
+  const faults = readFaults(p, input.faults, { lab, underlay, hosts, kv });
+  const expectations = readExpectations(p, input.expect, {
+    hosts,
+    networks,
+    workloads,
+    externalTarget: verification.externalTarget,
+  });
 
   p.throwIfAny();
 
@@ -121,7 +131,9 @@ export function buildPlan(raw: unknown): LabPlan {
     hosts,
     networks,
     workloads,
-    checks: { pairs: [], single: [] },
+    faults,
+    expectations,
+    checks: { pairs: [], single: [], expectations: [] },
     verification,
     images: {
       ...(images.dind !== undefined ? { dind: images.dind } : {}),
@@ -591,5 +603,6 @@ function readVerification(p: Problems, value: unknown, kv: KvPlan | undefined, u
     externalTarget: extIp !== undefined ? formatIp(extIp) : defaultTarget,
     timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
     settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
+    failUpOn: oneOf(p, "verification.failUpOn", v.failUpOn, FAIL_UP_ON, DEFAULTS.verification.failUpOn, "failUpOn value"),
   };
 }

@@ -11,10 +11,10 @@ import type { DockerEngine } from "../docker/api.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput } from "./batch.js";
 import { DaemonNetnsCheck } from "./daemon.js";
 import { describeState, LabHosts } from "./hosts.js";
-import { cnm, dnsOutcome, gwbridgeRoute, type NetState, pingOutcome } from "./outcomes.js";
+import { cnm, dnsOutcome, gwbridgeRoute, measureOutcome, mtuOutcome, type NetState, pingOutcome } from "./outcomes.js";
 import { parseIpAddr, parseIpLink } from "./parse.js";
 import { mapLimit, sleep, withDeadline } from "./pool.js";
-import { type CheckResult, checkResult, failure, type Outcome, ProbeError, type ProbeOutcome } from "./result.js";
+import { type CheckResult, checkResult, failure, ProbeError, type ProbeOutcome } from "./result.js";
 import { VxlanSampler } from "./vxlan.js";
 
 export type { CheckResult, Outcome } from "./result.js";
@@ -92,8 +92,26 @@ export class VerifyRun {
    * peer may be lost to ARP/VXLAN learning, while a retry of a ping expected to fail only costs time.
    * The batch script stops at the first reply; a name that does not resolve is reported as such.
    */
-  private pingAttemptsFor(expect: Outcome): number {
+  private pingAttemptsFor(expect: CheckPlan["expect"]): number {
     return expect === "pass" ? this.pingAttempts : 1;
+  }
+
+  /** The probe a check runs in its container's batch (undefined: not a probe, the container's state instead). */
+  private batchProbe(c: CheckPlan): BatchProbe | undefined {
+    switch (c.kind) {
+      case "dns":
+        return { kind: "dns", target: c.target, attempts: 1 };
+      case "mtu":
+        return { kind: "mtu", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect), arg: c.size ?? "auto" };
+      case "ping":
+      case "external":
+      case "host-ping":
+        return c.measure
+          ? { kind: "series", target: c.target, attempts: 1, arg: c.measure.count }
+          : { kind: "ping", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect) };
+      default:
+        return undefined;
+    }
   }
 
   /** When a probe toward a lab container fails, say whether that container is down. */
@@ -150,12 +168,9 @@ export class VerifyRun {
     const started = performance.now();
     const probes: BatchProbe[] = [];
     const probeOf = checks.map((c) => {
-      if (c.kind !== "ping" && c.kind !== "external" && c.kind !== "host-ping" && c.kind !== "dns") return undefined;
-      probes.push(
-        c.kind === "dns"
-          ? { kind: "dns", target: c.target, attempts: 1 }
-          : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) },
-      );
+      const probe = this.batchProbe(c);
+      if (!probe) return undefined;
+      probes.push(probe);
       return probes.length - 1;
     });
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
@@ -207,8 +222,12 @@ export class VerifyRun {
             const p =
               c.kind === "dns"
                 ? dnsOutcome(c, run.attempts, await this.targetNote(c.target))
-                : pingOutcome(run.attempts, c.target, c.expectedIp);
-            if (c.kind !== "dns" && p.outcome === "fail") p.detail += await this.targetNote(c.target);
+                : c.kind === "mtu"
+                  ? mtuOutcome(c, run.attempts)
+                  : c.measure
+                    ? measureOutcome(c, run.attempts)
+                    : pingOutcome(run.attempts, c.target, c.expectedIp);
+            if (c.kind !== "dns" && p.outcome === "fail" && !c.measure) p.detail += await this.targetNote(c.target);
             p.data = { ...p.data, probeMs: Math.round((run.end - run.start) * 1000) };
             return this.result(c, p, false, ms);
           }

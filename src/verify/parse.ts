@@ -8,7 +8,10 @@ export interface PingResult {
   replyFrom?: string;
   replies: number;
   transmitted?: number;
+  /** The first reply's round trip. */
   rttMs?: number;
+  /** Every reply's round trip, in order. */
+  rtts: number[];
   /** "bad address 'x'" and friends: the name did not resolve. */
   resolveError?: string;
 }
@@ -18,16 +21,17 @@ export interface PingResult {
  * iputils: `PING test1 (198.18.100.2) 56(84) bytes of data.` / `64 bytes from test1.ov_net1 (198.18.100.2): icmp_seq=1 ...`
  */
 export function parsePing(text: string): PingResult {
-  const r: PingResult = { replies: 0 };
+  const r: PingResult = { replies: 0, rtts: [] };
   const head = /^PING\s+\S+\s+\(([\d.]+)\)/m.exec(text);
   if (head) r.resolved = head[1];
   for (const line of text.split("\n")) {
     const m = /(\d+) bytes from (?:(\S+) \(([\d.]+)\)|([\d.]+)):/.exec(line);
     if (!m) continue;
     r.replies++;
+    const t = /time[=<]([\d.]+) ?ms/.exec(line);
+    if (t) r.rtts.push(Number(t[1]));
     if (r.replyFrom === undefined) {
       r.replyFrom = m[3] ?? m[4];
-      const t = /time[=<]([\d.]+) ?ms/.exec(line);
       if (t) r.rttMs = Number(t[1]);
     }
   }

@@ -1,4 +1,5 @@
 // Verification results as structured JSON and as a plain, aligned text table.
+import type { Expectation } from "../model/index.js";
 import type { CheckResult, Outcome } from "./checks.js";
 
 export interface VerifySummary {
@@ -29,9 +30,36 @@ export interface CheckFailure {
   id: string;
   ok: false;
   outcome: Outcome;
-  expect: Outcome;
+  expect: Expectation;
   error: boolean;
   detail: string;
+}
+
+/** How one of the user's expectations (lab:expect) went: what the stack exports under verification.expectations. */
+export interface ExpectationResult {
+  name: string;
+  /** lab:expect[i] */
+  key: string;
+  ok: boolean;
+  /** PASS, XFAIL (expected to fail, and did), FAIL, XPASS! (expected to fail, and passed), ERROR. */
+  status: string;
+  expect: Expectation;
+  outcome: Outcome;
+  detail: string;
+  /** What a measured expectation measured (sent, lossPct, rttMedianMs, ...). */
+  measured?: Record<string, unknown>;
+}
+
+/** A measured series (loss and RTT through a faulted host, or a user's lossPct/rttMs): what it measured. */
+export interface Measurement {
+  id: string;
+  ok: boolean;
+  sent?: number;
+  lossPct?: number;
+  rttMedianMs?: number;
+  rttSpreadMs?: number;
+  /** The faults it measures (lab:faults[i] kind). */
+  faults?: string[];
 }
 
 /**
@@ -52,6 +80,10 @@ export interface VerifyBrief {
   failuresOmitted?: number;
   /** Daemons restarted before this verification (verify --recover): the host, why, how long it took. */
   recovered?: { host: string; reason: string; ms: number }[];
+  /** The user's own expectations (lab:expect), every one, in the order written. */
+  expectations: ExpectationResult[];
+  /** Every measured series, with what it measured. */
+  measurements: Measurement[];
 }
 
 export interface VerifyReport extends VerifyBrief {
@@ -68,7 +100,8 @@ export function summarize(results: readonly CheckResult[]): VerifySummary {
     } else {
       s.failed++;
       if (r.error) s.errors++;
-      else if (r.outcome === "pass") s.unexpectedPasses++;
+      // Passed where a failure was expected, or ran where it was expected not to: the fault had no effect.
+      else if (r.outcome === "pass" || r.expect === "no-run") s.unexpectedPasses++;
     }
   }
   return s;
@@ -110,6 +143,38 @@ export function briefOf(report: VerifyReport): VerifyBrief {
   return { ...brief, failures: failures.slice(0, BRIEF_FAILURES), failuresOmitted: failures.length - BRIEF_FAILURES };
 }
 
+export function expectationsOf(results: readonly CheckResult[]): ExpectationResult[] {
+  return results
+    .filter((r) => r.expectation)
+    .map((r) => ({
+      name: r.expectation!.name,
+      key: r.expectation!.key,
+      ok: r.ok,
+      status: statusOf(r),
+      expect: r.expect,
+      outcome: r.outcome,
+      detail: r.detail,
+      ...(r.data && "sent" in r.data ? { measured: r.data } : {}),
+    }));
+}
+
+export function measurementsOf(results: readonly CheckResult[]): Measurement[] {
+  return results
+    .filter((r) => r.data && typeof r.data["sent"] === "number")
+    .map((r) => {
+      const d = r.data as { sent?: number; lossPct?: number; rttMedianMs?: number; rttSpreadMs?: number };
+      return {
+        id: r.id,
+        ok: r.ok,
+        ...(d.sent !== undefined ? { sent: d.sent } : {}),
+        ...(d.lossPct !== undefined ? { lossPct: d.lossPct } : {}),
+        ...(d.rttMedianMs !== undefined ? { rttMedianMs: d.rttMedianMs } : {}),
+        ...(d.rttSpreadMs !== undefined ? { rttSpreadMs: d.rttSpreadMs } : {}),
+        ...(r.faults ? { faults: r.faults } : {}),
+      };
+    });
+}
+
 export function buildReport(lab: string, startedAt: Date, wallMs: number, results: CheckResult[]): VerifyReport {
   const summary = summarize(results);
   const slow = results.reduce<CheckResult | undefined>((m, r) => (m === undefined || r.durationMs > m.durationMs ? r : m), undefined);
@@ -122,15 +187,18 @@ export function buildReport(lab: string, startedAt: Date, wallMs: number, result
     ...(slow ? { slowest: { id: slow.id, durationMs: slow.durationMs } } : {}),
     counts: countChecks(results),
     failures: failuresOf(results),
+    expectations: expectationsOf(results),
+    measurements: measurementsOf(results),
     results,
   };
 }
 
 /** The status word of one row. */
-export function statusOf(r: CheckResult): string {
+export function statusOf(r: Pick<CheckResult, "ok" | "expected" | "error" | "outcome" | "expect" | "blockedBy">): string {
   if (r.blockedBy !== undefined) return "BLOCKED";
-  if (r.ok) return r.expected ? "XFAIL" : "PASS";
+  if (r.ok) return r.error ? "NORUN" : r.expected ? "XFAIL" : "PASS";
   if (r.error) return "ERROR";
+  if (r.expect === "no-run") return "RAN!";
   return r.outcome === "pass" ? "XPASS!" : "FAIL";
 }
 
@@ -148,27 +216,53 @@ function pad(text: string, width: number): string {
   return text + " ".repeat(Math.max(0, width - text.length));
 }
 
-/**
- * An aligned table: STATUS, CHECK, KIND, FROM, TARGET, TIME, DETAIL (expected failures also show why).
- * onlyFailures: just the rows that did not go as expected (what `pulumi up` shows of a large lab).
- */
-export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyFailures?: boolean } = {}): string {
-  const max = o.maxDetail ?? 140;
-  const head = ["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"];
-  const rows = (o.onlyFailures ? report.results.filter((r) => !r.ok && r.blockedBy === undefined) : report.results).map((r) => {
-    let detail = r.detail;
-    if (r.blockedBy !== undefined) detail = `[blocked by ${r.blockedBy}] ${detail}`;
-    if (r.expected) detail = `${detail} [${r.ok ? "expected" : "expected to fail"}: ${r.reason}]`;
-    if (detail.length > max) detail = `${detail.slice(0, max - 1)}…`;
-    return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, detail];
-  });
+function table(head: string[], rows: string[][]): string[] {
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i < widths.length ? pad(c, widths[i]!) : c))
       .join("  ")
       .trimEnd();
-  const out = [line(head), ...rows.map(line)];
+  return [line(head), ...rows.map(line)];
+}
+
+const EXPECTED_WORDS: Record<CheckResult["expect"], string> = {
+  pass: "expected",
+  fail: "expected to fail",
+  "no-run": "expected not to run",
+};
+
+/**
+ * An aligned table: STATUS, CHECK, KIND, FROM, TARGET, TIME, DETAIL (expected failures also show why),
+ * then the user's expectations (lab:expect) in a section of their own, by name.
+ * onlyFailures: just the rows that did not go as expected (what `pulumi up` shows of a large lab).
+ */
+export function formatTable(report: VerifyReport, o: { maxDetail?: number; onlyFailures?: boolean } = {}): string {
+  const max = o.maxDetail ?? 140;
+  const cut = (d: string): string => (d.length > max ? `${d.slice(0, max - 1)}…` : d);
+  const shown = o.onlyFailures ? report.results.filter((r) => !r.ok && r.blockedBy === undefined) : report.results;
+  const rows = shown
+    .filter((r) => !r.expectation)
+    .map((r) => {
+      let detail = r.detail;
+      if (r.blockedBy !== undefined) detail = `[blocked by ${r.blockedBy}] ${detail}`;
+      if (r.expected) detail = `${detail} [${r.ok ? "expected" : EXPECTED_WORDS[r.expect]}: ${r.reason}]`;
+      return [statusOf(r), r.id, r.kind, r.from, r.target, `${(r.durationMs / 1000).toFixed(2)}s`, cut(detail)];
+    });
+  const out = rows.length || !o.onlyFailures ? table(["STATUS", "CHECK", "KIND", "FROM", "TARGET", "TIME", "DETAIL"], rows) : [];
+  const mine = shown.filter((r) => r.expectation);
+  if (mine.length) {
+    if (out.length) out.push("");
+    out.push("EXPECTATIONS (lab:expect)");
+    out.push(
+      ...table(
+        ["STATUS", "NAME", "KEY", "EXPECT", "DETAIL"],
+        mine.map((r) => [statusOf(r), r.expectation!.name, r.expectation!.key, r.expect, cut(r.detail)]),
+      ),
+    );
+    const all = report.results.filter((r) => r.expectation);
+    out.push(`lab:expect: ${all.filter((r) => r.ok).length} of ${all.length} as written`);
+  }
   out.push("");
   const slow = report.slowest ? `; slowest ${report.slowest.id} ${(report.slowest.durationMs / 1000).toFixed(2)}s` : "";
   out.push(`${summaryLine(report.summary)} (${(report.wallMs / 1000).toFixed(2)}s wall${slow})`);

@@ -144,14 +144,21 @@ export class VxlanSampler {
       txDropped: a.txDropped,
     });
     let delta = "";
+    // This run's traffic when the counters were read before the probes (the device is the same): a tunnel
+    // that carried traffic once but carries none now (a host dropping VXLAN) must not pass on old totals.
+    let moved = a.rxPackets > 0 && a.txPackets > 0;
     if (before?.counters && before.device === after.device) {
       const d = { rxPackets: a.rxPackets - before.counters.rxPackets, txPackets: a.txPackets - before.counters.txPackets };
       data.delta = d;
       delta = `, this run +${d.rxPackets}/+${d.txPackets}`;
+      moved = d.rxPackets > 0 && d.txPackets > 0;
     }
     const vni = after.vni !== undefined ? `VNI ${after.vni}` : "VNI unknown";
     const detail = `${after.device} (${vni}) in ${after.sandbox}: rx ${a.rxPackets} / tx ${a.txPackets} packets${delta}`;
-    const pass = a.rxPackets > 0 && a.txPackets > 0;
-    return { outcome: pass ? "pass" : "fail", detail: pass ? detail : `${detail}: no encapsulated traffic`, data };
+    return {
+      outcome: moved ? "pass" : "fail",
+      detail: moved ? detail : `${detail}: no encapsulated traffic${delta ? " both ways this run" : ""}`,
+      data,
+    };
   }
 }

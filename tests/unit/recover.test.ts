@@ -96,10 +96,12 @@ describe("how a stuck daemon restarts", () => {
 describe("where the stack recovers", () => {
   it("its verification step, in kv mode: --recover, and on a dind lab the engine its containers run on", () => {
     expect(verifyStep(netns).create).toMatch(/ --recover$/);
-    expect(verifyStep(buildPlan({}), { dindEngine: "unix:///x.sock" }).create).toMatch(/ --recover --dind-engine unix:\/\/\/x\.sock$/);
+    expect(verifyStep(buildPlan({}), { dindEngine: "unix:///x.sock" }).create).toMatch(
+      / --dind-engine unix:\/\/\/x\.sock( .*)? --recover$/,
+    );
     expect(verifyStep(buildPlan({ hostKind: "netns", overlayMode: "swarm" })).create).not.toContain("--recover");
     const steps = labSteps(buildPlan({}), {}, { dindEngine: "tcp://127.0.0.1:2375" });
-    expect(steps.verify!.create).toContain("--recover --dind-engine tcp://127.0.0.1:2375");
+    expect(steps.verify!.create).toMatch(/ --dind-engine tcp:\/\/127\.0\.0\.1:2375 .*--recover$/);
     // The same command on every up: no diff on an unchanged lab.
     expect(labSteps(buildPlan({}), {}, { dindEngine: "tcp://127.0.0.1:2375" }).verify).toEqual(steps.verify);
   });
@@ -107,9 +109,23 @@ describe("where the stack recovers", () => {
   it("verify --recover takes the dind engine from --dind-engine, else DOCKER_HOST; --dind-engine alone is a usage error", () => {
     const io = { readStdin: () => JSON.stringify(buildPlan({})) };
     const a = parseCli(["--plan", "-", "--recover", "--dind-engine", "unix:///e.sock"], io);
-    expect(a !== "help" && a.recover).toEqual({ dindEngine: "unix:///e.sock" });
-    const b = parseCli(["--plan", "-"], io);
-    expect(b !== "help" && b.recover).toBeUndefined();
-    expect(() => parseCli(["--plan", "-", "--dind-engine", "unix:///e.sock"], io)).toThrow(/--dind-engine only goes with --recover/);
+    expect(a !== "help" && { recover: a.recover, dindEngine: a.dindEngine }).toEqual({ recover: true, dindEngine: "unix:///e.sock" });
+    const saved = process.env["DOCKER_HOST"];
+    process.env["DOCKER_HOST"] = "unix:///from-env.sock";
+    try {
+      const b = parseCli(["--plan", "-", "--recover"], io);
+      expect(b !== "help" && { recover: b.recover, dindEngine: b.dindEngine }).toEqual({
+        recover: true,
+        dindEngine: "unix:///from-env.sock",
+      });
+    } finally {
+      if (saved === undefined) delete process.env["DOCKER_HOST"];
+      else process.env["DOCKER_HOST"] = saved;
+    }
+    const c = parseCli(["--plan", "-"], io);
+    expect(c !== "help" && c.recover).toBe(false);
+    expect(() => parseCli(["--plan", "-", "--dind-engine", "unix:///e.sock"], io)).toThrow(
+      /--dind-engine only goes with --recover or --converge-faults/,
+    );
   });
 });

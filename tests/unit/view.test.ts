@@ -54,6 +54,7 @@ describe("which checks colour which element", () => {
       ...plan,
       checks: {
         pairs: [],
+        expectations: [],
         single: [
           {
             id: "dns-alias:test2->web=test1@ov_net1",
