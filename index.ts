@@ -22,15 +22,16 @@ if (plan.hostKind === "netns" && !pulumi.runtime.isDryRun()) await netnsPrefligh
 // What the inner daemons need from it (privileged containers, cgroups, iptables, the kernel's vxlan,
 // macvlan, 802.1q) is checked there before anything is created, with one throwaway container of the
 // lab's dind image; not in a preview, which changes nothing.
-if (plan.hostKind === "dind") {
-  const engine = dindEngine(new pulumi.Config("docker").get("host"));
+const engine = plan.hostKind === "dind" ? dindEngine(new pulumi.Config("docker").get("host")) : undefined;
+if (engine) {
   pulumi.log.info(dindEngineLine(engine));
   if (!pulumi.runtime.isDryRun()) for (const n of await dindPreflight(plan, engine.host)) pulumi.log.info(`[preflight] note: ${n}`);
 }
 const sshKeys = Object.fromEntries(
   [...new Set(plan.hosts.flatMap((h) => (h.ssh ? [h.ssh.privateKeySecret] : [])))].map((k) => [k, config.requireSecret(k)]),
 );
-const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan), sshKeys });
+// dind: daemon recovery and faults run inside the host containers, on the engine they run on.
+const lab = new NetworkLab(plan.name, { plan, steps: labSteps(plan, process.env, engine ? { dindEngine: engine.host } : {}), sshKeys });
 // dind: the client's certificate files come back from the state if they were removed.
 lab.tls?.restoreClientFiles(writeClientTls);
 const out = labOutputs(plan, lab);
@@ -41,4 +42,5 @@ export const networks = out.networks;
 export const containers = out.containers;
 export const kvRegistrations = out.kvRegistrations;
 export const verification = out.verification;
+export const faults = out.faults;
 export const topology = out.topology;

@@ -1,7 +1,7 @@
 // The stack outputs: what a user needs to find and use the lab, from the plan and the lab's components.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkLab } from "./networkLab.js";
-import { dockerCliLine, type LabPlan, topologyMermaid } from "../src/model/index.js";
+import { describeFault, dockerCliLine, faultSetting, type LabPlan, topologyMermaid } from "../src/model/index.js";
 
 export function labOutputs(plan: LabPlan, lab: NetworkLab) {
   const overlayByName = new Map(lab.overlays.map((o) => [o.name, o]));
@@ -51,8 +51,23 @@ export function labOutputs(plan: LabPlan, lab: NetworkLab) {
     kvRegistrations: lab.kvRegistrations?.summary ?? null,
     // Every check is in the saved report (npm run inspect): the outputs keep what stays small.
     verification: lab.verification
-      ? { summary: lab.verification.summary, counts: lab.verification.counts, failures: lab.verification.failures }
+      ? {
+          summary: lab.verification.summary,
+          counts: lab.verification.counts,
+          failures: lab.verification.failures,
+          // The user's own (lab:expect), each by name, and what the measured series measured.
+          expectations: lab.verification.expectations,
+          measurements: lab.verification.measurements,
+        }
       : null,
+    // lab:faults: what each fault breaks, on which host (its resource is lab:fault:Fault).
+    faults: plan.faults.map((f) => ({
+      name: f.name,
+      host: f.host,
+      kind: f.kind,
+      setting: faultSetting(f),
+      effect: describeFault(f, plan),
+    })),
     topology: topologyMermaid(plan),
   };
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkCount, type HostPlan, type LabPlan, readsKvRegistrations } from "../src/model/index.js";
 import type { LabSteps } from "../src/stack/steps.js";
 import { DockerHost, type DockerHostArgs, sshOptsOf } from "./dockerHost.js";
+import { Fault } from "./fault.js";
 import { KvRegistrations } from "./kvRegistrations.js";
 import { KvServer } from "./kvServer.js";
 import { LabTls } from "./labTls.js";
@@ -36,6 +37,7 @@ export class NetworkLab extends pulumi.ComponentResource {
   readonly macvlans: MacvlanNetwork[] = [];
   readonly workloads: Workload[] = [];
   readonly kvRegistrations?: KvRegistrations;
+  readonly faults: Fault[] = [];
   readonly verification?: Verification;
 
   private readonly labName: string;
@@ -78,13 +80,19 @@ export class NetworkLab extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    // The faults break the lab once it exists: after its containers (and Consul's records of them).
+    this.faults.push(...this.faultResources(connections, [...containers, ...(this.kvRegistrations ? [this.kvRegistrations] : [])]));
     if (plan.verification.enabled && args.steps.verify && checkCount(plan.checks) > 0) {
       const subjects: pulumi.CustomResource[] = [
         ...this.overlays.map((o) => o.network),
         ...this.macvlans.flatMap((m) => Object.values(m.perHost)),
         ...containers,
       ];
-      this.verification = new Verification(`${name}-verify`, { plan, step: args.steps.verify, subjects }, { parent: this });
+      this.verification = new Verification(
+        `${name}-verify`,
+        { plan, step: args.steps.verify, subjects, after: this.faults },
+        { parent: this },
+      );
     }
     this.registerOutputs({});
   }
@@ -134,6 +142,22 @@ export class NetworkLab extends pulumi.ComponentResource {
       { parent: this },
     );
     return new KvServer(`${this.labName}-kv`, { plan, kv, provision: "host-container", hostProvider: bootstrap }, { parent: this });
+  }
+
+  /** One resource per fault of the plan, on its host. */
+  private faultResources(connections: Record<string, Connection>, after: pulumi.Resource[]): Fault[] {
+    const { plan, steps } = this;
+    return plan.faults.map((fault) => {
+      const step = steps.faults[fault.name];
+      const host = this.hosts.find((h) => h.name === fault.host);
+      if (!step || !host) throw new Error(`lab ${plan.name}: fault ${fault.name} has no step or no host`);
+      const connection = connections[fault.host];
+      return new Fault(
+        `${this.labName}-fault-${fault.name}`,
+        { plan, fault, step, host, after, ...(connection ? { connection } : {}) },
+        { parent: this },
+      );
+    });
   }
 
   /** ssh hosts: how the command provider reaches each (the key is a secret). */

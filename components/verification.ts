@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "../src/model/index.js";
-import type { CheckCounts, CheckFailure } from "../src/verify/report.js";
+import type { CheckCounts, CheckFailure, ExpectationResult, Measurement } from "../src/verify/report.js";
 import type { ShellStep } from "../src/stack/steps.js";
 
 export interface VerificationArgs {
@@ -9,6 +9,8 @@ export interface VerificationArgs {
   step: ShellStep;
   /** Everything the checks probe: the command re-runs whenever one of these changes. */
   subjects: pulumi.CustomResource[];
+  /** What must be in place before the checks run (the faults: the plan, on stdin, says what they do). */
+  after?: pulumi.Resource[];
 }
 
 export interface VerificationSummary {
@@ -20,6 +22,10 @@ export interface VerificationSummary {
 /** What the stack exports of a verification: small however many checks the lab has. */
 export interface VerificationOutputs {
   summary: VerificationSummary;
+  /** lab:expect, each by name: how it went (every one, in the order written). */
+  expectations: ExpectationResult[];
+  /** Every measured series: loss and RTT through faulted hosts, and the user's lossPct/rttMs. */
+  measurements: Measurement[];
   /** network -> check type -> counts. */
   counts: Record<string, Record<string, CheckCounts>>;
   /** The checks that did not go as expected (at most the first 200; failuresOmitted says how many more). */
@@ -42,6 +48,8 @@ export function parseVerifierOutput(stdout: string): VerificationOutputs {
     summary: doc.summary,
     counts: doc.counts,
     failures: doc.failures,
+    expectations: doc.expectations ?? [],
+    measurements: doc.measurements ?? [],
     ...(doc.failuresOmitted !== undefined ? { failuresOmitted: doc.failuresOmitted } : {}),
   };
 }
@@ -58,6 +66,8 @@ export class Verification extends pulumi.ComponentResource {
   readonly summary: pulumi.Output<VerificationSummary>;
   readonly counts: pulumi.Output<VerificationOutputs["counts"]>;
   readonly failures: pulumi.Output<CheckFailure[]>;
+  readonly expectations: pulumi.Output<ExpectationResult[]>;
+  readonly measurements: pulumi.Output<Measurement[]>;
 
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:verify:Verification", name, {}, opts);
@@ -73,12 +83,20 @@ export class Verification extends pulumi.ComponentResource {
         ...(args.step.environment ? { environment: args.step.environment } : {}),
         logging: "stderr",
       },
-      { parent: this, dependsOn: args.subjects },
+      { parent: this, dependsOn: [...args.subjects, ...(args.after ?? [])] },
     );
     const parsed = this.run.stdout.apply(parseVerifierOutput);
     this.summary = parsed.apply((p) => p.summary);
     this.counts = parsed.apply((p) => p.counts);
     this.failures = parsed.apply((p) => p.failures);
-    this.registerOutputs({ summary: this.summary, counts: this.counts, failures: this.failures });
+    this.expectations = parsed.apply((p) => p.expectations);
+    this.measurements = parsed.apply((p) => p.measurements);
+    this.registerOutputs({
+      summary: this.summary,
+      counts: this.counts,
+      failures: this.failures,
+      expectations: this.expectations,
+      measurements: this.measurements,
+    });
   }
 }

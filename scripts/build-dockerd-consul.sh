@@ -5,7 +5,14 @@
 # debian/patches/avoid-consul.patch removes the libkv Consul store from libnetwork and from the
 # discovery code, and Debian's libkv package deletes store/consul), so
 # `dockerd --cluster-store=consul://...` fails with "discovery service not supported".
-# This script rebuilds the same Debian source with that one patch reversed:
+# This script rebuilds the same Debian source with that one patch reversed, plus two fixes of its own
+# (tools/consul/dockerd/patches/*.patch say what and why):
+#   - "nsfix", Docker 20.10's thread-namespace defect: libnetwork's classic overlay left dockerd OS
+#     threads in deleted sandbox namespaces, so the daemon's dials failed with "connect: network is
+#     unreachable" after an overlay was re-created;
+#   - "zklist", libkv's ZooKeeper store: its List gave libnetwork bare key names and the directory's
+#     version, and the first container on a classic overlay over zk:// panicked the daemon.
+# It is built from:
 #   - the Debian source package (same source version as the installed docker.io), through apt with
 #     a private deb-src list (the machine's apt configuration is not touched);
 #   - its Go build dependencies as Debian packages, downloaded and unpacked into a private GOPATH
@@ -16,12 +23,16 @@
 #
 # Usage: scripts/build-dockerd-consul.sh [CACHE_ROOT]
 #   CACHE_ROOT defaults to ${DNLAB_CACHE:-/var/cache/dnlab}; the binary goes to
-#   CACHE_ROOT/dockerd-<debian source version>-consul/dockerd and is reused when present.
+#   CACHE_ROOT/dockerd-<debian source version>-consul-nsfix-zklist/dockerd and is reused while its version
+#   says +consul+nsfix+zklist and the patches it was built with are the ones in the repo (a stamp beside it).
 # stdout: one line, the binary's path. stderr: progress and the build time.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pins="$(cd "$here/../tools/consul/dockerd" && pwd)"
+libnetwork_patch="$pins/patches/libnetwork-netns-threads.patch"
+netlink_patch="$pins/patches/netlink-netns-threads.patch"
+libkv_patch="$pins/patches/libkv-zookeeper-list.patch"
 cache_root="${1:-${DNLAB_CACHE:-/var/cache/dnlab}}"
 arch_triplet="x86_64-linux-gnu"
 
@@ -42,11 +53,19 @@ if [[ -z "$src_version" ]]; then
 fi
 [[ -n "$src_version" && "$src_version" != "(none)" ]] || die "cannot tell docker.io's version: run apt-get update (and scripts/install-deps.sh) first"
 upstream="${src_version%%-*}"          # 20.10.24+dfsg1
-want_version="Docker version ${upstream}+consul"
+version="${upstream}+consul+nsfix+zklist"
+want_version="Docker version ${version},"
 
-out_dir="$cache_root/dockerd-${src_version}-consul"
+# The cache key: the directory (source version + flavour), the version the binary reports, and the
+# patches it was built with (a changed patch rebuilds). Builds of earlier versions of this script
+# (dockerd-<version>-consul*/) are left alone.
+out_dir="$cache_root/dockerd-${src_version}-consul-nsfix-zklist"
 bin="$out_dir/dockerd"
-binary_ok() { [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "$want_version"; }
+stamp="$out_dir/patches.sha256"
+patches_sum="$(cat "$libnetwork_patch" "$netlink_patch" "$libkv_patch" | sha256sum | cut -d' ' -f1)"
+binary_ok() {
+  [[ -x "$bin" && "$(cat "$stamp" 2>/dev/null)" == "$patches_sum" ]] && "$bin" --version 2>/dev/null | grep -qF "$want_version"
+}
 if binary_ok; then
   log "reusing $bin"
   printf '%s\n' "$bin"
@@ -91,6 +110,11 @@ src="$(find "$work" -maxdepth 1 -type d -name 'docker.io-*' | head -n1)"
 patch -d "$src" -R -p1 --batch --quiet <"$src/debian/patches/avoid-consul.patch" \
   || die "could not reverse debian/patches/avoid-consul.patch (the Debian source changed?)"
 grep -q 'consul.Register()' "$src/libnetwork/store.go" || die "Consul store still not registered in libnetwork/store.go"
+# The nsfix, to the libnetwork this dockerd is built from.
+patch -d "$src" -p1 --batch --quiet --forward <"$libnetwork_patch" \
+  || die "could not apply $libnetwork_patch (the Debian source changed?)"
+[[ $(grep -c 'dnlab nsfix' "$src/libnetwork/osl/namespace_linux.go" "$src/libnetwork/drivers/overlay/ov_network.go" | awk -F: '{ n += $2 } END { print n }') -ge 3 ]] \
+  || die "the nsfix is not in libnetwork after patching"
 
 # Go build dependencies from debian/control, and everything they pull in, as .debs, unpacked only.
 mapfile -t direct < <(awk '
@@ -120,6 +144,17 @@ cp -a "$src/libnetwork" "$gp/github.com/docker/libnetwork"
 cp -a "$src/swarmkit" "$gp/github.com/docker/swarmkit"
 # GOPATH resolves a package from the first entry holding its directory: libkv must be whole here.
 cp -a "$work/root/usr/share/gocode/src/github.com/docker/libkv" "$gp/github.com/docker/libkv"
+# Debian's netlink package with the nsfix, first on GOPATH so that no installed copy wins.
+mkdir -p "$gp/github.com/vishvananda"
+cp -a "$work/root/usr/share/gocode/src/github.com/vishvananda/netlink" "$gp/github.com/vishvananda/netlink"
+chmod -R u+w "$gp/github.com/vishvananda"
+patch -d "$gp/github.com/vishvananda" -p1 --batch --quiet --forward <"$netlink_patch" \
+  || die "could not apply $netlink_patch to Debian's netlink package (its version changed?)"
+grep -q 'dnlab nsfix' "$gp/github.com/vishvananda/netlink/nl/nl_linux.go" || die "the nsfix is not in netlink after patching"
+chmod -R u+w "$gp/github.com/docker/libkv"
+patch -d "$gp/github.com/docker" -p1 --batch --quiet --forward <"$libkv_patch" \
+  || die "could not apply $libkv_patch to Debian's libkv package (its version changed?)"
+grep -q 'dnlab zklist' "$gp/github.com/docker/libkv/store/zookeeper/zookeeper.go" || die "the zklist fix is not in libkv after patching"
 cp -a "$(moddir github.com/docker/libkv)/store/consul" "$gp/github.com/docker/libkv/store/consul"
 cp -a "$(moddir github.com/hashicorp/consul/api)" "$gp/github.com/hashicorp/consul/api"
 cp -a "$(moddir github.com/hashicorp/go-rootcerts)" "$gp/github.com/hashicorp/go-rootcerts"
@@ -139,10 +174,11 @@ tmp="$out_dir/dockerd.tmp.$$"
     GOPATH="$work/gopath:$work/root/usr/share/gocode:/usr/share/gocode" GOCACHE="$work/gocache" \
     CGO_ENABLED=1 CGO_CFLAGS="-I$work/root/usr/include" CGO_LDFLAGS="-L$work/root/usr/lib/$arch_triplet" \
     go build -trimpath -tags 'apparmor seccomp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper' \
-      -ldflags "-w -X github.com/docker/docker/dockerversion.Version=${upstream}+consul -X github.com/docker/docker/dockerversion.GitCommit=$gitcommit -X github.com/docker/docker/dockerversion.ProductName=docker" \
+      -ldflags "-w -X github.com/docker/docker/dockerversion.Version=${version} -X github.com/docker/docker/dockerversion.GitCommit=$gitcommit -X github.com/docker/docker/dockerversion.ProductName=docker" \
       -o "$tmp" ./cmd/dockerd
 ) >&2
 mv -f "$tmp" "$bin"
+printf '%s\n' "$patches_sum" >"$stamp"
 rm -rf "$work"
 trap - EXIT
 binary_ok || die "built $bin but its --version does not say '$want_version'"

@@ -17,6 +17,8 @@ export DEBIAN_FRONTEND=noninteractive
 export NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
 
 PACKAGES=(docker.io busybox-static etcd-server iproute2 tcpdump iputils-ping openssh-server openssh-client util-linux
+  # ZooKeeper 3.8, the third classic-overlay store (Java; the package starts no service, zookeeperd would).
+  zookeeper
   # The dind test images (scripts/images/build.sh: a bookworm minbase) and the outer engine's runtime wrapper.
   mmdebstrap jq
   # The live page's browser tests (npm run view): Debian's chromium, driven by playwright-core, which

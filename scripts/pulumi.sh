@@ -12,6 +12,13 @@ action="${1:-up}"
 shift || true
 stack="${LAB_STACK:-dev}"
 
+# An exercise (exercises/<stack>/): its stack file is copied into the project the first time, and that
+# copy is the one to edit (the shipped one stays as it was).
+if [ ! -e "Pulumi.${stack}.yaml" ] && [ -f "exercises/${stack}/Pulumi.${stack}.yaml" ]; then
+  cp "exercises/${stack}/Pulumi.${stack}.yaml" "Pulumi.${stack}.yaml"
+  echo "exercise ${stack}: copied exercises/${stack}/Pulumi.${stack}.yaml to Pulumi.${stack}.yaml (edit that copy; see exercises/${stack}/README.md)" >&2
+fi
+
 missing=0
 if ! command -v pulumi >/dev/null 2>&1; then
   cat >&2 <<'MSG'

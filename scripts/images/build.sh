@@ -3,6 +3,10 @@
 # them into an engine (by default the outer engine of scripts/images/outer-up.sh):
 #   busybox:1.36.1, busybox:latest   busybox-static in a rootfs (scripts/netns/busybox-image.sh)
 #   dnlab-local/consul:1.16.3        busybox + the Consul built from source (scripts/build-consul.sh)
+#   dnlab-local/zookeeper:3.8.0      Debian bookworm minbase + Debian's ZooKeeper 3.8 (libzookeeper-java,
+#                                    the server the zookeeper package runs, and a headless JRE: the
+#                                    package itself would pull the desktop JRE, 640 MB in all), started
+#                                    as netns labs start it (zookeeper-entrypoint.sh)
 #   dnlab-local/dind:20.10.24        Debian bookworm minbase + docker.io 20.10.24 + iptables, its dockerd
 #                                    replaced by the consul-capable build (scripts/build-dockerd-consul.sh):
 #                                    the classic KV overlay's hosts
@@ -16,7 +20,7 @@
 # image is made from (these scripts, the binaries, the base's package list and mirror); a rerun only
 # `docker load`s. The Debian base is cached as the mmdebstrap tarball. Timings go to stderr.
 #
-# usage: scripts/images/build.sh [--socket S] [--only busybox|consul|dind-20.10|dind-26]...
+# usage: scripts/images/build.sh [--socket S] [--only busybox|consul|zookeeper|dind-20.10|dind-26]...
 #   --socket   engine to build on and load into (default: the outer engine's socket)
 # env: DNLAB_CONSUL, DNLAB_DOCKERD, DNLAB_DOCKERD_26 (else built/fetched by the scripts above, cached),
 #      DNLAB_CACHE (default /var/cache/dnlab), DNLAB_DEBIAN_MIRROR (default: the machine's bookworm archive)
@@ -30,7 +34,7 @@ source "$here/outer-env.sh"
 log() { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
 parse_args "$@"
 sock=$(opt socket "$OUTER_SOCKET")
-only=" $(opt only "busybox consul dind-20.10 dind-26" | tr '\n' ' ') "
+only=" $(opt only "busybox consul zookeeper dind-20.10 dind-26" | tr '\n' ' ') "
 cache="${DNLAB_CACHE:-/var/cache/dnlab}/images"
 d() { timeout 600 "$DOCKER" -H "unix://$sock" "$@"; }
 d info >/dev/null 2>&1 || die "no engine answers on unix://$sock (start the outer engine: scripts/images/outer-up.sh)"
@@ -106,12 +110,55 @@ DOCKERFILE
   echo "consul $CONSUL_TAG"
 fi
 
-# --- dind -----------------------------------------------------------------------------------------
-if [[ "$only" == *" dind-20.10 "* || "$only" == *" dind-26 "* ]]; then
+# The Debian archive the bases come from (mmdebstrap, as a tarball).
+debian_mirror() {
   command -v mmdebstrap >/dev/null || die "mmdebstrap not found (run scripts/install-deps.sh)"
+  local policy
   policy=$(apt-cache policy 2>/dev/null || true)
   mirror="${DNLAB_DEBIAN_MIRROR:-$(awk '$3 == "bookworm/main" { print $2; exit }' <<<"$policy")}"
   [ -n "$mirror" ] || die "no Debian bookworm archive in this machine's apt configuration (apt-get update, or set DNLAB_DEBIAN_MIRROR)"
+}
+
+# --- zookeeper ------------------------------------------------------------------------------------
+if [[ "$only" == *" zookeeper "* ]]; then
+  debian_mirror
+  zk_version=$(apt-cache policy libzookeeper-java 2>/dev/null | awk '/Candidate:/ { print $2 }')
+  [[ "$zk_version" =~ ^[0-9] ]] || die "Debian's libzookeeper-java is not in this machine's apt lists (apt-get update)"
+  ZK_TAG="dnlab-local/zookeeper:${zk_version%%-*}"
+  build_zookeeper() {
+    local ctx="$work/zookeeper" rootfs start=$SECONDS
+    mkdir -p "$ctx"
+    rootfs="$ctx/rootfs.tar"
+    log "zookeeper: mmdebstrap --variant=minbase bookworm + libzookeeper-java $zk_version, default-jre-headless from $mirror"
+    mmdebstrap --quiet --format=tar --variant=minbase --include="libzookeeper-java=$zk_version,default-jre-headless" \
+      --customize-hook='rm -f "$1"/etc/machine-id "$1"/var/lib/dbus/machine-id' \
+      --customize-hook='rm -rf "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/*' \
+      bookworm "$rootfs" "$mirror" >&2
+    d import "$rootfs" "$1-base" >/dev/null
+    mkdir -p "$ctx/lib"
+    cp "$here/../netns/zookeeper.sh" "$ctx/lib/zookeeper.sh"
+    install -m 755 "$here/zookeeper-entrypoint.sh" "$ctx/docker-entrypoint.sh"
+    cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $1-base
+COPY lib/zookeeper.sh /usr/local/lib/dnlab/zookeeper.sh
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV ZOO_CONF_DIR=/conf ZOO_DATA_DIR=/data ZOO_DATA_LOG_DIR=/datalog
+VOLUME /data /datalog
+EXPOSE 2181
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["zkServer.sh", "start-foreground"]
+DOCKERFILE
+    DOCKER_BUILDKIT=0 d build -q -t "$1" "$ctx" >/dev/null
+    d rmi "$1-base" >/dev/null
+    log "zookeeper: built in $(elapsed $start)"
+  }
+  cached zookeeper "$(key "$mirror" "$zk_version" "$(sha "$here/../netns/zookeeper.sh" "$here/zookeeper-entrypoint.sh" "$here/build.sh")")" build_zookeeper "$ZK_TAG"
+  echo "zookeeper $ZK_TAG"
+fi
+
+# --- dind -----------------------------------------------------------------------------------------
+if [[ "$only" == *" dind-20.10 "* || "$only" == *" dind-26 "* ]]; then
+  debian_mirror
   base_key=$(key "$mirror" "$BASE_PACKAGES" "$(sha "$here/build.sh")")
   base_tar="${DNLAB_CACHE:-/var/cache/dnlab}/images/bookworm-docker-$base_key.rootfs.tar"
   base_tag="dnlab-local/bookworm-docker:$base_key"

@@ -82,7 +82,9 @@ log "starting the outer engine in netns $DNLAB_OUTER_NETNS (log: $OUTER_LOG)"
 start_daemon nsenter --net="/run/netns/$DNLAB_OUTER_NETNS" unshare --uts \
   sh -c 'hostname "$1"; shift; exec "$@"' sh "$DNLAB_OUTER_NETNS" \
   "$dockerd" --config-file "$OUTER_CONFIG" --data-root "$OUTER_DATA_ROOT" --exec-root "$OUTER_EXEC_ROOT" \
-  --pidfile "$OUTER_PIDFILE" -H "unix://$OUTER_SOCKET" >>"$OUTER_LOG" 2>&1
+  --pidfile "$OUTER_PIDFILE" -H "unix://$OUTER_SOCKET" >>"$OUTER_LOG" 2>&1 ||
+  die "the outer dockerd did not start; last lines of $OUTER_LOG:
+$(tail -n 25 "$OUTER_LOG" 2>/dev/null)"
 pid=$!
 deadline=$((SECONDS + timeout))
 until ready; do

@@ -33,7 +33,7 @@ if [ ${#have[@]} -eq 0 ]; then
   # only those this busybox build provides are linked.
   wanted="sh ash ping ping6 ip ipneigh nslookup wget sleep cat echo hostname ls ps nsenter grep sed awk
     head tail tr cut wc route ifconfig netstat traceroute arp arping nc env id uname mkdir rm true false
-    timeout test [ seq tee date touch ln mv cp"
+    timeout test [ seq tee date touch ln mv cp od"
   available=" $("$bb" --list | tr '\n' ' ') "
   remove_dir "$rootfs"
   mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/tmp"

@@ -9,10 +9,13 @@
 # is no longer the planned one is replaced. If bring-up fails, everything this host had is torn down
 # again (host-down.sh), so a failed create never leaves a half-built host behind.
 #
+# --restart REASON restarts a running daemon even when its command line is the planned one, saying why
+# (the verifier found it stuck: Docker 20.10 left one of its threads in a deleted overlay namespace).
+#
 # usage: host-up.sh --name host1 --namespace LAB-host1 --switch LAB-sw --bridge br0 --switch-end v-host1
 #                   --iface eth0 --address 198.18.0.11/24 --gateway 198.18.0.1
 #                   --state-dir D --data-root D --exec-root D --pidfile F --socket S
-#                   [--timeout 60] [--dockerd /usr/sbin/dockerd] -- DOCKERD_FLAGS...
+#                   [--timeout 60] [--dockerd /usr/sbin/dockerd] [--restart REASON] -- DOCKERD_FLAGS...
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 parse_args "$@"
@@ -22,6 +25,7 @@ state=${ARG[state-dir]} data=${ARG[data-root]} exec_root=${ARG[exec-root]}
 pidfile=${ARG[pidfile]} sock=${ARG[socket]}
 timeout=$(opt timeout 60)
 dockerd=$(opt dockerd /usr/sbin/dockerd)
+restart=$(opt restart)
 logfile="$state/dockerd.log"
 [[ "${ARG[address]}" == */* ]] || die "--address must be address/prefix, got '${ARG[address]}'"
 if [ ! -x "$dockerd" ]; then
@@ -40,7 +44,8 @@ fi
 # The cluster-store backends are compiled in: Debian's docker.io 20.10 has etcd and zookeeper but no
 # consul (its Go client is not packaged), and dockerd then dies with "discovery service not
 # supported". Say so before starting anything; scripts/build-dockerd-consul.sh builds one that has it
-# (pass it as --dockerd).
+# (pass it as --dockerd). (Its zookeeper store is there but broken: the labs' preflight refuses it,
+# src/model/zookeeper.ts.)
 for f in "${REST[@]}"; do
   case "$f" in
     --cluster-store=*://* | *://*)
@@ -76,7 +81,11 @@ want=("$dockerd" --data-root "$data" --exec-root "$exec_root" --pidfile "$pidfil
 pid=$(cat "$pidfile" 2>/dev/null || true)
 if pid_is "$pid" "$pidfile"; then
   running=$(tr '\0' '\n' <"/proc/$pid/cmdline")
-  if [ "$running" = "$(printf '%s\n' "${want[@]}")" ]; then
+  if [ -n "$restart" ]; then
+    log "restarting dockerd for $name (pid $pid): $restart"
+    stop_pid "$pid" "$pidfile" 30 dockerd
+    pid=""
+  elif [ "$running" = "$(printf '%s\n' "${want[@]}")" ]; then
     log "dockerd for $name already running (pid $pid)"
   else
     log "dockerd for $name runs with other settings; restarting it with the planned ones"
@@ -91,7 +100,9 @@ if ! pid_is "$pid" "$pidfile"; then
   # A daemon with its own fds: it must outlive this script and must not hold the caller's stdout open
   # (Pulumi's local.Command waits for EOF on it).
   start_daemon nsenter --net="/run/netns/$ns" unshare --uts \
-    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1
+    sh -c 'hostname "$1"; shift; exec "$@"' sh "$name" "${want[@]}" >>"$logfile" 2>&1 ||
+    die "dockerd for $name did not start; last lines of $logfile:
+$(tail -n 25 "$logfile" 2>/dev/null)"
   pid=$!
 fi
 

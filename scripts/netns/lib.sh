@@ -17,6 +17,14 @@ die() {
 # caller), stdin from /dev/null, output where the caller redirects this call, and none of the caller's
 # descriptors above 2. An inherited one stays open for as long as the daemon runs: a lock the caller
 # holds (`flock lockfile npm test` held it for every lab dockerd) or a pipe someone waits on for EOF.
+#
+# Returns only once the child has exec'd (setsid, and from there the daemon: the pid stays the same).
+# Until then the child is a copy of this shell closing descriptors, its /proc/PID/cmdline is the
+# caller's, and a pid_is check (which matches the daemon's data path there) would read a daemon that
+# has not started yet as "exited": a false start-up failure with an empty log, seen under CPU load.
+# A child that dies before or at the exec (a zombie's cmdline is empty) ends the wait at once, so the
+# caller's check still reports a real failure immediately. Fails (1) if the child has not exec'd
+# within 60 s (a machine that stalled that long: saying so beats tracking a pid that is not the daemon).
 start_daemon() {
   (
     for fd in /proc/$BASHPID/fd/*; do
@@ -25,6 +33,16 @@ start_daemon() {
     done
     exec setsid "$@"
   ) </dev/null &
+  local child=$! deadline=$((SECONDS + 60)) self=() now=()
+  mapfile -d '' self <"/proc/$BASHPID/cmdline"
+  while [ $SECONDS -lt $deadline ]; do
+    # Gone, a zombie (empty cmdline) or exec'd: any of these ends the wait.
+    mapfile -d '' now 2>/dev/null <"/proc/$child/cmdline" || return 0
+    [ "${now[*]}" = "${self[*]}" ] || return 0
+    sleep 0.01
+  done
+  printf '[%s] error: pid %s started for "%s" has not exec'"'"'d it after 60s\n' "$SCRIPT_NAME" "$child" "$*" >&2
+  return 1
 }
 
 # --key value pairs into ARG[key]; everything after a bare `--` into REST (e.g. dockerd flags).
@@ -83,17 +101,17 @@ in_ns() {
 }
 
 # A pid is "ours" only while it is alive (not a zombie) and its command line still contains the
-# marker (a lab path), so a recycled pid is never signalled.
+# marker (a lab path), so a recycled pid is never signalled. Bash builtins only: teardown runs this for
+# every process on the machine (pids_mentioning), and a fork per process costs seconds under load.
 pid_is() {
-  local pid=$1 marker=$2 state
+  local pid=$1 marker=$2 stat cmd=()
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-  [ "$state" != "Z" ] || return 1
-  # Read into a variable first: `producer | grep -q` fails under pipefail when grep exits early.
-  local cmd
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmd" == *"$marker"* ]]
+  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  # The state follows the parenthesised command name, which may itself hold spaces and parentheses.
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ] || return 1
+  { mapfile -d '' cmd <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+  [[ "${cmd[*]}" == *"$marker"* ]]
 }
 
 # SIGTERM a recorded pid and WAIT until it has exited (a daemon still exiting keeps its ports and

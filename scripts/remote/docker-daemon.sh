@@ -4,6 +4,9 @@
 #   docker-daemon.sh apply   [options] -- <lab dockerd flags...>
 #   docker-daemon.sh restore [options]
 #   docker-daemon.sh status  [options]
+#   docker-daemon.sh restart [options]   the daemon as it runs now, nothing changed or recorded: the
+#                                        verifier found it stuck (Docker 20.10 left one of its threads in a
+#                                        deleted overlay namespace); in kv mode it waits for the store and gossip
 #
 # Runs over ssh as `ssh host 'sudo -n bash -s -- apply ...' < docker-daemon.sh` (the Pulumi component
 # feeds this file on stdin) or as a copied file. Every setting comes from the lab model
@@ -54,9 +57,9 @@ PROG=docker-daemon.sh
 die() { local code=$1; shift; echo "$PROG: error: $*" >&2; exit "$code"; }
 log() { echo "$PROG: $*" >&2; }
 
-[ $# -ge 1 ] || die 2 "usage: $PROG apply|restore|status [options] [-- flags...]"
+[ $# -ge 1 ] || die 2 "usage: $PROG apply|restore|status|restart [options] [-- flags...]"
 CMD=$1; shift
-case "$CMD" in apply | restore | status) ;; *) die 2 "unknown subcommand '$CMD' (use apply, restore or status)" ;; esac
+case "$CMD" in apply | restore | status | restart) ;; *) die 2 "unknown subcommand '$CMD' (use apply, restore, status or restart)" ;; esac
 
 MODE="" STATE_DIR="" JSON_FILE="" LAB_JSON="" DROPIN="" UNIT=docker.service PIDFILE="" LOGFILE=""
 DOCKER_HOST_URL="" METHOD=auto INIT=auto KV_URL="" KV_NODE="" GOSSIP="" TIMEOUT=60
@@ -549,8 +552,25 @@ cmd_apply() {
   echo "changed=$CHANGED method=$METHOD init=$INIT_KIND version=$VERSION"
 }
 
+# ------------------------------------------------------------------------------------------ restart
+cmd_restart() {
+  if [ "$INIT_KIND" = pidfile ]; then
+    local pid argv
+    pid=$(running_pid) || die 1 "no dockerd runs with pidfile $PIDFILE: nothing to restart"
+    argv=$(mktemp)
+    cat "/proc/$pid/cmdline" >"$argv"
+    restart_daemon "$argv"
+    rm -f -- "$argv"
+  else
+    restart_daemon ""
+  fi
+  if [ "$MODE" = kv ] && [ -n "$KV_URL" ] && [ -n "$KV_NODE" ]; then wait_kv; wait_gossip; fi
+  log "restarted"
+}
+
 case "$CMD" in
   apply) cmd_apply ;;
   restore) cmd_restore ;;
   status) cmd_status ;;
+  restart) cmd_restart ;;
 esac

@@ -4,11 +4,16 @@
 // was done). `--help` prints the usage, every subcommand included, and exits 0.
 import { TlsMaterialError } from "../docker/tls.js";
 import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { resolveEndpoints } from "../docker/endpoint.js";
 import { buildPlan, type LabConfigInput, LabConfigError, type LabPlan, planChecks } from "../model/index.js";
+import { parse as parseYaml } from "yaml";
 import { labConfigFromPulumiJson } from "../stack/configValues.js";
+
+/** The repository root, where the stack files are. */
+const REPO_ROOT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Bad usage or configuration: reported in one line, exit 2, nothing done. */
 export class UsageError extends Error {
@@ -111,9 +116,33 @@ export function parseFlags<O extends Options, P extends boolean = false>(argv: s
 export interface CliIo {
   /** Reads standard input (for `--plan -`). */
   readStdin: () => string;
+  /** The environment (LAB_STACK); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const processIo: CliIo = { readStdin: () => readFileSync(0, "utf8") };
+
+/**
+ * A stack's lab settings from its file, Pulumi.<stack>.yaml in the repository (what `LAB_STACK=<stack>
+ * npm run up` deploys): its `lab:` keys, without the Pulumi CLI. Secrets are not lab settings.
+ */
+export function labConfigFromStackFile(stack: string, root: string = REPO_ROOT_DIR): LabConfigInput {
+  const file = join(root, `Pulumi.${stack}.yaml`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(
+      `LAB_STACK=${stack}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run from the repository with the stack's file, or pass --config`,
+    );
+  }
+  const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  const input: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (k.startsWith("lab:") && !(typeof v === "object" && v !== null && "secure" in v)) input[k.slice(4)] = v;
+  }
+  return input as LabConfigInput;
+}
 
 export function readJson(path: string, flag: string, io: CliIo = processIo): unknown {
   let text: string;
@@ -142,9 +171,11 @@ export function asPlan(raw: unknown, path: string): LabPlan {
       `--plan ${path}: not a LabPlan (missing ${missing.join(", ") || "hosts/checks lists"}); pass a plan built by buildPlan, or use --config for a lab config`,
     );
   }
+  // Plans written before lab:faults and lab:expect have neither: none of them.
+  const plan = { ...(p as LabPlan), faults: p!.faults ?? [], expectations: p!.expectations ?? [] };
   // The checks are a pure function of the plan: the stack leaves them out of what it hands over.
-  const plan = p as LabPlan;
-  return plan.checks === undefined ? { ...plan, checks: planChecks(plan) } : plan;
+  if (plan.checks === undefined) return { ...plan, checks: planChecks(plan) };
+  return { ...plan, checks: { ...plan.checks, expectations: plan.checks.expectations ?? [] } };
 }
 
 export interface PlanFlags {
@@ -162,7 +193,10 @@ export interface PlanFlags {
 export function planFromArgs(v: PlanFlags, io: CliIo = processIo, defaults: LabConfigInput = {}): LabPlan {
   const given = (["config", "plan", "pulumi-config"] as const).filter((k) => v[k] !== undefined);
   if (given.length > 1) throw new UsageError(`${given.map((k) => `--${k}`).join(" and ")} are alternatives; pass only one of them`);
+  const stack = (io.env ?? process.env)["LAB_STACK"];
   try {
+    // The stack `npm run up` deployed (LAB_STACK), with a Pulumi stack's own defaults (its default kind is dind).
+    if (given.length === 0 && stack) return buildPlan(labConfigFromStackFile(stack));
     if (v.plan !== undefined) return asPlan(readJson(v.plan, "--plan", io), v.plan);
     // A stack's config is a Pulumi stack's, whose own defaults apply (its default kind is dind).
     if (v["pulumi-config"] !== undefined) return buildPlan(labConfigFromPulumiJson(readJson(v["pulumi-config"], "--pulumi-config", io)));

@@ -1,6 +1,7 @@
 // npm run lab: a netns lab on this machine without Pulumi, from the same plan and the same scripts and
 // specs as the stack, in every overlay mode (USAGE below says what each command does).
 import { describeLeftovers, isClean, labLeftovers, type Leftovers } from "../lab/netnsLab.js";
+import { applyFaults } from "../lab/faults.js";
 import { downLab, labStatus, upLab } from "../lab/lab.js";
 import { upSwarm } from "../lab/swarm.js";
 import { netnsToolOptions } from "../lab/tools.js";
@@ -15,10 +16,12 @@ const USAGE = `usage: npm run lab -- <command> [--config lab.json | --pulumi-con
 
 commands (netns labs on this machine, as root, without Pulumi):
   up         preflight (machine, kernel), switch, KV store, hosts, images; in swarm mode the swarm;
-             then networks and containers. A failure rolls the lab back (or says what is up and how
-             to remove it, when the lab was running before)
-  apply      only the swarm (if any), networks and containers, on hosts that are up
-  down       containers, swarm leave (workers first), the hosts; then checks that nothing is left
+             then networks, containers and lab:faults. A failure rolls the lab back (or says what is up
+             and how to remove it, when the lab was running before)
+  apply      only the swarm (if any), networks, containers and faults, on hosts that are up (a fault
+             the config no longer has is removed: the host is as it was before it)
+  down       faults (removed), containers, swarm leave (workers first), the hosts; then checks that
+             nothing is left
   status     what of the lab exists right now
   leftovers  what a dind or ssh lab's stack may have left on your engine or machines, and the
              commands that remove it (npm run reset prints it)
@@ -165,6 +168,7 @@ async function runLab(args: LabArgs, io: CliStreams): Promise<number> {
           `hosts ${seconds(up.hostsMs)}`,
           ...(plan.overlayMode === "swarm" && !args.hostsOnly ? [`swarm ${seconds(up.swarmMs)}`] : []),
           ...(args.hostsOnly ? [] : [`networks ${seconds(up.networksMs)}`, `containers ${seconds(up.containersMs)}`]),
+          ...(plan.faults.length && !args.hostsOnly ? [`faults ${seconds(up.faultsMs)}`] : []),
         ];
         log(`lab ${plan.name}: up in ${seconds(up.ms)} (${parts.join(", ")})`);
         return 0;
@@ -175,6 +179,8 @@ async function runLab(args: LabArgs, io: CliStreams): Promise<number> {
     case "apply":
       if (plan.overlayMode === "swarm") await upSwarm(plan, { log });
       await applyNetworksAndWorkloads(plan, { log });
+      // The faults as the config has them now: those it no longer has are removed, the others applied.
+      for (const line of await applyFaults(plan, opts)) log(`[lab] ${line}`);
       return 0;
     case "down": {
       const down = await downLab(plan, opts);

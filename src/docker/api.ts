@@ -84,6 +84,8 @@ export interface HelperSpec {
   networkMode?: string;
   pidMode?: string;
   capAdd?: string[];
+  /** e.g. apparmor=unconfined: the daemon-netns helper reads another process's namespaces (ptrace read). */
+  securityOpt?: string[];
   binds?: string[];
   autoRemove?: boolean;
 }

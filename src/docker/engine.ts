@@ -234,6 +234,7 @@ export class HttpDockerEngine implements DockerEngine {
           NetworkMode: spec.networkMode ?? "default",
           ...(spec.pidMode ? { PidMode: spec.pidMode } : {}),
           CapAdd: spec.capAdd ?? [],
+          ...(spec.securityOpt ? { SecurityOpt: spec.securityOpt } : {}),
           Binds: spec.binds ?? [],
           AutoRemove: spec.autoRemove ?? false,
         },

@@ -2,7 +2,17 @@
 // (reachable, version, daemon mode), networks (per host id, ip-range, VNI), containers (state, IPs per
 // network, against the plan), and the last saved verification report.
 import { readFileSync } from "node:fs";
-import { type HostPlan, kvRecordUrl, type LabPlan, LAST_VERIFY_FILE, type NetworkPlan, type WorkloadPlan } from "../model/index.js";
+import { faultStatus, type RecordedFault } from "../lab/faults.js";
+import {
+  describeFault,
+  faultSetting,
+  type HostPlan,
+  kvRecordRead,
+  type LabPlan,
+  LAST_VERIFY_FILE,
+  type NetworkPlan,
+  type WorkloadPlan,
+} from "../model/index.js";
 
 export { LAST_VERIFY_FILE } from "../model/index.js";
 import {
@@ -95,6 +105,23 @@ export interface LastVerification {
   otherLab?: boolean;
 }
 
+/** A fault of lab:faults on its host, or one recorded there that the plan no longer has. */
+export interface InspectFault {
+  host: string;
+  name: string;
+  kind: string;
+  /** 30%, 50ms ± 5ms, MTU 1400, or - */
+  setting: string;
+  /** active: recorded and in effect; inactive: recorded, no longer in effect; not applied; stale: recorded, not in the plan; unknown (why). */
+  state: "active" | "inactive" | "not applied" | "stale" | "unknown";
+  /** Why the state is unknown (the host's records could not be read). */
+  why?: string;
+  /** What it does, in words (planned faults). */
+  effect?: string;
+  /** When it was applied, as its record says. */
+  since?: string;
+}
+
 export interface InspectReport {
   lab: string;
   hostKind: string;
@@ -106,6 +133,8 @@ export interface InspectReport {
   hosts: InspectHost[];
   networks: InspectNetwork[];
   containers: InspectContainer[];
+  /** lab:faults per host, as their records on the hosts say. */
+  faults: InspectFault[];
   lastVerification: LastVerification;
 }
 
@@ -122,6 +151,10 @@ export interface InspectOptions {
   /** The saved verification report (default LAST_VERIFY_FILE). */
   verifyFile?: string;
   now?: () => Date;
+  /** How a host's fault records are read (default: fault.sh status on the host, src/lab/faults.ts). */
+  faultStatus?: (host: string) => Promise<RecordedFault[]>;
+  /** dind: the engine the host containers run on, where their fault records are (default: DOCKER_HOST). */
+  dindEngine?: string;
 }
 
 function describeMode(info: EngineInfo): string {
@@ -188,9 +221,13 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
     const ctx: NetworkContext = { plan, lists, engines, infos, call, readVni: o.readVni ?? true };
     const networks = await Promise.all(plan.networks.map((n) => networkReport(n, ctx)));
     const containers = plan.workloads.map((w) => containerReport(w, reachable, infos));
+    const faults = await faultReport(plan, o);
+    // A host whose daemon a fault stopped is as planned while unreachable.
+    const stopped = new Set(faults.filter((f) => f.kind === "stop-daemon" && f.state === "active").map((f) => f.host));
     const healthy =
-      hosts.every((h) => h.reachable) &&
-      containers.every((c) => c.running && c.problems.length === 0) &&
+      faults.every((f) => f.state === "active") &&
+      hosts.every((h) => h.reachable || stopped.has(h.name)) &&
+      containers.every((c) => (c.running && c.problems.length === 0) || stopped.has(c.host)) &&
       networks.every((n) => (n.driver === "overlay" ? n.hosts.some((h) => h.present) : n.hosts.every((h) => h.present)));
     return {
       lab: plan.name,
@@ -202,11 +239,56 @@ export async function inspectLab(plan: LabPlan, o: InspectOptions = {}): Promise
       hosts,
       networks,
       containers,
+      faults,
       lastVerification: readLastVerification(o.verifyFile ?? LAST_VERIFY_FILE, plan.name),
     };
   } finally {
     for (const e of engines.values()) e.close();
   }
+}
+
+/** The plan's faults on every host, against what each host has recorded; records the plan does not have are stale. */
+async function faultReport(plan: LabPlan, o: InspectOptions): Promise<InspectFault[]> {
+  const read =
+    o.faultStatus ??
+    ((host: string) =>
+      faultStatus(plan, host, {
+        ...(o.dindEngine !== undefined ? { dindEngine: o.dindEngine } : {}),
+        ...(o.ssh?.identityFile !== undefined ? { identityFile: o.ssh.identityFile } : {}),
+        timeoutMs: 30_000,
+      }));
+  const out: InspectFault[] = [];
+  // Every host, with or without a planned fault: a record left of a fault taken out of the config makes
+  // a lab not as planned too.
+  const all = plan.hosts.map((h) => h.name);
+  const records = new Map<string, RecordedFault[] | Error>();
+  await Promise.all(
+    all.map(async (h) => {
+      try {
+        records.set(h, await read(h));
+      } catch (e) {
+        records.set(h, e as Error);
+      }
+    }),
+  );
+  for (const f of plan.faults) {
+    const r = records.get(f.host);
+    const base = { host: f.host, name: f.name, kind: f.kind, setting: faultSetting(f), effect: describeFault(f, plan) };
+    if (r instanceof Error) out.push({ ...base, state: "unknown", why: r.message.split("\n")[0]! });
+    else {
+      const rec = r?.find((x) => x.id === f.id);
+      out.push(rec ? { ...base, state: rec.active ? "active" : "inactive", since: rec.since } : { ...base, state: "not applied" });
+    }
+  }
+  for (const h of all) {
+    const r = records.get(h);
+    if (!Array.isArray(r)) continue;
+    for (const rec of r) {
+      if (plan.faults.some((f) => f.id === rec.id)) continue;
+      out.push({ host: h, name: rec.name, kind: rec.kind, setting: "-", state: "stale", since: rec.since });
+    }
+  }
+  return out;
 }
 
 /** A host: its daemon's version and /info (mode, cluster store, swarm), or why it does not answer. */
@@ -348,7 +430,8 @@ function containerReport(w: WorkloadPlan, reachable: ReadonlySet<string>, infos:
 
 /**
  * Classic overlay: the VNI sits in the network's KV record. A running container on the network
- * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox wget.
+ * reaches the KV store (through docker_gwbridge), so it fetches the record with busybox (wget, or nc
+ * for ZooKeeper: kvRecordRead).
  */
 async function vniThroughContainer(
   plan: LabPlan,
@@ -358,17 +441,17 @@ async function vniThroughContainer(
   infos: ContainerInfos,
   call: CallOptions,
 ): Promise<number | undefined> {
-  const url = plan.kv ? kvRecordUrl(plan.kv, networkId) : undefined;
-  if (!url) return undefined;
+  const read = plan.kv ? kvRecordRead(plan.kv, networkId, 3) : undefined;
+  if (!read) return undefined;
   const w = plan.workloads.find((x) => {
     const c = infos.get(x.name);
     return c !== undefined && !(c instanceof Error) && c.State.Running && x.attachments.some((a) => a.network === network);
   });
   if (!w) return undefined;
   try {
-    // `timeout 3`, not `wget -T`: Debian's static busybox crashes on -T (see the verifier).
-    const r = await engines.get(w.host)!.exec(w.name, ["timeout", "3", "wget", "-q", "-O", "-", url], call);
-    return r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+    const r = await engines.get(w.host)!.exec(w.name, read.argv, call);
+    const record = r.exitCode === 0 ? read.record(r.stdout) : undefined;
+    return record === undefined ? undefined : vniFromKvRecord(record);
   } catch {
     return undefined;
   }

@@ -78,6 +78,27 @@ export function formatInspect(r: InspectReport): string {
   );
   out.push("");
 
+  out.push("FAULTS (lab:faults)");
+  if (r.faults.length === 0) out.push("  none");
+  else
+    out.push(
+      alignedTable(
+        ["HOST", "NAME", "KIND", "SETTING", "STATE", "SINCE", "EFFECT"],
+        r.faults.map((f) => [
+          f.host,
+          f.name,
+          f.kind,
+          f.setting,
+          f.state === "unknown" ? `unknown (${(f.why ?? "").slice(0, 60)})` : f.state,
+          dash(f.since),
+          f.state === "stale"
+            ? "recorded on the host, no longer in the plan (npm run up, or npm run lab -- apply, removes it)"
+            : dash(f.effect),
+        ]),
+      ),
+    );
+  out.push("");
+
   const v = r.lastVerification;
   out.push(`LAST VERIFICATION (${v.file})`);
   if (!v.found) {

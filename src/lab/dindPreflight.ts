@@ -10,9 +10,9 @@
 // right there with runc's "unable to apply caps: operation not permitted"; the local bounding set
 // (read when the engine is on this machine) then says which capability is missing.
 import { readFileSync } from "node:fs";
-import type { LabPlan } from "../model/index.js";
+import { type LabPlan, zookeeperDockerdProblem } from "../model/index.js";
 import { type NeighbourTable, neighbourTableProblem, readNeighbourTable } from "./neighbourTable.js";
-import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv } from "./kernel.js";
+import { checkKernel, type FeatureAnswer, KERNEL_FEATURES, type KernelFeature, kernelNeeds, probeLinkArgv, probeTool } from "./kernel.js";
 import { run } from "./run.js";
 
 /** What the probe container reported (one `key value...` line each). */
@@ -22,6 +22,8 @@ export interface DindProbeReport {
   features: Partial<Record<KernelFeature, FeatureAnswer>>;
   /** Why the image could not probe the kernel (no `ip` in it, no veth): the features stay unchecked. */
   unknown?: string;
+  /** The image's `dockerd --version` line ("" when it has none on PATH). */
+  dockerd?: string;
 }
 
 /** The probe run: the container started and reported, or it could not start (engine, image, privileges). */
@@ -104,7 +106,7 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * The probe container's script (POSIX sh; needs `ip` and `iptables`, as every dind image has). Prints
  * `cgroup 1 devices|nodevices`, `cgroup 2 writable|readonly`, `iptables ok|fail <msg>`,
- * `feature <name> ok|fail <msg>` (or `unknown <msg>` when it cannot tell).
+ * `feature <name> ok|fail <msg>` (or `unknown <msg>` when it cannot tell), `dockerd <its --version line>`.
  */
 export function dindProbeScript(features: readonly KernelFeature[]): string {
   const lines = [
@@ -113,6 +115,7 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
     "elif grep -q ' /sys/fs/cgroup/devices ' /proc/self/mountinfo 2>/dev/null || grep -qE ' /sys/fs/cgroup/[^ ]*devices' /proc/self/mountinfo 2>/dev/null; then echo 'cgroup 1 devices'",
     "else echo 'cgroup 1 nodevices'; fi",
     'if out=$(iptables -t nat -S 2>&1); then echo \'iptables ok\'; else echo "iptables fail $(echo "$out" | head -n1)"; fi',
+    'echo "dockerd $(dockerd --version 2>/dev/null | head -n1)"',
   ];
   if (features.length > 0) {
     lines.push(
@@ -121,9 +124,11 @@ export function dindProbeScript(features: readonly KernelFeature[]): string {
       "elif ! out=$(ip link add kp0 type veth peer name kp1 2>&1); then",
       ...features.map((f) => `  echo "feature ${f} unknown veth: $(echo "$out" | head -n1)"`),
       "else",
-      ...features.map(
-        (f) =>
-          `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`,
+      ...features.map((f) =>
+        probeTool(f) === "tc"
+          ? // A delay fault runs tc inside the host container: an image without it cannot have one, whatever the kernel.
+            `  if ! command -v tc >/dev/null 2>&1; then echo 'feature ${f} fail the image has no tc (iproute2)'; elif out=$(tc ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`
+          : `  if out=$(ip ${probeLinkArgv(f).map(q).join(" ")} 2>&1); then echo 'feature ${f} ok'; else echo "feature ${f} fail $(echo "$out" | head -n1)"; fi`,
       ),
       "fi",
     );
@@ -137,8 +142,10 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
   let iptables: FeatureAnswer | undefined;
   const features: DindProbeReport["features"] = {};
   let unknown: string | undefined;
+  let dockerd: string | undefined;
   for (const line of stdout.split("\n").map((l) => l.trim())) {
     const [key, a, ...rest] = line.split(" ");
+    if (key === "dockerd") dockerd = line.slice("dockerd".length).trim();
     if (key === "cgroup")
       cgroup = a === "2" ? { version: 2, writable: rest[0] === "writable" } : { version: 1, devices: rest[0] === "devices" };
     else if (key === "iptables") iptables = a === "ok" ? { ok: true } : { ok: false, detail: rest.join(" ") || "failed" };
@@ -149,7 +156,7 @@ export function parseDindProbe(stdout: string): DindProbeReport | undefined {
     }
   }
   if (!cgroup || !iptables) return undefined;
-  return { cgroup, iptables, features, ...(unknown !== undefined ? { unknown } : {}) };
+  return { cgroup, iptables, features, ...(unknown !== undefined ? { unknown } : {}), ...(dockerd !== undefined ? { dockerd } : {}) };
 }
 
 const CAPS_FAILURE = /unable to apply caps|operation not permitted/i;
@@ -210,6 +217,14 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
         "Fix: a kernel with netfilter NAT (nf_tables or ip_tables with iptable_nat)",
     );
   }
+  if (plan.kv?.kind === "zookeeper" && plan.overlayMode === "kv" && r.dockerd !== undefined) {
+    const why = zookeeperDockerdProblem(r.dockerd);
+    if (why)
+      problems.push(
+        `lab:kv.kind = "zookeeper": the dind image ${image}: ${why}. Fix: ${imageKey}: dnlab-local/dind:20.10.24 ` +
+          "(scripts/images/build.sh; its dockerd carries the fix), or set kv.kind to etcd or consul",
+      );
+  }
   if (r.unknown !== undefined) {
     // An image without iproute2 cannot answer; the lab then finds out when it creates the networks.
     notes.push(
@@ -217,8 +232,22 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
     );
     return { problems, notes };
   }
+  // A delay fault runs tc inside the host container: an image without it is refused as such, not as a kernel without netem.
+  const features = { ...r.features };
+  const netem = features.netem;
+  if (netem && !netem.ok && /no tc/.test(netem.detail)) {
+    // Reported here, as the image's problem; the kernel is not asked about again.
+    features.netem = { ok: true };
+    const keys = kernelNeeds(plan)
+      .filter((n) => n.feature === "netem")
+      .map((n) => n.key);
+    problems.push(
+      `${keys.join(", ")}: the dind image ${image} has no tc (iproute2), which a delay fault runs inside each host's container (tc qdisc ... netem). ` +
+        `Fix: name a dind image that has tc in ${imageKey} (e.g. one built FROM it with iproute2 added, loaded on the engine), remove the delay fault, or run the lab on netns or ssh hosts`,
+    );
+  }
   // The same decision and wording as for netns labs, from the answers given inside the container.
-  const kernel = await checkKernel(plan, { features: async () => r.features, ipvs: async () => true });
+  const kernel = await checkKernel(plan, { features: async () => features, ipvs: async () => true });
   problems.push(...kernel.problems.map((p) => `${p} [probed in a privileged container on the Docker engine at ${engine}]`));
   notes.push(...kernel.notes);
   return { problems, notes };

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import type { LabPlan } from "../model/index.js";
 import { run, type RunResult } from "./run.js";
 
-export const KERNEL_FEATURES = ["vxlan", "macvlan", "8021q"] as const;
+export const KERNEL_FEATURES = ["vxlan", "macvlan", "8021q", "netem"] as const;
 export type KernelFeature = (typeof KERNEL_FEATURES)[number];
 
 /** What the kernel answered for one feature: ok, or the reason it is missing. */
@@ -53,6 +53,13 @@ const ABOUT: Record<KernelFeature, { name: string; config: string; module: strin
     why: "which Docker needs to create the macvlan's parent as a VLAN sub-interface",
     fix: "remove vlan or run the lab on a kernel with the 8021q module",
   },
+  netem: {
+    name: "netem",
+    config: "CONFIG_NET_SCH_NETEM",
+    module: "sch_netem",
+    why: "the queueing discipline a delay fault puts on the host's underlay interface (tc qdisc ... netem delay)",
+    fix: "remove the delay fault (loss works without netem, through iptables) or run the lab on a kernel with the sch_netem module",
+  },
 };
 
 /** The kernel features the plan needs, each with the config key that asks for it (pure). */
@@ -66,6 +73,10 @@ export function kernelNeeds(plan: LabPlan): KernelNeed[] {
       if (n.vlan !== undefined) needs.push({ feature: "8021q", key: `${key}.vlan = ${n.vlan}` });
     }
   });
+  // Only delay needs netem: loss falls back to iptables' statistic match where the kernel has none.
+  for (const f of plan.faults ?? []) {
+    if (f.kind === "delay") needs.push({ feature: "netem", key: `lab:faults[${f.index}].kind = "delay" (${f.name} on ${f.host})` });
+  }
   return needs;
 }
 
@@ -111,9 +122,19 @@ export async function checkKernel(plan: LabPlan, probe: KernelProbe): Promise<Ke
   return { problems, notes };
 }
 
-/** The links the probe creates in its namespace: one per feature, on a veth parent where needed. */
+/**
+ * What the probe runs in its namespace for a feature: `ip` creating a link (on the veth kp0 as parent
+ * where needed), or for netem `tc` putting a netem qdisc on kp0, exactly as a delay fault does.
+ */
+export function probeTool(feature: KernelFeature): "ip" | "tc" {
+  return feature === "netem" ? "tc" : "ip";
+}
+
+/** The probe's arguments to its tool (probeTool) for one feature. */
 export function probeLinkArgv(feature: KernelFeature): string[] {
   switch (feature) {
+    case "netem":
+      return ["qdisc", "add", "dev", "kp0", "root", "netem", "delay", "1ms"];
     case "vxlan":
       return ["link", "add", "kp-vx", "type", "vxlan", "id", "42", "dstport", "4789", "dev", "kp0"];
     case "macvlan":
@@ -146,11 +167,17 @@ export const systemKernelProbe: KernelProbe = {
       const out: Partial<Record<KernelFeature, FeatureAnswer>> = {};
       for (const f of wanted) {
         const argv = probeLinkArgv(f);
-        const r = await ip(argv);
+        const r = probeTool(f) === "tc" ? await run(["tc", "-n", ns, ...argv], { timeoutMs: 10_000 }) : await ip(argv);
         out[f] =
           r.code === 0
             ? { ok: true }
-            : { ok: false, detail: `ip ${argv.slice(0, 2).join(" ")} ... type ${f === "8021q" ? "vlan" : f}: ${firstLine(r)}` };
+            : {
+                ok: false,
+                detail:
+                  probeTool(f) === "tc"
+                    ? `tc ${argv.join(" ")}: ${firstLine(r)}`
+                    : `ip ${argv.slice(0, 2).join(" ")} ... type ${f === "8021q" ? "vlan" : f}: ${firstLine(r)}`,
+              };
       }
       return out;
     } finally {

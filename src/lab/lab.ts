@@ -8,7 +8,9 @@
 // running before is destroyed, and the error says what is up and how to remove it.
 import type { LabPlan } from "../model/index.js";
 import { downNetnsLab, isClean, type Leftovers, labLeftovers, type NetnsLabOptions, type StepTiming, upNetnsLab } from "./netnsLab.js";
+import { recoverStuckDaemons } from "./recover.js";
 import { run } from "./run.js";
+import { applyFaults, removeAllFaults } from "./faults.js";
 import { downSwarm, upSwarm } from "./swarm.js";
 import { type ApplyOptions, applyNetworks, applyWorkloads, docker, removeContainer } from "./workloads.js";
 
@@ -17,7 +19,7 @@ export interface LabOptions extends NetnsLabOptions, ApplyOptions {
   hostsOnly?: boolean;
 }
 
-export type LabStage = "swarm" | "networks" | "containers";
+export type LabStage = "daemons" | "swarm" | "networks" | "containers" | "faults";
 
 export interface LabUpResult {
   /** Preflight, switch, KV, hosts and images. */
@@ -28,6 +30,8 @@ export interface LabUpResult {
   networksMs: number;
   /** Containers (0 with hostsOnly). */
   containersMs: number;
+  /** lab:faults, applied once the lab exists (0 with hostsOnly). */
+  faultsMs: number;
   ms: number;
   steps: StepTiming[];
 }
@@ -71,10 +75,15 @@ export async function upLab(plan: LabPlan, opts: LabOptions = {}): Promise<LabUp
   const t0 = Date.now();
   const preexisting = !isClean(labLeftovers(plan));
   const hosts = await upNetnsLab(plan, opts);
-  const result: LabUpResult = { hostsMs: hosts.ms, swarmMs: 0, networksMs: 0, containersMs: 0, ms: 0, steps: hosts.steps };
+  const result: LabUpResult = { hostsMs: hosts.ms, swarmMs: 0, networksMs: 0, containersMs: 0, faultsMs: 0, ms: 0, steps: hosts.steps };
   if (opts.hostsOnly) return { ...result, ms: Date.now() - t0 };
-  let stage: LabStage = "swarm";
+  let stage: LabStage = "daemons";
   try {
+    // Over a running lab, first a daemon left stuck by Docker 20.10's thread-namespace defect is
+    // restarted (src/lab/recover.ts): its KV writes would fail the networks and containers below.
+    if (preexisting)
+      await recoverStuckDaemons(plan, { ...(opts.log ? { log: (l: string) => opts.log?.(`[lab] ${l}`) } : {}), ...recoveryEnv(opts) });
+    stage = "swarm";
     if (plan.overlayMode === "swarm") {
       const t = Date.now();
       await upSwarm(plan, opts);
@@ -88,6 +97,10 @@ export async function upLab(plan: LabPlan, opts: LabOptions = {}): Promise<LabUp
     t = Date.now();
     await applyWorkloads(plan, opts);
     result.containersMs = Date.now() - t;
+    stage = "faults";
+    t = Date.now();
+    for (const line of await applyFaults(plan, opts)) opts.log?.(`[lab] ${line}`);
+    result.faultsMs = Date.now() - t;
   } catch (e) {
     const reason = e as Error;
     if (preexisting) throw new LabUpError(stage, reason, false, true, labLeftovers(plan));
@@ -108,6 +121,9 @@ export async function upLab(plan: LabPlan, opts: LabOptions = {}): Promise<LabUp
 export async function downLab(plan: LabPlan, opts: LabOptions = {}): Promise<LabDownResult> {
   const t0 = Date.now();
   const warnings: string[] = [];
+  // Faults first: a stopped daemon is started again (its containers are then removed as they should),
+  // and the records kept in the lab's directory go with them.
+  await removeAllFaults(plan, opts).catch((e: Error) => warnings.push(e.message));
   await Promise.all(
     plan.hosts.map(async (h) => {
       for (const w of plan.workloads.filter((x) => x.host === h.name)) await removeContainer(h, w.name);
@@ -152,4 +168,16 @@ export async function labStatus(plan: LabPlan, namespaces?: Set<string>): Promis
   );
   lines.push(...hostLines.flat());
   return lines;
+}
+
+/** The binaries the lab's hosts run (host-up --dockerd ...), as the environment a restart must see. */
+function recoveryEnv(opts: LabOptions): { env: NodeJS.ProcessEnv } {
+  return {
+    env: {
+      ...process.env,
+      ...(opts.dockerdBinary ? { DNLAB_DOCKERD: opts.dockerdBinary } : {}),
+      ...(opts.docker26Binary ? { DNLAB_DOCKERD_26: opts.docker26Binary } : {}),
+      ...(opts.consulBinary ? { DNLAB_CONSUL: opts.consulBinary } : {}),
+    },
+  };
 }

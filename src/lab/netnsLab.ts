@@ -4,6 +4,7 @@
 // namespaces, mounts, dirs) so tests can assert that a teardown really cleaned up.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import {
+  DEFAULT_NETNS_SCRIPTS_DIR,
   DOCKER26_FIX,
   type LabPlan,
   type NetnsCommandOptions,
@@ -14,6 +15,7 @@ import {
   neighbourReservation,
   shellJoin,
   netnsSteps,
+  zookeeperDockerdProblem,
 } from "../model/index.js";
 import { checkKernel, type KernelProbe, systemKernelProbe } from "./kernel.js";
 import { run, type RunResult, tail } from "./run.js";
@@ -115,6 +117,24 @@ export async function netnsPreflight(plan: LabPlan, opts: NetnsPreflightOptions 
           `npm run dockerd:build, then DNLAB_DOCKERD=<the path it prints> (dockerdBinary)`,
       );
     }
+  }
+  if (kv?.kind === "zookeeper" && plan.overlayMode === "kv" && haveDockerd) {
+    const v = await run([dockerd, "--version"]);
+    const why = zookeeperDockerdProblem(v.code === 0 ? v.stdout : "");
+    if (why) {
+      const which = dockerd === DOCKERD ? `${DOCKERD} (Debian's docker.io 20.10)` : dockerd;
+      problems.push(
+        `lab:kv.kind = "zookeeper": ${which}: ${why}. Fix: npm run dockerd:build (its dockerd carries the fix), ` +
+          "then DNLAB_DOCKERD=<the path it prints> (dockerdBinary); or set kv.kind to etcd or consul",
+      );
+    }
+  }
+  if (kv?.provision === "netns" && kv.kind === "zookeeper") {
+    // The script's own check (scripts/netns/zookeeper.sh): the files kv-up.sh will run.
+    const dir = opts.scriptsDir ?? DEFAULT_NETNS_SCRIPTS_DIR;
+    const r = await run(["bash", "-c", 'source "$1"; zk_missing', "_", `${dir}/zookeeper.sh`]);
+    const missing = r.code === 0 ? r.stdout.trim() : `cannot check (${r.stderr.trim()})`;
+    if (missing !== "") problems.push(`lab:kv.kind = "zookeeper": ${missing.split("\n")[0]}`);
   }
   if (kv?.provision === "netns" && kv.kind === "consul" && opts.consulBinary && !existsSync(opts.consulBinary)) {
     problems.push(`consul binary ${opts.consulBinary} does not exist. Fix: npm run consul:build and pass the path it prints`);

@@ -131,13 +131,66 @@ export interface VerificationInput {
   externalTarget?: string;
   timeoutSeconds?: number;
   settleSeconds?: number;
+  /** unexpected: an unexpected result fails `pulumi up`; never (default): it is reported and up goes on. */
+  failUpOn?: string;
 }
 export const VERIFICATION_KEYS = [
   "enabled",
   "externalTarget",
   "timeoutSeconds",
   "settleSeconds",
+  "failUpOn",
 ] as const satisfies readonly (keyof VerificationInput)[];
+
+/**
+ * One fault the lab applies on purpose, after the lab exists: `{ host: host2, kind: loss, loss: 30% }`.
+ * loss: a percentage ("30%" or 30); delay and jitter: a duration ("50ms", "0.2s", or a number of ms);
+ * mtu: the underlay interface's MTU.
+ */
+export interface FaultInput {
+  name?: string;
+  host?: string;
+  kind?: string;
+  loss?: string | number;
+  delay?: string | number;
+  jitter?: string | number;
+  mtu?: number;
+}
+export const FAULT_KEYS = ["name", "host", "kind", "loss", "delay", "jitter", "mtu"] as const satisfies readonly (keyof FaultInput)[];
+
+/** A range of a measured value: `{ min: 10 }`, `{ max: 5 }`, or both. */
+export interface RangeInput {
+  min?: number;
+  max?: number;
+}
+export const RANGE_KEYS = ["min", "max"] as const satisfies readonly (keyof RangeInput)[];
+
+/**
+ * One of the user's own assertions: `{ from: test2, to: test1, probe: ping, expect: pass }`.
+ * to: a workload, a host, `external` (the plan's verification.externalTarget) or an address.
+ */
+export interface ExpectInput {
+  name?: string;
+  from?: string;
+  to?: string;
+  network?: string;
+  probe?: string;
+  expect?: string;
+  size?: number;
+  lossPct?: RangeInput;
+  rttMs?: RangeInput;
+}
+export const EXPECT_KEYS = [
+  "name",
+  "from",
+  "to",
+  "network",
+  "probe",
+  "expect",
+  "size",
+  "lossPct",
+  "rttMs",
+] as const satisfies readonly (keyof ExpectInput)[];
 
 /**
  * The images the lab runs, for users behind a registry mirror or an air gap (default: the official ones).
@@ -173,6 +226,8 @@ export interface LabConfigInput {
   verification?: VerificationInput;
   netns?: NetnsInput;
   images?: ImagesInput;
+  faults?: FaultInput[];
+  expect?: ExpectInput[];
 }
 
 /** The Pulumi config keys (namespace `lab`) that map onto LabConfigInput fields: every top-level key. */
@@ -190,6 +245,8 @@ export const CONFIG_KEYS = [
   "verification",
   "netns",
   "images",
+  "faults",
+  "expect",
 ] as const satisfies readonly (keyof LabConfigInput)[];
 
 /** Fields of T that the key list K leaves out (`never` when K is complete). */
@@ -211,4 +268,7 @@ type KeyListsAreComplete = NoneUnlisted<
   | Unlisted<VerificationInput, typeof VERIFICATION_KEYS>
   | Unlisted<NetnsInput, typeof NETNS_KEYS>
   | Unlisted<ImagesInput, typeof IMAGES_KEYS>
+  | Unlisted<FaultInput, typeof FAULT_KEYS>
+  | Unlisted<RangeInput, typeof RANGE_KEYS>
+  | Unlisted<ExpectInput, typeof EXPECT_KEYS>
 >;

@@ -11,6 +11,7 @@ export interface DaemonInputs {
   clusterStore?: string;
   advertiseInterface: string;
   execRoot: string;
+  pidFile: string;
 }
 
 export function daemonPlan(d: DaemonInputs): DaemonPlan {
@@ -20,7 +21,7 @@ export function daemonPlan(d: DaemonInputs): DaemonPlan {
     bip: d.bip,
     "default-address-pools": [{ base: d.addressPool.base, size: d.addressPool.size }],
   };
-  const plan: DaemonPlan = { args, daemonJson, bip: d.bip, defaultAddressPool: d.addressPool, execRoot: d.execRoot };
+  const plan: DaemonPlan = { args, daemonJson, bip: d.bip, defaultAddressPool: d.addressPool, execRoot: d.execRoot, pidFile: d.pidFile };
   // Without a store (a config error already reported) there is nothing to point the daemon at.
   if (d.overlayMode === "kv" && d.clusterStore !== undefined) {
     const advertise = `${d.advertiseInterface}:${CLUSTER_ADVERTISE_PORT}`;

@@ -15,6 +15,8 @@ export const IMAGES = {
 
 export const DEFAULT_DOCKER_VERSION = { kv: "20.10", swarm: "27.5" } as const;
 export const KV_PORTS = { consul: 8500, etcd: 2379, zookeeper: 2181 } as const;
+/** The --cluster-store URL scheme of each kind: Docker's libkv backend names ("zookeeper://" is "discovery service not supported"). */
+export const KV_SCHEMES = { consul: "consul", etcd: "etcd", zookeeper: "zk" } as const;
 /** The port dockerd advertises for the classic overlay's control plane, as in the article. */
 export const CLUSTER_ADVERTISE_PORT = 2376;
 /** The classic overlay driver's gossip (serf) port on each daemon's advertise address (fixed in Docker). */
@@ -52,7 +54,8 @@ export const DEFAULTS = {
     { name: "test2", host: "host2", networks: ["ov_net1"] },
     { name: "test3", host: "host1", networks: ["mv_net1"] },
   ],
-  verification: { enabled: true, timeoutSeconds: 60, settleSeconds: 20 },
+  // failUpOn never: an up reports what is not as expected and goes on (lab:expect may describe a broken lab on purpose).
+  verification: { enabled: true, timeoutSeconds: 60, settleSeconds: 20, failUpOn: "never" },
   netnsRoot: "/run/dnlab",
   netnsStateRoot: "/var/lib/dnlab",
 } as const;

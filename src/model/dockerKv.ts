@@ -1,7 +1,7 @@
 // How the classic overlay's daemons use the KV store, read back from its entries. The layout, as
 // Docker 20.10 (libnetwork + libkv) really writes it into Consul (captured in a real netns lab; see
 // tests/unit/fixtures/docker-kv-consul.json). Consul keys of libnetwork objects end in "/", etcd's
-// do not; both are accepted:
+// and ZooKeeper's (read by dockerKvEntriesFromZookeeper) do not; both are accepted:
 //   docker/nodes/<advertise ip:port>                          value: the same address (discovery)
 //   docker/network/v1.0/network/<network id>/                 value: the network's JSON (name, networkType, scope ...)
 //   docker/network/v1.0/overlay/network/<network id>/         value: {"subnets":[{"SubnetIP","GwIP","Vni"}]}
@@ -9,6 +9,8 @@
 //   docker/network/v1.0/endpoint_count/<network id>/          value: {"Count":N}
 //   docker/network/v1.0/{idm,ipam}/...                        bitmaps of VNIs and addresses (not summarized)
 // Folder entries (a key ending in "/" with no value) carry nothing and are ignored.
+import { bytesFromOdHex, parseZkSession, ZK_NO_NODE, type ZkRequest, zkPath, zkSessionCommand } from "./zookeeper.js";
+
 export interface DockerKvEntry {
   key: string;
   value: string;
@@ -166,14 +168,82 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The classic overlay's record of a network: its key in the store. */
+export function overlayRecordKey(networkId: string): string {
+  return `docker/network/v1.0/overlay/network/${networkId}`;
+}
+
 /**
  * The URL of the classic overlay's record of a network in the KV store. Docker 20.10's libkv writes
  * Consul keys with a trailing slash (see the fixture of a real capture), and Consul matches keys
- * exactly; etcd v2 ignores it, so the record is asked for as Docker wrote it.
+ * exactly; etcd v2 ignores it, so the record is asked for as Docker wrote it. ZooKeeper has no URL
+ * (see kvRecordRead).
  */
 export function kvRecordUrl(kv: { kind: string; address: string; port: number }, networkId: string): string | undefined {
-  const key = `docker/network/v1.0/overlay/network/${networkId}`;
+  const key = overlayRecordKey(networkId);
   if (kv.kind === "consul") return `http://${kv.address}:${kv.port}/v1/kv/${key}/?raw`;
   if (kv.kind === "etcd") return `http://${kv.address}:${kv.port}/v2/keys/${key}`;
   return undefined;
+}
+
+/** How to read a network's record where the store is reachable: a busybox command and what its output holds. */
+export interface KvRecordRead {
+  argv: string[];
+  /** The record's text (for vniFromKvRecord), or undefined when the store has none. Throws on output that is no answer. */
+  record(stdout: string): string | undefined;
+}
+
+/**
+ * Consul and etcd: busybox wget of kvRecordUrl. ZooKeeper: one getData over busybox nc (see
+ * zookeeper.ts). Bounded by `timeout`: an unreachable store must not hold the caller.
+ */
+export function kvRecordRead(
+  kv: { kind: string; address: string; port: number },
+  networkId: string,
+  timeoutSeconds: number,
+): KvRecordRead | undefined {
+  if (kv.kind === "zookeeper") {
+    const requests: ZkRequest[] = [{ op: "getData", path: zkPath(overlayRecordKey(networkId)) }];
+    return {
+      argv: zkSessionCommand(kv.address, kv.port, requests, timeoutSeconds),
+      record: (stdout) => parseZkSession(bytesFromOdHex(stdout), requests)[0]?.data ?? undefined,
+    };
+  }
+  const url = kvRecordUrl(kv, networkId);
+  if (!url) return undefined;
+  // `timeout`, not `wget -T`: Debian's static busybox 1.35 crashes on -T.
+  return { argv: ["timeout", String(timeoutSeconds), "wget", "-q", "-O", "-", url], record: (stdout) => stdout };
+}
+
+/**
+ * Everything Docker wrote under docker/ in ZooKeeper, as entries for summarizeDockerKv: the tree
+ * read level by level, one session per level (every node's data and children), through `exec`,
+ * which runs a command where the store is reachable and returns its output. Keys come back as
+ * libkv's ("docker/nodes/198.18.0.11:2376"); folder nodes carry no data and are skipped.
+ */
+export async function dockerKvEntriesFromZookeeper(
+  kv: { address: string; port: number },
+  exec: (argv: string[]) => Promise<string>,
+  timeoutSeconds = 10,
+): Promise<DockerKvEntry[]> {
+  const entries: DockerKvEntry[] = [];
+  let level = ["/docker"];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > 12) throw new Error("ZooKeeper tree under /docker deeper than 12 levels: not Docker's layout");
+    const requests: ZkRequest[] = level.flatMap((path): ZkRequest[] => [
+      { op: "getData", path },
+      { op: "getChildren", path },
+    ]);
+    const replies = parseZkSession(bytesFromOdHex(await exec(zkSessionCommand(kv.address, kv.port, requests, timeoutSeconds))), requests);
+    const next: string[] = [];
+    for (const r of replies) {
+      // A node removed between two levels is simply gone.
+      if (r.err === ZK_NO_NODE) continue;
+      if (r.err !== 0) throw new Error(`ZooKeeper ${r.op} ${r.path}: error ${r.err}`);
+      if (r.op === "getData" && r.data) entries.push({ key: r.path.slice(1), value: r.data });
+      for (const c of r.children ?? []) next.push(`${r.path}/${c}`);
+    }
+    level = next;
+  }
+  return entries;
 }

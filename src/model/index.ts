@@ -16,4 +16,8 @@ export * from "./netnsCommands.js";
 export * from "./dockerKv.js";
 export * from "./remoteCommands.js";
 export * from "./neighbours.js";
+export * from "./zookeeper.js";
+export * from "./faults.js";
+export * from "./faultCommands.js";
+export { EXTERNAL_TARGET } from "./planning/expectations.js";
 export * from "./tls.js";

@@ -49,9 +49,22 @@ export function kvServerProcess(kv: KvPlan): KvServerProcess {
       };
     case "zookeeper":
       return {
-        command: [],
-        env: [`ZOO_CFG_EXTRA=clientPortAddress=${a}`, `ZOO_PORT=${kv.port}`],
-        healthcheck: ["CMD", "zkServer.sh", "status"],
+        // The image's own start, with the config its entrypoint writes from these (the official image's
+        // variables; scripts/images/zookeeper-entrypoint.sh the same). Named, not left to the image's
+        // CMD: the provider reads the CMD back, and an empty command would differ from it on every preview.
+        command: ["zkServer.sh", "start-foreground"],
+        env: [
+          // One server, so standalone; its client port on the lab address only (the image's default
+          // listens on every address). The quorum ports are unused by a standalone server.
+          `ZOO_SERVERS=server.1=${a}:2888:3888;${a}:${kv.port}`,
+          "ZOO_STANDALONE_ENABLED=true",
+          // No AdminServer (Jetty on 8080 of every address); of the four-letter words, the health check's.
+          "ZOO_ADMINSERVER_ENABLED=false",
+          "ZOO_4LW_COMMANDS_WHITELIST=srvr,ruok",
+        ],
+        // `srvr` answers "Mode: standalone" once the server serves (`ruok` says imok before it does).
+        // Through bash's /dev/tcp: it needs nothing but bash, which both images have.
+        healthcheck: ["CMD", "bash", "-c", `exec 3<>/dev/tcp/${a}/${kv.port} && printf srvr >&3 && grep -q 'Mode: standalone' <&3`],
         dataDir: "/data",
       };
   }

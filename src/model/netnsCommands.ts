@@ -146,9 +146,6 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
   let kv: NetnsStep | undefined;
   if (plan.kv && plan.kv.provision === "netns") {
     const k = plan.kv;
-    if (k.kind !== "etcd" && k.kind !== "consul") {
-      throw new Error(`lab:kv.kind = ${JSON.stringify(k.kind)}: netns labs run etcd or consul. Fix: set kv.kind to etcd or consul.`);
-    }
     const consul: string[] = [];
     if (k.kind === "consul") {
       if (!opts.consulBinary) {
@@ -289,4 +286,15 @@ function requireHostPaths(h: HostPlan): NonNullable<HostPlan["netns"]> {
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * A host step's create argv that restarts its running dockerd even when it already runs as planned
+ * (host-up.sh --restart REASON): the verifier found it stuck (src/lab/recover.ts).
+ */
+export function netnsRestartArgv(step: NetnsStep, reason: string): string[] {
+  if (step.kind !== "host") throw new Error(`netns step ${step.id} is not a host: only a host's dockerd restarts`);
+  const i = step.create.indexOf("--");
+  if (i < 0) throw new Error(`netns step ${step.id} has no -- before the dockerd flags`);
+  return [...step.create.slice(0, i), "--restart", reason, ...step.create.slice(i)];
 }

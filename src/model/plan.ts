@@ -21,6 +21,8 @@ import {
   str,
   unknownKeys,
 } from "./planning/fields.js";
+import { readExpectations } from "./planning/expectations.js";
+import { readFaults } from "./planning/faults.js";
 import { checkOverlaps, labBlocks, readNetworks } from "./planning/networks.js";
 import type { Lab, Underlay, Bridge, Swarm, Netns } from "./planning/stage.js";
 import { readWorkloads } from "./planning/workloads.js";
@@ -57,6 +59,7 @@ import {
   DIND_TLS_API_PORT,
   IMAGES,
   KV_PORTS,
+  KV_SCHEMES,
   TLS_CLIENT_ROOT,
 } from "./defaults.js";
 import { Problems } from "./errors.js";
@@ -64,6 +67,7 @@ import { dockerVersionOfImage } from "./images.js";
 import { type Cidr, formatCidr, formatIp } from "./ip.js";
 import { netnsHostPaths, netnsLabPaths } from "./netns.js";
 import {
+  FAIL_UP_ON,
   HOST_KINDS,
   type HostKind,
   type HostPlan,
@@ -100,6 +104,13 @@ export function buildPlan(raw: unknown): LabPlan {
   checkOverlaps(p, [...labBlocks(underlay, bridge, swarm), ...blocks]);
   const workloads = readWorkloads(p, input.workloads, lab.hostKind, hosts, networks, images.workload);
   const verification = readVerification(p, input.verification, kv, underlay);
+  const faults = readFaults(p, input.faults, { lab, underlay, hosts, kv });
+  const expectations = readExpectations(p, input.expect, {
+    hosts,
+    networks,
+    workloads,
+    externalTarget: verification.externalTarget,
+  });
 
   p.throwIfAny();
 
@@ -120,7 +131,9 @@ export function buildPlan(raw: unknown): LabPlan {
     hosts,
     networks,
     workloads,
-    checks: { pairs: [], single: [] },
+    faults,
+    expectations,
+    checks: { pairs: [], single: [], expectations: [] },
     verification,
     images: {
       ...(images.dind !== undefined ? { dind: images.dind } : {}),
@@ -217,7 +230,7 @@ function readKv(
   const onHost = lab.hostKind === "ssh" && !external;
   const addrText = onHost ? (kvIn.address ?? firstHost?.address) : kvIn.address;
   const addr = addrText === undefined ? underlay.cidr.base + 2 : labIp(p, "kv.address", addrText);
-  checkKvPlacement(p, kvIn, kind, lab.hostKind, { onHost, external, firstHost });
+  checkKvPlacement(p, kvIn, { onHost, external, firstHost });
   if (addr === undefined) return undefined;
   reserveKvAddress(p, kvIn, addr, underlay.cidr, underlay.reserved, { onHost, external });
   const port = int(p, "kv.port", kvIn.port, 1, 65535, KV_PORTS[kind]);
@@ -232,7 +245,7 @@ function readKv(
     kind,
     address: formatIp(addr),
     port,
-    url: `${kind}://${formatIp(addr)}:${port}`,
+    url: `${KV_SCHEMES[kind]}://${formatIp(addr)}:${port}`,
     image: kvImage(p, kvIn.image, images.kv, kind),
     nodeName: `${lab.name}-kv`,
     provision,
@@ -280,14 +293,8 @@ interface KvPlacement {
   external: boolean;
 }
 
-/** Where the KV store may run: settings that contradict the host kind or leave its address open. */
-function checkKvPlacement(
-  p: Problems,
-  kvIn: KvInput,
-  kind: KvKind,
-  hostKind: HostKind,
-  at: KvPlacement & { firstHost: HostInput | undefined },
-): void {
+/** Where the KV store may run: settings that contradict the host kind or leave its address open. Every kind runs on every host kind. */
+function checkKvPlacement(p: Problems, kvIn: KvInput, at: KvPlacement & { firstHost: HostInput | undefined }): void {
   if (at.onHost && kvIn.address !== undefined && kvIn.address !== at.firstHost?.address) {
     p.add(
       K("kv.address"),
@@ -298,14 +305,6 @@ function checkKvPlacement(
   }
   if (at.external && kvIn.address === undefined) {
     p.add(K("kv.address"), undefined, "an external KV store needs its address", "set kv.address to the address the daemons reach it on");
-  }
-  if (hostKind === "netns" && kind === "zookeeper" && !at.external) {
-    p.add(
-      K("kv.kind"),
-      kind,
-      "netns labs run consul or etcd (zookeeper is not provisioned there)",
-      "use kv.kind consul or etcd, or kv.external: true",
-    );
   }
 }
 
@@ -417,6 +416,8 @@ function readHost(p: Problems, hRaw: unknown, i: number, bip: Cidr | undefined, 
     advertiseInterface,
     // Where the daemon keeps its network namespaces (the verifier reads the overlay's VXLAN device there).
     execRoot: paths ? paths.execRoot : (ssh?.docker?.execRoot ?? "/var/run/docker"),
+    // dockerd's default pidfile where the lab does not choose one (dind images, ssh hosts as they are).
+    pidFile: paths ? paths.pidFile : (ssh?.docker?.pidFile ?? "/var/run/docker.pid"),
   });
   const port = DIND_API_PORT_BASE + i + 1;
   return {
@@ -602,5 +603,6 @@ function readVerification(p: Problems, value: unknown, kv: KvPlan | undefined, u
     externalTarget: extIp !== undefined ? formatIp(extIp) : defaultTarget,
     timeoutSeconds: int(p, "verification.timeoutSeconds", v.timeoutSeconds, 5, 600, DEFAULTS.verification.timeoutSeconds),
     settleSeconds: int(p, "verification.settleSeconds", v.settleSeconds, 0, 600, DEFAULTS.verification.settleSeconds),
+    failUpOn: oneOf(p, "verification.failUpOn", v.failUpOn, FAIL_UP_ON, DEFAULTS.verification.failUpOn, "failUpOn value"),
   };
 }

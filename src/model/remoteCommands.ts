@@ -16,6 +16,8 @@ export const REMOTE_SCRIPTS = {
   swarmInit: "scripts/swarm/init.sh",
   swarmJoin: "scripts/swarm/join.sh",
   swarmLeave: "scripts/swarm/leave.sh",
+  /** Faults of lab:faults (POSIX sh: it also runs inside dind hosts, which have no bash). */
+  fault: "scripts/faults/fault.sh",
 } as const;
 export type RemoteScript = (typeof REMOTE_SCRIPTS)[keyof typeof REMOTE_SCRIPTS];
 
@@ -87,6 +89,8 @@ export interface HostDaemonCalls {
   apply: ScriptCall;
   restore: ScriptCall;
   status: ScriptCall;
+  /** Restarts the daemon as it runs now (the verifier found it stuck: recoverDaemons). */
+  restart: ScriptCall;
 }
 
 export interface SwarmCalls {
@@ -186,6 +190,7 @@ export function hostDaemonCalls(plan: LabPlan, host: HostPlan, opts: RemoteComma
     ]),
     restore: call(["restore", ...common]),
     status: call(["status", ...common]),
+    restart: call(["restart", "--mode", plan.overlayMode, ...common, ...kv]),
   };
 }
 
@@ -229,12 +234,19 @@ export function swarmCalls(plan: LabPlan, opts: RemoteCommandOptions = {}): Swar
  * The command string for remote.Command (or `ssh host CMD`): the script's text as a quoted
  * here-document on bash's stdin, run as root (sudo -n for other users: no password prompt can be answered).
  */
-export function remoteShell(call: ScriptCall, scriptText: string, opts: { sudo: boolean }): string {
+export function remoteShell(call: ScriptCall, scriptText: string, opts: { sudo: boolean; shell?: "bash" | "sh" }): string {
   if (scriptText.split("\n").includes(SCRIPT_HEREDOC_END)) {
     throw new Error(`${call.script} contains the line ${SCRIPT_HEREDOC_END}, which ends the here-document that carries it`);
   }
   const env = Object.entries(call.env).map(([k, v]) => `${k}=${v}`);
-  const argv = [...(opts.sudo ? ["sudo", "-n"] : []), ...(env.length > 0 ? ["env", ...env] : []), "bash", "-s", "--", ...call.args];
+  const argv = [
+    ...(opts.sudo ? ["sudo", "-n"] : []),
+    ...(env.length > 0 ? ["env", ...env] : []),
+    opts.shell ?? "bash",
+    "-s",
+    "--",
+    ...call.args,
+  ];
   const body = scriptText.endsWith("\n") ? scriptText : `${scriptText}\n`;
   return `${shellJoin(argv)} <<'${SCRIPT_HEREDOC_END}'\n${body}${SCRIPT_HEREDOC_END}\n`;
 }

@@ -77,6 +77,8 @@ export interface DaemonPlan {
   clusterAdvertise?: string;
   /** Where dockerd keeps its network namespaces (the verifier reads the overlay's vxlan device there). */
   execRoot: string;
+  /** dockerd's pidfile on the host: the verifier finds the daemon's threads by it (daemon-netns checks). */
+  pidFile: string;
 }
 
 export interface NetnsHostPaths {
@@ -184,15 +186,38 @@ export interface WorkloadPlan {
 }
 
 export const CHECK_KINDS = [
-  "ping", // container -> container over a network, by name or by IP
+  "ping", // container -> container over a network, by name or by IP (with `measure`: a series, its loss and RTT)
+  "mtu", // a DF ping of a given size: does a packet that large get through?
   "dns", // embedded DNS: a name resolves to the container's IP on that network
   "gwbridge-route", // the container's default route leaves through docker_gwbridge
   "external", // the container reaches a target outside its overlay (through docker_gwbridge)
   "vxlan", // the overlay's VXLAN device on a host: its VNI, and encapsulated traffic counted
   "host-ping", // from a host's own network stack (macvlan: its own children are expected to be unreachable)
   "cnm", // a container's sandbox, endpoints and networks
+  "daemon-netns", // a host's dockerd: none of its OS threads left in a deleted network namespace (Docker 20.10 classic overlay)
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/**
+ * What the plan expects of a check: that its probe passes, that it fails (the lab's own limits, or a
+ * fault's effect), or that it cannot run at all (its host's daemon is stopped by a fault).
+ */
+export const EXPECTATIONS = ["pass", "fail", "no-run"] as const;
+export type Expectation = (typeof EXPECTATIONS)[number];
+
+/** A range a measured value must lie in (either end open). */
+export interface Bounds {
+  min?: number;
+  max?: number;
+}
+
+/** A series of pings whose loss and round-trip times are measured (and judged against the bounds). */
+export interface MeasurePlan {
+  /** Pings sent (a fixed number, so that results compare). */
+  count: number;
+  lossPct?: Bounds;
+  rttMs?: Bounds;
+}
 
 export interface CheckPlan {
   id: string;
@@ -206,9 +231,19 @@ export interface CheckPlan {
   /** For dns checks: the address the name must resolve to. For ping by name: the IP it must answer from. */
   expectedIp?: string;
   network?: string;
-  expect: "pass" | "fail";
+  expect: Expectation;
   /** Why the result is expected: shown in the report. */
   reason: string;
+  /** ping and mtu: the ICMP payload in bytes (mtu: "auto" = what the source's interface holds, less 28). */
+  size?: number | "auto";
+  /** ping: a series whose loss and RTT are measured and judged. */
+  measure?: MeasurePlan;
+  /** ping, mtu: the tries a probe gets (1 s each) where a loss fault sits on its path; else the verifier's own. */
+  attempts?: number;
+  /** The faults (their labels, e.g. `lab:faults[1] drop-vxlan`) that set this check's expectation. */
+  faults?: string[];
+  /** A user's expectation (lab:expect): its name and key, for the report's own section. */
+  expectation?: { name: string; key: string };
 }
 
 /** The probes every source container of a PairCheckGroup runs toward every target. */
@@ -236,14 +271,16 @@ export interface PairCheckGroup {
   host: string;
   sources: string[];
   targets: PairTarget[];
-  /** Each probe with why the plan expects it to pass. */
-  probes: { probe: PairProbe; reason: string }[];
+  /** Each probe with what the plan expects of it (pass unless a fault says otherwise) and why. */
+  probes: { probe: PairProbe; reason: string; expect?: Expectation; faults?: string[]; attempts?: number }[];
 }
 
-/** What the verifier checks: pairwise groups and the (linear) rest, one CheckPlan each. */
+/** What the verifier checks: pairwise groups, the (linear) rest one CheckPlan each, and the user's own. */
 export interface LabChecks {
   pairs: PairCheckGroup[];
   single: CheckPlan[];
+  /** lab:expect, one check each, in the order written. */
+  expectations: CheckPlan[];
 }
 
 export interface VerificationPlan {
@@ -256,6 +293,66 @@ export interface VerificationPlan {
    * still converging (remote names reach the embedded DNS through the KV store and gossip).
    */
   settleSeconds: number;
+  /** unexpected: `pulumi up` fails when anything is not as expected; never: it reports and goes on. */
+  failUpOn: FailUpOn;
+}
+
+export const FAIL_UP_ON = ["unexpected", "never"] as const;
+export type FailUpOn = (typeof FAIL_UP_ON)[number];
+
+export const FAULT_KINDS = ["loss", "delay", "down", "drop-vxlan", "mtu", "stop-daemon"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** One fault of lab:faults: what breaks on which host, with its settings. */
+export interface FaultPlan {
+  /** Its position in lab:faults. */
+  index: number;
+  /** Unique in the lab (default <kind>-<host>); names its Pulumi resource and its record on the host. */
+  name: string;
+  /** Whether the user named it (the label then shows the name). */
+  named: boolean;
+  /** Short, stable id of the fault on its host (iptables chains, the record's directory). */
+  id: string;
+  host: string;
+  kind: FaultKind;
+  /** The host's underlay interface the fault acts on. */
+  device: string;
+  /** loss: percent of packets dropped, in and out. */
+  lossPct?: number;
+  /** delay: added to what the host sends, ms; jitter: its spread, ms. */
+  delayMs?: number;
+  jitterMs?: number;
+  /** mtu: the underlay interface's MTU while the fault stands. */
+  mtu?: number;
+}
+
+export const EXPECT_PROBES = ["ping", "dns", "mtu"] as const;
+export type ExpectProbe = (typeof EXPECT_PROBES)[number];
+
+/** Where a user's expectation probes: a workload, a host (its underlay address), the external target, an address. */
+export interface ExpectTarget {
+  kind: "workload" | "host" | "external" | "address";
+  /** The workload or host name, "external", or the address. */
+  name: string;
+  /** The address probed (a workload's on the network, when one is given or shared). */
+  ip?: string;
+}
+
+/** One of lab:expect: the user's own assertion about the lab. */
+export interface ExpectationPlan {
+  index: number;
+  name: string;
+  from: string;
+  /** The host `from` runs on. */
+  host: string;
+  to: ExpectTarget;
+  network?: string;
+  probe: ExpectProbe;
+  expect: "pass" | "fail";
+  /** mtu: the ICMP payload (absent: as large as the source's interface allows). */
+  size?: number;
+  lossPct?: Bounds;
+  rttMs?: Bounds;
 }
 
 export interface SwarmPlan {
@@ -289,6 +386,10 @@ export interface LabPlan {
   hosts: HostPlan[];
   networks: NetworkPlan[];
   workloads: WorkloadPlan[];
+  /** lab:faults: what the lab breaks on purpose (applied after the lab exists). */
+  faults: FaultPlan[];
+  /** lab:expect: the user's own assertions, checked after the model's. */
+  expectations: ExpectationPlan[];
   /** Pairwise checks as groups, the rest one by one; expandChecks lists them all. */
   checks: LabChecks;
   verification: VerificationPlan;

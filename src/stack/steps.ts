@@ -4,6 +4,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   daemonCalls,
+  FAULT_SCRIPT,
+  type FaultCommandOptions,
+  faultCalls,
+  localFaultShell,
+  remoteFaultShell,
   type LabPlan,
   LAST_VERIFY_FILE,
   localShell,
@@ -61,6 +66,8 @@ export interface TlsSteps {
 /** The steps of a lab: what every kind has, and what its host kind has (a union: nothing optional per kind). */
 export type LabSteps = {
   swarm?: SwarmSteps;
+  /** lab:faults by name: apply on create and update, remove on delete (scripts/faults/fault.sh). */
+  faults: Record<string, ShellStep>;
   /** The verifier as a command: prints JSON results, exits non-zero with a readable report on failure. */
   verify?: ShellStep;
 } /** dind: the TLS material of the hosts' APIs. */ & (
@@ -90,8 +97,12 @@ export function netnsShellSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.
  * environment variable would hit the kernel's 128 KiB limit on large labs),
  * the JSON report goes to stdout (the stack's outputs) and to .lab/ (npm run inspect), and a failure
  * prints the readable table on stderr and exits 1, which fails `pulumi up`.
+ * --recover: a kv-mode daemon found with a thread stuck in a deleted overlay namespace (Docker 20.10's
+ * defect) is restarted and the lab verified again, in this very step (src/lab/recover.ts: it runs
+ * exactly when the lab changed; a step of its own would run on every up and never show "no changes").
+ * A dind lab's restart goes through the engine of the host containers (dindEngine).
  */
-export function verifyStep(plan: LabPlan): ShellStep {
+export function verifyStep(plan: LabPlan, opts: LabStepOptions = {}): ShellStep {
   const key = plan.hosts.find((h) => h.ssh?.identityFile)?.ssh?.identityFile;
   // node --import tsx: one process (npx and the tsx CLI each add a node start, about 1 s in all).
   const argv = [
@@ -105,7 +116,15 @@ export function verifyStep(plan: LabPlan): ShellStep {
     "--quiet",
     "--save",
     LAST_VERIFY_FILE,
+    // lab:verification.failUpOn: whether an unexpected result fails the command, and so `pulumi up`.
+    "--fail-on",
+    plan.verification.failUpOn,
+    // A fault removed from the config is only deleted after every other step of an up, so after this
+    // one: the verifier removes the faults the plan no longer has before it probes.
+    "--converge-faults",
+    ...(opts.dindEngine ? ["--dind-engine", opts.dindEngine] : []),
     ...(key ? ["--ssh-key", key] : []),
+    ...(plan.overlayMode === "kv" ? ["--recover"] : []),
   ];
   return { id: "verify", create: shellJoin(argv), delete: "true" };
 }
@@ -180,10 +199,46 @@ export function swarmSteps(plan: LabPlan, cwd: string = process.cwd()): SwarmSte
   };
 }
 
-export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): LabSteps {
+/** How the stack reaches what its steps act on, where the plan cannot know it. */
+export interface LabStepOptions {
+  /** dind: the engine the host containers run on (docker:host, else DOCKER_HOST). */
+  dindEngine?: string;
+}
+
+/** Each fault of the plan as a step: fault.sh apply on its host, fault.sh remove on delete. */
+export function faultSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env, opts: LabStepOptions = {}): Record<string, ShellStep> {
+  const options: FaultCommandOptions = {
+    ...netnsToolOptions(env),
+    // The dind hosts' engine, as the docker provider and the preflight reach it (with the Debian client, like the preflight).
+    ...(opts.dindEngine ? { dindEngine: opts.dindEngine } : {}),
+  };
+  return Object.fromEntries(
+    plan.faults.map((f) => {
+      const calls = faultCalls(plan, f, options);
+      const id = `fault:${f.name}`;
+      if (calls.apply.where === "remote") {
+        const host = plan.hosts.find((h) => h.name === f.host)!;
+        const text = scriptText(FAULT_SCRIPT);
+        const sudo = needsSudo(host);
+        const step: ShellStep = {
+          id,
+          host: f.host,
+          where: "remote",
+          create: remoteFaultShell(calls.apply, text, sudo),
+          delete: remoteFaultShell(calls.remove, text, sudo),
+        };
+        return [f.name, step];
+      }
+      return [f.name, { id, host: f.host, where: "local", create: localFaultShell(calls.apply), delete: localFaultShell(calls.remove) }];
+    }),
+  );
+}
+
+export function labSteps(plan: LabPlan, env: NodeJS.ProcessEnv = process.env, opts: LabStepOptions = {}): LabSteps {
   const common = {
     ...(plan.overlayMode === "swarm" ? { swarm: swarmSteps(plan) } : {}),
-    ...(plan.verification.enabled ? { verify: verifyStep(plan) } : {}),
+    ...(plan.verification.enabled ? { verify: verifyStep(plan, opts) } : {}),
+    faults: faultSteps(plan, env, opts),
   };
   switch (plan.hostKind) {
     case "netns":

@@ -232,7 +232,10 @@ export function analyzeTrace(
   const factLines = [facts.from, ...(facts.to ? [facts.to] : [])].map(
     (f) => `${f.name}: ${f.state}${f.attached === undefined ? "" : f.attached ? `, on ${p.network}` : `, not on ${p.network}`}`,
   );
-  return { plan: p, startedAt, probe, hops, ...verdict(p, hops, probe, facts), ...(vni ? { vni } : {}), facts: factLines };
+  const v = verdict(p, hops, probe, facts);
+  // A probe that did not make it: the explanation ends with the faults on its way (lab:faults).
+  if (v.cause && p.faults?.length) v.cause = `${v.cause}; ${p.faults.join("; ")}`;
+  return { plan: p, startedAt, probe, hops, ...v, ...(vni ? { vni } : {}), facts: factLines };
 }
 
 /** A packet in one line: MACs, IPs, TTL and, when encapsulated, the outer headers. */

@@ -1,6 +1,15 @@
 // The hops a probe crosses, from the lab plan alone (pure): which devices, in which namespaces, on which
 // hosts, in the order the echo request meets them, and whether this machine can capture there.
-import { type HostPlan, KV_SWITCH_END, type LabPlan, type NetworkPlan, switchEndName, type WorkloadPlan } from "../model/index.js";
+import {
+  describeFault,
+  type HostPlan,
+  KV_SWITCH_END,
+  type LabPlan,
+  type NetworkPlan,
+  switchEndName,
+  VXLAN_OVERHEAD,
+  type WorkloadPlan,
+} from "../model/index.js";
 import type { CaptureAccess, CaptureFilter, NamespaceRef, PlannedHop, TraceKind, TracePlan } from "./types.js";
 
 export class TraceInputError extends Error {
@@ -214,6 +223,7 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
       containerHop(d, dstHost, "eth0");
     }
   }
+  const faults = pathFaults(plan, kind, [srcHost.name, ...(dst ? [dst.host] : [])], payloadBytes);
   return {
     lab: plan.name,
     hostKind: plan.hostKind,
@@ -224,7 +234,27 @@ export function planTrace(plan: LabPlan, req: TraceRequest): TracePlan {
     payloadBytes,
     count,
     hops,
+    ...(faults.length ? { faults } : {}),
   };
+}
+
+/**
+ * The faults on the hosts a probe crosses, in words: the trace ends its explanation with them. VXLAN
+ * drops matter only to the overlay; an MTU fault also says whether this probe's packets fit.
+ */
+export function pathFaults(plan: LabPlan, kind: TraceKind, hosts: readonly string[], payloadBytes: number): string[] {
+  const out: string[] = [];
+  for (const f of plan.faults ?? []) {
+    if (!hosts.includes(f.host) || (f.kind === "drop-vxlan" && kind !== "overlay")) continue;
+    let text = describeFault(f, plan);
+    if (f.kind === "mtu" && f.mtu !== undefined) {
+      const packet = probeIpLength(payloadBytes) + (kind === "overlay" ? VXLAN_OVERHEAD : 0);
+      const what = kind === "overlay" ? `this probe's VXLAN packets are ${packet} bytes` : `this probe's packets are ${packet} bytes`;
+      text += packet > f.mtu ? `: ${what}, more than ${f.mtu}` : `: ${what}, which fit`;
+    }
+    out.push(text);
+  }
+  return out;
 }
 
 /** A namespace by what it belongs to, before (or without) finding it on the live lab. */

@@ -53,6 +53,7 @@ export function formatTrace(r: TraceResult): string {
   const blind = r.hops.filter((h) => h.status === "not-captured");
   if (blind.length) out.push(`not visible from here: ${blind.map((h) => h.id).join(", ")}`);
   out.push(`facts: ${r.facts.join("; ")}`);
+  if (r.plan.faults?.length && !r.cause) out.push(`faults on the path: ${r.plan.faults.join("; ")}`);
   out.push(`probe: ${r.probe.command.join(" ")} (exit ${r.probe.exitCode})`);
   out.push(summaryLine(r));
   return `${out.join("\n")}\n`;

@@ -62,6 +62,8 @@ export interface TracePlan {
   count: number;
   /** In the order the echo request crosses them. */
   hops: PlannedHop[];
+  /** lab:faults on the hosts the probe crosses, each in words naming its key (the verdict ends with them). */
+  faults?: string[];
 }
 
 /** One captured frame, as tcpdump -e -n -v printed it. */

@@ -3,14 +3,16 @@
 // its command line and reads what it prints.
 import { readFileSync } from "node:fs";
 
-export type BatchProbeKind = "ping" | "dns";
+export type BatchProbeKind = "ping" | "dns" | "mtu" | "series";
 
 export interface BatchProbe {
   kind: BatchProbeKind;
   /** A container name, alias or IPv4 address (no spaces: the script splits a probe into words). */
   target: string;
-  /** ping: tries until a reply (not after "bad address"); dns: 1. */
+  /** ping, mtu: tries until a reply (not after "bad address" or a packet that does not fit); dns, series: 1. */
   attempts: number;
+  /** mtu: the payload ("auto": what the interface holds); series: how many pings. */
+  arg?: number | "auto";
 }
 
 export interface BatchSpec {
@@ -78,7 +80,7 @@ export function batchCommand(spec: BatchSpec): string[] {
     String(Math.max(1, Math.ceil(spec.probeTimeoutS))),
     String(Math.max(1, Math.floor(spec.workers))),
     spec.state ? "1" : "0",
-    ...spec.probes.map((p) => `${p.kind} ${p.target} ${Math.max(1, p.attempts)}`),
+    ...spec.probes.map((p) => `${p.kind} ${p.target} ${Math.max(1, p.attempts)}${p.arg === undefined ? "" : ` ${p.arg}`}`),
   ];
 }
 

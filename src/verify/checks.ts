@@ -9,11 +9,12 @@ import { availableParallelism } from "node:os";
 import type { CheckPlan, LabPlan } from "../model/index.js";
 import type { DockerEngine } from "../docker/api.js";
 import { type BatchOutput, type BatchProbe, batchCommand, isTimeoutExit, parseBatchOutput } from "./batch.js";
+import { DaemonNetnsCheck } from "./daemon.js";
 import { describeState, LabHosts } from "./hosts.js";
-import { cnm, dnsOutcome, gwbridgeRoute, type NetState, pingOutcome } from "./outcomes.js";
+import { cnm, dnsOutcome, gwbridgeRoute, measureOutcome, mtuOutcome, type NetState, pingOutcome } from "./outcomes.js";
 import { parseIpAddr, parseIpLink } from "./parse.js";
 import { mapLimit, sleep, withDeadline } from "./pool.js";
-import { type CheckResult, checkResult, failure, type Outcome, ProbeError, type ProbeOutcome } from "./result.js";
+import { type CheckResult, checkResult, failure, ProbeError, type ProbeOutcome } from "./result.js";
 import { VxlanSampler } from "./vxlan.js";
 
 export type { CheckResult, Outcome } from "./result.js";
@@ -49,12 +50,15 @@ export interface RunOptions {
   settleMs?: number;
   /** Called as each check finishes (progress output); a retried check reports again. */
   onResult?: (r: CheckResult) => void;
+  /** Seconds before a daemon thread found in a deleted namespace is looked at again (default DAEMON_RECHECK_S). */
+  daemonRecheckS?: number;
 }
 
 /** One verification run: its hosts, its VXLAN samples, and the batches of probes. */
 export class VerifyRun {
   readonly hosts: LabHosts;
   readonly vxlan: VxlanSampler;
+  readonly daemons: DaemonNetnsCheck;
   private readonly workloadByIp = new Map<string, { name: string; host: string }>();
   private readonly workloadHost = new Map<string, string>();
   private readonly checkTimeoutMs: number;
@@ -74,6 +78,7 @@ export class VerifyRun {
       netnsHosts: new Set(checks.filter((c) => c.kind === "vxlan").map((c) => c.host)),
     });
     this.vxlan = new VxlanSampler(plan, this.hosts, this.checkTimeoutMs);
+    this.daemons = new DaemonNetnsCheck(plan, this.hosts, o.daemonRecheckS);
     for (const w of plan.workloads) {
       this.workloadHost.set(w.name, w.host);
       for (const a of w.attachments) this.workloadByIp.set(a.ipv4, { name: w.name, host: w.host });
@@ -87,8 +92,26 @@ export class VerifyRun {
    * peer may be lost to ARP/VXLAN learning, while a retry of a ping expected to fail only costs time.
    * The batch script stops at the first reply; a name that does not resolve is reported as such.
    */
-  private pingAttemptsFor(expect: Outcome): number {
+  private pingAttemptsFor(expect: CheckPlan["expect"]): number {
     return expect === "pass" ? this.pingAttempts : 1;
+  }
+
+  /** The probe a check runs in its container's batch (undefined: not a probe, the container's state instead). */
+  private batchProbe(c: CheckPlan): BatchProbe | undefined {
+    switch (c.kind) {
+      case "dns":
+        return { kind: "dns", target: c.target, attempts: 1 };
+      case "mtu":
+        return { kind: "mtu", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect), arg: c.size ?? "auto" };
+      case "ping":
+      case "external":
+      case "host-ping":
+        return c.measure
+          ? { kind: "series", target: c.target, attempts: 1, arg: c.measure.count }
+          : { kind: "ping", target: c.target, attempts: c.attempts ?? this.pingAttemptsFor(c.expect) };
+      default:
+        return undefined;
+    }
   }
 
   /** When a probe toward a lab container fails, say whether that container is down. */
@@ -112,12 +135,24 @@ export class VerifyRun {
     return r;
   }
 
-  /** Runs one vxlan check under its timeout; never throws. */
+  /** The hosts (or containers on hosts) a check depends on, besides its own. */
+  hostsOf(c: CheckPlan): Set<string> {
+    const out = new Set([c.host]);
+    const t = this.workloadHost.get(c.target) ?? this.workloadByIp.get(c.target)?.host;
+    if (t !== undefined) out.add(t);
+    return out;
+  }
+
+  /** Runs one host-level check (vxlan, daemon-netns) under its timeout; never throws. */
   async runCheck(c: CheckPlan): Promise<CheckResult> {
     const started = performance.now();
     try {
       await this.hosts.requireHost(c.host);
-      const p = await withDeadline(this.checkTimeoutMs, c.id, (signal) => this.vxlan.check(c, signal));
+      // The daemon check may look twice, recheckS apart: that wait is on top of the check's timeout.
+      const ms = c.kind === "daemon-netns" ? this.checkTimeoutMs + this.daemons.recheckS * 1000 : this.checkTimeoutMs;
+      const p = await withDeadline(ms, c.id, (signal) =>
+        c.kind === "daemon-netns" ? this.daemons.check(c, signal) : this.vxlan.check(c, signal),
+      );
       return this.result(c, p, false, performance.now() - started);
     } catch (err) {
       return this.result(c, failure(err), true, performance.now() - started);
@@ -133,12 +168,9 @@ export class VerifyRun {
     const started = performance.now();
     const probes: BatchProbe[] = [];
     const probeOf = checks.map((c) => {
-      if (c.kind !== "ping" && c.kind !== "external" && c.kind !== "host-ping" && c.kind !== "dns") return undefined;
-      probes.push(
-        c.kind === "dns"
-          ? { kind: "dns", target: c.target, attempts: 1 }
-          : { kind: "ping", target: c.target, attempts: this.pingAttemptsFor(c.expect) },
-      );
+      const probe = this.batchProbe(c);
+      if (!probe) return undefined;
+      probes.push(probe);
       return probes.length - 1;
     });
     const state = checks.some((c) => c.kind === "gwbridge-route" || c.kind === "cnm");
@@ -190,8 +222,12 @@ export class VerifyRun {
             const p =
               c.kind === "dns"
                 ? dnsOutcome(c, run.attempts, await this.targetNote(c.target))
-                : pingOutcome(run.attempts, c.target, c.expectedIp);
-            if (c.kind !== "dns" && p.outcome === "fail") p.detail += await this.targetNote(c.target);
+                : c.kind === "mtu"
+                  ? mtuOutcome(c, run.attempts)
+                  : c.measure
+                    ? measureOutcome(c, run.attempts)
+                    : pingOutcome(run.attempts, c.target, c.expectedIp);
+            if (c.kind !== "dns" && p.outcome === "fail" && !c.measure) p.detail += await this.targetNote(c.target);
             p.data = { ...p.data, probeMs: Math.round((run.end - run.start) * 1000) };
             return this.result(c, p, false, ms);
           }
@@ -274,16 +310,25 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
   try {
     const indexed = checks.map((c, i) => ({ c, i }));
     const vx = indexed.filter((x) => x.c.kind === "vxlan");
-    const rest = indexed.filter((x) => x.c.kind !== "vxlan");
-    await run.vxlan.sampleBefore(vx.map((x) => x.c));
+    const daemon = indexed.filter((x) => x.c.kind === "daemon-netns");
+    const rest = indexed.filter((x) => x.c.kind !== "vxlan" && x.c.kind !== "daemon-netns");
     const out = new Array<CheckResult>(checks.length);
+    // The daemons first and alongside everything else: a stuck one may take a second look, seconds later.
+    const stuck = new Set<string>();
+    const daemonsDone = mapLimit(daemon, limit, async (x) => {
+      const r = await run.runCheck(x.c);
+      out[x.i] = r;
+      if (!r.ok && !r.error) stuck.add(x.c.host);
+    });
+    await run.vxlan.sampleBefore(vx.map((x) => x.c));
     const deadline = performance.now() + (o.settleMs ?? 0);
     await runBatches(run, rest, limit, (x, r) => (out[x.i] = r));
     // Converging: re-run what failed where a pass is expected (not probes that could not run at all:
-    // a stopped container or a lost daemon does not come back by waiting), once a second, until the window closes.
-    const settling = (x: { i: number }): boolean => {
+    // a stopped container or a lost daemon does not come back by waiting; nor what goes through a
+    // stuck daemon: waiting does not unstick it), once a second, until the window closes.
+    const settling = (x: Indexed): boolean => {
       const r = out[x.i]!;
-      return !r.ok && !r.error && r.expect === "pass";
+      return !r.ok && !r.error && r.expect === "pass" && ![...run.hostsOf(x.c)].some((h) => stuck.has(h));
     };
     let pending = rest.filter(settling);
     for (let round = 2; pending.length > 0 && performance.now() + SETTLE_PAUSE_MS < deadline; round++) {
@@ -298,8 +343,25 @@ export async function runChecks(plan: LabPlan, checks: readonly CheckPlan[], o: 
       pending = pending.filter(settling);
     }
     await mapLimit(vx, limit, async (x) => (out[x.i] = await run.runCheck(x.c)));
-    return out;
+    await daemonsDone;
+    return blockByStuckDaemons(run, checks, out);
   } finally {
     await run.hosts.cleanup();
   }
+}
+
+/**
+ * One failure per stuck daemon, not a wall of them: every other check that failed and goes through a
+ * host whose dockerd is stuck (its own probes, or probes toward its containers) is marked as blocked by
+ * that host's daemon-netns check, which names the cause and the fix.
+ */
+export function blockByStuckDaemons(run: Pick<VerifyRun, "hostsOf">, checks: readonly CheckPlan[], out: CheckResult[]): CheckResult[] {
+  const stuck = new Map<string, string>();
+  for (const r of out) if (r.kind === "daemon-netns" && !r.ok && !r.error) stuck.set(r.host, r.id);
+  if (stuck.size === 0) return out;
+  return out.map((r, i) => {
+    if (r.ok || r.kind === "daemon-netns") return r;
+    const by = [...run.hostsOf(checks[i]!)].map((h) => stuck.get(h)).find((x) => x !== undefined);
+    return by === undefined ? r : { ...r, blockedBy: by };
+  });
 }

@@ -1,7 +1,8 @@
 // The lab's daemons as one verification run sees them: which answer, what their containers and
 // networks look like (asked once per round and shared by every check), and the host-level helper
 // containers the run starts on them and removes again.
-import type { ContainerInfo, DockerEngine, ExecResult, NetworkInfo } from "../docker/api.js";
+import { dirname } from "node:path";
+import type { ContainerInfo, DockerEngine, ExecResult, HelperSpec, NetworkInfo } from "../docker/api.js";
 import { namedContainer } from "../docker/api.js";
 import type { HostPlan, LabPlan } from "../model/index.js";
 import { ProbeError } from "./result.js";
@@ -121,26 +122,54 @@ export class LabHosts {
 
   /** A helper on the host's own network stack: host network, CAP_SYS_ADMIN for nsenter, the exec-root netns dir at /netns. */
   helper(host: string): Promise<string> {
-    return this.once(this.helpers, host, async () => {
-      const e = await this.requireHost(host);
-      const execRoot = this.execRoot(host);
-      const lifetime = Math.ceil(this.o.checkTimeoutMs / 1000) * 4 + 120; // exits (and is auto-removed) even if we die
-      const suffix = Math.random().toString(36).slice(2, 8);
-      const name = `dnlab-verify-${host}-${suffix}`;
-      this.helperNames.set(host, name);
+    const execRoot = this.execRoot(host);
+    return this.startHelper(host, "", {
+      // Host network only. Not --pid host: nsenter --net=<file> does not need it, and a PID
+      // namespace of its own keeps every signal the helper sends (busybox `timeout`) inside it.
       // --privileged is not used: on hosts whose capability bounding set lacks one cap runc refuses it;
       // nsenter --net only needs CAP_SYS_ADMIN.
+      capAdd: ["SYS_ADMIN"],
+      binds: this.o.netnsHosts.has(host) && execRoot ? [`${execRoot}/netns:/netns:ro`] : [],
+    });
+  }
+
+  /**
+   * The daemon-netns check's helper: the host's network and PID namespaces, so that it sees dockerd's
+   * threads (/proc/<pid>/task) and which network namespace each is in. Reading another process's
+   * namespaces is a ptrace read: CAP_SYS_PTRACE, and no AppArmor profile in between (Docker's default one
+   * refuses it toward an unconfined dockerd). The exec-root's netns dir at /netns (the live sandboxes),
+   * the pidfile's dir at /dnlab-pid (the dir, not the file: a bind of a missing file would create a
+   * directory in its place). Its own container, apart from helper(): this one runs no `timeout`, so no
+   * signal it sends can reach a host process.
+   */
+  daemonHelper(host: string): Promise<string> {
+    const h = this.hosts.get(host);
+    if (!h) return Promise.reject(new ProbeError(`no host ${host} in the plan`));
+    return this.startHelper(host, "daemon", {
+      pidMode: "host",
+      capAdd: ["SYS_PTRACE"],
+      securityOpt: ["apparmor=unconfined"],
+      binds: [`${h.daemon.execRoot}/netns:/netns:ro`, `${dirname(h.daemon.pidFile)}:/dnlab-pid:ro`],
+    });
+  }
+
+  /** A sleeping helper container on the host (host network), started once per run and kind. */
+  private startHelper(host: string, kind: string, spec: Pick<HelperSpec, "pidMode" | "capAdd" | "securityOpt" | "binds">): Promise<string> {
+    const key = kind ? `${kind}/${host}` : host;
+    return this.once(this.helpers, key, async () => {
+      const e = await this.requireHost(host);
+      const lifetime = Math.ceil(this.o.checkTimeoutMs / 1000) * 4 + 120; // exits (and is auto-removed) even if we die
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const name = `dnlab-verify-${host}${kind ? `-${kind}` : ""}-${suffix}`;
+      this.helperNames.set(key, name);
       const id = await e.createContainer(
         {
           image: this.helperImage(host),
           cmd: ["sleep", String(lifetime)],
           name,
           labels: { [HELPER_LABEL]: this.plan.name },
-          // Host network only. Not --pid host: nsenter --net=<file> does not need it, and a PID
-          // namespace of its own keeps every signal the helper sends (busybox `timeout`) inside it.
           networkMode: "host",
-          capAdd: ["SYS_ADMIN"],
-          binds: this.o.netnsHosts.has(host) && execRoot ? [`${execRoot}/netns:/netns:ro`] : [],
+          ...spec,
           autoRemove: true,
         },
         { timeoutMs: this.o.checkTimeoutMs },
@@ -149,7 +178,7 @@ export class LabHosts {
         await e.startContainer(id, { timeoutMs: this.o.checkTimeoutMs });
       } catch (err) {
         await e.removeContainer(id).catch(() => undefined);
-        throw new ProbeError(`helper container on ${host} did not start: ${(err as Error).message}`);
+        throw new ProbeError(`${kind ? `${kind} ` : ""}helper container on ${host} did not start: ${(err as Error).message}`);
       }
       return id;
     });
@@ -166,7 +195,8 @@ export class LabHosts {
    */
   async cleanup(): Promise<void> {
     await Promise.all(
-      [...this.helpers].map(async ([host, p]) => {
+      [...this.helpers].map(async ([key, p]) => {
+        const host = key.includes("/") ? key.slice(key.indexOf("/") + 1) : key;
         // A create/start still pending on a hung daemon is not waited for: remove by name instead.
         // The grace timer is cleared once the helper answers: a pending timer would keep the process
         // alive for its full 5 s after the report is out.
@@ -177,7 +207,7 @@ export class LabHosts {
             grace = setTimeout(() => r(undefined), this.o.cleanupGraceMs ?? 5_000);
           }),
         ]).finally(() => clearTimeout(grace));
-        const ref = id ?? this.helperNames.get(host);
+        const ref = id ?? this.helperNames.get(key);
         if (ref)
           await this.engine(host)
             .removeContainer(ref, { timeoutMs: 5_000 })

@@ -31,6 +31,8 @@ export interface VerifyOptions {
   pingAttempts?: number;
   /** Retry window for failing checks (default: the plan's verification.settleSeconds). */
   settleMs?: number;
+  /** Seconds before a daemon thread seen in a deleted namespace is looked at again (tests shorten it). */
+  daemonRecheckS?: number;
   /** Only these checks (default: every check of plan.checks). */
   checks?: readonly CheckPlan[];
   onResult?: (r: CheckResult) => void;
@@ -52,6 +54,7 @@ export async function verifyLab(plan: LabPlan, o: VerifyOptions = {}): Promise<V
       ...(o.helperImage !== undefined ? { helperImage: o.helperImage } : {}),
       ...(o.pingAttempts !== undefined ? { pingAttempts: o.pingAttempts } : {}),
       settleMs: o.settleMs ?? plan.verification.settleSeconds * 1000,
+      ...(o.daemonRecheckS !== undefined ? { daemonRecheckS: o.daemonRecheckS } : {}),
       ...(o.onResult ? { onResult: o.onResult } : {}),
     });
     return buildReport(plan.name, startedAt, performance.now() - t0, results);

@@ -8,7 +8,10 @@ export interface PingResult {
   replyFrom?: string;
   replies: number;
   transmitted?: number;
+  /** The first reply's round trip. */
   rttMs?: number;
+  /** Every reply's round trip, in order. */
+  rtts: number[];
   /** "bad address 'x'" and friends: the name did not resolve. */
   resolveError?: string;
 }
@@ -18,16 +21,17 @@ export interface PingResult {
  * iputils: `PING test1 (198.18.100.2) 56(84) bytes of data.` / `64 bytes from test1.ov_net1 (198.18.100.2): icmp_seq=1 ...`
  */
 export function parsePing(text: string): PingResult {
-  const r: PingResult = { replies: 0 };
+  const r: PingResult = { replies: 0, rtts: [] };
   const head = /^PING\s+\S+\s+\(([\d.]+)\)/m.exec(text);
   if (head) r.resolved = head[1];
   for (const line of text.split("\n")) {
     const m = /(\d+) bytes from (?:(\S+) \(([\d.]+)\)|([\d.]+)):/.exec(line);
     if (!m) continue;
     r.replies++;
+    const t = /time[=<]([\d.]+) ?ms/.exec(line);
+    if (t) r.rtts.push(Number(t[1]));
     if (r.replyFrom === undefined) {
       r.replyFrom = m[3] ?? m[4];
-      const t = /time[=<]([\d.]+) ?ms/.exec(line);
       if (t) r.rttMs = Number(t[1]);
     }
   }
@@ -228,4 +232,65 @@ export function ipInSubnet(ip: string, subnet: string): boolean {
     return false;
   const mask = maskOf(Number(len));
   return (addr & mask) >>> 0 === (b & mask) >>> 0;
+}
+
+/** What scripts/verify/daemon-netns.sh printed about a dockerd's threads. */
+export interface DaemonThreads {
+  pid?: number;
+  /** The daemon's own network namespace (inode). */
+  own?: string;
+  /** Namespace files of the exec-root's netns dir: inode -> name. */
+  live: Map<string, string>;
+  /** Thread id -> namespace inode, first look. */
+  first: Map<string, string>;
+  /** The second look, taken only when the first found threads elsewhere. */
+  second?: Map<string, string>;
+  error?: string;
+}
+
+export function parseDaemonThreads(text: string): DaemonThreads {
+  const d: DaemonThreads = { live: new Map(), first: new Map() };
+  for (const line of text.split("\n")) {
+    const [tag, a = "", b = ""] = line.trim().split(/\s+/);
+    if (tag === "@pid" && /^\d+$/.test(a)) d.pid = Number(a);
+    else if (tag === "@own" && a) d.own = a;
+    else if (tag === "@live" && a && b) d.live.set(a, b);
+    else if (tag === "@s1" && a && b) d.first.set(a, b);
+    else if (tag === "@s2" && a && b) {
+      d.second ??= new Map();
+      d.second.set(a, b);
+    } else if (tag === "@err") d.error = line.trim().slice("@err".length).trim();
+  }
+  return d;
+}
+
+export interface DaemonThreadsVerdict {
+  threads: number;
+  /** Threads in the daemon's own namespace (nearly all of them, for the daemon behind this endpoint). */
+  inOwn: number;
+  /** Threads in a namespace that is neither the daemon's nor a live sandbox's, at both looks: the defect. */
+  stuck: { tid: string; netns: string }[];
+  /** Threads found elsewhere at the first look only: a fixed daemon's thread on its way out. */
+  leaving: number;
+  /** Threads in a live sandbox's namespace (an overlay's watcher, a call into a container). */
+  inSandboxes: number;
+}
+
+/**
+ * A dockerd thread in a foreign namespace is the defect only when it is still there at the second look:
+ * a live sandbox's namespace is legitimate (the overlay driver keeps one thread locked in each), and a
+ * deleted one's is legitimate while the thread exits (libnetwork's 3 s netlink timeout).
+ */
+export function judgeDaemonThreads(d: DaemonThreads): DaemonThreadsVerdict {
+  const foreign = (ns: string): boolean => ns !== d.own && !d.live.has(ns);
+  let inSandboxes = 0;
+  let inOwn = 0;
+  const suspects: { tid: string; netns: string }[] = [];
+  for (const [tid, ns] of d.first) {
+    if (ns === d.own) inOwn++;
+    else if (d.live.has(ns)) inSandboxes++;
+    else if (foreign(ns)) suspects.push({ tid, netns: ns });
+  }
+  const stuck = suspects.filter((s) => d.second !== undefined && d.second.get(s.tid) === s.netns && foreign(s.netns));
+  return { threads: d.first.size, inOwn, stuck, leaving: suspects.length - stuck.length, inSandboxes };
 }

@@ -3,7 +3,7 @@
 // read before the probes and after them, so the check shows the traffic this very run pushed through
 // the tunnel.
 import type { CheckPlan, LabPlan } from "../model/index.js";
-import { kvRecordUrl } from "../model/index.js";
+import { kvRecordRead } from "../model/index.js";
 import type { LabHosts } from "./hosts.js";
 import {
   type DevCounters,
@@ -91,12 +91,18 @@ export class VxlanSampler {
   private async vniFromKv(host: string, networkId: string, signal: AbortSignal): Promise<number | undefined> {
     const kv = this.plan.kv;
     if (!kv || this.plan.overlayMode !== "kv") return undefined;
-    const url = kvRecordUrl(kv, networkId);
-    if (!url) return undefined;
-    // `timeout 5`, not `wget -T 5`: Debian's static busybox 1.35 crashes on -T. An unreachable KV store
-    // (the host lost its underlay) must not hold the check until its deadline: the VNI is only reported.
-    const r = await this.hosts.execOnHost(host, ["timeout", "5", "wget", "-q", "-O", "-", url], signal).catch(() => undefined);
-    return r && r.exitCode === 0 ? vniFromKvRecord(r.stdout) : undefined;
+    // Bounded to 5 s: an unreachable KV store (the host lost its underlay) must not hold the check
+    // until its deadline: the VNI is only reported.
+    const read = kvRecordRead(kv, networkId, 5);
+    if (!read) return undefined;
+    const r = await this.hosts.execOnHost(host, read.argv, signal).catch(() => undefined);
+    if (r?.exitCode !== 0) return undefined;
+    try {
+      const record = read.record(r.stdout);
+      return record === undefined ? undefined : vniFromKvRecord(record);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -138,14 +144,21 @@ export class VxlanSampler {
       txDropped: a.txDropped,
     });
     let delta = "";
+    // This run's traffic when the counters were read before the probes (the device is the same): a tunnel
+    // that carried traffic once but carries none now (a host dropping VXLAN) must not pass on old totals.
+    let moved = a.rxPackets > 0 && a.txPackets > 0;
     if (before?.counters && before.device === after.device) {
       const d = { rxPackets: a.rxPackets - before.counters.rxPackets, txPackets: a.txPackets - before.counters.txPackets };
       data.delta = d;
       delta = `, this run +${d.rxPackets}/+${d.txPackets}`;
+      moved = d.rxPackets > 0 && d.txPackets > 0;
     }
     const vni = after.vni !== undefined ? `VNI ${after.vni}` : "VNI unknown";
     const detail = `${after.device} (${vni}) in ${after.sandbox}: rx ${a.rxPackets} / tx ${a.txPackets} packets${delta}`;
-    const pass = a.rxPackets > 0 && a.txPackets > 0;
-    return { outcome: pass ? "pass" : "fail", detail: pass ? detail : `${detail}: no encapsulated traffic`, data };
+    return {
+      outcome: moved ? "pass" : "fail",
+      detail: moved ? detail : `${detail}: no encapsulated traffic${delta ? " both ways this run" : ""}`,
+      data,
+    };
   }
 }

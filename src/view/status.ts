@@ -2,7 +2,7 @@
 // container, a container's link to a network, a host, a network and the KV store, and the colour they
 // come to (pass, expected fail, fail, not run). Pure: the plan's checks and a report's results in, the
 // statuses out. The live page only paints what this computes.
-import { type CheckPlan, eachCheck, type LabPlan } from "../model/index.js";
+import { type CheckPlan, eachCheck, type Expectation, type LabPlan } from "../model/index.js";
 import type { CheckResult } from "../verify/index.js";
 
 /** A check's colour: as expected and passing, as expected and failing (the plan predicts it), not as expected, or no result. */
@@ -127,7 +127,7 @@ export interface CheckRow {
   from: string;
   target: string;
   network?: string;
-  expect: "pass" | "fail";
+  expect: Expectation;
   /** Why the plan expects this outcome. */
   reason: string;
   /** What the probe saw (absent when not run). */

@@ -67,7 +67,7 @@ describe("dind kv with Consul: up, Consul's records, npm run verify / inspect, n
     const inspect = await timed(lab, "npm run inspect", () => outer.npmRun("inspect"));
     expect(inspect.code, inspect.out).toBe(0);
     expect(inspect.out).toMatch(
-      /host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+20\.10\.24\+dfsg1\+consul\s+cluster-store consul:\/\/198\.18\.0\.2:8500/,
+      /host1\s+dind\s+198\.18\.0\.11\s+tcp:\/\/127\.0\.0\.1:23751\s+yes\s+20\.10\.24\+dfsg1\+consul\+nsfix\+zklist\s+cluster-store consul:\/\/198\.18\.0\.2:8500/,
     );
     expect(inspect.out).toContain("cluster-store consul://198.18.0.2:8500");
     expect(inspect.out).toMatch(/ov_net1\s+overlay\s+global\s+198\.18\.100\.0\/24\s+256/);

@@ -4,7 +4,7 @@
 // busybox here. The stack reaches that engine as a user's stack reaches theirs: DOCKER_HOST. The pulumi
 // CLI runs in the engine's network namespace (scripts/images/outer-exec.sh), where the dind hosts' APIs
 // and Consul are published on 127.0.0.1, as they are on a laptop's own loopback.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -22,6 +22,9 @@ export const LOCAL_IMAGES = {
   kv: "dnlab-local/consul:1.16.3",
   workload: "busybox:1.36.1",
 } as const satisfies ImagesInput;
+
+/** The ZooKeeper image scripts/images/build.sh makes (Debian's ZooKeeper 3.8), for lab:images.kv of zookeeper labs. */
+export const LOCAL_ZOOKEEPER = "dnlab-local/zookeeper:3.8.0";
 
 /** Debian's docker client (another, older one may come first on PATH). */
 const DOCKER = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
@@ -117,7 +120,7 @@ export function useOuterEngine(): OuterEngine {
     dockerHost = (await script("outer-up.sh")).split("\n").pop()!;
     // Builds once (minutes), then loads from /var/cache/dnlab/images; prints "<name> <tag>" per image.
     const built = await script("build.sh", [], 60 * 60_000);
-    for (const tag of Object.values(LOCAL_IMAGES)) {
+    for (const tag of [...Object.values(LOCAL_IMAGES), LOCAL_ZOOKEEPER]) {
       if (!built.split("\n").some((l) => l.split(/\s+/).includes(tag)))
         throw new Error(`scripts/images/build.sh did not report ${tag}:\n${built}`);
     }
@@ -148,13 +151,10 @@ export function useOuterEngine(): OuterEngine {
 
 /** Each dind host's state and the tail of its inner dockerd's log (the container's own log). */
 export function dindDiagnostics(dockerHost: string, plan: LabPlan): string {
+  // Both streams: `docker logs` replays a container's stderr (where dockerd logs) on its own stderr.
   const sh = (args: string[]): string => {
-    try {
-      return execFileSync(DOCKER, ["-H", dockerHost, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-    } catch (e) {
-      const x = e as { stdout?: string; stderr?: string; message: string };
-      return `${x.stdout ?? ""}${x.stderr ?? x.message.split("\n")[0]}`;
-    }
+    const r = spawnSync(DOCKER, ["-H", dockerHost, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    return `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message.split("\n")[0] : ""}`;
   };
   const names = [
     ...plan.hosts.map((h) => `${plan.name}-${h.name}`),

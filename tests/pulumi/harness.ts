@@ -47,7 +47,7 @@ let runCounter = 0;
 export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[] {
   return expandChecks(plan.checks).map((c) => {
     const bad = failIds.includes(c.id);
-    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect;
+    const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect === "pass" ? "pass" : "fail";
     return {
       id: c.id,
       kind: c.kind,
@@ -58,11 +58,15 @@ export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[
       expect: c.expect,
       outcome,
       ok: !bad,
-      expected: c.expect === "fail",
-      error: false,
+      expected: c.expect !== "pass",
+      error: !bad && c.expect === "no-run",
       reason: c.reason,
       detail: bad ? "100% packet loss" : "as expected",
       durationMs: 12,
+      // A measured series reports what it measured.
+      ...(c.measure ? { data: { sent: c.measure.count, received: c.measure.count - 5, lossPct: 25 } } : {}),
+      ...(c.faults ? { faults: c.faults } : {}),
+      ...(c.expectation ? { expectation: c.expectation } : {}),
     };
   });
 }

@@ -34,6 +34,7 @@ import {
 } from "../../src/model/index.js";
 import { type CaMaterial, generateCa, generateServer } from "../../src/tls/certs.js";
 import { apiAnswered, probeApi } from "../security/apiProbe.js";
+import type { VerifyReport } from "../../src/verify/index.js";
 import { describeRealLab, realLabGate } from "./gate.js";
 
 const LAB = "di1";
@@ -212,9 +213,10 @@ describeRealLab(
         until(`${h.name} API on ${h.endpoint}`, 90_000, () => inner(h, ["version", "--format", "{{.Server.Version}}"]));
       timings.push(`dind hosts answering ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       for (const h of p.hosts) {
-        // The version the plan shows for the host (from the image's tag) is the one that really runs.
-        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul");
-        expect("20.10.24+dfsg1+consul".startsWith(`${h.dockerVersion}.`)).toBe(true);
+        // The version the plan shows for the host (from the image's tag) is the one that really runs: the
+        // project's dockerd, with the Consul store and the thread-namespace and ZooKeeper listing fixes (scripts/build-dockerd-consul.sh).
+        expect(inner(h, ["version", "--format", "{{.Server.Version}}"])).toBe("20.10.24+dfsg1+consul+nsfix+zklist");
+        expect("20.10.24+dfsg1+consul+nsfix+zklist".startsWith(`${h.dockerVersion}.`)).toBe(true);
         expect(inner(h, ["info", "--format", "{{.Name}} {{.ClusterStore}} {{.ClusterAdvertise}}"])).toBe(
           `${h.name} ${h.daemon.clusterStore} ${h.address}:2376`,
         );
@@ -241,6 +243,47 @@ describeRealLab(
           inner(hostOf(p, b.host), ["exec", b.name, "ping", "-c", "1", "-W", "2", a.name]),
         );
       });
+      // The daemon-netns check inside a dind host (the host's PID namespace is the dind container's, the
+      // pidfile dockerd's default): the verifier reads every thread of each inner dockerd, run where the
+      // published ports are. The image's dockerd carries the fix: none is stuck.
+      const dir = mkdtempSync(join(tmpdir(), "dnlab-dind-daemon-"));
+      try {
+        const { checks: _derived, ...rest } = p;
+        // The verifier presents the lab's client certificate: this suite keeps it in clientDir.
+        writeFileSync(join(dir, "plan.json"), JSON.stringify({ ...rest, tls: { ...rest.tls!, clientDir } }));
+        // The plan's other checks fail here (test3 and the macvlan are not made): exit 1, the report is on
+        // stdout; no settling window for them (a synchronous call this long would stall vitest's worker).
+        const checks = timed("verify (daemon-netns checks)", () => {
+          try {
+            return sh(
+              [
+                "bash",
+                images("outer-exec.sh"),
+                "node",
+                "--import",
+                "tsx",
+                "src/cli/verify.ts",
+                "--plan",
+                join(dir, "plan.json"),
+                "--json",
+                "--settle",
+                "0",
+              ],
+              120_000,
+            );
+          } catch (e) {
+            return (e as { stdout: string }).stdout;
+          }
+        });
+        const daemons = (JSON.parse(checks) as VerifyReport).results.filter((r) => r.kind === "daemon-netns");
+        expect(daemons.map((r) => r.id)).toEqual(["daemon-netns:host1", "daemon-netns:host2"]);
+        for (const r of daemons) {
+          expect(r, r.detail).toMatchObject({ ok: true, error: false });
+          expect(r.detail).toMatch(/^dockerd pid \d+: \d+ threads, \d+ in live sandboxes.*none stuck in a deleted namespace$/);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }, 240_000);
 
     it("no host's API answers an unprivileged local user, a client without the lab's certificate, or a workload container", () => {

@@ -82,7 +82,7 @@ describeRealLab(
             return { code: r.code, out: r.stdout + r.stderr };
           };
           const kv = await cli({ ...config, overlayMode: "kv" });
-          expect(kv.code, kv.out).toBe(1);
+          expect(kv.code, kv.out).toBe(2); // invalid configuration: exit 2, like every CLI
           expect(kv.out).toContain('lab:hosts[0].dockerVersion = "26": kv overlay mode needs --cluster-store, which Docker 23.0 removed');
           const noBinary = await cli(config);
           expect(noBinary.code, noBinary.out).toBe(1);

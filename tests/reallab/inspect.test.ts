@@ -77,7 +77,7 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
     const code = await verifyMain(["--config", cfg, "--json-summary", "--quiet", "--save", saved], vOut, vErr);
     // --json-summary --quiet (the stack's way): stderr has only the one summary line that pulumi up shows,
     // stdout the summary without per-check results; the saved file has every check.
-    expect(vErr.text).toMatch(/^verify: 17 passed, 1 expected failure, 0 failed \(\d+\.\d+s wall\)\n$/);
+    expect(vErr.text).toMatch(/^verify: 19 passed, 1 expected failure, 0 failed \(\d+\.\d+s wall\)\n$/);
     expect(code).toBe(0);
     const brief = JSON.parse(vOut.text) as Record<string, unknown>;
     expect(brief["results"]).toBeUndefined();
@@ -86,7 +86,7 @@ describeRealLab("npm run inspect on a real netns lab (etcd kv mode)", () => {
       failures: [],
       counts: { ov_net1: { "ping-name": { passed: 2, expectedFailures: 0, failed: 0 } } },
     });
-    expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(18);
+    expect((JSON.parse(readFileSync(saved, "utf8")) as { results: unknown[] }).results).toHaveLength(20);
     const r = await inspect(["--config", cfg, "--verify-file", saved]);
     expect(r.out).toMatch(new RegExp(`LAST VERIFICATION \\(${saved.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\)\\n  OK: lab in1 at `));
     expect(r.out).toMatch(/verify: \d+ passed, 1 expected failure, 0 failed/);

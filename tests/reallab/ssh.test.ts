@@ -259,6 +259,22 @@ describeRealLab(
     );
 
     it(
+      "restart (the verifier's recovery of a stuck daemon): a new dockerd, same command line, in the KV again; nothing written",
+      async () => {
+        const [pid, argv, json] = [pidOf(h1), cmdlineOf(h1), readFileSync(daemonJsonFile(h1))];
+        const r = await remote(h1, calls(h1).restart);
+        expect(r.code, tail(r, 40)).toBe(0);
+        expect(r.stderr).toContain("restarted");
+        expect(pidOf(h1)).not.toBe(pid);
+        expect(cmdlineOf(h1)).toBe(argv);
+        expect(readFileSync(daemonJsonFile(h1)).equals(json)).toBe(true);
+        expect(await clusterStore(h1)).toBe(kvPlan.kv!.url);
+        expect(await kvNodes()).toContain(`${h1.address}:2376`);
+      },
+      T,
+    );
+
+    it(
       "restore: files byte-identical, daemons back on their original command lines; twice is harmless",
       async () => {
         await dockerOk(h1, ["rm", "-f", "test1"]);
@@ -449,6 +465,14 @@ describeRealLab("docker-daemon.sh on a systemd host (stand-in systemctl)", () =>
     expect(r.stdout).toContain("changed=0");
     expect(readFileSync(dropin).equals(before)).toBe(true);
     expect(r.calls).toEqual(["systemctl is-active --quiet docker.service"]);
+  });
+
+  it("restart under systemd (the verifier's recovery of a stuck daemon): reload + restart of the unit, nothing written", async () => {
+    const before = readFileSync(dropin);
+    const r = await script(["restart", "--mode", "swarm", ...common()]);
+    expect(r.code, tail(r)).toBe(0);
+    expect(r.calls).toEqual(["systemctl daemon-reload", "systemctl restart docker.service"]);
+    expect(readFileSync(dropin).equals(before)).toBe(true);
   });
 
   it("restore: the site's own drop-in back byte for byte, reload + restart; twice is harmless", async () => {

@@ -75,7 +75,7 @@ describeRealLab(
         expect(states).toEqual(["running", "running", "running"]);
         await page.click("#verify-now");
         await page.waitForSelector("#verify-progress:has-text('done:')", { timeout: 60_000 });
-        expect(await page.textContent("#verify-progress")).toMatch(/17 passed, 1 expected failure, 0 failed/);
+        expect(await page.textContent("#verify-progress")).toMatch(/19 passed, 1 expected failure, 0 failed/);
         const colours = await page.$$eval("#topology [data-status]", (es) => [...new Set(es.map((e) => e.getAttribute("data-status")))]);
         expect(colours).toEqual(["pass"]);
         await page.selectOption("#trace-from", "test2");

@@ -73,12 +73,30 @@ describe("the probe container's script", () => {
       unknown: "no ip command in the image",
     });
     expect(parseDindProbe("hello")).toBeUndefined();
+    expect(parseDindProbe("cgroup 2 writable\niptables ok\ndockerd Docker version 20.10.24, build 297e128")?.dockerd).toBe(
+      "Docker version 20.10.24, build 297e128",
+    );
   });
 });
 
 describe("checkDind", () => {
   it("passes an engine that has everything", async () => {
     expect(await check(started({}))).toEqual({ problems: [], notes: [] });
+  });
+
+  it("a zookeeper lab needs the image's dockerd with the libkv listing fix (Docker's own panics at the first container)", async () => {
+    const zk = buildPlan({ name: "pz", kv: { kind: "zookeeper" } });
+    const input = (dockerd: string) => ({ engine: ENGINE, image: "docker:20.10.24-dind", result: started({ dockerd }) });
+    const { problems } = await checkDind(zk, input("Docker version 20.10.24, build 297e128"));
+    expect(problems).toEqual([
+      'lab:kv.kind = "zookeeper": the dind image docker:20.10.24-dind: its dockerd (Docker version 20.10.24, build 297e128) has ' +
+        "Docker's own libkv ZooKeeper store, which lists keys wrongly: the daemon panics (nil endpoint count) at the first container " +
+        "on an overlay. Fix: lab:images.dindKv: dnlab-local/dind:20.10.24 (scripts/images/build.sh; its dockerd carries the fix), " +
+        "or set kv.kind to etcd or consul",
+    ]);
+    expect((await checkDind(zk, input("Docker version 20.10.24+dfsg1+consul+nsfix+zklist, build 5d6db84"))).problems).toEqual([]);
+    // Consul and etcd labs do not care.
+    expect((await checkDind(plan, input("Docker version 20.10.24, build 297e128"))).problems).toEqual([]);
   });
 
   it("a lab whose containers do not fit the engine machine's neighbour table is refused with the sysctl; the default lab fits", async () => {

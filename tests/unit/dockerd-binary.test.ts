@@ -68,3 +68,28 @@ describe("netnsPreflight checks the dockerd that will run", () => {
     expect(msg).not.toContain("cluster-store backend");
   });
 });
+
+describe("netnsPreflight: zookeeper needs a dockerd with the libkv listing fix", () => {
+  const zk = buildPlan({ hostKind: "netns", name: "dkzk", kv: { kind: "zookeeper" } });
+  /** A stand-in dockerd: the backend's package path in its bytes, and what --version prints. */
+  const fake = (name: string, version: string): string =>
+    fakeDockerd(name, `#!/bin/sh\n# github.com/docker/libkv/store/zookeeper\necho '${version}'\n`);
+  const error = async (dockerdBinary: string): Promise<string> =>
+    netnsPreflight(zk, { dockerdBinary }).then(
+      () => "",
+      (e: Error) => e.message,
+    );
+
+  it("refuses Docker's own store (Debian's dockerd), naming the panic and the fix", async () => {
+    const bin = fake("stock", "Docker version 20.10.24+dfsg1, build 5d6db84");
+    const msg = await error(bin);
+    expect(msg).toContain(`lab:kv.kind = "zookeeper": ${bin}: its dockerd (Docker version 20.10.24+dfsg1, build 5d6db84)`);
+    expect(msg).toContain("panics (nil endpoint count) at the first container");
+    expect(msg).toContain("Fix: npm run dockerd:build");
+  });
+
+  it("accepts the dockerd that says it carries the fix", async () => {
+    const msg = await error(fake("fixed", "Docker version 20.10.24+dfsg1+consul+nsfix+zklist, build 5d6db84"));
+    expect(msg).not.toContain("zookeeper");
+  });
+});

@@ -202,17 +202,35 @@ describe("overlay modes", () => {
     expect(plan.kv?.provision).toBe("netns");
   });
 
+  it("zookeeper runs on every host kind, and the daemons reach it as zk:// (Docker's name for the backend)", () => {
+    for (const hostKind of ["netns", "dind", "ssh"] as const) {
+      const ssh = hostKind === "ssh" ? { ssh: { user: "lab", privateKeySecret: "sshKey" } } : {};
+      const plan = buildPlan({
+        hostKind,
+        kv: { kind: "zookeeper" },
+        hosts: [
+          { name: "host1", address: "198.18.0.11", ...ssh },
+          { name: "host2", address: "198.18.0.12", ...ssh },
+        ],
+      });
+      const at = hostKind === "ssh" ? "198.18.0.11" : "198.18.0.2";
+      expect(plan.kv).toMatchObject({ kind: "zookeeper", port: 2181, url: `zk://${at}:2181` });
+      expect(plan.hosts[0]!.daemon.args).toContain(`--cluster-store=zk://${at}:2181`);
+    }
+  });
+
   it("daemonPlan is the single source of flags", () => {
     const d = daemonPlan({
       overlayMode: "kv",
       bip: "198.19.3.1/24",
       addressPool: { base: "198.19.128.0/17", size: 24 },
-      clusterStore: "zookeeper://198.18.0.2:2181",
+      clusterStore: "zk://198.18.0.2:2181",
       advertiseInterface: "ens3",
       execRoot: "/var/run/docker",
+      pidFile: "/var/run/docker.pid",
     });
     expect(d.clusterAdvertise).toBe("ens3:2376");
-    expect(d.args).toContain("--cluster-store=zookeeper://198.18.0.2:2181");
+    expect(d.args).toContain("--cluster-store=zk://198.18.0.2:2181");
   });
 });
 
@@ -230,6 +248,7 @@ describe("host kinds", () => {
     });
     expect(h.endpoint).toBe("unix:///run/dnlab/t9/host2.sock");
     expect(h.daemon.execRoot).toBe("/run/dnlab/t9/host2.exec");
+    expect(h.daemon.pidFile).toBe("/run/dnlab/t9/host2.pid");
     expect(plan.netns).toMatchObject({ switchNamespace: "t9-sw", kvNamespace: "t9-kv" });
   });
 

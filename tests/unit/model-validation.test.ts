@@ -377,10 +377,6 @@ describe("validation", () => {
     expectProblem({ kv: { address: "198.18.0.11" } }, "lab:hosts[0].address", "already used by lab:kv.address");
   });
 
-  it("rejects zookeeper on netns labs", () => {
-    expectProblem({ hostKind: "netns", kv: { kind: "zookeeper" } }, "lab:kv.kind", "netns labs run consul or etcd");
-  });
-
   it("rejects a non-attachable overlay in swarm mode", () => {
     expectProblem(
       { overlayMode: "swarm", networks: [{ name: "ov", driver: "overlay", subnet: "198.18.100.0/24", attachable: false }], workloads: [] },

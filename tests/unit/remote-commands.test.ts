@@ -265,8 +265,15 @@ describe("rendered commands", () => {
     for (const script of Object.values(REMOTE_SCRIPTS)) {
       expect(existsSync(script)).toBe(true);
       const text = readFileSync(script, "utf8");
-      expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
-      expect(text).toContain("set -euo pipefail");
+      if (script === REMOTE_SCRIPTS.fault) {
+        // POSIX sh: it also runs inside dind hosts, which have no bash; pipefail where the shell has it.
+        expect(text.startsWith("#!/bin/sh\n")).toBe(true);
+        expect(text).toContain("set -eu\n");
+        expect(text).toContain("if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi");
+      } else {
+        expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+        expect(text).toContain("set -euo pipefail");
+      }
       expect(text.split("\n")).not.toContain(SCRIPT_HEREDOC_END);
     }
   });

@@ -93,7 +93,8 @@ describe("outcome and expectation", () => {
     const world = makeWorld(plan);
     const r = await verify(world);
     expect(r.results.map((x) => x.id)).toEqual(checks.map((c) => c.id)); // plan order
-    expect(r.summary).toMatchObject({ total: 18, passed: 17, expectedFailures: 1, failed: 0 });
+    // 16 probes of the network, and the daemon-netns check of each host (kv mode with an overlay).
+    expect(r.summary).toMatchObject({ total: 20, passed: 19, expectedFailures: 1, failed: 0, blocked: 0 });
     expect(r.ok).toBe(true);
     const xfail = r.results.filter((x) => x.expected);
     expect(xfail.map((x) => x.id)).toEqual(["host-ping:host1->test3@mv_net1"]);
@@ -135,7 +136,7 @@ describe("outcome and expectation", () => {
     expect(r.get("ping-name:test1->test2@ov_net1")!.detail).toBe("test2 answered from 198.18.100.99, expected 198.18.100.3");
   });
 
-  it("a cut link: exactly the cross-host probes over it fail, nothing else", async () => {
+  it("a cut link: exactly the cross-host probes over it fail, and its VXLAN moved nothing this run", async () => {
     // host2 loses the underlay: overlay peers, the KV host and macvlan peers on other hosts are gone.
     const host2 = new Set(["test2", "host:host2"]);
     const host2Ips = new Set(["198.18.100.3", "198.18.0.12"]);
@@ -161,9 +162,11 @@ describe("outcome and expectation", () => {
         "ping-ip:test3->host2@mv_net1",
         "ping-name:test1->test2@ov_net1",
         "ping-name:test2->test1@ov_net1",
+        // Its counters are not 0 (earlier traffic), but this run's probes pushed nothing through the tunnel.
+        "vxlan:host2@ov_net1",
       ].sort(),
     );
-    expect(r.summary).toMatchObject({ passed: 10, expectedFailures: 1, failed: 7, errors: 0 });
+    expect(r.summary).toMatchObject({ passed: 11, expectedFailures: 1, failed: 8, errors: 0 });
   });
 });
 
@@ -244,7 +247,7 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     const r = await verify(world);
     expect(r.ok).toBe(true);
     // The default plan has 16 container-side probes besides the vxlan samples; all overlap.
-    const containerProbes = checks.filter((c) => c.kind !== "vxlan" && c.kind !== "host-ping").length;
+    const containerProbes = checks.filter((c) => c.kind !== "vxlan" && c.kind !== "host-ping" && c.kind !== "daemon-netns").length;
     expect(t.peak()).toBeGreaterThanOrEqual(containerProbes);
   });
 
@@ -282,7 +285,7 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     await verify(world);
     for (const e of world.engines.values()) {
       const reads = e.execs.filter((x) => x.cmd[0] === "nsenter");
-      const probes = e.execs.filter((x) => !["nsenter", "ls", "timeout"].includes(x.cmd[0]!));
+      const probes = e.execs.filter((x) => !["nsenter", "ls", "timeout"].includes(x.cmd[0]!) && x.cmd[3] !== "dnlab-daemon-netns");
       expect(reads.length).toBe(2);
       expect(reads[0]!.end!).toBeLessThanOrEqual(Math.min(...probes.map((p) => p.start)));
       expect(reads[1]!.start).toBeGreaterThanOrEqual(Math.max(...probes.map((p) => p.end!)));
@@ -315,7 +318,8 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
       const batches = e.execs.filter((x) => x.cmd[3] === "dnlab-probes");
       const containers = plan.workloads.filter((w) => w.host === host).map((w) => w.name);
       // Every container once, and the helper once (host-ping checks exist for both hosts).
-      expect(batches.map((x) => x.container).sort(), host).toEqual([...containers, e.created[0]!.id].sort());
+      const helper = e.created.find((c) => c.spec.pidMode === undefined)!;
+      expect(batches.map((x) => x.container).sort(), host).toEqual([...containers, helper.id].sort());
     }
   });
 
@@ -330,16 +334,22 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     expect(aborted).toBe(true);
   });
 
-  it("helper containers: one per host, host network + netns dir, all removed; engines closed", async () => {
+  it("helper containers: per host one for the probes (host network + netns dir) and one for the daemon's threads (host PID namespace too); all removed; engines closed", async () => {
     const world = makeWorld(plan);
     await verify(world);
     for (const [host, e] of world.engines) {
-      expect(e.created.length, host).toBe(1);
-      const spec = e.created[0]!.spec;
-      expect(spec).toMatchObject({ networkMode: "host", capAdd: ["SYS_ADMIN"], image: "busybox:1.36.1", autoRemove: true });
-      expect(spec.pidMode).toBeUndefined();
-      expect(spec.binds).toEqual([`/run/dnlab/vfu/${host}.exec/netns:/netns:ro`]);
-      expect(e.removed).toEqual(e.created.map((c) => c.id));
+      expect(e.created.length, host).toBe(2);
+      const probes = e.created.find((c) => c.spec.pidMode === undefined)!.spec;
+      expect(probes).toMatchObject({ networkMode: "host", capAdd: ["SYS_ADMIN"], image: "busybox:1.36.1", autoRemove: true });
+      expect(probes.binds).toEqual([`/run/dnlab/vfu/${host}.exec/netns:/netns:ro`]);
+      expect(probes.name).toMatch(new RegExp(`^dnlab-verify-${host}-[a-z0-9]+$`));
+      // The daemon's: its PID namespace (to see dockerd's threads), ptrace read, no AppArmor in between,
+      // the netns dir and the dir of the daemon's pidfile; no SYS_ADMIN (it enters nothing).
+      const daemon = e.created.find((c) => c.spec.pidMode === "host")!.spec;
+      expect(daemon).toMatchObject({ networkMode: "host", capAdd: ["SYS_PTRACE"], securityOpt: ["apparmor=unconfined"], autoRemove: true });
+      expect(daemon.binds).toEqual([`/run/dnlab/vfu/${host}.exec/netns:/netns:ro`, "/run/dnlab/vfu:/dnlab-pid:ro"]);
+      expect(daemon.name).toMatch(new RegExp(`^dnlab-verify-${host}-daemon-[a-z0-9]+$`));
+      expect(e.removed.sort()).toEqual(e.created.map((c) => c.id).sort());
       expect(e.closed).toBe(true);
     }
   });
@@ -348,17 +358,23 @@ describe("concurrency, ordering, timeouts, cleanup", () => {
     const world = makeWorld(plan);
     const e1 = world.engines.get("host1")!;
     e1.createContainer = () => new Promise(() => undefined);
-    const r = await runChecks(plan, checks, { engines: world.engines, checkTimeoutMs: 300, cleanupGraceMs: 100 });
+    const r = await runChecks(plan, checks, { engines: world.engines, checkTimeoutMs: 300, cleanupGraceMs: 100, daemonRecheckS: 0 });
     expect(r.find((x) => x.id === "host-ping:host1->test3@mv_net1")).toMatchObject({ ok: false, error: true });
     expect(r.find((x) => x.id === "vxlan:host1@ov_net1")).toMatchObject({ ok: false, error: true });
-    expect(e1.removed).toHaveLength(1);
-    expect(e1.removed[0]).toMatch(/^dnlab-verify-host1-[a-z0-9]+$/);
+    expect(r.find((x) => x.id === "daemon-netns:host1")).toMatchObject({ ok: false, error: true });
+    expect(e1.removed).toHaveLength(2);
+    expect(e1.removed).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^dnlab-verify-host1-[a-z0-9]+$/),
+        expect.stringMatching(/^dnlab-verify-host1-daemon-[a-z0-9]+$/),
+      ]),
+    );
     expect(
       r
         .filter((x) => !x.ok)
         .map((x) => x.id)
         .sort(),
-    ).toEqual(["host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
+    ).toEqual(["daemon-netns:host1", "host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
   });
 
   it("duplicate check ids keep their own results (runChecks returns plan order by position)", async () => {

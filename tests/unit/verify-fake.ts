@@ -181,6 +181,30 @@ export interface WorldOptions {
   execDelayMs?: number;
   /** Containers that are stopped. */
   stopped?: string[];
+  /** What scripts/verify/daemon-netns.sh prints on a host (default: daemonThreadsOutput() of a healthy daemon). */
+  daemonThreads?: (host: string) => string;
+}
+
+/**
+ * scripts/verify/daemon-netns.sh's output for a dockerd (pid 4242) in namespace 4026531001 with 5 threads
+ * there and one in the live overlay sandbox 4026532100; `stuck` adds threads in a deleted namespace
+ * (4026532999) at both looks, `leaving` one there only at the first look.
+ */
+export function daemonThreadsOutput(o: { stuck?: number; leaving?: number } = {}): string {
+  const first = ["@s1 4242 4026531001", "@s1 4243 4026531001", "@s1 4244 4026531001", "@s1 4245 4026531001", "@s1 4246 4026531001"];
+  first.push("@s1 4250 4026532100");
+  const second: string[] = [];
+  for (let i = 0; i < (o.stuck ?? 0); i++) {
+    first.push(`@s1 ${4260 + i} 4026532999`);
+    second.push(`@s2 ${4260 + i} 4026532999`);
+  }
+  if (o.leaving) first.push("@s1 4270 4026532998");
+  const head = ["@pid 4242", "@own 4026531001", "@live 4026532100 1-6f765f6e65", "@live 4026532200 0123456789ab"];
+  const again =
+    second.length || o.leaving
+      ? [...first.map((l) => l.replace("@s1", "@s2")).filter((l) => !/ 427\d /.test(l) && !/ 426\d /.test(l)), ...second]
+      : [];
+  return `${[...head, ...first, ...again].join("\n")}\n`;
 }
 
 export interface World {
@@ -235,6 +259,7 @@ export function makeWorld(plan: LabPlan, o: WorldOptions = {}): World {
       const helper = ctr.startsWith("helper-");
       const from = helper ? `host:${h.name}` : ctr;
       const [c0] = cmd;
+      if (cmd[3] === "dnlab-daemon-netns") return ok(o.daemonThreads ? o.daemonThreads(h.name) : daemonThreadsOutput());
       if (c0 === "ping") {
         const target = cmd[cmd.length - 1]!;
         const ip = /^[\d.]+$/.test(target) ? target : ipOf.get(target);

@@ -20,7 +20,7 @@ describe("parsePing", () => {
     const r = parsePing(
       "PING test1 (198.18.100.2): 56 data bytes\n64 bytes from 198.18.100.2: seq=0 ttl=64 time=1.333 ms\n\n--- test1 ping statistics ---\n1 packets transmitted, 1 packets received, 0% packet loss\nround-trip min/avg/max = 1.333/1.333/1.333 ms\n",
     );
-    expect(r).toEqual({ resolved: "198.18.100.2", replyFrom: "198.18.100.2", replies: 1, transmitted: 1, rttMs: 1.333 });
+    expect(r).toEqual({ resolved: "198.18.100.2", replyFrom: "198.18.100.2", replies: 1, transmitted: 1, rttMs: 1.333, rtts: [1.333] });
   });
   it("reads iputils' `name (ip)` reply form", () => {
     const r = parsePing(

@@ -36,7 +36,7 @@ describe("summary and table", () => {
     result("f", "fail", "fail", true, 2500),
   ];
   it("counts passes, expected failures, and every kind of not-ok", () => {
-    expect(summarize(results)).toEqual({ total: 6, passed: 2, expectedFailures: 1, failed: 3, unexpectedPasses: 1, errors: 1 });
+    expect(summarize(results)).toEqual({ total: 6, passed: 2, expectedFailures: 1, failed: 3, unexpectedPasses: 1, errors: 1, blocked: 0 });
     expect(summaryLine(summarize(results.slice(0, 3)))).toBe("verify: 2 passed, 1 expected failure, 0 failed");
     expect(summaryLine(summarize(results))).toBe("verify: 2 passed, 1 expected failure, 3 failed (1 unexpectedly passed, 1 could not run)");
     expect(summaryLine(summarize([]))).toBe("verify: 0 passed, 0 expected failures, 0 failed");
@@ -177,6 +177,32 @@ describe("verify CLI usage", () => {
       /not a LabPlan \(missing hosts, networks, workloads, verification\)/,
     );
     expect((await cli(["--config", file("nj.json", "{nope")])).err).toMatch(/not valid JSON/);
+  });
+
+  it("exit 2: an expectation naming a missing workload, a fault of an unknown kind; nothing probed", async () => {
+    const r = await cli([
+      "--config",
+      file(
+        "bad-expect.json",
+        JSON.stringify({ hostKind: "netns", expect: [{ from: "test9", to: "test1" }], faults: [{ host: "host2", kind: "flood" }] }),
+      ),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('lab:expect[0].from = "test9": no such workload. Fix: use one of test1, test2, test3.');
+    expect(r.err).toContain('lab:faults[0].kind = "flood": unknown fault kind');
+    expect(r.out).toBe("");
+    expect((await cli(["--fail-on", "sometimes"])).err).toMatch(/--fail-on "sometimes": use unexpected or never/);
+  });
+
+  it("--fail-on never (lab:verification.failUpOn: never): a failing lab is reported, and the exit is 0", async () => {
+    const gone = join(dir, "no-daemon-2.sock");
+    const lab = file("lab-never.json", JSON.stringify({ hostKind: "netns", name: "vfv" }));
+    const argv = ["--config", lab, "--json-summary", "--quiet", "--endpoint", `host1=unix://${gone}`, "--endpoint", `host2=unix://${gone}`];
+    const never = await cli([...argv, "--fail-on", "never"]);
+    expect(never.code).toBe(0);
+    expect(never.err).toMatch(/ERROR/);
+    expect(never.err).toContain("--fail-on never (lab:verification.failUpOn: never): exit 0");
+    expect((await cli([...argv, "--fail-on", "unexpected"])).code).toBe(1);
   });
 
   it("--help exits 0", async () => {

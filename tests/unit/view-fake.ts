@@ -58,6 +58,7 @@ export class FakeLab implements LabAccess {
           problems: [],
         };
       }),
+      faults: [],
       lastVerification: { file: "", found: false },
     };
   }
@@ -73,7 +74,12 @@ export class FakeLab implements LabAccess {
       const broken = this.down.has(c.from) || this.down.has(to);
       const r = broken
         ? checkResult(c, { outcome: "fail", detail: `${this.down.has(c.from) ? c.from : to} is not running` }, this.down.has(c.from), 40)
-        : checkResult(c, { outcome: c.expect, detail: c.expect === "pass" ? "reply in 0.05 ms" : "no reply (expected)" }, false, 120);
+        : checkResult(
+            c,
+            { outcome: c.expect === "pass" ? "pass" : "fail", detail: c.expect === "pass" ? "reply in 0.05 ms" : "no reply (expected)" },
+            c.expect === "no-run",
+            120,
+          );
       results.push(r);
       onResult(r);
       await new Promise((res) => setTimeout(res, 1));

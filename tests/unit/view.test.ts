@@ -54,6 +54,7 @@ describe("which checks colour which element", () => {
       ...plan,
       checks: {
         pairs: [],
+        expectations: [],
         single: [
           {
             id: "dns-alias:test2->web=test1@ov_net1",
@@ -82,8 +83,14 @@ describe("which checks colour which element", () => {
     // Every check of test1 names ov_net1 but its CNM check, which is of no one network.
     expect(ids("link:test1@ov_net1")).toEqual(ids("container:test1").filter((id) => id !== "cnm:test1"));
     expect(ids("link:test3@mv_net1")).not.toContain("cnm:test3");
-    expect(ids("host:host1")).toEqual(["host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
-    expect(ids("host:host2")).toEqual(["host-ping:host2->test3@mv_net1", "ping-ip:test3->host2@mv_net1", "vxlan:host2@ov_net1"]);
+    // A host's own checks include its daemon's (daemon-netns: kv mode with an overlay).
+    expect(ids("host:host1")).toEqual(["daemon-netns:host1", "host-ping:host1->test3@mv_net1", "vxlan:host1@ov_net1"]);
+    expect(ids("host:host2")).toEqual([
+      "daemon-netns:host2",
+      "host-ping:host2->test3@mv_net1",
+      "ping-ip:test3->host2@mv_net1",
+      "vxlan:host2@ov_net1",
+    ]);
     expect(ids("kv")).toEqual(["external:test1->198.18.0.2", "external:test2->198.18.0.2"]);
     expect(ids("network:mv_net1")).toEqual([
       "host-ping:host1->test3@mv_net1",
@@ -268,7 +275,7 @@ describe("the server", () => {
     expect(fake.verifications).toBe(1);
     // Saved where the page (and npm run inspect) reads it.
     const saved = JSON.parse(readFileSync(verifyFile, "utf8")) as VerifyReport;
-    expect(saved.summary).toMatchObject({ passed: 17, expectedFailures: 1, failed: 0 });
+    expect(saved.summary).toMatchObject({ passed: 19, expectedFailures: 1, failed: 0 });
     const t = (await (await post(`${base}/api/trace`, { from: "test2", to: "test1" })).json()) as {
       path: { points: unknown[] };
       svg: string;
@@ -294,7 +301,7 @@ describe("the server", () => {
     expect(events[0]).toBe("verify-start");
     expect(events).toContain("verify-progress");
     expect(events.slice(-2)).toEqual(["verify-done", "state"]);
-    expect(text).toMatch(/"done":18,"total":18/);
+    expect(text).toMatch(/"done":20,"total":20/);
   });
 
   it("without a running lab the state says so, with the command that starts it", async () => {
