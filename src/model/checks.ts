@@ -456,13 +456,20 @@ export const daemonCheckId = (host: string): string => `daemon-netns:${host}`;
  */
 export function daemonChecks(plan: LabPlan): CheckPlan[] {
   if (plan.overlayMode !== "kv" || !plan.networks.some((n) => n.driver === "overlay")) return [];
-  return plan.hosts.map((h) => ({
-    id: daemonCheckId(h.name),
-    kind: "daemon-netns" as const,
-    from: h.name,
-    host: h.name,
-    target: "dockerd",
-    expect: "pass" as const,
-    reason: "no dockerd thread is left in a deleted network namespace (Docker 20.10 classic overlay defect, moby/libnetwork#1838)",
-  }));
+  // Its helper container runs on the host's daemon: a stopped daemon (lab:faults stop-daemon) means it cannot run.
+  return plan.hosts.map((h) =>
+    withEffect(
+      plan,
+      {
+        id: daemonCheckId(h.name),
+        kind: "daemon-netns" as const,
+        from: h.name,
+        host: h.name,
+        target: "dockerd",
+        expect: "pass" as const,
+        reason: "no dockerd thread is left in a deleted network namespace (Docker 20.10 classic overlay defect, moby/libnetwork#1838)",
+      },
+      localEffect(plan, h.name),
+    ),
+  );
 }
