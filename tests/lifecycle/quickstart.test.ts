@@ -2,7 +2,7 @@
 // the block between its quickstart-netns markers exactly as written, one shell session for all of them,
 // with plain `pulumi` (login --local, stack init, up, destroy) and the lab tools after it.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,8 +43,10 @@ describe("README's netns quick start, verbatim, in a fresh clone", () => {
 
   /** One line in the clone, as the user's shell runs it: a user's HOME (pulumi login --local keeps its state there). */
   async function shell(line: string): Promise<{ code: number; out: string }> {
+    // A user's shell: none of the variables npm and vitest set for this test process.
+    const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|VITEST|NODE_|INIT_CWD$)/i.test(k)));
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...shellEnv,
       ...engine.home().env,
       HOME: root,
       // A root shell without sudo installed (a container, CI) runs the line's command itself.
@@ -52,6 +54,11 @@ describe("README's netns quick start, verbatim, in a fresh clone", () => {
     };
     delete env["PULUMI_BACKEND_URL"]; // the block logs in itself
     delete env["PULUMI_CONFIG_PASSPHRASE"]; // the block exports it itself
+    // The pinned test engine's language host (sdk v3.68.0) needs the tsx loader in NODE_OPTIONS, which a
+    // current Pulumi CLI does not (Pulumi.yaml's nodeargs reach node): a \`pulumi\` first on PATH adds it
+    // for pulumi alone. In the whole shell it would break \`npm ci\`, run before tsx is installed.
+    delete env["NODE_OPTIONS"];
+    env["PATH"] = `${join(root, "bin")}:${env["PATH"] ?? ""}`;
     try {
       const r = await exec("bash", ["-c", line], { cwd: clone, env, maxBuffer: 64 << 20, timeout: 900_000 });
       return { code: 0, out: r.stdout + r.stderr };
@@ -63,6 +70,13 @@ describe("README's netns quick start, verbatim, in a fresh clone", () => {
 
   it("every line of the block succeeds as written: up verified, the tools read the lab, destroy leaves nothing", async () => {
     await exec("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, clone]);
+    const engineBin = engine.home().env["PATH"]!.split(":")[0]!;
+    mkdirSync(join(root, "bin"));
+    writeFileSync(
+      join(root, "bin", "pulumi"),
+      `#!/bin/sh\nNODE_OPTIONS="--import tsx\${NODE_OPTIONS:+ $NODE_OPTIONS}" exec ${join(engineBin, "pulumi")} "$@"\n`,
+      { mode: 0o755 },
+    );
     expect(lines[0]).toMatch(/install-deps\.sh$/);
     expect(lines).toContain("pulumi login --local");
     expect(lines.some((l) => /^pulumi up\b/.test(l))).toBe(true);
