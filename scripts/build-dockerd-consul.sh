@@ -11,7 +11,9 @@
 #     threads in deleted sandbox namespaces, so the daemon's dials failed with "connect: network is
 #     unreachable" after an overlay was re-created;
 #   - "zklist", libkv's ZooKeeper store: its List gave libnetwork bare key names and the directory's
-#     version, and the first container on a classic overlay over zk:// panicked the daemon.
+#     version, and the first container on a classic overlay over zk:// panicked the daemon; its
+#     watches were armed after the read they follow and a node was registered empty, so Docker's node
+#     discovery could miss a host for good and the overlay then carried nothing.
 # It is built from:
 #   - the Debian source package (same source version as the installed docker.io), through apt with
 #     a private deb-src list (the machine's apt configuration is not touched);
@@ -155,6 +157,7 @@ chmod -R u+w "$gp/github.com/docker/libkv"
 patch -d "$gp/github.com/docker" -p1 --batch --quiet --forward <"$libkv_patch" \
   || die "could not apply $libkv_patch to Debian's libkv package (its version changed?)"
 grep -q 'dnlab zklist' "$gp/github.com/docker/libkv/store/zookeeper/zookeeper.go" || die "the zklist fix is not in libkv after patching"
+grep -q 'func (s \*Zookeeper) listW' "$gp/github.com/docker/libkv/store/zookeeper/zookeeper.go" || die "the zklist watch fix is not in libkv after patching"
 cp -a "$(moddir github.com/docker/libkv)/store/consul" "$gp/github.com/docker/libkv/store/consul"
 cp -a "$(moddir github.com/hashicorp/consul/api)" "$gp/github.com/hashicorp/consul/api"
 cp -a "$(moddir github.com/hashicorp/go-rootcerts)" "$gp/github.com/hashicorp/go-rootcerts"
