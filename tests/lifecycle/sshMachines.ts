@@ -87,13 +87,12 @@ export function useSshMachines(o: SshMachinesOptions): SshMachines {
       if (!stack) throw new Error("stack not ready");
       return stack;
     },
-    // The stack's secret (lab:sshKey, set encrypted into this file) stays through a rewrite.
+    // The stack's secret (lab:sshKey, encrypted into this file) and the salt it was encrypted with stay through a rewrite.
     configure: (config) => {
-      const secret = existsSync(file)
-        ? (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config?.["lab:sshKey"]
-        : undefined;
-      const text = stackFileText(config);
-      writeFileSync(file, secret === undefined ? text : stringify({ config: { ...parse(text).config, "lab:sshKey": secret } }));
+      const old = existsSync(file) ? (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> }) : {};
+      const secret = old.config?.["lab:sshKey"];
+      const next = parse(stackFileText(config)) as { config: Record<string, unknown> };
+      writeFileSync(file, stringify({ ...old, config: { ...next.config, ...(secret === undefined ? {} : { "lab:sshKey": secret }) } }));
     },
     clientKeyFile: clientKey,
     engineDirs: () => [engine.home().stateDir, engine.home().env["PULUMI_HOME"]!],
