@@ -102,7 +102,7 @@ describe("README's netns quick start, verbatim, in a fresh clone", () => {
     expect(transcript).toMatch(/Previewing update \(netns\)/);
     expect(transcript).toMatch(/verify: \d+ passed, 1 expected failure, 0 failed/);
     expect(transcript).toMatch(/HOSTS\n/); // npm run inspect
-    expect(transcript).toMatch(/2 answered: delivered and answered/); // npm run trace
+    expect(transcript).toMatch(/(\d+) probe\(s\) of \d+ bytes, \1 answered: delivered and answered/); // npm run trace
     expect(transcript).toMatch(/Resources:\n\s+- \d+ deleted/);
     expect(isClean(labLeftovers(plan))).toBe(true);
   }, 1_800_000);
