@@ -15,7 +15,8 @@ import { summaryLine as traceSummary, traceTitle } from "../trace/render.js";
 import { traceSvg } from "../trace/svg.js";
 import type { TraceResult } from "../trace/types.js";
 import { type CheckResult, summaryLine, type VerifyReport, verifyLab } from "../verify/index.js";
-import { CheckIndex, type CheckRow, checkRows, type ElementKey, type ElementStatus, Progress } from "./status.js";
+import { type ViewFault, viewFaults } from "./faults.js";
+import { CheckIndex, type CheckRow, checkRows, type ElementKey, type ElementStatus, expectationRows, Progress } from "./status.js";
 import { type TracePath, tracePath } from "./tracePath.js";
 
 /** How the page reaches the lab: the same calls the verify, inspect and trace CLIs make. */
@@ -122,8 +123,10 @@ export interface ViewState {
   statuses: Record<ElementKey, ElementStatus>;
   verifying: boolean;
   tracing: boolean;
-  /** Faults injected into the lab (lab:faults), per host: none until that feature exists. */
-  faults: { host: string; text: string }[];
+  /** The lab's faults (lab:faults) as inspect found them on the hosts, stale records included. */
+  faults: ViewFault[];
+  /** The user's own expectations (lab:expect), in the order written, with the last verification's results. */
+  expectations: CheckRow[];
 }
 
 export interface TraceResponse {
@@ -319,7 +322,8 @@ export class ViewLab {
       statuses: this.index.statuses(this.results),
       verifying: this.verifying,
       tracing: this.tracing,
-      faults: [],
+      faults: viewFaults(plan, this.live?.faults, this.liveError),
+      expectations: expectationRows(plan, this.results),
     };
   }
 
