@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 // npm run test:engine: the real Pulumi engine against real daemons (tests/lifecycle). Not part of the
-// README's test command: CI here cannot have the provider plugins (see README, "The real engine").
+// README's test command: CI here cannot have the provider plugins (see docs/testing.md, "The real engine").
 export default defineConfig({
   test: {
     include: ["tests/lifecycle/**/*.test.ts"],

@@ -23,7 +23,8 @@ export async function benchPlan(o: { runs: number; log: Log; cases?: readonly Pl
         res.samples.push(s);
         res.processMs.push(r.wallMs);
         o.log(
-          `  ${c.containers} containers on ${c.hosts} hosts, run ${i}: buildPlan ${(s.buildMs / 1000).toFixed(2)} s, peak RSS ${s.maxRssMB.toFixed(0)} MB (${s.baseRssMB.toFixed(0)} MB before), ${s.checks ?? "?"} checks`,
+          `  ${c.containers} containers on ${c.hosts} hosts, run ${i}: buildPlan ${(s.buildMs / 1000).toFixed(2)} s, ` +
+            `peak RSS ${s.maxRssMB.toFixed(0)} MB (${s.baseRssMB.toFixed(0)} MB before), ${s.checks ?? "?"} checks`,
         );
       } catch (e) {
         if (e instanceof BenchStopped) throw e;

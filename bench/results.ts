@@ -198,7 +198,7 @@ function verifyWhy(c: VerifyCase, r: BenchResults): string | undefined {
         `the docker execs, the daemons' embedded DNS, the verifier), which on ${r.machine.cpus} cores is a floor of ${sec(floor)} for the wall time; ` +
         `the run took ${fmtRatio(w.median / floor)} that floor. The wall time is bound by the CPU the probes need, not by waiting: a probe keeps ` +
         `a core for a few milliseconds and waits for its reply well under a second, so ${checks} probes on ${r.machine.cpus} cores take many ` +
-        `times the slowest one; starting more of them at once makes each slower and the whole no faster (README: Verification at scale)`,
+        `times the slowest one; starting more of them at once makes each slower and the whole no faster (docs/verification.md: Verification at scale)`,
     );
   } else {
     parts.push(

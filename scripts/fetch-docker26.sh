@@ -88,7 +88,7 @@ candidate=$(apt-cache "${apt_private[@]}" policy docker.io | awk '/Candidate:/ {
 [[ -n "$candidate" && "$candidate" != "(none)" ]] || die "Debian's $suite suite has no docker.io package"
 case "$candidate" in
   "$version"+*) ;;
-  *) die "Debian's $suite now has docker.io $candidate, not $version: update version= in $0 (and the README) after checking the new one" ;;
+  *) die "Debian's $suite now has docker.io $candidate, not $version: update version= in $0 (and docs/host-kinds.md) after checking the new one" ;;
 esac
 
 log "downloading docker.io=$candidate (not installing it)"

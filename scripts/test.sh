@@ -22,7 +22,7 @@ if [ "$(id -u)" = 0 ] || [ "${CI:-}" = "true" ]; then
   export DNLAB_DOCKERD_26
 fi
 # The real Pulumi engine (CLI + Node.js language host), built once from the Go module proxy and cached:
-# tests/engine/ runs it over Pulumi.yaml, the stack files and README's configuration.
+# tests/engine/ runs it over Pulumi.yaml, the stack files and docs/configuration.md's examples.
 DNLAB_PULUMI_BIN="$(bash scripts/build-pulumi.sh | tail -n 1)"
 export DNLAB_PULUMI_BIN
 mkdir -p .lab

@@ -193,9 +193,9 @@ FROM $base_tag
 COPY dockerd /usr/sbin/dockerd
 COPY dockerd-entrypoint.sh /usr/local/bin/dockerd-entrypoint.sh
 COPY busybox.tar busybox.tar.sha256 /usr/share/dnlab/
-ENV DOCKER_TLS_CERTDIR=
+ENV DOCKER_TLS_CERTDIR=/certs
 VOLUME /var/lib/docker
-EXPOSE 2375
+EXPOSE 2376
 ENTRYPOINT ["/usr/local/bin/dockerd-entrypoint.sh"]
 CMD []
 DOCKERFILE

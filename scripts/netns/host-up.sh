@@ -31,7 +31,8 @@ logfile="$state/dockerd.log"
 if [ ! -x "$dockerd" ]; then
   case "$dockerd" in
     /usr/sbin/dockerd) die "dockerd not found at $dockerd (run scripts/install-deps.sh)" ;;
-    *) die "dockerd not found at $dockerd (--dockerd): a Docker 26 host needs npm run docker26:fetch and DNLAB_DOCKERD_26=<the path it prints>; a consul-capable 20.10 npm run dockerd:build and DNLAB_DOCKERD" ;;
+    *) die "dockerd not found at $dockerd (--dockerd): a Docker 26 host needs npm run docker26:fetch and" \
+         "DNLAB_DOCKERD_26=<the path it prints>; a consul-capable 20.10 npm run dockerd:build and DNLAB_DOCKERD" ;;
   esac
 fi
 [ -x "$DOCKER" ] || die "docker client not found at $DOCKER (run scripts/install-deps.sh)"
@@ -54,7 +55,9 @@ for f in "${REST[@]}"; do
       case "$scheme" in consul | etcd | zk) ;; *) continue ;; esac
       [ "$scheme" = zk ] && backend=zookeeper || backend=$scheme
       if ! grep -q "libkv/store/$backend" "$dockerd"; then
-        die "$dockerd was built without the $backend cluster-store backend (Debian's docker.io has etcd and zookeeper only), so --cluster-store=$scheme://... cannot work. Fix: use kv.kind etcd, or --dockerd with a dockerd that has it (npm run dockerd:build prints one; DNLAB_DOCKERD)"
+        die "$dockerd was built without the $backend cluster-store backend (Debian's docker.io has etcd and zookeeper only)," \
+          "so --cluster-store=$scheme://... cannot work. Fix: use kv.kind etcd, or --dockerd with a dockerd that has it" \
+          "(npm run dockerd:build prints one; DNLAB_DOCKERD)"
       fi
       ;;
   esac

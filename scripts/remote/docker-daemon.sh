@@ -422,7 +422,8 @@ cmd_apply() {
   if [ "$MODE" = kv ]; then
     [ -n "$VERSION" ] || die 1 "cannot read the Docker version (dockerd --version / docker version both failed); kv mode needs Docker < 23"
     if [ "$MAJOR" -ge 23 ]; then
-      die 3 "Docker $VERSION removed --cluster-store/--cluster-advertise (gone since 23.0), so the classic kv overlay cannot run here. Fix: set lab:overlayMode to swarm (overlay mode swarm), or install Docker 20.10 on this host."
+      die 3 "Docker $VERSION removed --cluster-store/--cluster-advertise (gone since 23.0), so the classic kv overlay" \
+        "cannot run here. Fix: set lab:overlayMode to swarm (overlay mode swarm), or install Docker 20.10 on this host."
     fi
   fi
   case "$MODE" in kv | swarm) ;; *) die 2 "--mode '$MODE': use kv or swarm" ;; esac
@@ -490,7 +491,8 @@ cmd_apply() {
       die 1 "cannot merge the lab's keys into $JSON_FILE (is it a valid JSON object?)"
   else
     if json_sets_owned; then
-      die 5 "$JSON_FILE already sets one of the lab's settings ($(owned_flag_names | tr '\n' ' ')); dockerd refuses a setting given both as a flag and in the file. Fix: use --method daemon-json, or remove it from $JSON_FILE"
+      die 5 "$JSON_FILE already sets one of the lab's settings ($(owned_flag_names | tr '\n' ' '));" \
+        "dockerd refuses a setting given both as a flag and in the file. Fix: use --method daemon-json, or remove it from $JSON_FILE"
     fi
     # Original command line minus the lab's flags, then the lab's flags: re-running gives the same argv.
     strip_owned <"$ORIG_ARGV" >"$NEWARGV"

@@ -1,4 +1,4 @@
-// npm run topology: the lab topology drawn from the model (Mermaid, the README's markdown block, or SVG),
+// npm run topology: the lab topology drawn from the model (Mermaid, docs/topology.md's markdown, or SVG),
 // for any configuration.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname } from "node:path";
@@ -20,7 +20,7 @@ export interface TopologyArgs {
 const USAGE = `usage: npm run topology -- [--config lab.json] [--format mermaid|markdown|svg] [--out file]
 
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
-  --format F           mermaid (default), markdown (the README block) or svg; an --out ending in
+  --format F           mermaid (default), markdown (docs/topology.md's page) or svg; an --out ending in
                        .svg or .md picks it
   --out FILE           write there instead of stdout
   -h, --help           this text

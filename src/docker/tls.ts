@@ -26,7 +26,9 @@ export function readClientTls(dir: string): TlsMaterial {
       return readFileSync(join(dir, f), "utf8");
     } catch (e) {
       throw new TlsMaterialError(
-        `no TLS client material at ${join(dir, f)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the dind hosts' APIs need the lab's client certificate, which \`npm run up\` writes there. Run the tool from the project directory of the stack that made the lab (or \`npm run up\` again if the lab is up but the files were removed)`,
+        `no TLS client material at ${join(dir, f)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): ` +
+          "the dind hosts' APIs need the lab's client certificate, which `npm run up` writes there. " +
+          "Run the tool from the project directory of the stack that made the lab (or `npm run up` again if the lab is up but the files were removed)",
       );
     }
   };

@@ -189,7 +189,8 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
       );
     } else {
       problems.push(
-        `lab:hostKind = "dind": a privileged probe container from ${image} could not run on the Docker engine at ${engine}: ${d}. Fix: check that the engine answers (docker -H ${engine} info) and can run privileged containers`,
+        `lab:hostKind = "dind": a privileged probe container from ${image} could not run on the Docker engine at ${engine}: ${d}. ` +
+          `Fix: check that the engine answers (docker -H ${engine} info) and can run privileged containers`,
       );
     }
     return { problems, notes };
@@ -208,12 +209,15 @@ export async function checkDind(plan: LabPlan, input: DindProbeInput): Promise<{
   }
   if (r.cgroup.version === 2 && !r.cgroup.writable) {
     problems.push(
-      `lab:hostKind = "dind": /sys/fs/cgroup is read-only in a privileged container on the Docker engine at ${engine}, so the inner dockerds cannot make cgroups for their containers. Fix: an engine whose privileged containers get a writable cgroup v2 tree (Docker 20.10+ does by default)`,
+      `lab:hostKind = "dind": /sys/fs/cgroup is read-only in a privileged container on the Docker engine at ${engine}, ` +
+        "so the inner dockerds cannot make cgroups for their containers. " +
+        "Fix: an engine whose privileged containers get a writable cgroup v2 tree (Docker 20.10+ does by default)",
     );
   }
   if (!r.iptables.ok) {
     problems.push(
-      `lab:hostKind = "dind": iptables does not work in a privileged container on the Docker engine at ${engine} (iptables -t nat -S: ${r.iptables.detail}); every inner dockerd needs its nat and filter tables. ` +
+      `lab:hostKind = "dind": iptables does not work in a privileged container on the Docker engine at ${engine} ` +
+        `(iptables -t nat -S: ${r.iptables.detail}); every inner dockerd needs its nat and filter tables. ` +
         "Fix: a kernel with netfilter NAT (nf_tables or ip_tables with iptable_nat)",
     );
   }

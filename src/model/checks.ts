@@ -24,7 +24,17 @@ import {
   vxlanEffect,
 } from "./faults.js";
 import { measureCount } from "./planning/expectations.js";
-import type { CheckPlan, ExpectationPlan, LabChecks, LabPlan, NetworkPlan, PairCheckGroup, PairProbe, WorkloadPlan } from "./types.js";
+import type {
+  CheckPlan,
+  ExpectationPlan,
+  LabChecks,
+  LabPlan,
+  MacvlanNetworkPlan,
+  NetworkPlan,
+  PairCheckGroup,
+  PairProbe,
+  WorkloadPlan,
+} from "./types.js";
 
 interface Member {
   w: WorkloadPlan;
@@ -146,161 +156,11 @@ function pairGroups(
 export function planChecks(plan: LabPlan): LabChecks {
   const checks: CheckPlan[] = [];
   const pairs: PairCheckGroup[] = [];
-  const hostAddress = new Map(plan.hosts.map((h) => [h.name, h.address]));
-  const driverOf = new Map(plan.networks.map((n) => [n.name, n.driver]));
   for (const net of plan.networks) {
     const m = members(plan, net);
-    // Every container probes every container on the other hosts: one group per source host (and per
-    // fault effect on the target hosts).
-    const probes: PairCheckGroup["probes"] = [
-      ...(net.driver === "overlay"
-        ? [
-            { probe: "ping-name" as const, reason: "cross-host overlay (VXLAN), by name" },
-            { probe: "dns" as const, reason: "embedded DNS resolves the name to the overlay IP" },
-          ]
-        : []),
-      { probe: "ping-ip", reason: `cross-host ${net.driver}, by IP` },
-    ];
-    for (const h of plan.hosts) {
-      const sources = m.filter((x) => x.w.host === h.name).map((x) => x.w.name);
-      const targets = m.filter((x) => x.w.host !== h.name).map((x) => ({ name: x.w.name, ip: x.ip, host: x.w.host }));
-      if (sources.length && targets.length) pairs.push(...pairGroups(plan, net, h.name, sources, targets, probes));
-    }
-    // Network aliases resolve through the embedded DNS like names. An overlay's names are known on every
-    // host; a macvlan network is local to each host, so there its aliases resolve only on the same host.
-    for (const b of m) {
-      const aliases = b.w.attachments.find((x) => x.network === net.name)?.aliases ?? [];
-      for (const alias of aliases) {
-        for (const a of m) {
-          if (a === b || (net.driver === "overlay") !== (a.w.host !== b.w.host)) continue;
-          const where = net.driver === "overlay" ? "from another host" : "from the same host (macvlan is local to each host)";
-          const e = net.driver === "overlay" ? crossHostEffect(plan, "dns", net.driver, a.w.host, b.w.host) : localEffect(plan, a.w.host);
-          checks.push(
-            withEffect(
-              plan,
-              {
-                id: `dns-alias:${a.w.name}->${alias}=${b.w.name}@${net.name}`,
-                kind: "dns",
-                from: a.w.name,
-                host: a.w.host,
-                network: net.name,
-                target: alias,
-                expectedIp: b.ip,
-                expect: "pass",
-                reason: `the alias ${alias} of ${b.w.name} resolves ${where}`,
-              },
-              e,
-            ),
-          );
-        }
-      }
-    }
-    if (net.driver === "overlay") {
-      // Docker adds docker_gwbridge (and routes through it) only to a container none of whose networks
-      // has a gateway of its own: on an overlay and a macvlan, the default route is the macvlan's.
-      const onlyOverlays = (w: WorkloadPlan): boolean => w.attachments.every((at) => driverOf.get(at.network) === "overlay");
-      for (const a of m.filter((x) => onlyOverlays(x.w))) {
-        const base = { from: a.w.name, host: a.w.host, network: net.name, expect: "pass" as const };
-        checks.push(
-          withEffect(
-            plan,
-            {
-              ...base,
-              id: `gwbridge-route:${a.w.name}@${net.name}`,
-              kind: "gwbridge-route",
-              target: "docker_gwbridge",
-              reason: "an overlay container's default route leaves through docker_gwbridge",
-            },
-            localEffect(plan, a.w.host),
-          ),
-        );
-        if (plan.verification.externalTarget) {
-          checks.push(
-            withEffect(
-              plan,
-              {
-                ...base,
-                id: `external:${a.w.name}->${plan.verification.externalTarget}`,
-                kind: "external",
-                target: plan.verification.externalTarget,
-                reason: "outside reachable through docker_gwbridge (NAT on the host)",
-              },
-              outboundEffect(plan, a.w.host),
-            ),
-          );
-        }
-      }
-      // The VXLAN device exists only on hosts with a container on the network, and only carries
-      // traffic when a peer sits on another host.
-      const hostsOn = [...new Set(m.map((x) => x.w.host))];
-      if (hostsOn.length > 1) {
-        for (const h of hostsOn) {
-          checks.push(
-            withEffect(
-              plan,
-              {
-                id: `vxlan:${h}@${net.name}`,
-                kind: "vxlan",
-                from: h,
-                host: h,
-                target: net.name,
-                network: net.name,
-                expect: "pass",
-                reason: "the overlay's VXLAN device (VNI) carries the cross-host traffic",
-              },
-              vxlanEffect(
-                plan,
-                h,
-                hostsOn.filter((x) => x !== h),
-              ),
-            ),
-          );
-        }
-      }
-      checks.push(...faultProbes(plan, net, m));
-    } else {
-      // Macvlan children sit on the underlay's segment: other hosts reach them, their own host does not.
-      const onUnderlay = net.vlan === undefined && net.subnet === plan.underlay.subnet;
-      for (const a of m) {
-        if (!onUnderlay) continue;
-        for (const h of plan.hosts) {
-          const own = h.name === a.w.host;
-          const ping = {
-            id: `host-ping:${h.name}->${a.w.name}@${net.name}`,
-            kind: "host-ping" as const,
-            from: h.name,
-            host: h.name,
-            target: a.ip,
-            network: net.name,
-            expect: own ? ("fail" as const) : ("pass" as const),
-            reason: own
-              ? "a host cannot reach its own macvlan children through the parent interface (expected)"
-              : "macvlan children are reachable from other hosts on the segment",
-          };
-          // The own child is out of reach whatever else breaks; only a stopped daemon keeps the probe from running.
-          checks.push(withEffect(plan, ping, own ? localEffect(plan, h.name) : underlayEffect(plan, h.name, a.w.host, "fails")));
-          if (!own) {
-            checks.push(
-              withEffect(
-                plan,
-                {
-                  id: `ping-ip:${a.w.name}->${h.name}@${net.name}`,
-                  kind: "ping",
-                  from: a.w.name,
-                  host: a.w.host,
-                  target: hostAddress.get(h.name)!,
-                  network: net.name,
-                  expect: "pass",
-                  reason: "a macvlan child reaches other hosts directly on the segment",
-                },
-                // A host whose daemon is stopped still answers on its own network stack.
-                underlayEffect(plan, a.w.host, h.name, "answers"),
-              ),
-            );
-          }
-        }
-      }
-    }
+    pairs.push(...pairChecks(plan, net, m));
+    checks.push(...aliasChecks(plan, net, m));
+    checks.push(...(net.driver === "overlay" ? overlayChecks(plan, net, m) : macvlanChecks(plan, net, m)));
   }
   checks.push(...daemonChecks(plan));
   for (const w of plan.workloads) {
@@ -321,6 +181,179 @@ export function planChecks(plan: LabPlan): LabChecks {
     );
   }
   return { pairs, single: checks, expectations: (plan.expectations ?? []).map((e) => expectationCheck(plan, e)) };
+}
+
+type Members = ReturnType<typeof members>;
+
+/** Every container probes every container on the other hosts: one group per source host (and per fault effect on the target hosts). */
+function pairChecks(plan: LabPlan, net: NetworkPlan, m: Members): PairCheckGroup[] {
+  const probes: PairCheckGroup["probes"] = [
+    ...(net.driver === "overlay"
+      ? [
+          { probe: "ping-name" as const, reason: "cross-host overlay (VXLAN), by name" },
+          { probe: "dns" as const, reason: "embedded DNS resolves the name to the overlay IP" },
+        ]
+      : []),
+    { probe: "ping-ip", reason: `cross-host ${net.driver}, by IP` },
+  ];
+  const pairs: PairCheckGroup[] = [];
+  for (const h of plan.hosts) {
+    const sources = m.filter((x) => x.w.host === h.name).map((x) => x.w.name);
+    const targets = m.filter((x) => x.w.host !== h.name).map((x) => ({ name: x.w.name, ip: x.ip, host: x.w.host }));
+    if (sources.length && targets.length) pairs.push(...pairGroups(plan, net, h.name, sources, targets, probes));
+  }
+  return pairs;
+}
+
+/**
+ * Network aliases resolve through the embedded DNS like names. An overlay's names are known on every
+ * host; a macvlan network is local to each host, so there its aliases resolve only on the same host.
+ */
+function aliasChecks(plan: LabPlan, net: NetworkPlan, m: Members): CheckPlan[] {
+  const checks: CheckPlan[] = [];
+  for (const b of m) {
+    const aliases = b.w.attachments.find((x) => x.network === net.name)?.aliases ?? [];
+    for (const alias of aliases) {
+      for (const a of m) {
+        if (a === b || (net.driver === "overlay") !== (a.w.host !== b.w.host)) continue;
+        const where = net.driver === "overlay" ? "from another host" : "from the same host (macvlan is local to each host)";
+        const e = net.driver === "overlay" ? crossHostEffect(plan, "dns", net.driver, a.w.host, b.w.host) : localEffect(plan, a.w.host);
+        checks.push(
+          withEffect(
+            plan,
+            {
+              id: `dns-alias:${a.w.name}->${alias}=${b.w.name}@${net.name}`,
+              kind: "dns",
+              from: a.w.name,
+              host: a.w.host,
+              network: net.name,
+              target: alias,
+              expectedIp: b.ip,
+              expect: "pass",
+              reason: `the alias ${alias} of ${b.w.name} resolves ${where}`,
+            },
+            e,
+          ),
+        );
+      }
+    }
+  }
+  return checks;
+}
+
+/** An overlay's own checks: docker_gwbridge and the way out through it, the VXLAN device, the faults' probes. */
+function overlayChecks(plan: LabPlan, net: NetworkPlan, m: Members): CheckPlan[] {
+  const checks: CheckPlan[] = [];
+  const driverOf = new Map(plan.networks.map((n) => [n.name, n.driver]));
+  // Docker adds docker_gwbridge (and routes through it) only to a container none of whose networks
+  // has a gateway of its own: on an overlay and a macvlan, the default route is the macvlan's.
+  const onlyOverlays = (w: WorkloadPlan): boolean => w.attachments.every((at) => driverOf.get(at.network) === "overlay");
+  for (const a of m.filter((x) => onlyOverlays(x.w))) {
+    const base = { from: a.w.name, host: a.w.host, network: net.name, expect: "pass" as const };
+    checks.push(
+      withEffect(
+        plan,
+        {
+          ...base,
+          id: `gwbridge-route:${a.w.name}@${net.name}`,
+          kind: "gwbridge-route",
+          target: "docker_gwbridge",
+          reason: "an overlay container's default route leaves through docker_gwbridge",
+        },
+        localEffect(plan, a.w.host),
+      ),
+    );
+    if (plan.verification.externalTarget) {
+      checks.push(
+        withEffect(
+          plan,
+          {
+            ...base,
+            id: `external:${a.w.name}->${plan.verification.externalTarget}`,
+            kind: "external",
+            target: plan.verification.externalTarget,
+            reason: "outside reachable through docker_gwbridge (NAT on the host)",
+          },
+          outboundEffect(plan, a.w.host),
+        ),
+      );
+    }
+  }
+  // The VXLAN device exists only on hosts with a container on the network, and only carries
+  // traffic when a peer sits on another host.
+  const hostsOn = [...new Set(m.map((x) => x.w.host))];
+  if (hostsOn.length > 1) {
+    for (const h of hostsOn) {
+      checks.push(
+        withEffect(
+          plan,
+          {
+            id: `vxlan:${h}@${net.name}`,
+            kind: "vxlan",
+            from: h,
+            host: h,
+            target: net.name,
+            network: net.name,
+            expect: "pass",
+            reason: "the overlay's VXLAN device (VNI) carries the cross-host traffic",
+          },
+          vxlanEffect(
+            plan,
+            h,
+            hostsOn.filter((x) => x !== h),
+          ),
+        ),
+      );
+    }
+  }
+  checks.push(...faultProbes(plan, net, m));
+  return checks;
+}
+
+/** Macvlan children sit on the underlay's segment: other hosts reach them, their own host does not. */
+function macvlanChecks(plan: LabPlan, net: MacvlanNetworkPlan, m: Members): CheckPlan[] {
+  const checks: CheckPlan[] = [];
+  if (net.vlan !== undefined || net.subnet !== plan.underlay.subnet) return checks;
+  const hostAddress = new Map(plan.hosts.map((h) => [h.name, h.address]));
+  for (const a of m) {
+    for (const h of plan.hosts) {
+      const own = h.name === a.w.host;
+      const ping = {
+        id: `host-ping:${h.name}->${a.w.name}@${net.name}`,
+        kind: "host-ping" as const,
+        from: h.name,
+        host: h.name,
+        target: a.ip,
+        network: net.name,
+        expect: own ? ("fail" as const) : ("pass" as const),
+        reason: own
+          ? "a host cannot reach its own macvlan children through the parent interface (expected)"
+          : "macvlan children are reachable from other hosts on the segment",
+      };
+      // The own child is out of reach whatever else breaks; only a stopped daemon keeps the probe from running.
+      checks.push(withEffect(plan, ping, own ? localEffect(plan, h.name) : underlayEffect(plan, h.name, a.w.host, "fails")));
+      if (!own) {
+        checks.push(
+          withEffect(
+            plan,
+            {
+              id: `ping-ip:${a.w.name}->${h.name}@${net.name}`,
+              kind: "ping",
+              from: a.w.name,
+              host: a.w.host,
+              target: hostAddress.get(h.name)!,
+              network: net.name,
+              expect: "pass",
+              reason: "a macvlan child reaches other hosts directly on the segment",
+            },
+            // A host whose daemon is stopped still answers on its own network stack.
+            underlayEffect(plan, a.w.host, h.name, "answers"),
+          ),
+        );
+      }
+    }
+  }
+  return checks;
 }
 
 /**
@@ -456,13 +489,20 @@ export const daemonCheckId = (host: string): string => `daemon-netns:${host}`;
  */
 export function daemonChecks(plan: LabPlan): CheckPlan[] {
   if (plan.overlayMode !== "kv" || !plan.networks.some((n) => n.driver === "overlay")) return [];
-  return plan.hosts.map((h) => ({
-    id: daemonCheckId(h.name),
-    kind: "daemon-netns" as const,
-    from: h.name,
-    host: h.name,
-    target: "dockerd",
-    expect: "pass" as const,
-    reason: "no dockerd thread is left in a deleted network namespace (Docker 20.10 classic overlay defect, moby/libnetwork#1838)",
-  }));
+  // Its helper container runs on the host's daemon: a stopped daemon (lab:faults stop-daemon) means it cannot run.
+  return plan.hosts.map((h) =>
+    withEffect(
+      plan,
+      {
+        id: daemonCheckId(h.name),
+        kind: "daemon-netns" as const,
+        from: h.name,
+        host: h.name,
+        target: "dockerd",
+        expect: "pass" as const,
+        reason: "no dockerd thread is left in a deleted network namespace (Docker 20.10 classic overlay defect, moby/libnetwork#1838)",
+      },
+      localEffect(plan, h.name),
+    ),
+  );
 }

@@ -105,30 +105,59 @@ export function busyboxTags(plan: LabPlan): string[] {
   return tags;
 }
 
+/** What every step builder of one lab shares: its plan, its netns layout and how a script is called. */
+interface StepContext {
+  plan: LabPlan;
+  lab: NonNullable<LabPlan["netns"]>;
+  opts: NetnsCommandOptions;
+  script(name: string): string[];
+  /** --timeout for the readiness waits, when the caller set one. */
+  timeout: string[];
+  /** The arguments that give a namespace its uplink to the lab's switch, at `address`. */
+  uplink(ns: string, end: string, address: string): string[];
+}
+
 export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): NetnsLabCommands {
   const lab = requireNetns(plan);
   const dir = opts.scriptsDir ?? DEFAULT_NETNS_SCRIPTS_DIR;
-  const script = (name: string): string[] => ["bash", `${dir}/${name}.sh`];
-  const timeout = opts.readinessTimeoutSeconds === undefined ? [] : ["--timeout", String(opts.readinessTimeoutSeconds)];
   const prefix = `/${plan.underlay.prefixLength}`;
-  const uplink = (ns: string, end: string, address: string): string[] => [
-    "--namespace",
-    ns,
-    "--switch",
-    lab.switchNamespace,
-    "--bridge",
-    lab.bridge,
-    "--switch-end",
-    end,
-    "--iface",
-    plan.underlay.interface,
-    "--address",
-    address + prefix,
-    "--gateway",
-    plan.underlay.gateway,
-  ];
+  const c: StepContext = {
+    plan,
+    lab,
+    opts,
+    script: (name) => ["bash", `${dir}/${name}.sh`],
+    timeout: opts.readinessTimeoutSeconds === undefined ? [] : ["--timeout", String(opts.readinessTimeoutSeconds)],
+    uplink: (ns, end, address) => [
+      "--namespace",
+      ns,
+      "--switch",
+      lab.switchNamespace,
+      "--bridge",
+      lab.bridge,
+      "--switch-end",
+      end,
+      "--iface",
+      plan.underlay.interface,
+      "--address",
+      address + prefix,
+      "--gateway",
+      plan.underlay.gateway,
+    ],
+  };
+  const kv = plan.kv && plan.kv.provision === "netns" ? kvStep(c, plan.kv) : undefined;
+  requireDocker26(plan, opts);
+  const tags = busyboxTags(plan);
+  return {
+    neighbours: neighboursStep(c),
+    switch: switchStep(c),
+    ...(kv ? { kv } : {}),
+    hosts: plan.hosts.map((h) => hostStep(c, h)),
+    images: plan.hosts.map((h) => imageStep(c, h, tags)),
+  };
+}
 
-  const sw: NetnsStep = {
+function switchStep({ plan, lab, script }: StepContext): NetnsStep {
+  return {
     id: "switch",
     kind: "switch",
     create: [
@@ -138,106 +167,106 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
       "--bridge",
       lab.bridge,
       "--gateway",
-      plan.underlay.gateway + prefix,
+      `${plan.underlay.gateway}/${plan.underlay.prefixLength}`,
     ],
     delete: [...script("switch-down"), "--namespace", lab.switchNamespace, ...netnsLabDirs(plan).flatMap((d) => ["--rmdir", d])],
   };
+}
 
-  let kv: NetnsStep | undefined;
-  if (plan.kv && plan.kv.provision === "netns") {
-    const k = plan.kv;
-    const consul: string[] = [];
-    if (k.kind === "consul") {
-      if (!opts.consulBinary) {
-        throw new Error(
-          'lab:kv.kind = "consul" on a netns lab needs a consul binary, and none was given. ' +
-            "Fix: build it (npm run consul:build) and pass its path (consulBinary / --consul-bin), or set kv.kind to etcd.",
-        );
-      }
-      consul.push("--consul-bin", opts.consulBinary);
+function kvStep({ plan, lab, opts, script, timeout, uplink }: StepContext, k: NonNullable<LabPlan["kv"]>): NetnsStep {
+  const consul: string[] = [];
+  if (k.kind === "consul") {
+    if (!opts.consulBinary) {
+      throw new Error(
+        'lab:kv.kind = "consul" on a netns lab needs a consul binary, and none was given. ' +
+          "Fix: build it (npm run consul:build) and pass its path (consulBinary / --consul-bin), or set kv.kind to etcd.",
+      );
     }
-    const kvDir = netnsKvDir(plan);
-    kv = {
-      id: "kv",
-      kind: "kv",
-      create: [
-        ...script("kv-up"),
-        "--kind",
-        k.kind,
-        "--name",
-        k.nodeName,
-        ...uplink(lab.kvNamespace, KV_SWITCH_END, k.address),
-        "--port",
-        String(k.port),
-        "--dir",
-        kvDir,
-        ...consul,
-        ...timeout,
-      ],
-      delete: [...script("kv-down"), "--namespace", lab.kvNamespace, "--dir", kvDir],
-    };
+    consul.push("--consul-bin", opts.consulBinary);
   }
+  const kvDir = netnsKvDir(plan);
+  return {
+    id: "kv",
+    kind: "kv",
+    create: [
+      ...script("kv-up"),
+      "--kind",
+      k.kind,
+      "--name",
+      k.nodeName,
+      ...uplink(lab.kvNamespace, KV_SWITCH_END, k.address),
+      "--port",
+      String(k.port),
+      "--dir",
+      kvDir,
+      ...consul,
+      ...timeout,
+    ],
+    delete: [...script("kv-down"), "--namespace", lab.kvNamespace, "--dir", kvDir],
+  };
+}
 
-  requireDocker26(plan, opts);
-  const hosts = plan.hosts.map((h): NetnsStep => {
-    const p = requireHostPaths(h);
-    const dockerd = hostDockerdBinary(h, opts);
-    const paths = [
-      "--state-dir",
-      p.stateDir,
-      "--data-root",
-      p.dataRoot,
-      "--exec-root",
-      p.execRoot,
-      "--pidfile",
-      p.pidFile,
+function hostStep({ opts, script, timeout, uplink }: StepContext, h: HostPlan): NetnsStep {
+  const p = requireHostPaths(h);
+  const dockerd = hostDockerdBinary(h, opts);
+  const paths = [
+    "--state-dir",
+    p.stateDir,
+    "--data-root",
+    p.dataRoot,
+    "--exec-root",
+    p.execRoot,
+    "--pidfile",
+    p.pidFile,
+    "--socket",
+    p.socket,
+  ];
+  return {
+    id: `host:${h.name}`,
+    kind: "host",
+    host: h.name,
+    create: [
+      ...script("host-up"),
+      "--name",
+      h.name,
+      ...uplink(p.namespace, switchEndName(h), h.address),
+      ...paths,
+      ...timeout,
+      ...(dockerd ? ["--dockerd", dockerd] : []),
+      "--",
+      ...h.daemon.args,
+    ],
+    delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
+  };
+}
+
+function imageStep({ opts, script }: StepContext, h: HostPlan, tags: readonly string[]): NetnsStep {
+  const p = requireHostPaths(h);
+  return {
+    id: `image:${h.name}`,
+    kind: "image",
+    host: h.name,
+    create: [
+      ...script("busybox-image"),
       "--socket",
       p.socket,
-    ];
-    return {
-      id: `host:${h.name}`,
-      kind: "host",
-      host: h.name,
-      create: [
-        ...script("host-up"),
-        "--name",
-        h.name,
-        ...uplink(p.namespace, switchEndName(h), h.address),
-        ...paths,
-        ...timeout,
-        ...(dockerd ? ["--dockerd", dockerd] : []),
-        "--",
-        ...h.daemon.args,
-      ],
-      delete: [...script("host-down"), "--namespace", p.namespace, ...paths],
-    };
-  });
+      "--rootfs",
+      `${p.stateDir}/busybox-rootfs`,
+      "--busybox",
+      opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH,
+      ...tags.flatMap((t) => ["--tag", t]),
+    ],
+    // The image lives in the host's data-root, which host-down removes.
+    delete: ["true"],
+  };
+}
 
-  const tags = busyboxTags(plan);
-  const images = plan.hosts.map((h): NetnsStep => {
-    const p = requireHostPaths(h);
-    return {
-      id: `image:${h.name}`,
-      kind: "image",
-      host: h.name,
-      create: [
-        ...script("busybox-image"),
-        "--socket",
-        p.socket,
-        "--rootfs",
-        `${p.stateDir}/busybox-rootfs`,
-        "--busybox",
-        opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH,
-        ...tags.flatMap((t) => ["--tag", t]),
-      ],
-      // The image lives in the host's data-root, which host-down removes.
-      delete: ["true"],
-    };
-  });
-
-  // The neighbour table is the kernel's, shared by every namespace: sized before any of them exists,
-  // released after the last is gone. Its create runs again when the need changes (more containers).
-  const neighbours: NetnsStep = {
+/**
+ * The neighbour table is the kernel's, shared by every namespace: sized before any of them exists,
+ * released after the last is gone. Its create runs again when the need changes (more containers).
+ */
+function neighboursStep({ plan, script }: StepContext): NetnsStep {
+  return {
     id: "neighbours",
     kind: "neighbours",
     create: [
@@ -252,8 +281,6 @@ export function netnsCommands(plan: LabPlan, opts: NetnsCommandOptions = {}): Ne
     ],
     delete: [...script("neigh-table"), "release", "--lab", plan.name, "--dir", NEIGH_RESERVATIONS_DIR],
   };
-
-  return { neighbours, switch: sw, ...(kv ? { kv } : {}), hosts, images };
 }
 
 /** All steps in bring-up order: neighbour table, switch, KV, hosts, images (teardown runs them in reverse). */

@@ -266,5 +266,7 @@ export function planSummary(plan: LabPlan): string {
   const n = (count: number, what: string): string => `${count} ${what}${count === 1 ? "" : "s"}`;
   const mode = plan.overlayMode === "kv" && plan.kv ? `kv (${plan.kv.kind} at ${plan.kv.address}:${plan.kv.port})` : plan.overlayMode;
   const drivers = plan.networks.map((net) => `${net.name} ${net.driver}`).join(", ");
-  return `lab ${plan.name}: ${n(plan.hosts.length, `${plan.hostKind} host`)}, overlay mode ${mode}, ${n(plan.networks.length, "network")} (${drivers}), ${n(plan.workloads.length, "container")}, ${n(checkCount(plan.checks), "check")}`;
+  const hosts = n(plan.hosts.length, `${plan.hostKind} host`);
+  const networks = `${n(plan.networks.length, "network")} (${drivers})`;
+  return `lab ${plan.name}: ${hosts}, overlay mode ${mode}, ${networks}, ${n(plan.workloads.length, "container")}, ${n(checkCount(plan.checks), "check")}`;
 }

@@ -14,7 +14,9 @@ import { underCi } from "../reallab/gate.js";
 import { type EngineHome, engineHome, findEngine } from "./tools.js";
 
 const run = promisify(execFile);
-const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+// Where the docs keep the sample ssh stack file and the \`pulumi config set\` examples.
+const hostKinds = readFileSync(join(REPO_ROOT, "docs/host-kinds.md"), "utf8");
+const configuration = readFileSync(join(REPO_ROOT, "docs/configuration.md"), "utf8");
 
 /**
  * A stack of the project under a test-only name, its file written beside Pulumi.yaml as a user's would
@@ -112,15 +114,15 @@ describeEngine("the real engine loads the project, the stack files and README's 
   it(
     "README's sample ssh stack file, with its secret set as README says",
     async () => {
-      const m = /A sample `Pulumi\.ssh\.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(readme);
-      expect(m, "README has no sample Pulumi.ssh.yaml").not.toBeNull();
+      const m = /A sample `Pulumi\.ssh\.yaml`:\n\n```yaml\n([\s\S]*?)```/.exec(hostKinds);
+      expect(m, "docs/host-kinds.md has no sample Pulumi.ssh.yaml").not.toBeNull();
       const stack = "enginetest-ssh";
       const remove = stackFile(stack, m![1]!);
       try {
         expect((await pulumi(home(), REPO_ROOT, ["stack", "init", stack])).code).toBe(0);
         // README: pulumi config set --secret sshPrivateKey < ~/.ssh/lab_ed25519
-        const set = /^pulumi config set --secret (\S+) < \S+$/m.exec(readme);
-        expect(set, "README documents how to store the ssh key").not.toBeNull();
+        const set = /^pulumi config set --secret (\S+) < \S+$/m.exec(hostKinds);
+        expect(set, "docs/host-kinds.md documents how to store the ssh key").not.toBeNull();
         const r = await pulumi(
           home(),
           REPO_ROOT,
@@ -143,7 +145,7 @@ describeEngine("the real engine loads the project, the stack files and README's 
   it(
     "README's `pulumi config set` commands, run on a dev stack, give a configuration the program plans",
     async () => {
-      const block = /<!-- config-set:begin -->\n```sh\n([\s\S]*?)```\n<!-- config-set:end -->/.exec(readme);
+      const block = /<!-- config-set:begin -->\n```sh\n([\s\S]*?)```\n<!-- config-set:end -->/.exec(configuration);
       expect(block, "README has no config-set block").not.toBeNull();
       const commands = block![1]!.split("\n").filter((l) => l.startsWith("pulumi config set "));
       expect(commands.length).toBeGreaterThan(3);

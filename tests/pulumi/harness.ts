@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkLab } from "../../components/networkLab.js";
 import { type LabConfigInput, type LabPlan, buildPlan, expandChecks } from "../../src/model/index.js";
-import { briefOf, buildReport, type CheckResult } from "../../src/verify/index.js";
+import { briefOf, buildReport, type CheckResult, checkResult } from "../../src/verify/index.js";
 import { labSteps } from "../../src/stack/steps.js";
 
 export interface Registered {
@@ -48,26 +48,18 @@ export function fakeResults(plan: LabPlan, failIds: string[] = []): CheckResult[
   return expandChecks(plan.checks).map((c) => {
     const bad = failIds.includes(c.id);
     const outcome = bad ? (c.expect === "pass" ? "fail" : "pass") : c.expect === "pass" ? "pass" : "fail";
-    return {
-      id: c.id,
-      kind: c.kind,
-      from: c.from,
-      host: c.host,
-      target: c.target,
-      ...(c.network ? { network: c.network } : {}),
-      expect: c.expect,
-      outcome,
-      ok: !bad,
-      expected: c.expect !== "pass",
-      error: !bad && c.expect === "no-run",
-      reason: c.reason,
-      detail: bad ? "100% packet loss" : "as expected",
-      durationMs: 12,
-      // A measured series reports what it measured.
-      ...(c.measure ? { data: { sent: c.measure.count, received: c.measure.count - 5, lossPct: 25 } } : {}),
-      ...(c.faults ? { faults: c.faults } : {}),
-      ...(c.expectation ? { expectation: c.expectation } : {}),
-    };
+    // The verifier's own result builder: a check expected not to run is one that could not (an error).
+    return checkResult(
+      c,
+      {
+        outcome,
+        detail: bad ? "100% packet loss" : "as expected",
+        // A measured series reports what it measured.
+        ...(c.measure ? { data: { sent: c.measure.count, received: c.measure.count - 5, lossPct: 25 } } : {}),
+      },
+      !bad && c.expect === "no-run",
+      12,
+    );
   });
 }
 

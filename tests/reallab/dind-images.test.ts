@@ -179,7 +179,7 @@ describeRealLab(
     }, 240_000);
 
     it("build.sh reports every image, and the plan runs them", () => {
-      expect([...tags.keys()].sort()).toEqual(["busybox", "consul", "dind-20.10", "dind-26"]);
+      expect([...tags.keys()].sort()).toEqual(["busybox", "consul", "dind-20.10", "dind-26", "zookeeper"]);
       expect(plan!.images).toEqual({ dind: tags.get("dind-20.10"), kv: tags.get("consul"), workload: tags.get("busybox") });
     });
 

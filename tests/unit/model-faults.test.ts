@@ -256,12 +256,15 @@ describe("what each fault does to the plan's checks", () => {
       "vxlan:host2@ov_net1",
       "host-ping:host2->test3@mv_net1",
       "gwbridge-route:test2@ov_net1",
+      // Its helper container needs the daemon it looks at.
+      "daemon-netns:host2",
     ]) {
       expect(c.get(id), id).toMatchObject({ expect: "no-run" });
       expect(c.get(id)!.reason).toContain("cannot run: host2's dockerd is stopped (lab:faults[0] stop-daemon)");
     }
     expect(c.get("dns:test1->test2@ov_net1")).toMatchObject({ expect: "fail" });
     expect(c.get("ping-ip:test3->host2@mv_net1")).toMatchObject({ expect: "pass" });
+    expect(c.get("daemon-netns:host1")).toMatchObject({ expect: "pass" });
   });
 
   it("down on host2: everything over its link fails; its kv overlay cannot be looked up (no-run)", () => {

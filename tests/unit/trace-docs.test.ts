@@ -1,4 +1,4 @@
-// README's trace and docs/trace.svg are what the renderers make of the real trace saved in docs/trace.json,
+// docs/trace.md's trace and docs/trace.svg are what the renderers make of the real trace saved in docs/trace.json,
 // and that trace is a complete one: every overlay hop saw the probes, with the overlay's VNI on the wire.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -19,9 +19,11 @@ describe("the documented trace", () => {
     expect(saved.vni).toEqual({ wire: 256, device: 256, matches: true });
   });
 
-  it("README shows its hop list and Mermaid diagram as the renderers draw them", () => {
-    const m = /<!-- trace:begin[^>]*-->\n```text\n([\s\S]*?)```\n\n```mermaid\n([\s\S]*?)```\n<!-- trace:end -->/.exec(read("README.md"));
-    expect(m, "README has no trace block").not.toBeNull();
+  it("docs/trace.md shows its hop list and Mermaid diagram as the renderers draw them", () => {
+    const m = /<!-- trace:begin[^>]*-->\n```text\n([\s\S]*?)```\n\n```mermaid\n([\s\S]*?)```\n<!-- trace:end -->/.exec(
+      read("docs/trace.md"),
+    );
+    expect(m, "docs/trace.md has no trace block").not.toBeNull();
     expect(m![1]).toBe(formatTrace(saved));
     expect(m![2]).toBe(traceMermaid(saved));
   });
