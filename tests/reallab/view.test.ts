@@ -210,6 +210,21 @@ describeRealLab("npm run view on a real netns lab, in a real browser", () => {
           `[view] test1 red ${red.toFixed(0)} ms after "verify now", the verification done after ${done.toFixed(0)} ms: ${await page.textContent("#verify-progress")}`,
         );
         expect(done).toBeLessThan(15_000);
+        // The whole run: test1 is red, or amber where its checks went through a dockerd the daemon-netns
+        // check found stuck (not counted, as npm run verify counts them); that check is then the red one, on its host.
+        const final = await statusOf(page, 'g.container[data-container="test1"]');
+        expect(["fail", "blocked"]).toContain(final);
+        const verdicts = await page.evaluate(async () => {
+          const out: string[] = [];
+          for (const h of ["host1", "host2"]) {
+            const r = await fetch(`/api/checks?element=${encodeURIComponent(`host:${h}`)}`);
+            const d = (await r.json()) as { rows: { id: string; word?: string; detail?: string }[] };
+            for (const row of d.rows) if (row.id.startsWith("daemon-netns:")) out.push(`${row.id} ${row.word}: ${row.detail}`);
+          }
+          return out;
+        });
+        console.log(`[view] after docker stop test1: test1 ${final}; ${verdicts.join("; ")}`);
+        if (final === "blocked") expect(verdicts.some((v) => / FAIL: /.test(v))).toBe(true);
         // Only what concerns test1 is red: test3 (on the same host, on the macvlan) stays green.
         expect(await statusOf(page, 'g.container[data-container="test3"]')).toBe("pass");
         expect(await page.textContent('#containers tbody tr[data-container="test1"]')).toMatch(/exited/);
