@@ -62,9 +62,11 @@ describeRealLab(
     beforeAll(async () => {
       for (const k of KINDS) if (!isClean(labLeftovers(k.plan))) await run(k.step.delete).then(() => run(k.switch.delete));
       for (const k of KINDS) await step(k.switch.create, `${k.name}: switch-up`);
-      // Busy loops on every core, bounded (timeout) should this process die before afterAll.
+      // Busy loops on every core, bounded (timeout) should this process die before afterAll. At nice 10:
+      // every core stays busy whenever the starts leave it idle, while the test runner's own processes
+      // still get their turns (at nice 0 they starved, and vitest's worker RPC timed out in CI).
       for (let i = 0; i < availableParallelism(); i++) {
-        const r = await run(["sh", "-c", "timeout 300 sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!"]);
+        const r = await run(["sh", "-c", "timeout 300 nice -n 10 sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!"]);
         burners.push(Number(r.stdout.trim()));
       }
     });
