@@ -45,7 +45,7 @@ describe("npm run up / preview / outputs / destroy, as README writes them", () =
     const r = await npm("up");
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("lab eq1: 2 netns hosts, overlay mode kv (etcd at 198.18.0.2:2379)");
-    expect(r.out).toMatch(/verify: 17 passed, 1 expected failure, 0 failed/);
+    expect(r.out).toMatch(/verify: 19 passed, 1 expected failure, 0 failed/);
   });
 
   it("npm run preview -- --expect-no-changes passes on the running lab", async () => {

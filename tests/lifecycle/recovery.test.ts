@@ -93,7 +93,7 @@ describe("recovery: an up killed half-way", () => {
     expect(isClean(labLeftovers(s.plan))).toBe(true);
     const up = await s.npm("up");
     expect(up.code, up.out).toBe(0);
-    expect(up.out).toMatch(/verify: 17 passed, 1 expected failure, 0 failed/);
+    expect(up.out).toMatch(/verify: 19 passed, 1 expected failure, 0 failed/);
     expect((await s.npm("destroy")).code).toBe(0);
     expect(isClean(labLeftovers(s.plan))).toBe(true);
   });
