@@ -17,7 +17,7 @@ const exec = promisify(execFile);
 const REAL_HOME = userInfo().homedir;
 
 /** The lines of README's netns quick start, as written. */
-export function quickstartLines(readme: string): string[] {
+function quickstartLines(readme: string): string[] {
   const m = /<!-- quickstart-netns:begin[^>]*-->\n```sh\n([\s\S]*?)```\n<!-- quickstart-netns:end -->/.exec(readme);
   if (!m) throw new Error("README has no quickstart-netns block");
   return m[1]!
