@@ -211,11 +211,27 @@ suite("the live page in a real browser (an in-memory lab)", () => {
     const lab = new FakeLab();
     lab.stuck.add("host1");
     const plan = buildPlan({ name: "lab", hostKind: "netns", kv: { kind: "etcd" }, faults: [{ host: "host2", kind: "stop-daemon" }] });
+    // A second record on host2's box (one left from an earlier config): the badges side by side, inside the box.
+    lab.extraFaults = [{ host: "host2", name: "stop-daemon-old", kind: "stop-daemon", setting: "-", state: "stale" }];
     const s = await serve(lab, { plan });
     const page = await browser.context.newPage();
     await page.goto(s.url);
     await page.waitForSelector("body[data-ready]");
-    expect(await page.textContent('#topology g.host[data-host="host2"] .fault-badge text')).toBe("stop-daemon");
+    expect(await page.$$eval('#topology g.host[data-host="host2"] .fault-badge text', (ts) => ts.map((t) => t.textContent))).toEqual([
+      "stop-daemon",
+      "stop-daemon (stale)",
+    ]);
+    const [first, second, box] = await page
+      .$$eval('#topology g.host[data-host="host2"] .fault-badge rect, #topology g.host[data-host="host2"] > rect', (rs) =>
+        rs.map((r) => {
+          const b = (r as SVGGraphicsElement).getBBox();
+          return { x: b.x, right: b.x + b.width };
+        }),
+      )
+      .then((bs) => [bs[1]!, bs[2]!, bs[0]!]);
+    expect(second!.right).toBeLessThan(first!.x);
+    expect(second!.x).toBeGreaterThan(box!.x);
+    expect(first!.right).toBeLessThan(box!.right);
     await page.click("#verify-now");
     await page.waitForSelector("#verify-progress:has-text('done:')");
     expect(await page.isHidden("#expectations-panel")).toBe(true);

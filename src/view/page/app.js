@@ -189,11 +189,12 @@ function drawFaults(faults) {
     let y;
     const key = `${f.at}:${f.host}`;
     if (f.at === "host") {
+      // From the box's top right corner leftwards.
       const r = g.querySelector("rect");
-      x = next.get(key) ?? Number(r.getAttribute("x")) + Number(r.getAttribute("width")) - 8 - w;
+      const right = next.get(key) ?? Number(r.getAttribute("x")) + Number(r.getAttribute("width")) - 8;
+      x = Math.max(right - w, Number(r.getAttribute("x")) + 8);
       y = Number(r.getAttribute("y")) + 8;
       next.set(key, x - 6);
-      x = Math.max(x, Number(r.getAttribute("x")) + 8);
     } else {
       // After the link's label (its interface and address).
       const label = g.querySelector("text").getBBox();
