@@ -23,7 +23,10 @@
 #                the host takes MS longer). Needs tc and the kernel's sch_netem.
 #   down         the interface is set down; its routes are recorded and put back when it comes up again.
 #   drop-vxlan   iptables drops UDP 4789 (VXLAN) in and out of the interface.
-#   mtu          --mtu N: the interface's MTU.
+#   mtu          --mtu N: the interface's MTU. [--reset-tcp-port N]...: the established TCP connections of
+#                those ports (the daemon's KV store) are reset once it is set (ss -K), so that they connect
+#                again under the smaller MTU: a peer keeps sending the segment size agreed before, which
+#                the smaller interface drops, and nothing tells it why (the daemon's API stalls on it).
 #   stop-daemon  --pidfile F (SIGTERM, wait until it has exited) [--restart CMD: how remove starts it again,
 #                run with sh from the directory apply ran in] or --init systemd --unit U (systemctl stop,
 #                docker.socket too); --init pidfile without --restart restarts the recorded command line
@@ -49,7 +52,7 @@ shift
 case "$cmd" in apply | remove | status | prune) ;; *) die "unknown subcommand '$cmd' (use apply, remove, status or prune)" ;; esac
 
 state="" id="" name="" kind="" iface="" netns="" loss="" delay_ms="" jitter_ms="" mtu="" method=auto
-spare="" keep="" pidfile="" restart="" init=pidfile unit=docker.service logfile="" docker_host="" timeout=60
+spare="" reset="" keep="" pidfile="" restart="" init=pidfile unit=docker.service logfile="" docker_host="" timeout=60
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "option $1 needs a value"
   case "$1" in
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
     --mtu) mtu=$2 ;;
     --method) method=$2 ;;
     --spare-tcp-port) spare="$spare $2" ;;
+    --reset-tcp-port) reset="$reset $2" ;;
     --keep) keep="$keep $2" ;;
     --pidfile) pidfile=$2 ;;
     --restart) restart=$2 ;;
@@ -250,7 +254,16 @@ apply_mtu() {
   [ -n "$before" ] || die "cannot read the MTU of $iface"
   echo "$before" >"$rec/mtu.before"
   net ip link set dev "$iface" mtu "$mtu"
-  echo "$iface MTU $before -> $mtu"
+  # Connections made before (the daemon's to its KV store) keep their segment size: reset them, and they
+  # are made again with the new one. Needs ss with -K (iproute2) and a kernel with INET_DIAG_DESTROY.
+  for port in $reset; do
+    if have ss && net ss -K -t state established "( dport = :$port or sport = :$port )" >/dev/null 2>&1; then
+      :
+    else
+      log "warning: could not reset the TCP connections of port $port (no ss -K here): those made before keep sending segments the new MTU drops until they are made again"
+    fi
+  done
+  echo "$iface MTU $before -> $mtu${reset:+ (TCP connections of port$reset reset)}"
 }
 remove_mtu() {
   if [ -f "$rec/mtu.before" ]; then net ip link set dev "$iface" mtu "$(cat "$rec/mtu.before")"; fi

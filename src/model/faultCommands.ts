@@ -106,6 +106,10 @@ function faultArgs(plan: LabPlan, f: FaultPlan, host: HostPlan, opts: FaultComma
       break;
     case "mtu":
       args.push("--mtu", String(f.mtu));
+      // The daemon's connection to its KV store predates the smaller MTU: the store goes on sending the
+      // segment size agreed before, which the host now drops, and the daemon's API stalls on it (a dind
+      // host's GET /networks did for 15 s). Reset, it is made again under the new MTU.
+      if (plan.kv && plan.overlayMode === "kv") args.push("--reset-tcp-port", String(plan.kv.port));
       break;
     case "stop-daemon":
       args.push(...stopDaemonArgs(plan, host, opts));

@@ -8,6 +8,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, expect } from "vitest";
+import { parse, stringify } from "yaml";
 import { downNetnsLab, isClean, labLeftovers, upNetnsLab } from "../../src/lab/netnsLab.js";
 import { REPO_ROOT } from "../../src/lab/run.js";
 import { buildPlan, type HostInput, type LabConfigInput, type LabPlan } from "../../src/model/index.js";
@@ -27,7 +28,7 @@ export interface SshMachines {
   clientKeyFile: string;
   /** Where the engine keeps the stack's state and its home: the key must not be there in the clear. */
   engineDirs(): string[];
-  /** The stack's config file, rewritten (e.g. between rounds). */
+  /** The stack's config file, rewritten (e.g. between rounds); the secret lab:sshKey is kept. */
   configure(config: LabConfigInput): void;
 }
 
@@ -86,7 +87,13 @@ export function useSshMachines(o: SshMachinesOptions): SshMachines {
       if (!stack) throw new Error("stack not ready");
       return stack;
     },
-    configure: (config) => writeFileSync(file, stackFileText(config)),
+    // The stack's secret (lab:sshKey, encrypted into this file) and the salt it was encrypted with stay through a rewrite.
+    configure: (config) => {
+      const old = existsSync(file) ? (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> }) : {};
+      const secret = old.config?.["lab:sshKey"];
+      const next = parse(stackFileText(config)) as { config: Record<string, unknown> };
+      writeFileSync(file, stringify({ ...old, config: { ...next.config, ...(secret === undefined ? {} : { "lab:sshKey": secret }) } }));
+    },
     clientKeyFile: clientKey,
     engineDirs: () => [engine.home().stateDir, engine.home().env["PULUMI_HOME"]!],
   };

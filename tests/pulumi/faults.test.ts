@@ -25,7 +25,7 @@ describe("faults as resources", async () => {
     const inputs = cmd.inputs as { create: string; update: string; delete: string; triggers: string[] };
     const id = run.plan.faults[1]!.id;
     expect(inputs.create).toBe(
-      `sh scripts/faults/fault.sh apply --id ${id} --name small-underlay --kind mtu --iface eth0 --netns fl-host2 --mtu 1400 --state-dir /run/dnlab/fl/faults-host2`,
+      `sh scripts/faults/fault.sh apply --id ${id} --name small-underlay --kind mtu --iface eth0 --netns fl-host2 --mtu 1400 --reset-tcp-port 2379 --state-dir /run/dnlab/fl/faults-host2`,
     );
     expect(inputs.update).toBe(inputs.create);
     expect(inputs.delete).toBe(`sh scripts/faults/fault.sh remove --id ${id} --state-dir /run/dnlab/fl/faults-host2`);

@@ -12,7 +12,7 @@ import { findBinary } from "../reallab/binaries.js";
 const SCRIPT = new URL("../../scripts/faults/fault.sh", import.meta.url).pathname;
 
 /**
- * tc, ip and iptables that log their argv (one line each) and keep the little state fault.sh reads
+ * tc, ip, iptables and ss that log their argv (one line each) and keep the little state fault.sh reads
  * back: the root qdisc (noqueue, or what was added), the link's MTU and flags, whether netem and tc exist.
  */
 const STUB = `#!/bin/bash
@@ -57,7 +57,7 @@ function fault(shell: string, ...args: string[]): { code: number; out: string } 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "fault-script-"));
   spawnSync("mkdir", ["-p", join(dir, "bin"), join(dir, "state")]);
-  for (const tool of ["tc", "ip", "iptables"]) {
+  for (const tool of ["tc", "ip", "iptables", "ss"]) {
     writeFileSync(join(dir, "bin", tool), STUB);
     chmodSync(join(dir, "bin", tool), 0o755);
   }
@@ -163,6 +163,24 @@ describe.each(SHELLS)("fault.sh under %s", (_name, shell) => {
       `iptables -w 5 -A DNLAB-${ID}-O -p tcp --sport 2375 -j RETURN`,
       `iptables -w 5 -A DNLAB-${ID}-O -p tcp --dport 2375 -j RETURN`,
     ]);
+  });
+
+  it.runIf(runnable)("mtu: the KV store's established connections are reset after the MTU is set; an ss that cannot, a warning", () => {
+    const state = join(dir, "faults");
+    const apply = fault(shell, "apply", ...common(state), "--kind", "mtu", "--mtu", "1400", "--reset-tcp-port", "8500");
+    expect(apply.code, apply.out).toBe(0);
+    expect(apply.out).toContain("eth0 MTU 1500 -> 1400 (TCP connections of port 8500 reset)");
+    expect(calls()).toEqual([
+      "ip -o link show dev eth0",
+      "ip link set dev eth0 mtu 1400",
+      "ss -K -t state established ( dport = :8500 or sport = :8500 )",
+    ]);
+    expect(fault(shell, "remove", "--state-dir", state, "--id", ID).code).toBe(0);
+    // An ss without -K (busybox has no ss at all; the machine's own must not run here): it fails.
+    writeFileSync(join(dir, "bin", "ss"), "#!/bin/sh\necho 'ss: invalid option -- K' >&2\nexit 1\n");
+    const noSs = fault(shell, "apply", ...common(state), "--kind", "mtu", "--mtu", "1400", "--reset-tcp-port", "8500");
+    expect(noSs.code, noSs.out).toBe(0);
+    expect(noSs.out).toContain("warning: could not reset the TCP connections of port 8500 (no ss -K here)");
   });
 
   it.runIf(runnable)("mtu: the old MTU is recorded and put back; prune removes what the plan no longer has", () => {

@@ -375,6 +375,14 @@ describe("fault command lines per host kind", () => {
     ]);
   });
 
+  it("mtu in kv mode: the daemon's connections to the KV store are reset once the MTU is set; swarm mode has none to reset", () => {
+    const kv = buildPlan({ faults: [{ host: "host2", kind: "mtu", mtu: 1400 }] });
+    const args = faultCalls(kv, kv.faults[0]!).apply.args;
+    expect(args.slice(args.indexOf("--mtu"))).toEqual(["--mtu", "1400", "--reset-tcp-port", "8500", "--state-dir", "/run/dnlab-faults"]);
+    const swarm = buildPlan(netns({ overlayMode: "swarm", faults: [{ host: "host2", kind: "mtu", mtu: 1400 }] }));
+    expect(faultCalls(swarm, swarm.faults[0]!).apply.args).not.toContain("--reset-tcp-port");
+  });
+
   it("dind: the script on stdin of `docker exec -i` into the host's container, the API port spared", () => {
     const plan = buildPlan({ faults: [{ host: "host2", kind: "loss", loss: 30 }] });
     const call = faultCalls(plan, plan.faults[0]!, { dindEngine: "unix:///run/outer.sock" }).apply;
