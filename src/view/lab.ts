@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SshOptions } from "../docker/transport.js";
-import { type InspectReport, inspectLab } from "../inspect/index.js";
+import { type InspectContainer, type InspectHost, type InspectReport, inspectLab } from "../inspect/index.js";
 import { checkCount, type LabPlan, LAST_VERIFY_FILE, type TopologyLive, topologyView } from "../model/index.js";
 import { layoutTopology } from "../topology/layout.js";
 import { renderTopologySvg } from "../topology/svg.js";
@@ -77,23 +77,11 @@ export function startCommands(plan: LabPlan, source: LabSource): string[] {
   }
 }
 
-export interface LiveHost {
-  name: string;
-  reachable: boolean;
-  dockerVersion?: string;
-  mode?: string;
-  error?: string;
-}
+/** A host as the page shows it: inspect's view of it, what the page draws. */
+export type LiveHost = Pick<InspectHost, "name" | "reachable" | "dockerVersion" | "mode" | "error">;
 
-export interface LiveContainer {
-  name: string;
-  host: string;
-  state: string;
-  running: boolean;
-  /** network -> address: live where the container has one, else the plan's. */
-  ips: Record<string, string>;
-  problems: string[];
-}
+/** A container as inspect reports it, its ips live where it has them, else the plan's. */
+export type LiveContainer = InspectContainer;
 
 export interface VerificationInfo {
   /** Where the colours come from: the saved report, or a run from this page. */
