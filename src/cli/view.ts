@@ -1,14 +1,10 @@
 // npm run view -- [--config lab.json | --plan plan.json | --pulumi-config cfg.json] [--port 8080] [--listen ADDR]
-// (or LAB_STACK=name: that stack's config, read with `pulumi config --json`)
+// (or LAB_STACK=name: that stack's lab: settings, from Pulumi.<name>.yaml, as verify, inspect and trace read them)
 // Serves a live page of the running lab: its topology coloured by the last verification, each element's
 // checks, "verify now", and a trace between two containers. 127.0.0.1 only unless --listen says otherwise,
 // and then every request needs the token printed at start.
 // Exit codes: 0 stopped (Ctrl-C, SIGTERM), 1 could not serve (the port is taken), 2 bad usage.
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
-import { REPO_ROOT } from "../lab/run.js";
-import { buildPlan, type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
-import { labConfigFromPulumiJson } from "../stack/configValues.js";
+import { type LabPlan, LAST_VERIFY_FILE } from "../model/index.js";
 import { type AccessOptions, type LabAccess, type LabSource, labAccess, ViewLab } from "../view/lab.js";
 import { isLoopback, newToken, startViewServer } from "../view/server.js";
 import {
@@ -19,6 +15,7 @@ import {
   parseFlags,
   planFromArgs,
   positiveNumber,
+  processIo,
   runAsMain,
   runCli,
   UsageError,
@@ -32,8 +29,8 @@ const USAGE = `usage: npm run view -- [--config lab.json | --plan plan.json | --
   --config FILE        lab config (JSON, the lab:* settings); default: the built-in dind dev lab
   --plan FILE          an already built LabPlan (JSON)
   --pulumi-config FILE the output of \`pulumi config --json\` of the stack
-                       (with none of the three and LAB_STACK set: that stack's config, read with
-                       \`pulumi config --json --stack <stack>\` on the project's backend, as npm run up uses it)
+                       (with none of the three and LAB_STACK set: that stack's lab: settings, read from
+                       Pulumi.<stack>.yaml, as npm run up deploys them and verify, inspect and trace read them)
   --port N             the port to serve on (default 8080; 0 picks a free one)
   --listen ADDR        the address to serve on (default 127.0.0.1). Any other than a loopback address
                        needs the token printed at start: every request without it gets 401
@@ -57,33 +54,9 @@ export interface ViewCliArgs {
   access: AccessOptions;
 }
 
-/** `pulumi config --json` of a stack, on the backend scripts/pulumi.sh uses (the project's .lab/state unless set). */
-export function stackConfigJson(stack: string, env: NodeJS.ProcessEnv = process.env): unknown {
-  const r = spawnSync("pulumi", ["config", "--json", "--stack", stack], {
-    cwd: REPO_ROOT,
-    encoding: "utf8",
-    env: {
-      ...env,
-      PULUMI_BACKEND_URL: env["PULUMI_BACKEND_URL"] ?? `file://${resolve(REPO_ROOT, ".lab/state")}`,
-      PULUMI_CONFIG_PASSPHRASE: env["PULUMI_CONFIG_PASSPHRASE"] ?? "",
-    },
-  });
-  const fix = `give the stack's config another way: pulumi config --json --stack ${stack} > cfg.json, then --pulumi-config cfg.json`;
-  if (r.error)
-    throw new UsageError(`LAB_STACK=${stack}: cannot run pulumi (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); ${fix}`);
-  if (r.status !== 0)
-    throw new UsageError(`LAB_STACK=${stack}: pulumi config failed: ${(r.stderr || r.stdout).trim().split("\n")[0]}; ${fix}`);
-  try {
-    return JSON.parse(r.stdout) as unknown;
-  } catch (e) {
-    throw new UsageError(`LAB_STACK=${stack}: pulumi config --json printed no JSON (${(e as Error).message})`);
-  }
-}
-
 export interface ParseDeps {
+  /** The environment (LAB_STACK); default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** How LAB_STACK's config is read (tests pass a fake). */
-  stackConfig?: (stack: string) => unknown;
 }
 
 export function parseViewCli(argv: string[], deps: ParseDeps = {}): ViewCliArgs | "help" {
@@ -98,27 +71,18 @@ export function parseViewCli(argv: string[], deps: ParseDeps = {}): ViewCliArgs 
   if (v.help) return "help";
   const env = deps.env ?? process.env;
   const stack = env["LAB_STACK"];
-  let plan: LabPlan;
-  let source: LabSource;
-  if (v.config === undefined && v.plan === undefined && v["pulumi-config"] === undefined && stack) {
-    const json = (deps.stackConfig ?? stackConfigJson)(stack);
-    try {
-      plan = buildPlan(labConfigFromPulumiJson(json));
-    } catch (e) {
-      throw new UsageError(`LAB_STACK=${stack}: ${(e as Error).message}`);
-    }
-    source = { kind: "stack", stack };
-  } else {
-    plan = planFromArgs(v);
-    source =
-      v.config !== undefined
-        ? { kind: "config", file: v.config }
-        : v.plan !== undefined
-          ? { kind: "plan", file: v.plan }
-          : v["pulumi-config"] !== undefined
-            ? { kind: "pulumi-config", file: v["pulumi-config"] }
+  // The same reader as verify, inspect and trace: a flag naming the lab, else LAB_STACK's stack file.
+  const plan = planFromArgs(v, { ...processIo, env });
+  const source: LabSource =
+    v.config !== undefined
+      ? { kind: "config", file: v.config }
+      : v.plan !== undefined
+        ? { kind: "plan", file: v.plan }
+        : v["pulumi-config"] !== undefined
+          ? { kind: "pulumi-config", file: v["pulumi-config"] }
+          : stack
+            ? { kind: "stack", stack }
             : { kind: "default" };
-  }
   const endpoints = endpointsFromArgs(plan, v.endpoint);
   const port = v.port === "0" ? 0 : positiveNumber("--port", v.port, true);
   if (port !== undefined && port > 65535) throw new UsageError(`--port ${v.port}: must be at most 65535, e.g. --port 8080`);

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SshOptions } from "../docker/transport.js";
-import { type InspectReport, inspectLab } from "../inspect/index.js";
+import { type InspectContainer, type InspectHost, type InspectReport, inspectLab } from "../inspect/index.js";
 import { checkCount, type LabPlan, LAST_VERIFY_FILE, type TopologyLive, topologyView } from "../model/index.js";
 import { layoutTopology } from "../topology/layout.js";
 import { renderTopologySvg } from "../topology/svg.js";
@@ -15,7 +15,8 @@ import { summaryLine as traceSummary, traceTitle } from "../trace/render.js";
 import { traceSvg } from "../trace/svg.js";
 import type { TraceResult } from "../trace/types.js";
 import { type CheckResult, summaryLine, type VerifyReport, verifyLab } from "../verify/index.js";
-import { CheckIndex, type CheckRow, checkRows, type ElementKey, type ElementStatus, Progress } from "./status.js";
+import { type ViewFault, viewFaults } from "./faults.js";
+import { CheckIndex, type CheckRow, checkRows, type ElementKey, type ElementStatus, expectationRows, Progress } from "./status.js";
 import { type TracePath, tracePath } from "./tracePath.js";
 
 /** How the page reaches the lab: the same calls the verify, inspect and trace CLIs make. */
@@ -76,23 +77,11 @@ export function startCommands(plan: LabPlan, source: LabSource): string[] {
   }
 }
 
-export interface LiveHost {
-  name: string;
-  reachable: boolean;
-  dockerVersion?: string;
-  mode?: string;
-  error?: string;
-}
+/** A host as the page shows it: inspect's view of it, what the page draws. */
+export type LiveHost = Pick<InspectHost, "name" | "reachable" | "dockerVersion" | "mode" | "error">;
 
-export interface LiveContainer {
-  name: string;
-  host: string;
-  state: string;
-  running: boolean;
-  /** network -> address: live where the container has one, else the plan's. */
-  ips: Record<string, string>;
-  problems: string[];
-}
+/** A container as inspect reports it, its ips live where it has them, else the plan's. */
+export type LiveContainer = InspectContainer;
 
 export interface VerificationInfo {
   /** Where the colours come from: the saved report, or a run from this page. */
@@ -122,8 +111,10 @@ export interface ViewState {
   statuses: Record<ElementKey, ElementStatus>;
   verifying: boolean;
   tracing: boolean;
-  /** Faults injected into the lab (lab:faults), per host: none until that feature exists. */
-  faults: { host: string; text: string }[];
+  /** The lab's faults (lab:faults) as inspect found them on the hosts, stale records included. */
+  faults: ViewFault[];
+  /** The user's own expectations (lab:expect), in the order written, with the last verification's results. */
+  expectations: CheckRow[];
 }
 
 export interface TraceResponse {
@@ -319,7 +310,8 @@ export class ViewLab {
       statuses: this.index.statuses(this.results),
       verifying: this.verifying,
       tracing: this.tracing,
-      faults: [],
+      faults: viewFaults(plan, this.live?.faults, this.liveError),
+      expectations: expectationRows(plan, this.results),
     };
   }
 

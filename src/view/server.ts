@@ -194,45 +194,7 @@ export async function startViewServer(lab: ViewLab, o: ViewServerOptions): Promi
       return;
     }
     if (method === "POST" && (url.pathname === "/api/verify" || url.pathname === "/api/trace")) {
-      // Only the page's own fetch (JSON, same origin) may act: a form or another site's script cannot.
-      const origin = req.headers.origin;
-      if (
-        !(req.headers["content-type"] ?? "").startsWith("application/json") ||
-        (origin !== undefined && new URL(origin).host !== req.headers.host)
-      ) {
-        json(res, 403, { error: "actions take a JSON request from the page itself" });
-        return;
-      }
-      let body: unknown;
-      try {
-        const text = await readBody(req);
-        body = text.trim() === "" ? {} : JSON.parse(text);
-      } catch (e) {
-        json(res, 400, { error: (e as Error).message });
-        return;
-      }
-      if (url.pathname === "/api/verify") {
-        try {
-          lab.startVerify(events);
-          json(res, 202, { started: true });
-        } catch (e) {
-          json(res, e instanceof BusyError ? 409 : 500, { error: (e as Error).message });
-        }
-        return;
-      }
-      const b = (body ?? {}) as { from?: unknown; to?: unknown };
-      let request: ReturnType<ViewLab["validateTrace"]>;
-      try {
-        request = lab.validateTrace(b.from, b.to);
-      } catch (e) {
-        json(res, e instanceof TypeError || e instanceof TraceInputError ? 400 : 500, { error: (e as Error).message });
-        return;
-      }
-      try {
-        json(res, 200, await lab.trace(request));
-      } catch (e) {
-        json(res, e instanceof BusyError ? 409 : 500, { error: (e as Error).message });
-      }
+      await handleAction(lab, events, req, res, url.pathname);
       return;
     }
     json(res, pages.has(url.pathname) || url.pathname.startsWith("/api/") ? 405 : 404, { error: `${method} ${url.pathname}: not here` });
@@ -272,4 +234,53 @@ export async function startViewServer(lab: ViewLab, o: ViewServerOptions): Promi
         server.closeAllConnections();
       }),
   };
+}
+
+/** POST /api/verify and /api/trace: the page's two actions, each one at a time. */
+async function handleAction(
+  lab: ViewLab,
+  events: ViewEvents,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  action: "/api/verify" | "/api/trace",
+): Promise<void> {
+  // Only the page's own fetch (JSON, same origin) may act: a form or another site's script cannot.
+  const origin = req.headers.origin;
+  if (
+    !(req.headers["content-type"] ?? "").startsWith("application/json") ||
+    (origin !== undefined && new URL(origin).host !== req.headers.host)
+  ) {
+    json(res, 403, { error: "actions take a JSON request from the page itself" });
+    return;
+  }
+  let body: unknown;
+  try {
+    const text = await readBody(req);
+    body = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (e) {
+    json(res, 400, { error: (e as Error).message });
+    return;
+  }
+  if (action === "/api/verify") {
+    try {
+      lab.startVerify(events);
+      json(res, 202, { started: true });
+    } catch (e) {
+      json(res, e instanceof BusyError ? 409 : 500, { error: (e as Error).message });
+    }
+    return;
+  }
+  const b = (body ?? {}) as { from?: unknown; to?: unknown };
+  let request: ReturnType<ViewLab["validateTrace"]>;
+  try {
+    request = lab.validateTrace(b.from, b.to);
+  } catch (e) {
+    json(res, e instanceof TypeError || e instanceof TraceInputError ? 400 : 500, { error: (e as Error).message });
+    return;
+  }
+  try {
+    json(res, 200, await lab.trace(request));
+  } catch (e) {
+    json(res, e instanceof BusyError ? 409 : 500, { error: (e as Error).message });
+  }
 }

@@ -1,12 +1,17 @@
 // What each element of the topology picture stands for in the verification: the checks that concern a
 // container, a container's link to a network, a host, a network and the KV store, and the colour they
-// come to (pass, expected fail, fail, not run). Pure: the plan's checks and a report's results in, the
-// statuses out. The live page only paints what this computes.
+// come to (pass, expected fail, fail, blocked, not run), and the user's own expectations (lab:expect).
+// Pure: the plan's checks and a report's results in, the statuses out. The live page only paints what
+// this computes.
 import { type CheckPlan, eachCheck, type Expectation, type LabPlan } from "../model/index.js";
-import type { CheckResult } from "../verify/index.js";
+import { type CheckResult, statusOf } from "../verify/index.js";
 
-/** A check's colour: as expected and passing, as expected and failing (the plan predicts it), not as expected, or no result. */
-export type CheckStatus = "pass" | "xfail" | "fail" | "notrun";
+/**
+ * A check's colour: as expected and passing, as expected and failing or not running (the plan predicts
+ * it: a fault's effect, a host and its own macvlan child), not as expected, blocked (it failed through a
+ * stuck dockerd: that host's daemon-netns check is the failure that counts), or no result.
+ */
+export type CheckStatus = "pass" | "xfail" | "fail" | "blocked" | "notrun";
 
 /**
  * An element of the picture, as the SVG's data attributes name it: container:test1, link:test1@ov_net1
@@ -24,6 +29,7 @@ export interface StatusCounts {
   pass: number;
   xfail: number;
   fail: number;
+  blocked: number;
   notrun: number;
 }
 
@@ -32,25 +38,32 @@ export interface ElementStatus {
   counts: StatusCounts;
 }
 
-export function statusOfResult(r: Pick<CheckResult, "ok" | "expected"> | undefined): CheckStatus {
+/** The fields of a result its colour depends on. */
+export type ResultStatus = Pick<CheckResult, "ok" | "expected" | "blockedBy">;
+
+export function statusOfResult(r: ResultStatus | undefined): CheckStatus {
   if (r === undefined) return "notrun";
+  // Not counted as failed (the verifier's summary does the same): the stuck daemon's own check is red.
+  if (r.blockedBy !== undefined) return "blocked";
   if (!r.ok) return "fail";
   return r.expected ? "xfail" : "pass";
 }
 
 /**
- * One colour for many checks: any unexpected result makes it red; otherwise a pass makes it green (a
- * container whose checks pass is healthy even when one of them is an expected failure); only expected
- * failures give their own colour; nothing run, grey.
+ * One colour for many checks: any unexpected result makes it red; then any check blocked by a stuck
+ * daemon (what it stands for is not known); otherwise a pass makes it green (a container whose checks
+ * pass is healthy even when one of them is an expected failure); only expected failures give their own
+ * colour; nothing run, grey.
  */
 export function combine(c: StatusCounts): CheckStatus {
   if (c.fail > 0) return "fail";
+  if (c.blocked > 0) return "blocked";
   if (c.pass > 0) return "pass";
   if (c.xfail > 0) return "xfail";
   return "notrun";
 }
 
-const zero = (): StatusCounts => ({ pass: 0, xfail: 0, fail: 0, notrun: 0 });
+const zero = (): StatusCounts => ({ pass: 0, xfail: 0, fail: 0, blocked: 0, notrun: 0 });
 
 /** The plan's checks, and for each the elements of the picture it concerns (and back). */
 export class CheckIndex {
@@ -108,7 +121,7 @@ export class CheckIndex {
   }
 
   /** Every element's colour from a run's results (by check id); a check without a result is "not run". */
-  statuses(results: ReadonlyMap<string, Pick<CheckResult, "ok" | "expected">>): Record<ElementKey, ElementStatus> {
+  statuses(results: ReadonlyMap<string, ResultStatus>): Record<ElementKey, ElementStatus> {
     const out: Record<ElementKey, ElementStatus> = {};
     for (const [key, ids] of this.checksOf) {
       const counts = zero();
@@ -123,6 +136,8 @@ export class CheckIndex {
 export interface CheckRow {
   id: string;
   status: CheckStatus;
+  /** The verification table's word for it: PASS, XFAIL, NORUN, BLOCKED, FAIL, XPASS!, RAN!, ERROR (absent when not run). */
+  word?: string;
   kind: string;
   from: string;
   target: string;
@@ -130,33 +145,48 @@ export interface CheckRow {
   expect: Expectation;
   /** Why the plan expects this outcome. */
   reason: string;
+  /** The faults (their labels, lab:faults[i] kind) that set the expectation: the report's own field, else the plan's. */
+  faults?: string[];
+  /** The failed daemon-netns check that stands for this one. */
+  blockedBy?: string;
+  /** A user's expectation (lab:expect): its name and key. */
+  expectation?: { name: string; key: string };
   /** What the probe saw (absent when not run). */
   detail?: string;
   durationMs?: number;
+}
+
+/** A check and its result (if any) as a row. */
+function rowOf(c: CheckPlan, r: CheckResult | undefined): CheckRow {
+  const faults = r?.faults ?? c.faults;
+  return {
+    id: c.id,
+    status: statusOfResult(r),
+    ...(r ? { word: statusOf(r) } : {}),
+    kind: c.kind,
+    from: c.from,
+    target: c.target,
+    ...(c.network !== undefined ? { network: c.network } : {}),
+    expect: c.expect,
+    reason: c.reason,
+    ...(faults?.length ? { faults } : {}),
+    ...(r?.blockedBy !== undefined ? { blockedBy: r.blockedBy } : {}),
+    ...(c.expectation ? { expectation: c.expectation } : {}),
+    ...(r ? { detail: r.detail, durationMs: r.durationMs } : {}),
+  };
 }
 
 /** The checks of one element with their results, failures first. Undefined for an element the plan does not have. */
 export function checkRows(index: CheckIndex, key: ElementKey, results: ReadonlyMap<string, CheckResult>): CheckRow[] | undefined {
   const ids = index.checksOf.get(key);
   if (!ids) return undefined;
-  const order: Record<CheckStatus, number> = { fail: 0, notrun: 1, xfail: 2, pass: 3 };
-  return ids
-    .map((id): CheckRow => {
-      const c = index.checks.get(id)!;
-      const r = results.get(id);
-      return {
-        id,
-        status: statusOfResult(r),
-        kind: c.kind,
-        from: c.from,
-        target: c.target,
-        ...(c.network !== undefined ? { network: c.network } : {}),
-        expect: c.expect,
-        reason: c.reason,
-        ...(r ? { detail: r.detail, durationMs: r.durationMs } : {}),
-      };
-    })
-    .sort((a, b) => order[a.status] - order[b.status]);
+  const order: Record<CheckStatus, number> = { fail: 0, blocked: 1, notrun: 2, xfail: 3, pass: 4 };
+  return ids.map((id) => rowOf(index.checks.get(id)!, results.get(id))).sort((a, b) => order[a.status] - order[b.status]);
+}
+
+/** The user's own expectations (lab:expect), in the order written, each with its result (if any). */
+export function expectationRows(plan: LabPlan, results: ReadonlyMap<string, CheckResult>): CheckRow[] {
+  return (plan.checks.expectations ?? []).map((c) => rowOf(c, results.get(c.id)));
 }
 
 /**

@@ -1,9 +1,11 @@
 // A lab for the live page's unit tests, in memory: inspect sees every host and container (those in
-// `down` exited), the verification passes every check but those of a down container, and the trace is
-// the real one of docs/trace.json (test2 -> test1 on the default netns lab), stopped at test1 when it is down.
+// `down` exited) and the plan's faults as active (plus any `extraFaults`), the verification comes out as
+// the plan expects every check but those of a down container, those `flipped` and those through a
+// `stuck` daemon (blocked by its daemon-netns check), and the trace is the real one of docs/trace.json
+// (test2 -> test1 on the default netns lab), stopped at test1 when it is down.
 import { readFileSync } from "node:fs";
-import type { InspectReport } from "../../src/inspect/index.js";
-import { buildPlan, expandChecks, type LabPlan } from "../../src/model/index.js";
+import type { InspectFault, InspectReport } from "../../src/inspect/index.js";
+import { buildPlan, daemonCheckId, describeFault, expandChecks, faultSetting, type LabPlan } from "../../src/model/index.js";
 import type { TraceRequest } from "../../src/trace/plan.js";
 import type { TraceResult } from "../../src/trace/types.js";
 import { buildReport, type CheckResult, checkResult, type VerifyReport } from "../../src/verify/index.js";
@@ -12,11 +14,34 @@ import type { LabAccess } from "../../src/view/lab.js";
 /** The lab docs/trace.json was traced on: the default scenario on netns hosts, etcd. */
 export const fakePlan = (): LabPlan => buildPlan({ name: "lab", hostKind: "netns", kv: { kind: "etcd" } });
 
+/** The default netns lab with a fault on host2's VXLAN, a named MTU fault on host1 and three expectations of the user's. */
+export const faultedPlan = (): LabPlan =>
+  buildPlan({
+    name: "lab",
+    hostKind: "netns",
+    kv: { kind: "etcd" },
+    faults: [
+      { host: "host2", kind: "drop-vxlan" },
+      { name: "small-underlay", host: "host1", kind: "mtu", mtu: 1400 },
+    ],
+    expect: [
+      { name: "test2 finds test1 by name", from: "test2", to: "test1", network: "ov_net1", probe: "dns" },
+      { name: "test2 cannot ping test1", from: "test2", to: "test1", network: "ov_net1", probe: "ping", expect: "fail" },
+      { name: "test3 reaches its host", from: "test3", to: "host1", probe: "ping", expect: "pass" },
+    ],
+  });
+
 export const savedTrace = (): TraceResult =>
   JSON.parse(readFileSync(new URL("../../docs/trace.json", import.meta.url), "utf8")) as TraceResult;
 
 export class FakeLab implements LabAccess {
   readonly down = new Set<string>();
+  /** Checks (by id) whose outcome is the opposite of what the plan expects. */
+  readonly flipped = new Set<string>();
+  /** Hosts whose dockerd is stuck: their daemon-netns check fails, and what runs there is blocked by it. */
+  readonly stuck = new Set<string>();
+  /** Fault records inspect finds besides the plan's (stale ones). */
+  extraFaults: InspectFault[] = [];
   running = true;
   verifications = 0;
   traces: TraceRequest[] = [];
@@ -58,7 +83,20 @@ export class FakeLab implements LabAccess {
           problems: [],
         };
       }),
-      faults: [],
+      faults: [
+        ...plan.faults.map(
+          (f): InspectFault => ({
+            host: f.host,
+            name: f.name,
+            kind: f.kind,
+            setting: faultSetting(f),
+            state: "active",
+            effect: describeFault(f, plan),
+            since: "2026-12-06T10:00:00Z",
+          }),
+        ),
+        ...this.extraFaults,
+      ],
       lastVerification: { file: "", found: false },
     };
   }
@@ -72,14 +110,18 @@ export class FakeLab implements LabAccess {
     for (const c of expandChecks(plan.checks)) {
       const to = ips.get(c.expectedIp ?? c.target) ?? c.target;
       const broken = this.down.has(c.from) || this.down.has(to);
-      const r = broken
+      const pass = (c.expect === "pass") !== this.flipped.has(c.id);
+      let r = broken
         ? checkResult(c, { outcome: "fail", detail: `${this.down.has(c.from) ? c.from : to} is not running` }, this.down.has(c.from), 40)
-        : checkResult(
-            c,
-            { outcome: c.expect === "pass" ? "pass" : "fail", detail: c.expect === "pass" ? "reply in 0.05 ms" : "no reply (expected)" },
-            c.expect === "no-run",
-            120,
-          );
+        : checkResult(c, { outcome: pass ? "pass" : "fail", detail: pass ? "reply in 0.05 ms" : "no reply" }, c.expect === "no-run", 120);
+      if (this.stuck.has(c.host)) {
+        r =
+          c.kind === "daemon-netns"
+            ? checkResult(c, { outcome: "fail", detail: `${c.host}'s dockerd is stuck` }, false, 30)
+            : c.expect === "no-run"
+              ? r
+              : { ...checkResult(c, { outcome: "fail", detail: "timed out" }, true, 5000), blockedBy: daemonCheckId(c.host) };
+      }
       results.push(r);
       onResult(r);
       await new Promise((res) => setTimeout(res, 1));

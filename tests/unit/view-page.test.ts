@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPlan, type LabPlan } from "../../src/model/index.js";
 import { ViewLab } from "../../src/view/lab.js";
 import { startViewServer, type ViewServer } from "../../src/view/server.js";
 import { type Browser, browserMissing, launchBrowser } from "../browser.js";
 import { underCi } from "../reallab/gate.js";
-import { FakeLab, fakePlan } from "./view-fake.js";
+import { FakeLab, faultedPlan, fakePlan } from "./view-fake.js";
 
 const missing = browserMissing();
 if (missing && !underCi()) console.log(`[browser] skipped: the live page in a browser: ${missing}`);
@@ -27,8 +28,11 @@ suite("the live page in a real browser (an in-memory lab)", () => {
   let browser: Browser;
   let url = "";
 
-  async function serve(lab: FakeLab, o: { listen?: string; token?: string } = {}): Promise<ViewServer> {
-    const view = new ViewLab(fakePlan(), lab, { source: { kind: "default" }, verifyFile: join(dir, `verify-${servers.length}.json`) });
+  async function serve(lab: FakeLab, o: { listen?: string; token?: string; plan?: LabPlan } = {}): Promise<ViewServer> {
+    const view = new ViewLab(o.plan ?? fakePlan(), lab, {
+      source: { kind: "default" },
+      verifyFile: join(dir, `verify-${servers.length}.json`),
+    });
     await view.refresh();
     const s = await startViewServer(view, { listen: o.listen ?? "127.0.0.1", port: 0, ...(o.token ? { token: o.token } : {}) });
     servers.push(s);
@@ -96,7 +100,7 @@ suite("the live page in a real browser (an in-memory lab)", () => {
     await page.waitForSelector("#details:not([hidden])");
     expect(await page.textContent("#details-title")).toBe("container test1: 9 check(s)");
     const first = await page.$$eval("#details-checks tbody tr:first-child td", (tds) => tds.map((td) => td.textContent));
-    expect(first[0]).toBe("FAIL");
+    expect(first[0]).toBe("ERROR"); // the verification's own word: test1's own probes could not run
     expect(first[2]).toMatch(/\w/); // why it is expected
     expect(first[3]).toBe("test1 is not running");
     expect(first[4]).toBe("0.04 s");
@@ -104,7 +108,7 @@ suite("the live page in a real browser (an in-memory lab)", () => {
     await page.click('#topology g.attachment[data-container="test3"][data-network="mv_net1"] circle');
     await page.waitForFunction(() => document.querySelector("#details-title")?.textContent?.startsWith("link test3@mv_net1"));
     expect(await page.textContent('#details-checks tr[data-check="host-ping:host1->test3@mv_net1"]')).toMatch(
-      /expected failure.*\(expected to fail\)/,
+      /^XFAIL.*\(expected to fail\)/,
     );
   });
 
@@ -128,6 +132,123 @@ suite("the live page in a real browser (an in-memory lab)", () => {
     await page.waitForFunction(() => document.querySelector("#trace-summary")?.textContent?.includes("delivered and answered"));
     expect(await page.$$eval("#trace-path g.hop", (gs) => gs.map((g) => g.getAttribute("data-status")))).toEqual(Array(10).fill("seen"));
     expect(await page.$$("#trace-path .stop-mark")).toHaveLength(0);
+  });
+
+  it("a lab with faults and expectations: badges on the faulted links, the faults' list, the expectations' own section; a fault's checks not red", async () => {
+    const lab = new FakeLab();
+    lab.extraFaults = [{ host: "host1", name: "loss-host1", kind: "loss", setting: "-", state: "stale" }];
+    lab.flipped.add("expect:test3 reaches its host"); // a macvlan child cannot reach its own host
+    const s = await serve(lab, { plan: faultedPlan() });
+    const page = await browser.context.newPage();
+    await page.goto(s.url);
+    await page.waitForSelector("body[data-ready]");
+    const badges = await page.$$eval("#topology .fault-badge", (bs) =>
+      bs.map((b) => [
+        b.parentElement!.getAttribute("class"),
+        b.getAttribute("data-host"),
+        b.getAttribute("data-state"),
+        b.querySelector("text")!.textContent,
+      ]),
+    );
+    expect(badges).toEqual([
+      ["uplink", "host1", "active", "mtu MTU 1400"],
+      ["uplink", "host1", "stale", "loss (stale)"],
+      ["uplink", "host2", "active", "drop-vxlan"],
+    ]);
+    // On the picture, beside the link's own label and clear of each other.
+    const boxes = await page.$$eval("#topology .fault-badge rect", (rs) =>
+      rs.map((r) => {
+        const b = (r as SVGGraphicsElement).getBBox();
+        return { x: b.x, width: b.width };
+      }),
+    );
+    expect(boxes[1]!.x).toBeGreaterThan(boxes[0]!.x + boxes[0]!.width);
+    expect(await page.getAttribute('#topology g.uplink[data-host="host2"]', "data-fault")).toBe("active");
+    expect(await page.isVisible("#faults-panel")).toBe(true);
+    const faults = await page.$$eval("#faults tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    expect(faults).toEqual([
+      ["lab:faults[0] drop-vxlan", "host2", "-", "active"],
+      ["lab:faults[1] mtu small-underlay", "host1", "MTU 1400", "active"],
+      ["loss-host1", "host1", "-", "stale"],
+    ]);
+    // The user's expectations, before any verification: listed, not run.
+    expect(await page.isVisible("#expectations-panel")).toBe(true);
+    expect(await page.textContent("#expectations-summary")).toBe("not run yet");
+
+    await page.click("#verify-now");
+    await page.waitForSelector("#verify-progress:has-text('done:')");
+    const rows = await page.$$eval("#expectations tbody tr", (trs) =>
+      trs.map((tr) => [tr.getAttribute("data-status"), ...[...tr.querySelectorAll("td")].slice(0, 4).map((td) => td.textContent)]),
+    );
+    expect(rows).toEqual([
+      ["pass", "PASS", "test2 finds test1 by name", "lab:expect[0]", "pass"],
+      ["xfail", "XFAIL", "test2 cannot ping test1", "lab:expect[1]", "fail"],
+      ["fail", "FAIL", "test3 reaches its host", "lab:expect[2]", "pass"],
+    ]);
+    expect(await page.textContent("#expectations-summary")).toBe("2 of 3 as written");
+    // The overlay's pings through host2 fail as the fault says: not red. The expectation that does not hold is.
+    for (const c of ["test1", "test2"]) {
+      expect(await status(page, `g.container[data-container="${c}"]`)).not.toBe("fail");
+      expect(await status(page, `g.container[data-container="${c}"] line.link[data-network="ov_net1"]`)).not.toBe("fail");
+    }
+    expect(await status(page, 'g.uplink[data-host="host2"]')).not.toBe("fail");
+    expect(await status(page, 'g.container[data-container="test3"]')).toBe("fail");
+    await page.click('#topology g.container[data-container="test2"] > rect');
+    await page.waitForFunction(() => document.querySelector("#details-title")?.textContent?.startsWith("container test2"));
+    const ping = page.locator('#details-checks tr[data-check="ping-name:test2->test1@ov_net1"]');
+    expect(await ping.getAttribute("data-status")).toBe("xfail");
+    expect(await ping.locator("td").first().textContent()).toBe("XFAIL");
+    expect(await ping.locator(".fault-ref").allTextContents()).toEqual(["lab:faults[0] drop-vxlan"]);
+    expect(await page.locator('#details-checks tr[data-check="expect:test2 cannot ping test1"] .expect-ref').textContent()).toBe(
+      "lab:expect[1]: test2 cannot ping test1",
+    );
+    await page.close();
+  });
+
+  it("a stopped daemon's checks (NORUN) as expected; checks through a stuck daemon BLOCKED, not red; the daemon's own check red", async () => {
+    const lab = new FakeLab();
+    lab.stuck.add("host1");
+    const plan = buildPlan({ name: "lab", hostKind: "netns", kv: { kind: "etcd" }, faults: [{ host: "host2", kind: "stop-daemon" }] });
+    // A second record on host2's box (one left from an earlier config): the badges side by side, inside the box.
+    lab.extraFaults = [{ host: "host2", name: "stop-daemon-old", kind: "stop-daemon", setting: "-", state: "stale" }];
+    const s = await serve(lab, { plan });
+    const page = await browser.context.newPage();
+    await page.goto(s.url);
+    await page.waitForSelector("body[data-ready]");
+    expect(await page.$$eval('#topology g.host[data-host="host2"] .fault-badge text', (ts) => ts.map((t) => t.textContent))).toEqual([
+      "stop-daemon",
+      "stop-daemon (stale)",
+    ]);
+    const [first, second, box] = await page
+      .$$eval('#topology g.host[data-host="host2"] .fault-badge rect, #topology g.host[data-host="host2"] > rect', (rs) =>
+        rs.map((r) => {
+          const b = (r as SVGGraphicsElement).getBBox();
+          return { x: b.x, right: b.x + b.width };
+        }),
+      )
+      .then((bs) => [bs[1]!, bs[2]!, bs[0]!]);
+    expect(second!.right).toBeLessThan(first!.x);
+    expect(second!.x).toBeGreaterThan(box!.x);
+    expect(first!.right).toBeLessThan(box!.right);
+    await page.click("#verify-now");
+    await page.waitForSelector("#verify-progress:has-text('done:')");
+    expect(await page.isHidden("#expectations-panel")).toBe(true);
+    // test2's own checks could not run, as expected; test1's pings to it went through host1's stuck daemon.
+    expect(await status(page, 'g.container[data-container="test2"]')).toBe("blocked");
+    expect(await status(page, 'g.container[data-container="test1"]')).toBe("blocked");
+    expect(await status(page, 'g.host[data-host="host1"]')).toBe("fail");
+    await page.click('#topology g.container[data-container="test2"] > rect');
+    await page.waitForFunction(() => document.querySelector("#details-title")?.textContent?.startsWith("container test2"));
+    expect(await page.textContent('#details-checks tr[data-check="cnm:test2"]')).toMatch(/^NORUN.*\(expected not to run\)/);
+    await page.click('#topology g.container[data-container="test1"] > rect');
+    await page.waitForFunction(() => document.querySelector("#details-title")?.textContent?.startsWith("container test1"));
+    const cnm = page.locator('#details-checks tr[data-check="cnm:test1"]');
+    expect(await cnm.getAttribute("data-status")).toBe("blocked");
+    expect(await cnm.textContent()).toMatch(/^BLOCKED.*blocked by daemon-netns:host1 timed out/);
+    await page.screenshot({ path: join(dir, "blocked.png") });
+    await page.close();
   });
 
   it("without a running lab: says so, with the command that starts it; no action offered", async () => {

@@ -6,15 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { planFromArgs, processIo } from "../../src/cli/cli.js";
 import { main as viewMain, parseViewCli } from "../../src/cli/view.js";
 import { buildPlan, topologyView } from "../../src/model/index.js";
 import { layoutTopology } from "../../src/topology/layout.js";
 import type { VerifyReport } from "../../src/verify/index.js";
 import { labAccess, startCommands, ViewLab } from "../../src/view/lab.js";
 import { isLoopback, startViewServer, type ViewServer } from "../../src/view/server.js";
-import { CheckIndex, checkRows, combine, Progress } from "../../src/view/status.js";
+import { viewFaults } from "../../src/view/faults.js";
+import { CheckIndex, checkRows, combine, expectationRows, Progress, statusOfResult } from "../../src/view/status.js";
 import { stopHop, tracePath } from "../../src/view/tracePath.js";
-import { FakeLab, fakePlan, savedTrace } from "./view-fake.js";
+import { FakeLab, faultedPlan, fakePlan, savedTrace } from "./view-fake.js";
 
 class Sink extends Writable {
   text = "";
@@ -99,12 +101,21 @@ describe("which checks colour which element", () => {
     ]);
   });
 
-  it("colours: any failure is red; else a pass is green; only expected failures their own; nothing run grey", () => {
-    expect(combine({ pass: 3, xfail: 1, fail: 1, notrun: 0 })).toBe("fail");
-    expect(combine({ pass: 3, xfail: 1, fail: 0, notrun: 2 })).toBe("pass");
-    expect(combine({ pass: 0, xfail: 1, fail: 0, notrun: 0 })).toBe("xfail");
-    expect(combine({ pass: 0, xfail: 0, fail: 0, notrun: 5 })).toBe("notrun");
-    expect(index.statuses(new Map())["container:test1"]).toEqual({ status: "notrun", counts: { pass: 0, xfail: 0, fail: 0, notrun: 9 } });
+  it("colours: any failure is red; then blocked; else a pass is green; only expected failures their own; nothing run grey", () => {
+    expect(combine({ pass: 3, xfail: 1, fail: 1, blocked: 2, notrun: 0 })).toBe("fail");
+    expect(combine({ pass: 3, xfail: 1, fail: 0, blocked: 1, notrun: 0 })).toBe("blocked");
+    expect(combine({ pass: 3, xfail: 1, fail: 0, blocked: 0, notrun: 2 })).toBe("pass");
+    expect(combine({ pass: 0, xfail: 1, fail: 0, blocked: 0, notrun: 0 })).toBe("xfail");
+    expect(combine({ pass: 0, xfail: 0, fail: 0, blocked: 0, notrun: 5 })).toBe("notrun");
+    expect(index.statuses(new Map())["container:test1"]).toEqual({
+      status: "notrun",
+      counts: { pass: 0, xfail: 0, fail: 0, blocked: 0, notrun: 9 },
+    });
+    // A result's own colour: blocked wins over its not being ok (the verifier does not count it as failed).
+    expect(statusOfResult({ ok: false, expected: false, blockedBy: "daemon-netns:host2" })).toBe("blocked");
+    expect(statusOfResult({ ok: false, expected: true })).toBe("fail");
+    expect(statusOfResult({ ok: true, expected: true })).toBe("xfail");
+    expect(statusOfResult(undefined)).toBe("notrun");
   });
 
   it("a verification's results: test1 down makes test1, its link and ov_net1 red, and leaves test3 green", async () => {
@@ -131,6 +142,127 @@ describe("which checks colour which element", () => {
       reason: expect.any(String),
     });
     expect(checkRows(index, "container:nope", new Map())).toBeUndefined();
+  });
+});
+
+describe("the lab's faults and the user's expectations", () => {
+  const plan = faultedPlan();
+  const results = async (fake: FakeLab, p = plan) => new Map((await fake.verify(p, () => {})).results.map((r) => [r.id, r] as const));
+
+  it("the faults as inspect found them: label, setting, state, the badge and where it sits; stale records too", async () => {
+    const fake = new FakeLab();
+    fake.extraFaults = [{ host: "host1", name: "loss-host1", kind: "loss", setting: "-", state: "stale", since: "2026-12-05T09:00:00Z" }];
+    const live = await fake.inspect(plan);
+    expect(viewFaults(plan, live.faults)).toEqual([
+      {
+        host: "host2",
+        name: "drop-vxlan-host2",
+        kind: "drop-vxlan",
+        label: "lab:faults[0] drop-vxlan",
+        setting: "-",
+        state: "active",
+        effect: "host2 drops VXLAN (UDP 4789) in and out (lab:faults[0] drop-vxlan)",
+        since: "2026-12-06T10:00:00Z",
+        badge: "drop-vxlan",
+        at: "uplink",
+      },
+      {
+        host: "host1",
+        name: "small-underlay",
+        kind: "mtu",
+        label: "lab:faults[1] mtu small-underlay",
+        setting: "MTU 1400",
+        state: "active",
+        effect: expect.stringMatching(/^eth0 of host1 has MTU 1400; the overlay sends 1450/),
+        since: "2026-12-06T10:00:00Z",
+        badge: "mtu MTU 1400",
+        at: "uplink",
+      },
+      {
+        host: "host1",
+        name: "loss-host1",
+        kind: "loss",
+        label: "loss-host1",
+        setting: "-",
+        state: "stale",
+        since: "2026-12-05T09:00:00Z",
+        badge: "loss",
+        at: "uplink",
+      },
+    ]);
+    // A stopped daemon sits on its host; a lab not read yet has the plan's faults, their state unknown and why.
+    const stopped = buildPlan({ name: "lab", hostKind: "netns", faults: [{ host: "host2", kind: "stop-daemon" }] });
+    expect(viewFaults(stopped, undefined, "connect ENOENT")).toMatchObject([
+      { host: "host2", label: "lab:faults[0] stop-daemon", state: "unknown", why: "connect ENOENT", badge: "stop-daemon", at: "host" },
+    ]);
+  });
+
+  it("the page's state: the faults from the same collection inspect makes, the expectations with their results", async () => {
+    const fake = new FakeLab();
+    const lab = new ViewLab(plan, fake, { source: { kind: "default" }, verifyFile: join(dir, "faulted.json") });
+    await lab.refresh();
+    const s = lab.state();
+    expect(s.faults).toEqual(viewFaults(plan, (await fake.inspect(plan)).faults));
+    expect(s.faults.map((f) => [f.label, f.state])).toEqual([
+      ["lab:faults[0] drop-vxlan", "active"],
+      ["lab:faults[1] mtu small-underlay", "active"],
+    ]);
+    // Before any verification: the expectations in the order written, not run.
+    expect(s.expectations.map((r) => [r.expectation?.name, r.expectation?.key, r.status, r.word])).toEqual([
+      ["test2 finds test1 by name", "lab:expect[0]", "notrun", undefined],
+      ["test2 cannot ping test1", "lab:expect[1]", "notrun", undefined],
+      ["test3 reaches its host", "lab:expect[2]", "notrun", undefined],
+    ]);
+  });
+
+  it("checks a fault decides are expected failures naming it, not red; a user's expectation that does not hold is", async () => {
+    const fake = new FakeLab();
+    // A macvlan child cannot reach its own host: the user's third expectation does not hold.
+    fake.flipped.add("expect:test3 reaches its host");
+    const r = await results(fake);
+    const index = new CheckIndex(plan);
+    const st = index.statuses(r);
+    for (const k of ["container:test1", "container:test2", "link:test1@ov_net1", "link:test2@ov_net1", "host:host2", "network:ov_net1"])
+      expect(st[k]!.status, k).not.toBe("fail");
+    expect(st["container:test3"]!.status).toBe("fail");
+    const rows = checkRows(index, "container:test2", r)!;
+    expect(rows.find((x) => x.id === "ping-name:test2->test1@ov_net1")).toMatchObject({
+      status: "xfail",
+      word: "XFAIL",
+      expect: "fail",
+      faults: ["lab:faults[0] drop-vxlan"],
+      reason: "fails: host2 drops VXLAN (UDP 4789) in and out (lab:faults[0] drop-vxlan)",
+    });
+    expect(rows.find((x) => x.id === "dns:test2->test1@ov_net1")).toMatchObject({ status: "pass", word: "PASS" });
+    expect(rows.find((x) => x.id === "dns:test2->test1@ov_net1")!.faults).toBeUndefined();
+    expect(expectationRows(plan, r).map((x) => [x.expectation!.name, x.status, x.word, x.expect])).toEqual([
+      ["test2 finds test1 by name", "pass", "PASS", "pass"],
+      ["test2 cannot ping test1", "xfail", "XFAIL", "fail"],
+      ["test3 reaches its host", "fail", "FAIL", "pass"],
+    ]);
+  });
+
+  it("a stopped daemon's checks are NORUN, as expected; checks through a stuck daemon are BLOCKED by its check, which is the red one", async () => {
+    const stopped = buildPlan({ name: "lab", hostKind: "netns", kv: { kind: "etcd" }, faults: [{ host: "host2", kind: "stop-daemon" }] });
+    const fake = new FakeLab();
+    fake.stuck.add("host1");
+    const r = await results(fake, stopped);
+    const index = new CheckIndex(stopped);
+    const st = index.statuses(r);
+    const row = (key: string, id: string) => checkRows(index, key, r)!.find((x) => x.id === id)!;
+    expect(row("container:test2", "cnm:test2")).toMatchObject({
+      status: "xfail",
+      word: "NORUN",
+      expect: "no-run",
+      faults: ["lab:faults[0] stop-daemon"],
+    });
+    expect(row("container:test1", "cnm:test1")).toMatchObject({ status: "blocked", word: "BLOCKED", blockedBy: "daemon-netns:host1" });
+    expect(row("host:host1", "daemon-netns:host1")).toMatchObject({ status: "fail", word: "FAIL" });
+    expect(st["host:host1"]!.status).toBe("fail");
+    expect(st["container:test1"]!.status).toBe("blocked");
+    expect(st["container:test3"]!.status).toBe("blocked");
+    // Blocked rows come after the failures, before the rest.
+    expect(checkRows(index, "host:host1", r)!.map((x) => x.status)[0]).toBe("fail");
   });
 });
 
@@ -350,18 +482,18 @@ describe("npm run view: the command line", () => {
     expect([b.port, b.listen, b.access.settleMs]).toEqual([0, "0.0.0.0", 5000]);
   });
 
-  it("LAB_STACK=name reads that stack's config; a flag naming the lab wins over it", () => {
-    const asked: string[] = [];
-    const stackConfig = (stack: string): unknown => {
-      asked.push(stack);
-      return { "lab:name": { value: "st1" }, "lab:hostKind": { value: "netns" }, "lab:kv": { objectValue: { kind: "etcd" } } };
-    };
-    const a = parseViewCli([], { env: { LAB_STACK: "netns" }, stackConfig });
+  it("LAB_STACK=name reads Pulumi.<name>.yaml as verify, inspect and trace do; a flag naming the lab wins over it", async () => {
+    // Pulumi.dev.yaml, the repository's own stack file: the default dind lab.
+    const a = parseViewCli([], { env: { LAB_STACK: "dev" } });
     if (a === "help") throw new Error("help");
-    expect([a.plan.name, a.plan.hostKind, a.source]).toEqual(["st1", "netns", { kind: "stack", stack: "netns" }]);
-    const b = parseViewCli(["--config", cfg], { env: { LAB_STACK: "netns" }, stackConfig });
-    expect(b !== "help" && b.plan.name).toBe("cl1");
-    expect(asked).toEqual(["netns"]);
+    expect([a.plan.name, a.plan.hostKind, a.plan.hosts.length, a.source]).toEqual(["lab", "dind", 2, { kind: "stack", stack: "dev" }]);
+    expect(a.plan).toEqual(planFromArgs({}, { ...processIo, env: { LAB_STACK: "dev" } }));
+    const b = parseViewCli(["--config", cfg], { env: { LAB_STACK: "dev" } });
+    expect(b !== "help" && [b.plan.name, b.source]).toEqual(["cl1", { kind: "config", file: cfg }]);
+    // A stack without its file: exit 2, naming the file, before anything listens.
+    const err = new Sink();
+    expect(await viewMain([], new Sink(), err, { env: { LAB_STACK: "nosuch" } })).toBe(2);
+    expect(err.text).toMatch(/^view: error: LAB_STACK=nosuch: cannot read .*Pulumi\.nosuch\.yaml \(ENOENT\)/);
   });
 
   it("bad values are exit 2 naming the flag, before anything listens", async () => {

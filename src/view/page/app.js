@@ -86,7 +86,7 @@ function applyStatuses(statuses, fresh) {
     for (const e of elementsOf(key)) {
       e.dataset.status = s.status;
       if (fresh) e.dataset.fresh = "1";
-      e.dataset.counts = `${s.counts.pass} pass, ${s.counts.xfail} expected failure, ${s.counts.fail} fail, ${s.counts.notrun} not run`;
+      e.dataset.counts = `${s.counts.pass} pass, ${s.counts.xfail} as expected, ${s.counts.fail} fail, ${s.counts.blocked} blocked, ${s.counts.notrun} not run`;
     }
   }
 }
@@ -144,17 +144,106 @@ function renderTopology(s) {
       g.appendChild(svgEl("text", { x: Number(box.getAttribute("x")) + 4, y, class: "state-tag halo" }, c.state));
     }
   }
-  // Active faults on their hosts (lab:faults), when the lab has any.
-  for (const tag of root.querySelectorAll(".fault-tag")) tag.remove();
-  for (const f of s.faults) {
-    const g = root.querySelector(`g.host[data-host="${attr(f.host)}"]`);
-    const box = g?.querySelector("rect");
-    if (!box) continue;
-    const y = Number(box.getAttribute("y")) + Number(box.getAttribute("height")) - 6;
-    g.appendChild(svgEl("text", { x: Number(box.getAttribute("x")) + 8, y, class: "fault-tag" }, `fault: ${f.text}`));
+  drawFaults(s.faults);
+}
+
+const FAULT_STATE = {
+  active: "active",
+  inactive: "recorded, not in effect",
+  "not applied": "not applied",
+  stale: "stale",
+  unknown: "unknown",
+};
+
+/**
+ * The lab's faults on the picture: a badge with the kind and its setting, on the host's link to the
+ * underlay (the interface the fault acts on) or, for a stopped daemon, on the host's box; several on
+ * one place side by side. Their list, with each one's state as inspect found it, beside the picture.
+ */
+function drawFaults(faults) {
+  const root = $("topology");
+  for (const b of root.querySelectorAll(".fault-badge")) b.remove();
+  for (const g of root.querySelectorAll("[data-fault]")) delete g.dataset.fault;
+  const next = new Map(); // where -> x of the next badge
+  for (const f of faults) {
+    const g = root.querySelector(`g.${f.at === "host" ? "host" : "uplink"}[data-host="${attr(f.host)}"]`);
+    if (!g) continue;
+    // The place carries the most telling state of its faults (an active one over the others).
+    if (g.dataset.fault !== "active") g.dataset.fault = f.state;
+    const badge = svgEl("g", {
+      class: "fault-badge",
+      "data-host": f.host,
+      "data-fault": f.name,
+      "data-kind": f.kind,
+      "data-state": f.state,
+    });
+    badge.append(
+      svgEl("title", {}, `${f.label}: ${FAULT_STATE[f.state] ?? f.state}${f.effect ? `; ${f.effect}` : ""}${f.why ? ` (${f.why})` : ""}`),
+    );
+    const box = svgEl("rect", { rx: 3, height: 16 });
+    const text = svgEl("text", {}, `${f.badge}${f.state === "active" ? "" : ` (${f.state})`}`);
+    badge.append(box, text);
+    g.append(badge);
+    const w = text.getComputedTextLength() + 10;
+    let x;
+    let y;
+    const key = `${f.at}:${f.host}`;
+    if (f.at === "host") {
+      // From the box's top right corner leftwards.
+      const r = g.querySelector("rect");
+      const right = next.get(key) ?? Number(r.getAttribute("x")) + Number(r.getAttribute("width")) - 8;
+      x = Math.max(right - w, Number(r.getAttribute("x")) + 8);
+      y = Number(r.getAttribute("y")) + 8;
+      next.set(key, x - 6);
+    } else {
+      // After the link's label (its interface and address).
+      const label = g.querySelector("text").getBBox();
+      x = next.get(key) ?? label.x + label.width + 10;
+      y = label.y + label.height / 2 - 8;
+      next.set(key, x + w + 6);
+    }
+    box.setAttribute("x", String(x));
+    box.setAttribute("y", String(y));
+    box.setAttribute("width", String(w));
+    text.setAttribute("x", String(x + 5));
+    text.setAttribute("y", String(y + 12));
   }
-  $("faults-panel").hidden = s.faults.length === 0;
-  $("faults").replaceChildren(...s.faults.map((f) => el("li", {}, `${f.host}: ${f.text}`)));
+  $("faults-panel").hidden = faults.length === 0;
+  $("faults").tBodies[0].replaceChildren(
+    ...faults.map((f) => {
+      const tr = el("tr", { "data-host": f.host, "data-fault": f.name, "data-state": f.state });
+      const state = el("td");
+      state.append(
+        el("span", { class: `fault-state ${f.state.replace(" ", "-")}`, title: f.why ?? f.since ?? "" }, FAULT_STATE[f.state] ?? f.state),
+      );
+      tr.append(el("td", { title: f.effect ?? "" }, f.label), el("td", {}, f.host), el("td", {}, f.setting), state);
+      tr.addEventListener("click", () => showChecks(`host:${f.host}`));
+      return tr;
+    }),
+  );
+}
+
+/** The user's own expectations (lab:expect), in the order written, with the last verification's words. */
+function renderExpectations(s) {
+  $("expectations-panel").hidden = s.expectations.length === 0;
+  const held = s.expectations.filter((r) => r.status === "pass" || r.status === "xfail").length;
+  const run = s.expectations.filter((r) => r.word !== undefined).length;
+  $("expectations-summary").textContent = run ? `${held} of ${s.expectations.length} as written` : "not run yet";
+  $("expectations").tBodies[0].replaceChildren(
+    ...s.expectations.map((r) => {
+      const tr = el("tr", { "data-check": r.id, "data-status": r.status, "data-key": r.expectation.key });
+      const badge = el("td");
+      badge.append(statusBadge(r));
+      tr.append(
+        badge,
+        el("td", {}, r.expectation.name),
+        el("td", {}, r.expectation.key),
+        el("td", {}, EXPECT_TEXT[r.expect] ?? r.expect),
+        el("td", {}, r.detail ?? "-"),
+      );
+      return tr;
+    }),
+  );
 }
 
 function renderContainers(s) {
@@ -195,6 +284,7 @@ function render(s) {
   renderHeader(s);
   renderTopology(s);
   renderContainers(s);
+  renderExpectations(s);
   if (selected) void showChecks(selected, false);
   if (!document.body.dataset.ready) {
     window.viewReadyMs = performance.now();
@@ -202,7 +292,25 @@ function render(s) {
   }
 }
 
-const STATUS_TEXT = { pass: "pass", xfail: "expected failure", fail: "FAIL", notrun: "not run" };
+const STATUS_TEXT = { pass: "pass", xfail: "as expected", fail: "FAIL", blocked: "blocked", notrun: "not run" };
+const EXPECT_TEXT = { pass: "pass", fail: "fail", "no-run": "not to run" };
+/** What each of the verification's words means, for its tooltip. */
+const WORD_TEXT = {
+  PASS: "passed, as expected",
+  XFAIL: "failed, as expected",
+  NORUN: "could not run, as expected (its daemon is stopped)",
+  BLOCKED: "failed through a stuck dockerd: the host's daemon-netns check is the failure that counts",
+  FAIL: "failed, not as expected",
+  "XPASS!": "passed where a failure was expected",
+  "RAN!": "ran where it was expected not to",
+  ERROR: "could not run",
+};
+
+/** A row's status: the verification table's own word, coloured by what it means for the lab. */
+function statusBadge(r) {
+  const word = r.word ?? "not run";
+  return el("span", { class: `badge ${r.status}`, title: WORD_TEXT[word] ?? STATUS_TEXT[r.status] }, word);
+}
 
 async function showChecks(key, scroll = true) {
   selected = key;
@@ -222,12 +330,22 @@ async function showChecks(key, scroll = true) {
   const rows = data.rows.map((r) => {
     const tr = el("tr", { "data-check": r.id, "data-status": r.status });
     const badge = el("td");
-    badge.append(el("span", { class: `badge ${r.status}` }, STATUS_TEXT[r.status]));
+    badge.append(statusBadge(r));
+    const why = el(
+      "td",
+      {},
+      `${r.reason}${r.expect === "fail" ? " (expected to fail)" : r.expect === "no-run" ? " (expected not to run)" : ""}`,
+    );
+    // The faults that set this expectation, by the label the verification gives them.
+    for (const f of r.faults ?? []) why.append(" ", el("span", { class: "fault-ref" }, f));
+    if (r.expectation) why.append(" ", el("span", { class: "expect-ref" }, `${r.expectation.key}: ${r.expectation.name}`));
+    const what = el("td", {}, r.detail ?? "-");
+    if (r.blockedBy) what.prepend(el("span", { class: "blocked-ref" }, `blocked by ${r.blockedBy}`), " ");
     tr.append(
       badge,
       el("td", {}, r.id),
-      el("td", {}, `${r.reason}${r.expect === "fail" ? " (expected to fail)" : ""}`),
-      el("td", {}, r.detail ?? "-"),
+      why,
+      what,
       el("td", {}, r.durationMs === undefined ? "-" : `${(r.durationMs / 1000).toFixed(2)} s`),
     );
     return tr;
